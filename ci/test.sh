@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Builds the project and runs every test, three ways: gcc, clang, and gcc
+# with AddressSanitizer + UndefinedBehaviorSanitizer. Warnings are errors.
+# Usage: ci/test.sh            (from anywhere; installs missing packages)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash ci/install-deps.sh
+
+jobs=$(nproc 2>/dev/null || echo 2)
+
+run_suite() {
+  local name=$1 cc=$2
+  shift 2
+  local dir="build/ci-$name"
+  echo "== $name: configure and build ($cc)"
+  CC=$cc cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDESCOVO_WERROR=ON "$@" >/dev/null
+  cmake --build "$dir" -j "$jobs"
+  echo "== $name: tests"
+  (cd "$dir" && ctest --output-on-failure -j "$jobs" --timeout 300)
+}
+
+run_suite gcc gcc
+run_suite clang clang
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  run_suite sanitize gcc -DDESCOVO_SANITIZE=ON
+
+echo "== all suites passed"

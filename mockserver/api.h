@@ -1,0 +1,95 @@
+/* api: what a route handler receives and what it answers, and the helpers
+ * that build the service's envelopes.
+ *
+ * Flow: server.c reads the HTTP request, routes.c finds the route, checks the
+ * key and the rate limit, then calls the handler with the store locked.
+ * The handler fills a mock_reply; server.c serialises it after the lock is
+ * released, and frees it.
+ *
+ * Envelopes (docs/API.md): success {"output", "chargeInfo", "warnings"?};
+ * error {"error": {"code", "message"}} (402 adds outOfCreditsAlert). */
+#ifndef DESCOVO_API_H
+#define DESCOVO_API_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "export.h"
+#include "store.h"
+
+typedef struct mock_app mock_app;
+
+/* Hard input limits, named so that documentation and tests can cite them. */
+#define API_MAX_BODY_BYTES (1024 * 1024)
+#define API_MAX_NAME_CHARS 200
+#define API_MAX_PATH_PARAM 128
+#define API_MAX_BUILD_CAP 1000000u      /* maxCompanies / maxProspects */
+#define API_MAX_ENRICH_PROSPECTS 100000u /* maxProspectsToEnrich */
+#define API_MAX_EMAIL_BYTES 254
+
+typedef struct mock_request {
+    mock_app *app;
+    store *store;
+    const char *method;
+    const char *path;
+    const char *param;          /* the {id} of the path, or NULL */
+    json_t *body;               /* JSON object (POST/PATCH/PUT), else NULL; borrowed */
+    account *account;           /* the caller's account; NULL on routes without a key */
+    int64_t now_ms;
+    json_t *warnings;           /* array; handlers append {field, message} */
+    /* Query parameters: returns the value or NULL. */
+    const char *(*query)(const struct mock_request *req, const char *name);
+    void *query_ctx;
+} mock_request;
+
+typedef struct mock_reply {
+    unsigned status;
+    json_t *body;               /* owned: serialised as JSON */
+    int retry_after;            /* seconds; 0: no Retry-After header */
+    char allow[64];             /* the Allow header of a 405, "" otherwise */
+    export_reader *csv;         /* owned: streamed as text/csv instead of body */
+    export_file *csv_file;      /* the export it reads, acquired; released by server.c */
+    char filename[96];          /* Content-Disposition of a CSV */
+    char masked_key[32];        /* the caller's API key, masked, for the log */
+} mock_reply;
+
+/* Sets an error reply: {"error":{"code":status,"message":...}}. */
+void reply_error(mock_reply *reply, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Sets a success reply: takes ownership of output (a new reference) and of
+ * charge_info, adds the request's warnings when there are any. */
+void reply_ok(mock_reply *reply, const mock_request *req, json_t *output,
+              json_t *charge_info);
+
+/* 402 for an account that cannot pay `needed`, with outOfCreditsAlert. */
+void reply_out_of_credits(mock_reply *reply, const account *acct, int64_t needed,
+                          const char *what);
+
+/* chargeInfo objects; each adds lowCreditAlert when the balance is low.
+ * Return new references (NULL when out of memory). */
+json_t *charge_free(const account *acct, const char *message);
+json_t *charge_later(const account *acct, const char *message);
+json_t *charge_now(const account *acct, int64_t credits);
+
+/* Appends a warning {field, message} to the request's warnings. */
+void request_warn(const mock_request *req, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Checks that every top-level field of the body is one of `known`
+ * (NULL-terminated); each other field becomes a warning "unknown field;
+ * ignored", as the real service does. */
+void request_warn_unknown_fields(const mock_request *req, const char *const *known);
+
+/* Typed body fields. Each returns 0 and sets *out (left at its default when
+ * the field is absent or null), or -1 after setting a 400 reply that names
+ * the field and what was expected. */
+int body_bool(const mock_request *req, mock_reply *reply, const char *field, int *out);
+int body_positive_int(const mock_request *req, mock_reply *reply, const char *field,
+                      uint32_t max, uint32_t *out);
+int body_string(const mock_request *req, mock_reply *reply, const char *field,
+                size_t max_chars, const char **out);
+int body_email(const mock_request *req, mock_reply *reply, const char *field,
+               const char **out);
+
+#endif

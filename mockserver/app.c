@@ -1,0 +1,189 @@
+#include "app.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "keys.h"
+#include "server.h"
+
+struct mock_app {
+    mock_options options;
+    dataset *ds;
+    store *store;
+    mock_clock *clock;
+    mock_http *http;
+    char base_url[64];
+};
+
+void mock_options_default(mock_options *options)
+{
+    memset(options, 0, sizeof *options);
+    options->host = "127.0.0.1";
+    options->port = 8080;
+    options->seed = 42;
+    options->companies = 2000;
+    options->default_credits = 50000;
+    options->default_export_quota = 100000;
+    options->clock_mode = MOCK_CLOCK_REAL;
+    options->time_scale = 1.0;
+    options->start_ms = MOCK_CLOCK_DEFAULT_START_MS;
+    options->rate_limit_scale = 1.0;
+    options->log = stdout;
+}
+
+static int add_key(void *ctx, const char *key, int64_t credits, int64_t quota)
+{
+    mock_app *app = ctx;
+    if (credits < 0)
+        credits = app->options.default_credits;
+    if (quota < 0)
+        quota = app->options.default_export_quota;
+    return store_put_account(app->store, key, credits, quota, 1) != NULL ? 0 : -1;
+}
+
+static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        snprintf(err, errlen, "--keys-file: cannot open %s", path);
+        return NULL;
+    }
+    size_t cap = 4096;
+    size_t n = 0;
+    char *text = malloc(cap);
+    while (text != NULL) {
+        size_t got = fread(text + n, 1, cap - n, f);
+        n += got;
+        if (n < cap)
+            break;
+        if (cap >= (1u << 24)) {
+            snprintf(err, errlen, "--keys-file: %s is larger than 16 MiB", path);
+            free(text);
+            text = NULL;
+            break;
+        }
+        char *grown = realloc(text, cap * 2);
+        if (grown == NULL)
+            free(text);
+        text = grown;
+        cap *= 2;
+    }
+    fclose(f);
+    if (text == NULL && err[0] == '\0')
+        snprintf(err, errlen, "out of memory reading %s", path);
+    *len = n;
+    return text;
+}
+
+int mock_app_load_accounts(mock_app *app, char *err, size_t errlen)
+{
+    int rc = 0;
+    store_lock(app->store);
+    if (app->options.n_keys > 0) {
+        for (size_t i = 0; i < app->options.n_keys && rc == 0; i++) {
+            const mock_key_option *k = &app->options.keys[i];
+            rc = add_key(app, k->key, k->credits, k->export_quota);
+        }
+        if (rc != 0)
+            snprintf(err, errlen, "out of memory adding keys");
+    } else if (app->options.keys_file != NULL) {
+        size_t len = 0;
+        err[0] = '\0';
+        char *text = read_file(app->options.keys_file, &len, err, errlen);
+        if (text == NULL) {
+            rc = -1;
+        } else {
+            char detail[200];
+            rc = keys_parse(text, len, add_key, app, detail, sizeof detail);
+            if (rc != 0)
+                snprintf(err, errlen, "--keys-file %s: %s", app->options.keys_file, detail);
+            free(text);
+        }
+    } else {
+        rc = keys_parse((const char *)mock_default_keys, mock_default_keys_len, add_key, app, err, errlen);
+    }
+    store_unlock(app->store);
+    return rc;
+}
+
+mock_app *mock_app_new(const mock_options *options, char *err, size_t errlen)
+{
+    mock_app *app = calloc(1, sizeof *app);
+    if (app == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    app->options = *options;
+    app->ds = dataset_generate(options->seed, options->companies);
+    if (app->ds == NULL) {
+        snprintf(err, errlen, "cannot generate a database of %u companies (the range is 1 to %u, or memory ran out)",
+                 options->companies, DATASET_MAX_COMPANIES);
+        goto fail;
+    }
+    store_config config = {.seed = options->seed, .build_stages = options->build_stages};
+    app->store = store_new(app->ds, &config);
+    app->clock = mock_clock_new(options->clock_mode, options->start_ms, options->time_scale);
+    if (app->store == NULL || app->clock == NULL) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    if (mock_app_load_accounts(app, err, errlen) != 0)
+        goto fail;
+    return app;
+fail:
+    mock_app_free(app);
+    return NULL;
+}
+
+int mock_app_start(mock_app *app, char *err, size_t errlen)
+{
+    FILE *log = app->options.quiet ? NULL : app->options.log;
+    app->http = mock_http_start(app, app->options.host, app->options.port, app->options.threads, log, err, errlen);
+    if (app->http == NULL)
+        return -1;
+    const char *host = strcmp(app->options.host, "0.0.0.0") == 0 ? "127.0.0.1" : app->options.host;
+    snprintf(app->base_url, sizeof app->base_url, "http://%s:%u", host, mock_http_port(app->http));
+    return 0;
+}
+
+uint16_t mock_app_port(const mock_app *app)
+{
+    return app->http != NULL ? mock_http_port(app->http) : 0;
+}
+
+void mock_app_free(mock_app *app)
+{
+    if (app == NULL)
+        return;
+    mock_http_stop(app->http);
+    store_free(app->store);
+    mock_clock_free(app->clock);
+    dataset_free(app->ds);
+    free(app);
+}
+
+store *mock_app_store(mock_app *app)
+{
+    return app->store;
+}
+
+mock_clock *mock_app_clock(mock_app *app)
+{
+    return app->clock;
+}
+
+const mock_options *mock_app_options(const mock_app *app)
+{
+    return &app->options;
+}
+
+const dataset *mock_app_dataset(const mock_app *app)
+{
+    return app->ds;
+}
+
+const char *mock_app_base_url(const mock_app *app)
+{
+    return app->base_url;
+}

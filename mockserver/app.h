@@ -1,0 +1,75 @@
+/* app: one running simulator: its options, dataset, store, clock and HTTP
+ * daemon. main.c and the tests create one with mock_app_new, start it, and
+ * stop it with mock_app_free.
+ *
+ * Ownership: the app owns everything it creates; mock_app_free stops the
+ * daemon first (no handler runs after it returns), then frees the state. */
+#ifndef DESCOVO_APP_H
+#define DESCOVO_APP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "clock.h"
+#include "dataset.h"
+#include "store.h"
+
+#define MOCK_MAX_KEYS 64
+
+typedef struct mock_key_option {
+    const char *key;
+    int64_t credits;        /* -1: the default */
+    int64_t export_quota;   /* -1: the default */
+} mock_key_option;
+
+typedef struct mock_options {
+    const char *host;            /* "127.0.0.1" */
+    uint16_t port;               /* 8080; 0 picks a free port */
+    uint64_t seed;               /* 42 */
+    uint32_t companies;          /* database size, 2000 */
+    mock_key_option keys[MOCK_MAX_KEYS]; /* --api-key; replaces the keys file */
+    size_t n_keys;
+    const char *keys_file;       /* NULL: the embedded fixtures/keys.txt */
+    int64_t default_credits;     /* for keys given without credits */
+    int64_t default_export_quota;/* rows per 30-day period */
+    mock_clock_mode clock_mode;
+    double time_scale;           /* real clock speed-up, 1.0 */
+    int64_t start_ms;            /* manual clock start */
+    unsigned threads;            /* thread pool size, 0: one per core */
+    int quiet;                   /* no request log */
+    int build_stages;            /* report SAVING_* / LINKING_* while building */
+    double rate_limit_scale;     /* multiplies the per-minute limits; 0 disables them */
+    FILE *log;                   /* request log, stdout by default */
+} mock_options;
+
+/* Fills the defaults listed above. */
+void mock_options_default(mock_options *options);
+
+typedef struct mock_app mock_app;
+
+/* Generates the dataset and loads the keys. Returns NULL with a message in
+ * err when a keys file cannot be read or parsed, or memory runs out. */
+mock_app *mock_app_new(const mock_options *options, char *err, size_t errlen);
+
+/* Starts serving. Returns 0, or -1 with a message in err (port in use...). */
+int mock_app_start(mock_app *app, char *err, size_t errlen);
+
+/* The port it listens on (the chosen one when the option was 0). */
+uint16_t mock_app_port(const mock_app *app);
+
+/* Stops the daemon if started, then frees everything; accepts NULL. */
+void mock_app_free(mock_app *app);
+
+/* For handlers and the HTTP layer. */
+store *mock_app_store(mock_app *app);
+mock_clock *mock_app_clock(mock_app *app);
+const mock_options *mock_app_options(const mock_app *app);
+const dataset *mock_app_dataset(const mock_app *app);
+/* "http://127.0.0.1:PORT", for download URLs. */
+const char *mock_app_base_url(const mock_app *app);
+/* Restores accounts from the options and the keys file; used at start and
+ * by POST /_mock/reset. Lock NOT held. Returns 0 or -1 (message in err). */
+int mock_app_load_accounts(mock_app *app, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,45 @@
+/* clock: the simulator's time, real or manual.
+ *
+ * Every duration the simulator models (builds, enrichments, rate-limit
+ * windows, export quota periods) is measured on this clock, never on the
+ * system's, so tests can move time instead of sleeping.
+ *   real:   starts at the wall-clock time of mock_clock_new and runs at
+ *           `scale` times real speed (scale 10: a 30 s build takes 3 s).
+ *   manual: starts at `start_ms` and moves only by mock_clock_advance.
+ * Thread-safe: any thread may read or advance it. */
+#ifndef DESCOVO_CLOCK_H
+#define DESCOVO_CLOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum mock_clock_mode {
+    MOCK_CLOCK_REAL = 0,
+    MOCK_CLOCK_MANUAL = 1
+} mock_clock_mode;
+
+typedef struct mock_clock mock_clock;
+
+/* The manual clock's default start: 2025-01-01T00:00:00.000Z. */
+#define MOCK_CLOCK_DEFAULT_START_MS 1735689600000LL
+
+/* Returns a new clock, or NULL when out of memory. For the real clock,
+ * start_ms is ignored; scale must be > 0 (it is ignored by the manual one). */
+mock_clock *mock_clock_new(mock_clock_mode mode, int64_t start_ms, double scale);
+void mock_clock_free(mock_clock *clock);
+
+mock_clock_mode mock_clock_mode_of(const mock_clock *clock);
+double mock_clock_scale(const mock_clock *clock);
+
+/* Milliseconds since the Unix epoch, simulated. Never goes backwards. */
+int64_t mock_clock_now_ms(mock_clock *clock);
+
+/* Moves a manual clock forward by ms (>= 0). Returns 0, or -1 for a real
+ * clock or a negative amount (nothing changes). */
+int mock_clock_advance(mock_clock *clock, int64_t ms);
+
+/* Formats ms since the epoch as ISO 8601 UTC with milliseconds,
+ * "2025-01-01T00:00:00.000Z", into out (at least 25 bytes). */
+void mock_time_format(int64_t ms, char out[32]);
+
+#endif

@@ -1,0 +1,26 @@
+/* keys: the keys file format. One account a line:
+ *     KEY [CREDITS [EXPORT_ROWS_PER_PERIOD]]
+ * Blank lines and lines starting with '#' are ignored. fixtures/keys.txt is
+ * the default file, compiled into the binary. */
+#ifndef DESCOVO_KEYS_H
+#define DESCOVO_KEYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define KEYS_MAX_KEY_LEN 128
+
+/* Called once per account line. Returns 0 to go on, -1 to stop. */
+typedef int (*keys_visit_fn)(void *ctx, const char *key, int64_t credits, int64_t export_quota);
+
+/* Parses text (len bytes). Missing numbers are -1 (the caller's default).
+ * Returns 0, or -1 with "line N: ..." in err for a malformed line or when
+ * visit returns -1. */
+int keys_parse(const char *text, size_t len, keys_visit_fn visit, void *ctx,
+               char *err, size_t errlen);
+
+/* The embedded fixtures/keys.txt. */
+extern const unsigned char mock_default_keys[];
+extern const size_t mock_default_keys_len;
+
+#endif

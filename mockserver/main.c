@@ -1,0 +1,50 @@
+/* descovo-mock: parse options, start the simulator, wait for SIGINT or
+ * SIGTERM, stop cleanly. Everything else lives in the library (app.h). */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "app.h"
+#include "options.h"
+
+int main(int argc, char **argv)
+{
+    mock_options options;
+    mock_options_default(&options);
+    char err[512];
+    options_result parsed = options_parse(argc, argv, &options, stdout, err, sizeof err);
+    if (parsed == OPTIONS_EXIT)
+        return 0;
+    if (parsed == OPTIONS_ERROR) {
+        fprintf(stderr, "descovo-mock: %s\n", err);
+        return 2;
+    }
+
+    /* Block the stop signals in every thread, so that the daemon's threads
+     * inherit the mask and only sigwait below receives them. */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    mock_app *app = mock_app_new(&options, err, sizeof err);
+    if (app == NULL || mock_app_start(app, err, sizeof err) != 0) {
+        fprintf(stderr, "descovo-mock: %s\n", err);
+        mock_app_free(app);
+        return 1;
+    }
+    const dataset *ds = mock_app_dataset(app);
+    printf("descovo-mock %s listening on %s (seed %llu, %zu companies, %zu prospects, %s clock)\n",
+           DESCOVO_VERSION, mock_app_base_url(app), (unsigned long long)options.seed,
+           ds->n_companies, ds->n_prospects, options.clock_mode == MOCK_CLOCK_MANUAL ? "manual" : "real");
+    fflush(stdout);
+
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    if (!options.quiet)
+        printf("descovo-mock: %s received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    mock_app_free(app);
+    return 0;
+}

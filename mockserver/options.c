@@ -1,0 +1,214 @@
+#include "options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+    "Usage: descovo-mock [OPTIONS]\n"
+    "An offline, stateful simulator of the Descovo Audiences API.\n"
+    "\n"
+    "  --host ADDR            IPv4 address to listen on (default 127.0.0.1)\n"
+    "  --port N               port, 0 picks a free one (default 8080)\n"
+    "  --seed N               seed of the synthetic database (default 42)\n"
+    "  --companies N          database size in companies; prospects scale with it,\n"
+    "                         about 10 per company (default 2000)\n"
+    "  --api-key KEY[:CREDITS]  an account; repeatable; replaces the keys file\n"
+    "  --keys-file PATH       accounts, one 'KEY [CREDITS [EXPORT_ROWS]]' a line\n"
+    "                         (default: the embedded fixtures/keys.txt)\n"
+    "  --credits N            credits of keys given without any (default 50000)\n"
+    "  --export-quota N       export rows per 30-day period (default 100000)\n"
+    "  --clock real|manual    real time, or time that moves only through\n"
+    "                         POST /_mock/clock/advance (default real)\n"
+    "  --time-scale F         speed of the real clock (default 1; 10 = 10x faster)\n"
+    "  --start-ms N           start of the manual clock, ms since the epoch\n"
+    "                         (default 1735689600000 = 2025-01-01T00:00:00Z)\n"
+    "  --build-stages         report SAVING_COMPANIES, SAVING_PROSPECTS and\n"
+    "                         LINKING_PROSPECTS_WITH_COMPANIES while building\n"
+    "  --rate-limit-scale F   multiply the per-minute rate limits (default 1)\n"
+    "  --no-rate-limit        disable rate limits\n"
+    "  --threads N            HTTP thread pool size (default: one per core)\n"
+    "  --quiet                no request log\n"
+    "  --help                 this text\n"
+    "  --version              the version\n"
+    "\n"
+    "Default development key: sk_test_descovo_dev (50000 credits).\n"
+    "Docs: README.md and docs/API.md in the source tree.\n";
+
+enum {
+    OPT_HOST = 256, OPT_PORT, OPT_SEED, OPT_COMPANIES, OPT_API_KEY, OPT_KEYS_FILE,
+    OPT_CREDITS, OPT_EXPORT_QUOTA, OPT_CLOCK, OPT_TIME_SCALE, OPT_START_MS,
+    OPT_BUILD_STAGES, OPT_RATE_SCALE, OPT_NO_RATE_LIMIT, OPT_THREADS, OPT_QUIET,
+    OPT_HELP, OPT_VERSION
+};
+
+static const struct option long_options[] = {
+    {"host", required_argument, NULL, OPT_HOST},
+    {"port", required_argument, NULL, OPT_PORT},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"companies", required_argument, NULL, OPT_COMPANIES},
+    {"api-key", required_argument, NULL, OPT_API_KEY},
+    {"keys-file", required_argument, NULL, OPT_KEYS_FILE},
+    {"credits", required_argument, NULL, OPT_CREDITS},
+    {"export-quota", required_argument, NULL, OPT_EXPORT_QUOTA},
+    {"clock", required_argument, NULL, OPT_CLOCK},
+    {"time-scale", required_argument, NULL, OPT_TIME_SCALE},
+    {"start-ms", required_argument, NULL, OPT_START_MS},
+    {"build-stages", no_argument, NULL, OPT_BUILD_STAGES},
+    {"rate-limit-scale", required_argument, NULL, OPT_RATE_SCALE},
+    {"no-rate-limit", no_argument, NULL, OPT_NO_RATE_LIMIT},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"quiet", no_argument, NULL, OPT_QUIET},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+/* Parses an unsigned integer in [min, max]. */
+static int parse_uint(const char *text, unsigned long long min, unsigned long long max,
+                      unsigned long long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    if (text[0] == '-')
+        return -1;
+    unsigned long long n = strtoull(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || n < min || n > max)
+        return -1;
+    *out = n;
+    return 0;
+}
+
+static int parse_double(const char *text, double min, double max, double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double x = strtod(text, &end);
+    if (errno != 0 || end == text || *end != '\0' || !(x >= min && x <= max))
+        return -1;
+    *out = x;
+    return 0;
+}
+
+/* --api-key KEY[:CREDITS] */
+static int parse_key(char *text, mock_options *options, char *err, size_t errlen)
+{
+    if (options->n_keys == MOCK_MAX_KEYS) {
+        snprintf(err, errlen, "--api-key: at most %d keys", MOCK_MAX_KEYS);
+        return -1;
+    }
+    mock_key_option *k = &options->keys[options->n_keys];
+    k->key = text;
+    k->credits = -1;
+    k->export_quota = -1;
+    char *colon = strrchr(text, ':');
+    if (colon != NULL) {
+        unsigned long long credits = 0;
+        if (parse_uint(colon + 1, 0, 1000000000000ULL, &credits) != 0) {
+            snprintf(err, errlen, "--api-key: expected KEY[:CREDITS] with CREDITS a non-negative integer, got \"%s\"", text);
+            return -1;
+        }
+        *colon = '\0';
+        k->credits = (int64_t)credits;
+    }
+    if (k->key[0] == '\0' || strlen(k->key) > 128) {
+        snprintf(err, errlen, "--api-key: the key must have 1 to 128 characters");
+        return -1;
+    }
+    options->n_keys++;
+    return 0;
+}
+
+#define BAD(...) do { snprintf(err, errlen, __VA_ARGS__); return OPTIONS_ERROR; } while (0)
+
+options_result options_parse(int argc, char **argv, mock_options *options,
+                             FILE *out, char *err, size_t errlen)
+{
+    unsigned long long n = 0;
+    double x = 0;
+    optind = 1;
+    opterr = 0;
+    for (;;) {
+        int c = getopt_long(argc, argv, "", long_options, NULL);
+        if (c == -1)
+            break;
+        switch (c) {
+        case OPT_HOST: options->host = optarg; break;
+        case OPT_PORT:
+            if (parse_uint(optarg, 0, 65535, &n) != 0)
+                BAD("--port: expected 0 to 65535, got \"%s\"", optarg);
+            options->port = (uint16_t)n;
+            break;
+        case OPT_SEED:
+            if (parse_uint(optarg, 0, UINT64_MAX, &n) != 0)
+                BAD("--seed: expected a non-negative integer, got \"%s\"", optarg);
+            options->seed = n;
+            break;
+        case OPT_COMPANIES:
+            if (parse_uint(optarg, 1, DATASET_MAX_COMPANIES, &n) != 0)
+                BAD("--companies: expected 1 to %u, got \"%s\"", DATASET_MAX_COMPANIES, optarg);
+            options->companies = (uint32_t)n;
+            break;
+        case OPT_API_KEY:
+            if (parse_key(optarg, options, err, errlen) != 0)
+                return OPTIONS_ERROR;
+            break;
+        case OPT_KEYS_FILE: options->keys_file = optarg; break;
+        case OPT_CREDITS:
+            if (parse_uint(optarg, 0, 1000000000000ULL, &n) != 0)
+                BAD("--credits: expected a non-negative integer, got \"%s\"", optarg);
+            options->default_credits = (int64_t)n;
+            break;
+        case OPT_EXPORT_QUOTA:
+            if (parse_uint(optarg, 0, 1000000000000ULL, &n) != 0)
+                BAD("--export-quota: expected a non-negative integer, got \"%s\"", optarg);
+            options->default_export_quota = (int64_t)n;
+            break;
+        case OPT_CLOCK:
+            if (strcmp(optarg, "real") == 0)
+                options->clock_mode = MOCK_CLOCK_REAL;
+            else if (strcmp(optarg, "manual") == 0)
+                options->clock_mode = MOCK_CLOCK_MANUAL;
+            else
+                BAD("--clock: expected real or manual, got \"%s\"", optarg);
+            break;
+        case OPT_TIME_SCALE:
+            if (parse_double(optarg, 0.001, 1000000, &x) != 0)
+                BAD("--time-scale: expected a number from 0.001 to 1000000, got \"%s\"", optarg);
+            options->time_scale = x;
+            break;
+        case OPT_START_MS:
+            if (parse_uint(optarg, 0, 253402300799999ULL, &n) != 0)
+                BAD("--start-ms: expected milliseconds since 1970 before year 10000, got \"%s\"", optarg);
+            options->start_ms = (int64_t)n;
+            break;
+        case OPT_BUILD_STAGES: options->build_stages = 1; break;
+        case OPT_RATE_SCALE:
+            if (parse_double(optarg, 0, 1000000, &x) != 0)
+                BAD("--rate-limit-scale: expected a number from 0 to 1000000, got \"%s\"", optarg);
+            options->rate_limit_scale = x;
+            break;
+        case OPT_NO_RATE_LIMIT: options->rate_limit_scale = 0; break;
+        case OPT_THREADS:
+            if (parse_uint(optarg, 1, 256, &n) != 0)
+                BAD("--threads: expected 1 to 256, got \"%s\"", optarg);
+            options->threads = (unsigned)n;
+            break;
+        case OPT_QUIET: options->quiet = 1; break;
+        case OPT_HELP:
+            fputs(usage, out);
+            return OPTIONS_EXIT;
+        case OPT_VERSION:
+            fprintf(out, "descovo-mock %s\n", DESCOVO_VERSION);
+            return OPTIONS_EXIT;
+        case ':':
+            BAD("%s: missing value (see --help)", argv[optind - 1]);
+        default:
+            BAD("unknown option %s (see --help)", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        BAD("unexpected argument \"%s\" (see --help)", argv[optind]);
+    return OPTIONS_RUN;
+}

@@ -1,0 +1,110 @@
+#include "pricing.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+unsigned pricing_revealed_types(const enrichment_options *options)
+{
+    if (!options->run_contact)
+        return 0;
+    unsigned types = 0;
+    if (options->get_work_emails)
+        types |= DS_CONTACT_WORK_EMAIL;
+    if (options->get_personal_emails)
+        types |= DS_CONTACT_PERSONAL_EMAIL;
+    if (options->get_phone_numbers)
+        types |= DS_CONTACT_PHONE;
+    return types;
+}
+
+/* Distinct companies among the prospects. An audience lists a company's
+ * prospects next to each other in NORMAL builds but not necessarily in
+ * START_FROM_PROSPECTS ones, so count with a sorted copy. */
+static int compare_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a;
+    uint32_t y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static size_t count_companies(const dataset *ds, const uint32_t *prospects, size_t n)
+{
+    if (n == 0)
+        return 0;
+    uint32_t *companies = malloc(n * sizeof *companies);
+    if (companies == NULL) {
+        /* Without memory, fall back to counting runs: exact for NORMAL builds. */
+        size_t runs = 1;
+        for (size_t i = 1; i < n; i++)
+            runs += ds->prospects[prospects[i]].company != ds->prospects[prospects[i - 1]].company;
+        return runs;
+    }
+    for (size_t i = 0; i < n; i++)
+        companies[i] = ds->prospects[prospects[i]].company;
+    qsort(companies, n, sizeof *companies, compare_u32);
+    size_t distinct = 1;
+    for (size_t i = 1; i < n; i++)
+        distinct += companies[i] != companies[i - 1];
+    free(companies);
+    return distinct;
+}
+
+void pricing_enrichment(const dataset *ds, const uint32_t *prospects, size_t n,
+                        const enrichment_options *options, enrichment_cost *cost)
+{
+    if (n > options->max_prospects)
+        n = options->max_prospects;
+    unsigned types = pricing_revealed_types(options);
+    *cost = (enrichment_cost){0};
+    cost->n_prospects = n;
+    for (size_t i = 0; i < n; i++) {
+        unsigned found = ds->prospects[prospects[i]].contacts & types;
+        cost->n_work_emails += (found & DS_CONTACT_WORK_EMAIL) != 0;
+        cost->n_personal_emails += (found & DS_CONTACT_PERSONAL_EMAIL) != 0;
+        cost->n_phones += (found & DS_CONTACT_PHONE) != 0;
+    }
+    cost->n_companies = count_companies(ds, prospects, n);
+    cost->waterfall = PRICE_WORK_EMAIL * (int64_t)cost->n_work_emails +
+                      PRICE_PERSONAL_EMAIL * (int64_t)cost->n_personal_emails +
+                      PRICE_PHONE * (int64_t)cost->n_phones;
+    cost->live_prospect = options->run_profile_live ? PRICE_LIVE_PROSPECT * (int64_t)n : 0;
+    cost->live_company = options->run_company_live ? PRICE_LIVE_COMPANY * (int64_t)cost->n_companies : 0;
+    cost->total = cost->waterfall + cost->live_prospect + cost->live_company;
+}
+
+static void format_duration(int64_t seconds, char out[32])
+{
+    if (seconds < 60)
+        snprintf(out, 32, "%llds", (long long)seconds);
+    else if (seconds < 3600)
+        snprintf(out, 32, "%lldm %llds", (long long)(seconds / 60), (long long)(seconds % 60));
+    else
+        snprintf(out, 32, "%lldh %lldm", (long long)(seconds / 3600), (long long)(seconds % 3600 / 60));
+}
+
+json_t *pricing_estimate_json(const enrichment_cost *cost,
+                              const enrichment_options *options,
+                              int64_t duration_ms)
+{
+    (void)options;
+    int64_t seconds = (duration_ms + 999) / 1000;
+    char formatted[32];
+    format_duration(seconds, formatted);
+    return json_pack(
+        "{s:I, s:{s:{s:i, s:b}, s:{s:I, s:b}, s:{s:I, s:b},"
+        " s:{s:I, s:I, s:i, s:{s:I, s:I, s:I}}, s:{s:i, s:b}},"
+        " s:{s:I, s:s}}",
+        "totalCredits", (json_int_t)cost->total,
+        "breakdown",
+        "salesNav", "credits", 0, "isFree", 1,
+        "liveCompany", "credits", (json_int_t)cost->live_company, "discounted", 0,
+        "liveProspect", "credits", (json_int_t)cost->live_prospect, "discounted", 0,
+        "waterfall", "credits", (json_int_t)cost->waterfall,
+        "originalCredits", (json_int_t)cost->waterfall, "discount", 0,
+        "operations",
+        "workEmail", (json_int_t)(PRICE_WORK_EMAIL * (int64_t)cost->n_work_emails),
+        "personalEmail", (json_int_t)(PRICE_PERSONAL_EMAIL * (int64_t)cost->n_personal_emails),
+        "phone", (json_int_t)(PRICE_PHONE * (int64_t)cost->n_phones),
+        "validation", "credits", 0, "isFree", 1,
+        "timeEstimate", "totalSeconds", (json_int_t)seconds, "formatted", formatted);
+}

@@ -1,0 +1,199 @@
+/* The service's envelopes and the typed readers of request bodies. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api.h"
+
+/* Where lowCreditAlert and outOfCreditsAlert send the user: the credits
+ * endpoint of the real API (the simulator has no billing page). */
+#define GET_MORE_CREDITS_URL "https://api.descovo.com/v1/credits"
+
+void reply_error(mock_reply *reply, unsigned status, const char *fmt, ...)
+{
+    char message[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    json_decref(reply->body);
+    reply->status = status;
+    reply->body = json_pack("{s:{s:i, s:s}}", "error", "code", (int)status, "message", message);
+}
+
+void reply_ok(mock_reply *reply, const mock_request *req, json_t *output,
+              json_t *charge_info)
+{
+    json_decref(reply->body);
+    reply->status = 200;
+    reply->body = json_pack("{s:o, s:o}", "output", output, "chargeInfo", charge_info);
+    if (reply->body != NULL && req->warnings != NULL && json_array_size(req->warnings) > 0)
+        json_object_set(reply->body, "warnings", req->warnings);
+}
+
+static json_t *credit_alert(const account *acct, const char *message)
+{
+    return json_pack("{s:s, s:s, s:I}", "getMoreCreditsUrl", GET_MORE_CREDITS_URL,
+                     "message", message, "availableCredits", (json_int_t)acct->credits);
+}
+
+/* Adds lowCreditAlert when the balance is below the threshold. */
+static json_t *with_low_credit_alert(json_t *charge, const account *acct)
+{
+    if (charge != NULL && acct != NULL && acct->credits < STORE_LOW_CREDIT_THRESHOLD) {
+        char message[128];
+        snprintf(message, sizeof message, "Low credits: %lld left.", (long long)acct->credits);
+        json_object_set_new(charge, "lowCreditAlert", credit_alert(acct, message));
+    }
+    return charge;
+}
+
+json_t *charge_free(const account *acct, const char *message)
+{
+    return with_low_credit_alert(json_pack("{s:s, s:s}", "method", "free", "message", message), acct);
+}
+
+json_t *charge_later(const account *acct, const char *message)
+{
+    return with_low_credit_alert(json_pack("{s:s, s:s}", "method", "charging-later", "message", message), acct);
+}
+
+json_t *charge_now(const account *acct, int64_t credits)
+{
+    return with_low_credit_alert(json_pack("{s:s, s:I}", "method", "charged-now",
+                                           "creditsCharged", (json_int_t)credits), acct);
+}
+
+void reply_out_of_credits(mock_reply *reply, const account *acct, int64_t needed,
+                          const char *what)
+{
+    reply_error(reply, 402, "Not enough credits for %s: it needs %lld, the balance is %lld. Nothing was charged.",
+                what, (long long)needed, (long long)acct->credits);
+    json_t *error = json_object_get(reply->body, "error");
+    if (error != NULL)
+        json_object_set_new(error, "outOfCreditsAlert",
+                            credit_alert(acct, "Out of credits: top up to continue."));
+}
+
+void request_warn(const mock_request *req, const char *field, const char *fmt, ...)
+{
+    char message[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    if (req->warnings != NULL)
+        json_array_append_new(req->warnings, json_pack("{s:s, s:s}", "field", field, "message", message));
+}
+
+void request_warn_unknown_fields(const mock_request *req, const char *const *known)
+{
+    const char *key;
+    json_t *value;
+    if (req->body == NULL)
+        return;
+    json_object_foreach(req->body, key, value) {
+        int found = 0;
+        for (size_t i = 0; known[i] != NULL && !found; i++)
+            found = strcmp(known[i], key) == 0;
+        if (!found)
+            request_warn(req, key, "unknown field; ignored");
+    }
+}
+
+static const char *json_type_name(const json_t *value)
+{
+    switch (json_typeof(value)) {
+    case JSON_OBJECT: return "object";
+    case JSON_ARRAY: return "array";
+    case JSON_STRING: return "string";
+    case JSON_INTEGER: return "integer";
+    case JSON_REAL: return "number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "boolean";
+    case JSON_NULL: return "null";
+    }
+    return "value";
+}
+
+int body_bool(const mock_request *req, mock_reply *reply, const char *field, int *out)
+{
+    json_t *value = json_object_get(req->body, field);
+    if (value == NULL || json_is_null(value))
+        return 0;
+    if (!json_is_boolean(value)) {
+        reply_error(reply, 400, "%s: expected a boolean, got %s", field, json_type_name(value));
+        return -1;
+    }
+    *out = json_is_true(value);
+    return 0;
+}
+
+int body_positive_int(const mock_request *req, mock_reply *reply, const char *field,
+                      uint32_t max, uint32_t *out)
+{
+    json_t *value = json_object_get(req->body, field);
+    if (value == NULL || json_is_null(value))
+        return 0;
+    if (!json_is_integer(value)) {
+        reply_error(reply, 400, "%s: expected a positive integer, got %s", field, json_type_name(value));
+        return -1;
+    }
+    json_int_t n = json_integer_value(value);
+    if (n <= 0 || (uint64_t)n > max) {
+        reply_error(reply, 400, "%s: expected an integer from 1 to %u, got %lld", field, max, (long long)n);
+        return -1;
+    }
+    *out = (uint32_t)n;
+    return 0;
+}
+
+/* Counts UTF-8 code points; jansson has already rejected invalid UTF-8. */
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s != '\0'; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+int body_string(const mock_request *req, mock_reply *reply, const char *field,
+                size_t max_chars, const char **out)
+{
+    json_t *value = json_object_get(req->body, field);
+    if (value == NULL || json_is_null(value))
+        return 0;
+    if (!json_is_string(value)) {
+        reply_error(reply, 400, "%s: expected a string, got %s", field, json_type_name(value));
+        return -1;
+    }
+    const char *s = json_string_value(value);
+    if (strlen(s) != json_string_length(value)) {
+        reply_error(reply, 400, "%s: must not contain NUL characters", field);
+        return -1;
+    }
+    size_t chars = utf8_chars(s);
+    if (chars > max_chars) {
+        reply_error(reply, 400, "%s: expected at most %zu characters, got %zu", field, max_chars, chars);
+        return -1;
+    }
+    *out = s;
+    return 0;
+}
+
+int body_email(const mock_request *req, mock_reply *reply, const char *field,
+               const char **out)
+{
+    const char *email = NULL;
+    if (body_string(req, reply, field, API_MAX_EMAIL_BYTES, &email) != 0)
+        return -1;
+    if (email == NULL)
+        return 0;
+    const char *at = strchr(email, '@');
+    if (at == NULL || at == email || strchr(at + 1, '.') == NULL || strchr(email, ' ') != NULL) {
+        reply_error(reply, 400, "%s: expected an e-mail address such as dev@example.com, got \"%s\"", field, email);
+        return -1;
+    }
+    *out = email;
+    return 0;
+}

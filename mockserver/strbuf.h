@@ -1,0 +1,36 @@
+/* strbuf: a growable byte buffer, always NUL-terminated.
+ *
+ * Ownership: the strbuf owns `data`. strbuf_release() frees it and leaves an
+ * empty buffer; strbuf_detach() hands `data` to the caller (free() it).
+ * Out of memory is sticky: once an append fails, `oom` is set, later appends
+ * do nothing, and the caller checks `oom` once at the end instead of after
+ * every call. Not thread-safe; one owner at a time. */
+#ifndef DESCOVO_STRBUF_H
+#define DESCOVO_STRBUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+typedef struct strbuf {
+    char *data;  /* NULL until the first append; then NUL-terminated */
+    size_t len;  /* bytes used, not counting the NUL */
+    size_t cap;  /* bytes allocated */
+    int oom;     /* 1 once any append failed for lack of memory */
+} strbuf;
+
+#define STRBUF_INIT {NULL, 0, 0, 0}
+
+void strbuf_append(strbuf *sb, const char *s, size_t n);
+void strbuf_puts(strbuf *sb, const char *s);
+void strbuf_putc(strbuf *sb, char c);
+void strbuf_printf(strbuf *sb, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void strbuf_vprintf(strbuf *sb, const char *fmt, va_list ap);
+/* Drops the contents but keeps the allocation, for reuse in a loop. */
+void strbuf_reset(strbuf *sb);
+/* Returns the data ("" never NULL is not promised: NULL if nothing was
+ * appended) and leaves sb empty. The caller frees it. */
+char *strbuf_detach(strbuf *sb);
+void strbuf_release(strbuf *sb);
+
+#endif

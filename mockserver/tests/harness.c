@@ -1,0 +1,263 @@
+#include "harness.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cmocka.h>
+
+#include "strbuf.h"
+
+static void quiet_defaults(mock_options *options)
+{
+    options->port = 0;
+    options->quiet = 1;
+    options->clock_mode = MOCK_CLOCK_MANUAL;
+    options->companies = 400;
+    options->threads = 2;
+}
+
+harness *harness_start(harness_configure_fn configure)
+{
+    harness *h = calloc(1, sizeof *h);
+    assert_non_null(h);
+    mock_options options;
+    mock_options_default(&options);
+    quiet_defaults(&options);
+    if (configure != NULL)
+        configure(&options);
+    char err[512] = "";
+    h->app = mock_app_new(&options, err, sizeof err);
+    if (h->app == NULL || mock_app_start(h->app, err, sizeof err) != 0)
+        fail_msg("cannot start descovo-mock: %s", err);
+    snprintf(h->base_url, sizeof h->base_url, "%s", mock_app_base_url(h->app));
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    h->curl = curl_easy_init();
+    assert_non_null(h->curl);
+    return h;
+}
+
+void harness_stop(harness *h)
+{
+    if (h == NULL)
+        return;
+    curl_easy_cleanup(h->curl);
+    mock_app_free(h->app);
+    free(h);
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *ctx)
+{
+    strbuf_append(ctx, data, size * n);
+    return size * n;
+}
+
+/* Copies the value of a header we care about. */
+static size_t on_header(char *data, size_t size, size_t n, void *ctx)
+{
+    http_response *res = ctx;
+    size_t len = size * n;
+    static const struct {
+        const char *name;
+        size_t offset;
+        size_t size;
+    } wanted[] = {
+        {"Retry-After:", offsetof(http_response, retry_after), sizeof ((http_response *)0)->retry_after},
+        {"Allow:", offsetof(http_response, allow), sizeof ((http_response *)0)->allow},
+        {"Content-Type:", offsetof(http_response, content_type), sizeof ((http_response *)0)->content_type},
+    };
+    for (size_t i = 0; i < sizeof wanted / sizeof wanted[0]; i++) {
+        size_t name_len = strlen(wanted[i].name);
+        if (len > name_len && strncasecmp(data, wanted[i].name, name_len) == 0) {
+            const char *v = data + name_len;
+            size_t vlen = len - name_len;
+            while (vlen > 0 && (*v == ' '))
+                v++, vlen--;
+            while (vlen > 0 && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n'))
+                vlen--;
+            char *dst = (char *)res + wanted[i].offset;
+            snprintf(dst, wanted[i].size, "%.*s", (int)vlen, v);
+        }
+    }
+    return len;
+}
+
+static void perform(harness *h, const char *method, const char *url, const char *body,
+                    http_response *out)
+{
+    memset(out, 0, sizeof *out);
+    strbuf buf = STRBUF_INIT;
+    CURL *c = h->curl;
+    curl_easy_reset(c);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &buf);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, out);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    struct curl_slist *headers = NULL;
+    if (body != NULL) {
+        headers = curl_slist_append(headers, "Content-Type: application/json");
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    }
+    CURLcode rc = curl_easy_perform(c);
+    curl_slist_free_all(headers);
+    if (rc != CURLE_OK)
+        fail_msg("%s %s: %s", method, url, curl_easy_strerror(rc));
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+    assert_int_equal(buf.oom, 0);
+    out->raw_len = buf.len;
+    out->raw = buf.data != NULL ? strbuf_detach(&buf) : calloc(1, 1);
+    out->json = json_loadb(out->raw, out->raw_len, 0, NULL);
+}
+
+void harness_request(harness *h, const char *method, const char *path,
+                     const char *body, http_response *out)
+{
+    char url[2048];
+    int n = snprintf(url, sizeof url, "%s%s", h->base_url, path);
+    assert_true(n > 0 && (size_t)n < sizeof url);
+    perform(h, method, url, body, out);
+}
+
+void http_response_free(http_response *res)
+{
+    json_decref(res->json);
+    free(res->raw);
+    memset(res, 0, sizeof *res);
+}
+
+long harness_get(harness *h, http_response *out, const char *fmt, ...)
+{
+    char path[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(path, sizeof path, fmt, ap);
+    va_end(ap);
+    harness_request(h, "GET", path, NULL, out);
+    return out->status;
+}
+
+long harness_send(harness *h, const char *method, http_response *out,
+                  const char *path, const char *body_fmt, ...)
+{
+    strbuf body = STRBUF_INIT;
+    va_list ap;
+    va_start(ap, body_fmt);
+    strbuf_vprintf(&body, body_fmt, ap);
+    va_end(ap);
+    harness_request(h, method, path, body.data != NULL ? body.data : "", out);
+    strbuf_release(&body);
+    return out->status;
+}
+
+void harness_advance(harness *h, double seconds)
+{
+    http_response res;
+    harness_send(h, "POST", &res, "/_mock/clock/advance", "{\"seconds\": %.3f}", seconds);
+    assert_int_equal(res.status, 200);
+    http_response_free(&res);
+}
+
+const char *harness_error_message(const http_response *res)
+{
+    const char *msg = json_string_value(json_object_get(json_object_get(res->json, "error"), "message"));
+    return msg != NULL ? msg : "";
+}
+
+static void expect_ok(const http_response *res, const char *what)
+{
+    if (res->status != 200)
+        fail_msg("%s: HTTP %ld: %s", what, res->status, res->raw);
+}
+
+const char *harness_create(harness *h, const char *key, const char *name, const char *method)
+{
+    static char id[64];
+    http_response res;
+    harness_send(h, "POST", &res, "/v1/audiences/create",
+                 "{\"apiKey\":\"%s\",\"name\":\"%s\",\"creationMethod\":\"%s\"}", key, name, method);
+    expect_ok(&res, "create");
+    const char *value = json_string_value(json_object_get(json_object_get(res.json, "output"), "audienceId"));
+    assert_non_null(value);
+    snprintf(id, sizeof id, "%s", value);
+    http_response_free(&res);
+    return id;
+}
+
+void harness_set_filters(harness *h, const char *key, const char *id, const char *params_json)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/v1/audiences/%s/search-params", id);
+    http_response res;
+    harness_send(h, "PATCH", &res, path, "{\"apiKey\":\"%s\",%s}", key, params_json);
+    expect_ok(&res, "search-params");
+    http_response_free(&res);
+}
+
+void harness_build_until_normal(harness *h, const char *key, const char *id)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/v1/audiences/%s/build", id);
+    http_response res;
+    harness_send(h, "POST", &res, path, "{\"apiKey\":\"%s\"}", key);
+    expect_ok(&res, "build");
+    http_response_free(&res);
+    harness_wait_normal(h, key, id);
+}
+
+void harness_reset(harness *h)
+{
+    http_response res;
+    harness_request(h, "POST", "/_mock/reset", NULL, &res);
+    expect_ok(&res, "reset");
+    http_response_free(&res);
+}
+
+void harness_wait_normal(harness *h, const char *key, const char *id)
+{
+    http_response res;
+    for (int i = 0; i < 200; i++) {
+        harness_get(h, &res, "/v1/audiences/%s?apiKey=%s", id, key);
+        expect_ok(&res, "status");
+        const char *status = json_string_value(json_object_get(json_object_get(res.json, "output"), "status"));
+        int done = status != NULL && strcmp(status, "NORMAL") == 0;
+        int failed = status != NULL && strcmp(status, "FAILED") == 0;
+        http_response_free(&res);
+        if (done)
+            return;
+        if (failed)
+            fail_msg("build of %s FAILED", id);
+        harness_advance(h, 1.0);
+    }
+    fail_msg("build of %s never finished", id);
+}
+
+long long harness_credits(harness *h, const char *key)
+{
+    http_response res;
+    harness_get(h, &res, "/v1/credits?apiKey=%s", key);
+    expect_ok(&res, "credits");
+    long long credits = json_integer_value(json_object_get(json_object_get(res.json, "output"), "credits"));
+    http_response_free(&res);
+    return credits;
+}
+
+char *harness_download(harness *h, const char *url, size_t *len, long *status)
+{
+    http_response res;
+    perform(h, "GET", url, NULL, &res);
+    *len = res.raw_len;
+    *status = res.status;
+    char *raw = res.raw;
+    res.raw = NULL;
+    http_response_free(&res);
+    return raw;
+}

@@ -1,0 +1,74 @@
+/* harness: end-to-end test support. Starts descovo-mock in-process on a free
+ * loopback port (manual clock, quiet), and talks to it over real HTTP with
+ * libcurl. Used from cmocka tests; every function asserts on transport
+ * failures, so a test reads as the workflow it checks. */
+#ifndef DESCOVO_TEST_HARNESS_H
+#define DESCOVO_TEST_HARNESS_H
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <stddef.h>
+
+#include "app.h"
+
+#define DEV_KEY "sk_test_descovo_dev"
+#define OTHER_KEY "sk_test_descovo_other"
+#define POOR_KEY "sk_test_descovo_poor"
+
+typedef struct harness {
+    mock_app *app;
+    char base_url[64];
+    CURL *curl;
+} harness;
+
+typedef struct http_response {
+    long status;
+    json_t *json;              /* parsed body, NULL if not JSON */
+    char *raw;                 /* body bytes, NUL-terminated */
+    size_t raw_len;
+    char retry_after[32];
+    char allow[64];
+    char content_type[64];
+} http_response;
+
+/* Options a test may change before the server starts. */
+typedef void (*harness_configure_fn)(mock_options *options);
+
+/* Starts a server (configure may be NULL). Asserts on failure. */
+harness *harness_start(harness_configure_fn configure);
+void harness_stop(harness *h);
+
+/* Sends a request; path may include a query string; body may be NULL.
+ * The response must be freed with http_response_free. */
+void harness_request(harness *h, const char *method, const char *path,
+                     const char *body, http_response *out);
+void http_response_free(http_response *res);
+
+/* printf-style conveniences that return the status and fill *out. */
+long harness_get(harness *h, http_response *out, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+long harness_send(harness *h, const char *method, http_response *out,
+                  const char *path, const char *body_fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* Moves the manual clock. */
+void harness_advance(harness *h, double seconds);
+
+/* Workflow steps that assert success; return borrowed/owned values as said. */
+/* Creates an audience and returns its id (static buffer, copy it). */
+const char *harness_create(harness *h, const char *key, const char *name, const char *method);
+void harness_set_filters(harness *h, const char *key, const char *id, const char *params_json);
+/* Builds and advances the clock until NORMAL. */
+void harness_build_until_normal(harness *h, const char *key, const char *id);
+/* Advances the clock until the audience is NORMAL (fails on FAILED). */
+void harness_wait_normal(harness *h, const char *key, const char *id);
+/* POST /_mock/reset: a fresh server state for the next test. */
+void harness_reset(harness *h);
+long long harness_credits(harness *h, const char *key);
+/* Error message of an error response, or "". */
+const char *harness_error_message(const http_response *res);
+
+/* Downloads a URL (absolute) into a new NUL-terminated buffer. */
+char *harness_download(harness *h, const char *url, size_t *len, long *status);
+
+#endif

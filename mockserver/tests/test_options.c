@@ -1,0 +1,505 @@
+/* Unit tests of options: the command line, parsed from writable copies of
+ * argv (options_parse may write into --api-key values and getopt_long may
+ * permute argv). Output of --help and --version goes to a memory stream. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "options.h"
+
+#define MAX_ARGS 80
+
+/* One parse: its argv (owned copies), the options and what was printed. */
+typedef struct parse_run {
+    int argc;
+    char *argv[MAX_ARGS + 1];
+    mock_options options;
+    options_result result;
+    char err[256];
+    char *out;       /* what was printed to out, NUL-terminated */
+    size_t out_len;
+} parse_run;
+
+static void run_free(parse_run *run)
+{
+    for (int i = 0; i < run->argc; i++)
+        free(run->argv[i]);
+    run->argc = 0;
+    free(run->out);
+    run->out = NULL;
+}
+
+/* Parses "descovo-mock" followed by the given NULL-terminated words. */
+static void run_parse(parse_run *run, ...)
+{
+    va_list ap;
+    memset(run, 0, sizeof *run);
+    run->argv[run->argc++] = strdup("descovo-mock");
+    va_start(ap, run);
+    for (;;) {
+        const char *word = va_arg(ap, const char *);
+        if (word == NULL)
+            break;
+        assert_true(run->argc < MAX_ARGS);
+        run->argv[run->argc] = strdup(word);
+        assert_non_null(run->argv[run->argc]);
+        run->argc++;
+    }
+    va_end(ap);
+    run->argv[run->argc] = NULL;
+
+    FILE *out = open_memstream(&run->out, &run->out_len);
+    assert_non_null(out);
+    mock_options_default(&run->options);
+    run->result = options_parse(run->argc, run->argv, &run->options, out,
+                                run->err, sizeof run->err);
+    assert_int_equal(fclose(out), 0);
+}
+
+static void expect_run(parse_run *run)
+{
+    if (run->result != OPTIONS_RUN)
+        fail_msg("expected OPTIONS_RUN, got %d: %s", (int)run->result, run->err);
+    assert_int_equal(run->out_len, 0);
+}
+
+/* Expects OPTIONS_ERROR with a message containing `fragment`. */
+static void expect_error(parse_run *run, const char *fragment)
+{
+    if (run->result != OPTIONS_ERROR)
+        fail_msg("expected OPTIONS_ERROR mentioning \"%s\", got %d", fragment, (int)run->result);
+    if (strstr(run->err, fragment) == NULL)
+        fail_msg("expected \"%s\" in the error, got \"%s\"", fragment, run->err);
+    assert_int_equal(run->out_len, 0);
+}
+
+/* `option value` must fail and name the option. */
+static void expect_bad_value(const char *option, const char *value)
+{
+    parse_run run;
+    run_parse(&run, option, value, NULL);
+    if (run.result != OPTIONS_ERROR)
+        fail_msg("%s \"%s\": expected an error", option, value);
+    if (strstr(run.err, option) == NULL)
+        fail_msg("%s \"%s\": the error does not name the option: \"%s\"", option, value, run.err);
+    run_free(&run);
+
+    /* The same in the --option=value form. */
+    char joined[128];
+    snprintf(joined, sizeof joined, "%s=%s", option, value);
+    run_parse(&run, joined, NULL);
+    if (run.result != OPTIONS_ERROR)
+        fail_msg("%s: expected an error", joined);
+    if (strstr(run.err, option) == NULL)
+        fail_msg("%s: the error does not name the option: \"%s\"", joined, run.err);
+    run_free(&run);
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    parse_run run;
+    run_parse(&run, NULL);
+    expect_run(&run);
+    mock_options def;
+    mock_options_default(&def);
+    assert_string_equal(run.options.host, def.host);
+    assert_int_equal(run.options.port, def.port);
+    assert_int_equal(run.options.seed, def.seed);
+    assert_int_equal(run.options.companies, def.companies);
+    assert_int_equal(run.options.n_keys, 0);
+    assert_null(run.options.keys_file);
+    assert_int_equal(run.options.clock_mode, def.clock_mode);
+    assert_true(run.options.time_scale == def.time_scale);
+    assert_true(run.options.rate_limit_scale == def.rate_limit_scale);
+    assert_int_equal(run.options.start_ms, def.start_ms);
+    assert_int_equal(run.options.quiet, 0);
+    assert_int_equal(run.options.build_stages, 0);
+    run_free(&run);
+}
+
+static void test_all_good_values(void **state)
+{
+    (void)state;
+    parse_run run;
+    run_parse(&run,
+              "--host", "0.0.0.0", "--port", "0", "--seed", "7", "--companies", "123",
+              "--keys-file", "/tmp/keys.txt", "--credits", "999", "--export-quota", "10",
+              "--clock", "manual", "--time-scale", "12.5", "--start-ms", "1000",
+              "--build-stages", "--rate-limit-scale", "0.5", "--threads", "3", "--quiet",
+              NULL);
+    expect_run(&run);
+    const mock_options *o = &run.options;
+    assert_string_equal(o->host, "0.0.0.0");
+    assert_int_equal(o->port, 0);
+    assert_int_equal(o->seed, 7);
+    assert_int_equal(o->companies, 123);
+    assert_string_equal(o->keys_file, "/tmp/keys.txt");
+    assert_int_equal(o->default_credits, 999);
+    assert_int_equal(o->default_export_quota, 10);
+    assert_int_equal(o->clock_mode, MOCK_CLOCK_MANUAL);
+    assert_true(o->time_scale == 12.5);
+    assert_int_equal(o->start_ms, 1000);
+    assert_int_equal(o->build_stages, 1);
+    assert_true(o->rate_limit_scale == 0.5);
+    assert_int_equal(o->threads, 3);
+    assert_int_equal(o->quiet, 1);
+    run_free(&run);
+}
+
+static void test_equals_form(void **state)
+{
+    (void)state;
+    parse_run run;
+    run_parse(&run, "--port=9090", "--host=::1", "--clock=real", NULL);
+    expect_run(&run);
+    assert_int_equal(run.options.port, 9090);
+    assert_string_equal(run.options.host, "::1");
+    assert_int_equal(run.options.clock_mode, MOCK_CLOCK_REAL);
+    run_free(&run);
+}
+
+static void test_numeric_bounds(void **state)
+{
+    (void)state;
+    parse_run run;
+    run_parse(&run, "--port", "65535", "--companies", "1", "--seed", "18446744073709551615",
+              "--credits", "0", "--export-quota", "0", "--start-ms", "0",
+              "--time-scale", "0.001", "--rate-limit-scale", "0", "--threads", "1", NULL);
+    expect_run(&run);
+    assert_int_equal(run.options.port, 65535);
+    assert_int_equal(run.options.companies, 1);
+    assert_true(run.options.seed == UINT64_MAX);
+    assert_int_equal(run.options.default_credits, 0);
+    assert_int_equal(run.options.default_export_quota, 0);
+    assert_int_equal(run.options.start_ms, 0);
+    assert_true(run.options.rate_limit_scale == 0);
+    assert_int_equal(run.options.threads, 1);
+    run_free(&run);
+
+    char max_companies[32];
+    snprintf(max_companies, sizeof max_companies, "%u", DATASET_MAX_COMPANIES);
+    run_parse(&run, "--companies", max_companies, "--start-ms", "1735689600000", NULL);
+    expect_run(&run);
+    assert_int_equal(run.options.companies, DATASET_MAX_COMPANIES);
+    assert_int_equal(run.options.start_ms, 1735689600000LL);
+    run_free(&run);
+}
+
+static void test_bad_values(void **state)
+{
+    (void)state;
+    char too_many_companies[32];
+    snprintf(too_many_companies, sizeof too_many_companies, "%u", DATASET_MAX_COMPANIES + 1);
+
+    expect_bad_value("--port", "65536");
+    expect_bad_value("--port", "-1");
+    expect_bad_value("--port", "80x");
+    expect_bad_value("--port", "");
+    expect_bad_value("--port", "http");
+    expect_bad_value("--seed", "-1");
+    expect_bad_value("--seed", "18446744073709551616");
+    expect_bad_value("--seed", "0x10z");
+    expect_bad_value("--companies", "0");
+    expect_bad_value("--companies", too_many_companies);
+    expect_bad_value("--companies", "ten");
+    expect_bad_value("--credits", "-1");
+    expect_bad_value("--credits", "lots");
+    expect_bad_value("--credits", "1.5");
+    expect_bad_value("--export-quota", "-10");
+    expect_bad_value("--export-quota", "abc");
+    expect_bad_value("--clock", "fast");
+    expect_bad_value("--clock", "");
+    expect_bad_value("--clock", "REAL ");
+    expect_bad_value("--time-scale", "0");
+    expect_bad_value("--time-scale", "-2");
+    expect_bad_value("--time-scale", "abc");
+    expect_bad_value("--time-scale", "nan");
+    expect_bad_value("--time-scale", "2x");
+    expect_bad_value("--start-ms", "-5");
+    expect_bad_value("--start-ms", "soon");
+    expect_bad_value("--rate-limit-scale", "-1");
+    expect_bad_value("--rate-limit-scale", "abc");
+    expect_bad_value("--rate-limit-scale", "nan");
+    expect_bad_value("--threads", "-1");
+    expect_bad_value("--threads", "many");
+    expect_bad_value("--threads", "100000");
+}
+
+static void test_help(void **state)
+{
+    (void)state;
+    parse_run run;
+    run_parse(&run, "--help", NULL);
+    assert_int_equal(run.result, OPTIONS_EXIT);
+    assert_true(run.out_len > 0);
+    assert_non_null(strstr(run.out, "Usage"));
+    /* Every option is documented. */
+    const char *names[] = {"--host", "--port", "--seed", "--companies", "--api-key",
+                           "--keys-file", "--credits", "--export-quota", "--clock",
+                           "--time-scale", "--start-ms", "--build-stages",
+                           "--rate-limit-scale", "--no-rate-limit", "--threads",
+                           "--quiet", "--help", "--version"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strstr(run.out, names[i]) == NULL)
+            fail_msg("--help does not mention %s", names[i]);
+    }
+    run_free(&run);
+
+    /* --help wins wherever it is, and stops before later bad options. */
+    run_parse(&run, "--port", "1", "--help", "--bogus", NULL);
+    assert_int_equal(run.result, OPTIONS_EXIT);
+    assert_non_null(strstr(run.out, "Usage"));
+    run_free(&run);
+}
+
+static void test_version(void **state)
+{
+    (void)state;
+    parse_run run;
+    run_parse(&run, "--version", NULL);
+    assert_int_equal(run.result, OPTIONS_EXIT);
+    assert_non_null(strstr(run.out, "descovo-mock"));
+    assert_non_null(strstr(run.out, DESCOVO_VERSION));
+    assert_int_equal(run.out[run.out_len - 1], '\n');
+    run_free(&run);
+}
+
+static void test_unknown_option(void **state)
+{
+    (void)state;
+    parse_run run;
+    run_parse(&run, "--bogus", NULL);
+    expect_error(&run, "--bogus");
+    run_free(&run);
+
+    run_parse(&run, "--port", "1", "--frobnicate", NULL);
+    expect_error(&run, "--frobnicate");
+    run_free(&run);
+
+    run_parse(&run, "-x", NULL);
+    expect_error(&run, "-x");
+    run_free(&run);
+
+    /* A flag given a value. */
+    run_parse(&run, "--quiet=yes", NULL);
+    expect_error(&run, "--quiet");
+    run_free(&run);
+}
+
+/* A short-option cluster: the message must name the cluster, not argv[0]. */
+static void test_unknown_short_cluster(void **state)
+{
+    (void)state;
+    parse_run run;
+    run_parse(&run, "-qv", NULL);
+    expect_error(&run, "-q");
+    run_free(&run);
+}
+
+/* options_parse resets getopt's state itself: a parse that stopped inside
+ * a short-option cluster must not leak into the next one. */
+static void test_parse_after_cluster_error(void **state)
+{
+    (void)state;
+    parse_run run;
+    run_parse(&run, "-xy", NULL);
+    assert_int_equal(run.result, OPTIONS_ERROR);
+    run_free(&run);
+
+    run_parse(&run, "--quiet", NULL);
+    expect_run(&run);
+    assert_int_equal(run.options.quiet, 1);
+    run_free(&run);
+}
+
+static void test_missing_value(void **state)
+{
+    (void)state;
+    parse_run run;
+    run_parse(&run, "--port", NULL);
+    expect_error(&run, "--port");
+    /* The option exists: only its value is missing. */
+    if (strstr(run.err, "unknown") != NULL)
+        fail_msg("--port without a value is reported as unknown: \"%s\"", run.err);
+    run_free(&run);
+
+    run_parse(&run, "--quiet", "--api-key", NULL);
+    expect_error(&run, "--api-key");
+    if (strstr(run.err, "unknown") != NULL)
+        fail_msg("--api-key without a value is reported as unknown: \"%s\"", run.err);
+    run_free(&run);
+}
+
+static void test_stray_argument(void **state)
+{
+    (void)state;
+    parse_run run;
+    run_parse(&run, "stray", NULL);
+    expect_error(&run, "stray");
+    run_free(&run);
+
+    run_parse(&run, "--port", "1", "serve", "--quiet", NULL);
+    expect_error(&run, "serve");
+    run_free(&run);
+
+    run_parse(&run, "--quiet", "--", "after-dashes", NULL);
+    expect_error(&run, "after-dashes");
+    run_free(&run);
+}
+
+static void test_api_keys(void **state)
+{
+    (void)state;
+    parse_run run;
+    run_parse(&run, "--api-key", "sk_test_a:1200", "--api-key", "sk_test_b",
+              "--api-key=sk_test_c:0", NULL);
+    expect_run(&run);
+    assert_int_equal(run.options.n_keys, 3);
+    assert_string_equal(run.options.keys[0].key, "sk_test_a");
+    assert_int_equal(run.options.keys[0].credits, 1200);
+    assert_int_equal(run.options.keys[0].export_quota, -1);
+    assert_string_equal(run.options.keys[1].key, "sk_test_b");
+    assert_int_equal(run.options.keys[1].credits, -1);
+    assert_int_equal(run.options.keys[1].export_quota, -1);
+    assert_string_equal(run.options.keys[2].key, "sk_test_c");
+    assert_int_equal(run.options.keys[2].credits, 0);
+    run_free(&run);
+}
+
+static void test_api_key_bad(void **state)
+{
+    (void)state;
+    parse_run run;
+    run_parse(&run, "--api-key", "sk_test_a:lots", NULL);
+    expect_error(&run, "--api-key");
+    run_free(&run);
+
+    run_parse(&run, "--api-key", "sk_test_a:-5", NULL);
+    expect_error(&run, "--api-key");
+    run_free(&run);
+
+    run_parse(&run, "--api-key", "", NULL);
+    expect_error(&run, "--api-key");
+    run_free(&run);
+
+    run_parse(&run, "--api-key", ":100", NULL);
+    expect_error(&run, "--api-key");
+    run_free(&run);
+
+    char long_key[200];
+    memset(long_key, 'k', 150);
+    long_key[150] = '\0';
+    run_parse(&run, "--api-key", long_key, NULL);
+    expect_error(&run, "--api-key");
+    run_free(&run);
+}
+
+static void test_api_key_limit(void **state)
+{
+    (void)state;
+    parse_run run;
+    memset(&run, 0, sizeof run);
+    /* MOCK_MAX_KEYS keys fit; one more is refused. */
+    char *argv[2 * (MOCK_MAX_KEYS + 1) + 2];
+    int argc = 0;
+    argv[argc++] = strdup("descovo-mock");
+    for (int i = 0; i <= MOCK_MAX_KEYS; i++) {
+        char word[32];
+        snprintf(word, sizeof word, "sk_test_%d:%d", i, i);
+        argv[argc++] = strdup("--api-key");
+        argv[argc++] = strdup(word);
+    }
+    argv[argc] = NULL;
+    char err[256] = "";
+    mock_options options;
+
+    mock_options_default(&options);
+    assert_int_equal(options_parse(argc - 2, argv, &options, stdout, err, sizeof err),
+                     OPTIONS_RUN);
+    assert_int_equal(options.n_keys, MOCK_MAX_KEYS);
+    assert_string_equal(options.keys[MOCK_MAX_KEYS - 1].key, "sk_test_63");
+    assert_int_equal(options.keys[MOCK_MAX_KEYS - 1].credits, MOCK_MAX_KEYS - 1);
+
+    /* Fresh copies: the first parse cut the ":CREDITS" off. */
+    for (int i = 0; i <= MOCK_MAX_KEYS; i++) {
+        char word[32];
+        snprintf(word, sizeof word, "sk_test_%d:%d", i, i);
+        free(argv[2 + 2 * i]);
+        argv[2 + 2 * i] = strdup(word);
+    }
+    mock_options_default(&options);
+    assert_int_equal(options_parse(argc, argv, &options, stdout, err, sizeof err),
+                     OPTIONS_ERROR);
+    assert_non_null(strstr(err, "--api-key"));
+    for (int i = 0; i < argc; i++)
+        free(argv[i]);
+}
+
+static void test_no_rate_limit(void **state)
+{
+    (void)state;
+    parse_run run;
+    run_parse(&run, "--no-rate-limit", NULL);
+    expect_run(&run);
+    assert_true(run.options.rate_limit_scale == 0);
+    run_free(&run);
+
+    run_parse(&run, "--rate-limit-scale", "3", "--no-rate-limit", NULL);
+    expect_run(&run);
+    assert_true(run.options.rate_limit_scale == 0);
+    run_free(&run);
+
+    /* The last one given wins. */
+    run_parse(&run, "--no-rate-limit", "--rate-limit-scale", "2", NULL);
+    expect_run(&run);
+    assert_true(run.options.rate_limit_scale == 2);
+    run_free(&run);
+}
+
+/* Parsing twice in one process gives the same result (optind is reset). */
+static void test_repeated_parse(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 3; i++) {
+        parse_run run;
+        run_parse(&run, "--port", "4242", "--quiet", NULL);
+        expect_run(&run);
+        assert_int_equal(run.options.port, 4242);
+        assert_int_equal(run.options.quiet, 1);
+        run_free(&run);
+        run_parse(&run, "--bogus", NULL);
+        expect_error(&run, "--bogus");
+        run_free(&run);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_all_good_values),
+        cmocka_unit_test(test_equals_form),
+        cmocka_unit_test(test_numeric_bounds),
+        cmocka_unit_test(test_bad_values),
+        cmocka_unit_test(test_help),
+        cmocka_unit_test(test_version),
+        cmocka_unit_test(test_unknown_option),
+        cmocka_unit_test(test_unknown_short_cluster),
+        cmocka_unit_test(test_parse_after_cluster_error),
+        cmocka_unit_test(test_missing_value),
+        cmocka_unit_test(test_stray_argument),
+        cmocka_unit_test(test_api_keys),
+        cmocka_unit_test(test_api_key_bad),
+        cmocka_unit_test(test_api_key_limit),
+        cmocka_unit_test(test_no_rate_limit),
+        cmocka_unit_test(test_repeated_parse),
+    };
+    return cmocka_run_group_tests_name("options", tests, NULL, NULL);
+}
