@@ -43,6 +43,7 @@ enum {
     OPT_HELP, OPT_VERSION
 };
 
+/* In the order of the enum above: bad_option_name() indexes it by value. */
 static const struct option long_options[] = {
     {"host", required_argument, NULL, OPT_HOST},
     {"port", required_argument, NULL, OPT_PORT},
@@ -120,6 +121,22 @@ static int parse_key(char *text, mock_options *options, char *err, size_t errlen
     return 0;
 }
 
+/* Names the option getopt_long just refused, from optopt: a known long
+ * option's value (>= OPT_HOST: a missing or unexpected value), a short
+ * option's letter, or 0 for an unknown long option, which getopt_long has
+ * moved (argv is permuted) to just before optind. */
+static const char *bad_option_name(char **argv, char *buf, size_t size)
+{
+    if (optopt >= OPT_HOST && optopt <= OPT_VERSION) {
+        snprintf(buf, size, "--%s", long_options[optopt - OPT_HOST].name);
+    } else if (optopt > 0 && optopt < 256) {
+        snprintf(buf, size, "-%c", optopt);
+    } else {
+        snprintf(buf, size, "%s", optind > 0 ? argv[optind - 1] : "?");
+    }
+    return buf;
+}
+
 #define BAD(...) do { snprintf(err, errlen, __VA_ARGS__); return OPTIONS_ERROR; } while (0)
 
 options_result options_parse(int argc, char **argv, mock_options *options,
@@ -127,10 +144,13 @@ options_result options_parse(int argc, char **argv, mock_options *options,
 {
     unsigned long long n = 0;
     double x = 0;
-    optind = 1;
+    char name[64];
+    /* 0, not 1: glibc then also resets its internal state, so that the
+     * function can parse several argument vectors (the tests do). */
+    optind = 0;
     opterr = 0;
     for (;;) {
-        int c = getopt_long(argc, argv, "", long_options, NULL);
+        int c = getopt_long(argc, argv, ":", long_options, NULL);
         if (c == -1)
             break;
         switch (c) {
@@ -203,9 +223,9 @@ options_result options_parse(int argc, char **argv, mock_options *options,
             fprintf(out, "descovo-mock %s\n", DESCOVO_VERSION);
             return OPTIONS_EXIT;
         case ':':
-            BAD("%s: missing value (see --help)", argv[optind - 1]);
+            BAD("%s: missing value (see --help)", bad_option_name(argv, name, sizeof name));
         default:
-            BAD("unknown option %s (see --help)", argv[optind - 1]);
+            BAD("unknown option or value %s (see --help)", bad_option_name(argv, name, sizeof name));
         }
     }
     if (optind < argc)

@@ -149,15 +149,20 @@ static void test_len_bounds_text(void **state)
     recorder r = {0};
     char err[128];
     /* Only len bytes are read: the second line is outside. */
-    const char *text = "sk_in 1\nsk_out 2\n";
-    assert_int_equal(keys_parse(text, 8, record, &r, err, sizeof err), 0);
+    const char *text = "sk_in 12\nsk_out 2\n";
+    assert_int_equal(keys_parse(text, 9, record, &r, err, sizeof err), 0);
+    assert_int_equal(r.n, 1);
+    expect_key(&r, 0, "sk_in", 12, -1);
+    /* A cut in the middle of a number keeps only the digits before it. */
+    r.n = 0;
+    assert_int_equal(keys_parse(text, 7, record, &r, err, sizeof err), 0);
     assert_int_equal(r.n, 1);
     expect_key(&r, 0, "sk_in", 1, -1);
-    /* A cut in the middle of a number keeps only the digits before it. */
+    /* A cut before the number leaves it missing. */
     r.n = 0;
     assert_int_equal(keys_parse(text, 6, record, &r, err, sizeof err), 0);
     assert_int_equal(r.n, 1);
-    expect_key(&r, 0, "sk_in", 1, -1);
+    expect_key(&r, 0, "sk_in", -1, -1);
 }
 
 static void test_large_numbers(void **state)

@@ -1,6 +1,15 @@
 /* Unit tests of options: the command line, parsed from writable copies of
  * argv (options_parse may write into --api-key values and getopt_long may
- * permute argv). Output of --help and --version goes to a memory stream. */
+ * permute argv). Output of --help and --version goes to a memory stream.
+ *
+ * getopt keeps hidden state between calls (glibc: a pointer into the last
+ * argv while inside a cluster of short options). options_parse sets
+ * optind = 1, which does not clear it, so run_parse() first resets getopt
+ * fully (optind = 0) to keep each parse independent of the one before;
+ * test_parse_after_cluster_error calls options_parse directly to show
+ * what happens without that reset (the first version of options.c read
+ * the previous argv there). */
+#include <getopt.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,41 +24,73 @@
 
 #define MAX_ARGS 80
 
-/* One parse: its argv (owned copies), the options and what was printed. */
+/* One parse: its argv (copies in the arena), the options and what was
+ * printed. */
 typedef struct parse_run {
     int argc;
     char *argv[MAX_ARGS + 1];
     mock_options options;
     options_result result;
     char err[256];
-    char *out;       /* what was printed to out, NUL-terminated */
+    char *out;       /* what was printed to out, NUL-terminated (arena) */
     size_t out_len;
 } parse_run;
 
-static void run_free(parse_run *run)
+/* Strings of the current test: argv copies and captured output. They live
+ * until the test's teardown, so a failed assertion (a longjmp) leaks
+ * nothing and options never point into freed memory. */
+/* 0 while a test checks options_parse's own reset (restored on teardown). */
+static int reset_before_parse = 1;
+
+#define ARENA_MAX 512
+static char *arena[ARENA_MAX];
+static size_t arena_len;
+
+static char *keep(char *p)
 {
-    for (int i = 0; i < run->argc; i++)
-        free(run->argv[i]);
-    run->argc = 0;
-    free(run->out);
-    run->out = NULL;
+    assert_non_null(p);
+    assert_true(arena_len < ARENA_MAX);
+    arena[arena_len++] = p;
+    return p;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    reset_before_parse = 1;
+    for (size_t i = 0; i < arena_len; i++)
+        free(arena[i]);
+    arena_len = 0;
+    return 0;
+}
+
+/* Forgets any state getopt kept from an earlier parse: optind = 0 makes
+ * glibc and musl reinitialise on the next call, which finds nothing to do. */
+static void reset_getopt(void)
+{
+    static const struct option none[] = {{NULL, 0, NULL, 0}};
+    char name[] = "reset";
+    char *argv[] = {name, NULL};
+    optind = 0;
+    opterr = 0;
+    (void)getopt_long(1, argv, "", none, NULL);
 }
 
 /* Parses "descovo-mock" followed by the given NULL-terminated words. */
 static void run_parse(parse_run *run, ...)
 {
     va_list ap;
+    if (reset_before_parse)
+        reset_getopt();
     memset(run, 0, sizeof *run);
-    run->argv[run->argc++] = strdup("descovo-mock");
+    run->argv[run->argc++] = keep(strdup("descovo-mock"));
     va_start(ap, run);
     for (;;) {
         const char *word = va_arg(ap, const char *);
         if (word == NULL)
             break;
         assert_true(run->argc < MAX_ARGS);
-        run->argv[run->argc] = strdup(word);
-        assert_non_null(run->argv[run->argc]);
-        run->argc++;
+        run->argv[run->argc++] = keep(strdup(word));
     }
     va_end(ap);
     run->argv[run->argc] = NULL;
@@ -60,6 +101,7 @@ static void run_parse(parse_run *run, ...)
     run->result = options_parse(run->argc, run->argv, &run->options, out,
                                 run->err, sizeof run->err);
     assert_int_equal(fclose(out), 0);
+    keep(run->out);
 }
 
 static void expect_run(parse_run *run)
@@ -88,7 +130,6 @@ static void expect_bad_value(const char *option, const char *value)
         fail_msg("%s \"%s\": expected an error", option, value);
     if (strstr(run.err, option) == NULL)
         fail_msg("%s \"%s\": the error does not name the option: \"%s\"", option, value, run.err);
-    run_free(&run);
 
     /* The same in the --option=value form. */
     char joined[128];
@@ -98,7 +139,6 @@ static void expect_bad_value(const char *option, const char *value)
         fail_msg("%s: expected an error", joined);
     if (strstr(run.err, option) == NULL)
         fail_msg("%s: the error does not name the option: \"%s\"", joined, run.err);
-    run_free(&run);
 }
 
 static void test_defaults(void **state)
@@ -121,7 +161,6 @@ static void test_defaults(void **state)
     assert_int_equal(run.options.start_ms, def.start_ms);
     assert_int_equal(run.options.quiet, 0);
     assert_int_equal(run.options.build_stages, 0);
-    run_free(&run);
 }
 
 static void test_all_good_values(void **state)
@@ -150,7 +189,6 @@ static void test_all_good_values(void **state)
     assert_true(o->rate_limit_scale == 0.5);
     assert_int_equal(o->threads, 3);
     assert_int_equal(o->quiet, 1);
-    run_free(&run);
 }
 
 static void test_equals_form(void **state)
@@ -162,7 +200,6 @@ static void test_equals_form(void **state)
     assert_int_equal(run.options.port, 9090);
     assert_string_equal(run.options.host, "::1");
     assert_int_equal(run.options.clock_mode, MOCK_CLOCK_REAL);
-    run_free(&run);
 }
 
 static void test_numeric_bounds(void **state)
@@ -181,7 +218,6 @@ static void test_numeric_bounds(void **state)
     assert_int_equal(run.options.start_ms, 0);
     assert_true(run.options.rate_limit_scale == 0);
     assert_int_equal(run.options.threads, 1);
-    run_free(&run);
 
     char max_companies[32];
     snprintf(max_companies, sizeof max_companies, "%u", DATASET_MAX_COMPANIES);
@@ -189,7 +225,6 @@ static void test_numeric_bounds(void **state)
     expect_run(&run);
     assert_int_equal(run.options.companies, DATASET_MAX_COMPANIES);
     assert_int_equal(run.options.start_ms, 1735689600000LL);
-    run_free(&run);
 }
 
 static void test_bad_values(void **state)
@@ -250,13 +285,11 @@ static void test_help(void **state)
         if (strstr(run.out, names[i]) == NULL)
             fail_msg("--help does not mention %s", names[i]);
     }
-    run_free(&run);
 
     /* --help wins wherever it is, and stops before later bad options. */
     run_parse(&run, "--port", "1", "--help", "--bogus", NULL);
     assert_int_equal(run.result, OPTIONS_EXIT);
     assert_non_null(strstr(run.out, "Usage"));
-    run_free(&run);
 }
 
 static void test_version(void **state)
@@ -268,7 +301,6 @@ static void test_version(void **state)
     assert_non_null(strstr(run.out, "descovo-mock"));
     assert_non_null(strstr(run.out, DESCOVO_VERSION));
     assert_int_equal(run.out[run.out_len - 1], '\n');
-    run_free(&run);
 }
 
 static void test_unknown_option(void **state)
@@ -277,20 +309,16 @@ static void test_unknown_option(void **state)
     parse_run run;
     run_parse(&run, "--bogus", NULL);
     expect_error(&run, "--bogus");
-    run_free(&run);
 
     run_parse(&run, "--port", "1", "--frobnicate", NULL);
     expect_error(&run, "--frobnicate");
-    run_free(&run);
 
     run_parse(&run, "-x", NULL);
     expect_error(&run, "-x");
-    run_free(&run);
 
     /* A flag given a value. */
     run_parse(&run, "--quiet=yes", NULL);
     expect_error(&run, "--quiet");
-    run_free(&run);
 }
 
 /* A short-option cluster: the message must name the cluster, not argv[0]. */
@@ -300,23 +328,36 @@ static void test_unknown_short_cluster(void **state)
     parse_run run;
     run_parse(&run, "-qv", NULL);
     expect_error(&run, "-q");
-    run_free(&run);
 }
 
-/* options_parse resets getopt's state itself: a parse that stopped inside
- * a short-option cluster must not leak into the next one. */
+/* options_parse "resets optind itself", so one parse must not leak into the
+ * next. A parse that stops inside a cluster of short options ("-xy" fails on
+ * x) leaves glibc's getopt pointing at "y" in that argv; with optind = 1
+ * (not 0) the next call resumes there, reading the old argv (freed memory,
+ * for a caller that freed it) instead of parsing its own. */
 static void test_parse_after_cluster_error(void **state)
 {
     (void)state;
-    parse_run run;
-    run_parse(&run, "-xy", NULL);
-    assert_int_equal(run.result, OPTIONS_ERROR);
-    run_free(&run);
+    char err[256] = "";
+    mock_options options;
+    FILE *out = fopen("/dev/null", "w");
+    assert_non_null(out);
 
-    run_parse(&run, "--quiet", NULL);
-    expect_run(&run);
-    assert_int_equal(run.options.quiet, 1);
-    run_free(&run);
+    reset_getopt();
+    char *first[] = {keep(strdup("descovo-mock")), keep(strdup("-xy")), NULL};
+    mock_options_default(&options);
+    assert_int_equal(options_parse(2, first, &options, out, err, sizeof err), OPTIONS_ERROR);
+    /* The old argv stays alive (no use after free in libc): the next parse
+     * must still ignore it. */
+    char *second[] = {keep(strdup("descovo-mock")), keep(strdup("--quiet")), NULL};
+    mock_options_default(&options);
+    err[0] = '\0';
+    options_result rc = options_parse(2, second, &options, out, err, sizeof err);
+    fclose(out);
+    reset_getopt();
+    if (rc != OPTIONS_RUN)
+        fail_msg("second parse of \"--quiet\" after \"-xy\": got %d, \"%s\"", (int)rc, err);
+    assert_int_equal(options.quiet, 1);
 }
 
 static void test_missing_value(void **state)
@@ -328,13 +369,11 @@ static void test_missing_value(void **state)
     /* The option exists: only its value is missing. */
     if (strstr(run.err, "unknown") != NULL)
         fail_msg("--port without a value is reported as unknown: \"%s\"", run.err);
-    run_free(&run);
 
     run_parse(&run, "--quiet", "--api-key", NULL);
     expect_error(&run, "--api-key");
     if (strstr(run.err, "unknown") != NULL)
         fail_msg("--api-key without a value is reported as unknown: \"%s\"", run.err);
-    run_free(&run);
 }
 
 static void test_stray_argument(void **state)
@@ -343,15 +382,32 @@ static void test_stray_argument(void **state)
     parse_run run;
     run_parse(&run, "stray", NULL);
     expect_error(&run, "stray");
-    run_free(&run);
 
     run_parse(&run, "--port", "1", "serve", "--quiet", NULL);
     expect_error(&run, "serve");
-    run_free(&run);
 
     run_parse(&run, "--quiet", "--", "after-dashes", NULL);
     expect_error(&run, "after-dashes");
-    run_free(&run);
+}
+
+/* getopt_long skips over (permutes) words that are not options, so a bad
+ * option after a stray word is what it reports first: the message must name
+ * that option, not the stray word. */
+static void test_bad_option_after_stray_word(void **state)
+{
+    (void)state;
+    parse_run run;
+    run_parse(&run, "stray", "--bogus", NULL);
+    expect_error(&run, "--bogus");
+
+    run_parse(&run, "stray", "--port", NULL);
+    expect_error(&run, "--port");
+
+    run_parse(&run, "stray", "--port", "http", NULL);
+    expect_error(&run, "--port");
+
+    run_parse(&run, "stray", "-x", NULL);
+    expect_error(&run, "-x");
 }
 
 static void test_api_keys(void **state)
@@ -370,7 +426,6 @@ static void test_api_keys(void **state)
     assert_int_equal(run.options.keys[1].export_quota, -1);
     assert_string_equal(run.options.keys[2].key, "sk_test_c");
     assert_int_equal(run.options.keys[2].credits, 0);
-    run_free(&run);
 }
 
 static void test_api_key_bad(void **state)
@@ -379,26 +434,21 @@ static void test_api_key_bad(void **state)
     parse_run run;
     run_parse(&run, "--api-key", "sk_test_a:lots", NULL);
     expect_error(&run, "--api-key");
-    run_free(&run);
 
     run_parse(&run, "--api-key", "sk_test_a:-5", NULL);
     expect_error(&run, "--api-key");
-    run_free(&run);
 
     run_parse(&run, "--api-key", "", NULL);
     expect_error(&run, "--api-key");
-    run_free(&run);
 
     run_parse(&run, "--api-key", ":100", NULL);
     expect_error(&run, "--api-key");
-    run_free(&run);
 
     char long_key[200];
     memset(long_key, 'k', 150);
     long_key[150] = '\0';
     run_parse(&run, "--api-key", long_key, NULL);
     expect_error(&run, "--api-key");
-    run_free(&run);
 }
 
 static void test_api_key_limit(void **state)
@@ -409,17 +459,18 @@ static void test_api_key_limit(void **state)
     /* MOCK_MAX_KEYS keys fit; one more is refused. */
     char *argv[2 * (MOCK_MAX_KEYS + 1) + 2];
     int argc = 0;
-    argv[argc++] = strdup("descovo-mock");
+    argv[argc++] = keep(strdup("descovo-mock"));
     for (int i = 0; i <= MOCK_MAX_KEYS; i++) {
         char word[32];
         snprintf(word, sizeof word, "sk_test_%d:%d", i, i);
-        argv[argc++] = strdup("--api-key");
-        argv[argc++] = strdup(word);
+        argv[argc++] = keep(strdup("--api-key"));
+        argv[argc++] = keep(strdup(word));
     }
     argv[argc] = NULL;
     char err[256] = "";
     mock_options options;
 
+    reset_getopt();
     mock_options_default(&options);
     assert_int_equal(options_parse(argc - 2, argv, &options, stdout, err, sizeof err),
                      OPTIONS_RUN);
@@ -431,15 +482,13 @@ static void test_api_key_limit(void **state)
     for (int i = 0; i <= MOCK_MAX_KEYS; i++) {
         char word[32];
         snprintf(word, sizeof word, "sk_test_%d:%d", i, i);
-        free(argv[2 + 2 * i]);
-        argv[2 + 2 * i] = strdup(word);
+        argv[2 + 2 * i] = keep(strdup(word));
     }
+    reset_getopt();
     mock_options_default(&options);
     assert_int_equal(options_parse(argc, argv, &options, stdout, err, sizeof err),
                      OPTIONS_ERROR);
     assert_non_null(strstr(err, "--api-key"));
-    for (int i = 0; i < argc; i++)
-        free(argv[i]);
 }
 
 static void test_no_rate_limit(void **state)
@@ -449,57 +498,59 @@ static void test_no_rate_limit(void **state)
     run_parse(&run, "--no-rate-limit", NULL);
     expect_run(&run);
     assert_true(run.options.rate_limit_scale == 0);
-    run_free(&run);
 
     run_parse(&run, "--rate-limit-scale", "3", "--no-rate-limit", NULL);
     expect_run(&run);
     assert_true(run.options.rate_limit_scale == 0);
-    run_free(&run);
 
     /* The last one given wins. */
     run_parse(&run, "--no-rate-limit", "--rate-limit-scale", "2", NULL);
     expect_run(&run);
     assert_true(run.options.rate_limit_scale == 2);
-    run_free(&run);
 }
 
-/* Parsing twice in one process gives the same result (optind is reset). */
+/* Parsing again in one process gives the same result: options_parse resets
+ * optind itself, which is enough between parses of long options. */
 static void test_repeated_parse(void **state)
 {
     (void)state;
+    reset_getopt();
+    reset_before_parse = 0;
     for (int i = 0; i < 3; i++) {
         parse_run run;
         run_parse(&run, "--port", "4242", "--quiet", NULL);
         expect_run(&run);
         assert_int_equal(run.options.port, 4242);
         assert_int_equal(run.options.quiet, 1);
-        run_free(&run);
         run_parse(&run, "--bogus", NULL);
         expect_error(&run, "--bogus");
-        run_free(&run);
+        run_parse(&run, "--seed", "9", "stray", NULL);
+        expect_error(&run, "stray");
     }
+    reset_before_parse = 1;
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_all_good_values),
-        cmocka_unit_test(test_equals_form),
-        cmocka_unit_test(test_numeric_bounds),
-        cmocka_unit_test(test_bad_values),
-        cmocka_unit_test(test_help),
-        cmocka_unit_test(test_version),
-        cmocka_unit_test(test_unknown_option),
-        cmocka_unit_test(test_unknown_short_cluster),
-        cmocka_unit_test(test_parse_after_cluster_error),
-        cmocka_unit_test(test_missing_value),
-        cmocka_unit_test(test_stray_argument),
-        cmocka_unit_test(test_api_keys),
-        cmocka_unit_test(test_api_key_bad),
-        cmocka_unit_test(test_api_key_limit),
-        cmocka_unit_test(test_no_rate_limit),
-        cmocka_unit_test(test_repeated_parse),
+        cmocka_unit_test_teardown(test_defaults, teardown),
+        cmocka_unit_test_teardown(test_all_good_values, teardown),
+        cmocka_unit_test_teardown(test_equals_form, teardown),
+        cmocka_unit_test_teardown(test_numeric_bounds, teardown),
+        cmocka_unit_test_teardown(test_bad_values, teardown),
+        cmocka_unit_test_teardown(test_help, teardown),
+        cmocka_unit_test_teardown(test_version, teardown),
+        cmocka_unit_test_teardown(test_unknown_option, teardown),
+        cmocka_unit_test_teardown(test_unknown_short_cluster, teardown),
+        cmocka_unit_test_teardown(test_parse_after_cluster_error, teardown),
+        cmocka_unit_test_teardown(test_missing_value, teardown),
+        cmocka_unit_test_teardown(test_stray_argument, teardown),
+        cmocka_unit_test_teardown(test_bad_option_after_stray_word, teardown),
+        cmocka_unit_test_teardown(test_api_keys, teardown),
+        cmocka_unit_test_teardown(test_api_key_bad, teardown),
+        cmocka_unit_test_teardown(test_api_key_limit, teardown),
+        cmocka_unit_test_teardown(test_no_rate_limit, teardown),
+        cmocka_unit_test_teardown(test_repeated_parse, teardown),
     };
     return cmocka_run_group_tests_name("options", tests, NULL, NULL);
 }

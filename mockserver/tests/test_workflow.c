@@ -317,6 +317,67 @@ static void test_list_and_archive(void **state)
     http_response_free(&res);
 }
 
+static void with_default_size(mock_options *options)
+{
+    options->companies = 2000;
+}
+
+/* The CSV read back equals the JSON pages, value for value, on a database
+ * where names and descriptions contain commas, quotes and newlines. */
+static void test_csv_matches_json_pages(void **state)
+{
+    (void)state;
+    harness *h = harness_start(with_default_size);
+    char id[64];
+    snprintf(id, sizeof id, "%s", harness_create(h, DEV_KEY, "All of it", "NORMAL"));
+    harness_set_filters(h, DEV_KEY, id, "\"companySearchParams\":{\"employeeCountV2\":{\"min\":1}}");
+    harness_build_until_normal(h, DEV_KEY, id);
+    csv_table table;
+    long long rows = export_csv(h, id, "companies", "", &table);
+    assert_int_equal(rows, 2000);
+    int id_col = csv_column(&table, "descovo_id");
+    int name_col = csv_column(&table, "name");
+    int domain_col = csv_column(&table, "domain");
+    int description_col = csv_column(&table, "description");
+    assert_true(id_col == 0 && name_col > 0 && domain_col > 0 && description_col > 0);
+    size_t quoted = 0, with_comma = 0, with_newline = 0;
+    char cursor[64] = "";
+    size_t row = 1;
+    for (int page = 0; page < 10; page++) {
+        http_response res;
+        assert_int_equal(harness_get(h, &res, "/v1/audiences/%s/companies?apiKey=%s&pageSize=500%s%s", id, DEV_KEY,
+                                     cursor[0] ? "&cursor=" : "", cursor), 200);
+        size_t i;
+        json_t *item;
+        json_array_foreach(json_object_get(output_of(&res), "companies"), i, item) {
+            const csv_record *rec = &table.records[row++];
+            assert_string_equal(rec->cells[id_col].data, json_string_value(json_object_get(item, "companyId")));
+            assert_string_equal(rec->cells[name_col].data, json_string_value(json_object_get(item, "name")));
+            assert_string_equal(rec->cells[domain_col].data, json_string_value(json_object_get(item, "domain")));
+            for (int c = name_col; c <= description_col; c += description_col - name_col) {
+                const char *v = rec->cells[c].data;
+                quoted += strchr(v, '"') != NULL;
+                with_comma += strchr(v, ',') != NULL;
+                with_newline += strchr(v, '\n') != NULL;
+            }
+        }
+        json_t *next = json_object_get(output_of(&res), "nextCursor");
+        int more = json_is_string(next);
+        if (more)
+            snprintf(cursor, sizeof cursor, "%s", json_string_value(next));
+        http_response_free(&res);
+        if (!more)
+            break;
+    }
+    assert_int_equal(row, table.n);
+    /* The round trip went through every kind of quoting. */
+    assert_true(quoted > 0);
+    assert_true(with_comma > 0);
+    assert_true(with_newline > 0);
+    csv_table_free(&table);
+    harness_stop(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -324,6 +385,7 @@ int main(void)
         cmocka_unit_test_setup(test_start_from_prospects_spec_dialect, reset),
         cmocka_unit_test_setup(test_pages_walk_with_cursor, reset),
         cmocka_unit_test_setup(test_list_and_archive, reset),
+        cmocka_unit_test(test_csv_matches_json_pages),
     };
     return cmocka_run_group_tests_name("workflow", tests, setup, teardown);
 }
