@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "export.h"
+#include "faults.h"
 #include "store.h"
 
 typedef struct mock_app mock_app;
@@ -37,6 +38,8 @@ typedef struct mock_request {
     account *account;           /* the caller's account; NULL on routes without a key */
     int64_t now_ms;
     json_t *warnings;           /* array; handlers append {field, message} */
+    const fault_decision *fault; /* a fault rule's side effect for this request
+                                  * (fail-build, fail-enrichment, hold), or NULL */
     /* Query parameters: returns the value or NULL. */
     const char *(*query)(const struct mock_request *req, const char *name);
     void *query_ctx;
@@ -51,6 +54,9 @@ typedef struct mock_reply {
     export_file *csv_file;      /* the export it reads, acquired; released by server.c */
     char filename[96];          /* Content-Disposition of a CSV */
     char masked_key[32];        /* the caller's API key, masked, for the log */
+    /* Injected faults the HTTP layer carries out. */
+    enum { REPLY_SEND = 0, REPLY_DROP, REPLY_RESET } connection;
+    int64_t delay_ms;           /* answer this much later (real time) */
 } mock_reply;
 
 /* Sets an error reply: {"error":{"code":status,"message":...}}. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "keys.h"
+#include "scenario.h"
 #include "server.h"
 
 struct mock_app {
@@ -12,6 +13,8 @@ struct mock_app {
     dataset *ds;
     store *store;
     mock_clock *clock;
+    faults *faults;
+    journal *journal;            /* NULL with --journal-size 0 */
     mock_http *http;
     char base_url[64];
 };
@@ -29,6 +32,9 @@ void mock_options_default(mock_options *options)
     options->time_scale = 1.0;
     options->start_ms = MOCK_CLOCK_DEFAULT_START_MS;
     options->rate_limit_scale = 1.0;
+    options->journal_size = JOURNAL_DEFAULT_CAPACITY;
+    options->chaos_seed = 1;
+    options->control = 1;
     options->log = stdout;
 }
 
@@ -121,10 +127,19 @@ mock_app *mock_app_new(const mock_options *options, char *err, size_t errlen)
                  options->companies, DATASET_MAX_COMPANIES);
         goto fail;
     }
-    store_config config = {.seed = options->seed, .build_stages = options->build_stages};
+    store_config config = {
+        .seed = options->seed,
+        .build_stages = options->build_stages,
+        .rate_limit_scale = options->rate_limit_scale,
+        .enrichment_slowdown = 1,
+    };
     app->store = store_new(app->ds, &config);
     app->clock = mock_clock_new(options->clock_mode, options->start_ms, options->time_scale);
-    if (app->store == NULL || app->clock == NULL) {
+    app->faults = faults_new(options->chaos_rate, options->chaos_seed);
+    if (options->journal_size > 0)
+        app->journal = journal_new(options->journal_size, JOURNAL_DEFAULT_BODY_CAP);
+    if (app->store == NULL || app->clock == NULL || app->faults == NULL ||
+        (options->journal_size > 0 && app->journal == NULL)) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -136,15 +151,50 @@ fail:
     return NULL;
 }
 
+static int is_loopback(const char *host)
+{
+    return strncmp(host, "127.", 4) == 0 || strcmp(host, "localhost") == 0;
+}
+
+/* Loads the scenario of --scenario, once the server knows its URL. */
+static int load_start_scenario(mock_app *app, char *err, size_t errlen)
+{
+    if (app->options.scenario == NULL)
+        return 0;
+    json_t *scenario = scenario_load(app->options.scenario, err, errlen);
+    if (scenario == NULL)
+        return -1;
+    char detail[256];
+    json_t *summary = scenario_apply(app, scenario, detail, sizeof detail);
+    json_decref(scenario);
+    if (summary == NULL) {
+        snprintf(err, errlen, "--scenario %s: %s", app->options.scenario, detail);
+        return -1;
+    }
+    json_decref(summary);
+    return 0;
+}
+
 int mock_app_start(mock_app *app, char *err, size_t errlen)
 {
+    /* The control plane can reset state and move time: off the loopback
+     * interface it needs a token, or must be switched off explicitly. */
+    if (app->options.control && app->options.admin_token == NULL && !is_loopback(app->options.host)) {
+        snprintf(err, errlen, "--host %s is not a loopback address: give --admin-token TOKEN to protect the "
+                 "/_mock/ control plane, or --no-control to disable it", app->options.host);
+        return -1;
+    }
     FILE *log = app->options.quiet ? NULL : app->options.log;
-    app->http = mock_http_start(app, app->options.host, app->options.port, app->options.threads, log, err, errlen);
+    app->http = mock_http_start(app, app->options.host, app->options.port, app->options.threads, log,
+                                app->journal, err, errlen);
     if (app->http == NULL)
         return -1;
     const char *host = strcmp(app->options.host, "0.0.0.0") == 0 ? "127.0.0.1" : app->options.host;
     snprintf(app->base_url, sizeof app->base_url, "http://%s:%u", host, mock_http_port(app->http));
-    return 0;
+    store_lock(app->store);
+    snprintf(store_settings(app->store)->base_url, sizeof store_settings(app->store)->base_url, "%s", app->base_url);
+    store_unlock(app->store);
+    return load_start_scenario(app, err, errlen);
 }
 
 uint16_t mock_app_port(const mock_app *app)
@@ -158,6 +208,8 @@ void mock_app_free(mock_app *app)
         return;
     mock_http_stop(app->http);
     store_free(app->store);
+    faults_free(app->faults);
+    journal_free(app->journal);
     mock_clock_free(app->clock);
     dataset_free(app->ds);
     free(app);
@@ -171,6 +223,16 @@ store *mock_app_store(mock_app *app)
 mock_clock *mock_app_clock(mock_app *app)
 {
     return app->clock;
+}
+
+faults *mock_app_faults(mock_app *app)
+{
+    return app->faults;
+}
+
+journal *mock_app_journal(mock_app *app)
+{
+    return app->journal;
 }
 
 const mock_options *mock_app_options(const mock_app *app)

@@ -13,6 +13,8 @@
 
 #include "clock.h"
 #include "dataset.h"
+#include "faults.h"
+#include "journal.h"
 #include "store.h"
 
 #define MOCK_MAX_KEYS 64
@@ -40,6 +42,12 @@ typedef struct mock_options {
     int quiet;                   /* no request log */
     int build_stages;            /* report SAVING_* / LINKING_* while building */
     double rate_limit_scale;     /* multiplies the per-minute limits; 0 disables them */
+    double chaos_rate;           /* share of /v1/ requests given a random fault */
+    uint64_t chaos_seed;
+    size_t journal_size;         /* requests kept by GET /_mock/requests */
+    int control;                 /* the /_mock/ control plane is served */
+    const char *admin_token;     /* required in X-Mock-Admin-Token when set */
+    const char *scenario;        /* a scenario to load at start: name or file */
     FILE *log;                   /* request log, stdout by default */
 } mock_options;
 
@@ -64,6 +72,8 @@ void mock_app_free(mock_app *app);
 /* For handlers and the HTTP layer. */
 store *mock_app_store(mock_app *app);
 mock_clock *mock_app_clock(mock_app *app);
+faults *mock_app_faults(mock_app *app);
+journal *mock_app_journal(mock_app *app);
 const mock_options *mock_app_options(const mock_app *app);
 const dataset *mock_app_dataset(const mock_app *app);
 /* "http://127.0.0.1:PORT", for download URLs. */

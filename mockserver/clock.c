@@ -8,6 +8,7 @@
 struct mock_clock {
     pthread_mutex_t lock;
     mock_clock_mode mode;
+    int64_t start_ms;         /* manual clock: where a reset takes it */
     double scale;
     int64_t origin_ms;        /* simulated time at the origin */
     int64_t origin_mono_ns;   /* real clock: CLOCK_MONOTONIC at the origin */
@@ -42,6 +43,7 @@ mock_clock *mock_clock_new(mock_clock_mode mode, int64_t start_ms, double scale)
     clock->origin_ms = mode == MOCK_CLOCK_REAL ? wall_ms() : start_ms;
     clock->origin_mono_ns = monotonic_ns();
     clock->manual_ms = start_ms;
+    clock->start_ms = start_ms;
     clock->last_ms = clock->origin_ms;
     return clock;
 }
@@ -79,6 +81,30 @@ int64_t mock_clock_now_ms(mock_clock *clock)
     clock->last_ms = now;
     pthread_mutex_unlock(&clock->lock);
     return now;
+}
+
+void mock_clock_set_scale(mock_clock *clock, double scale)
+{
+    if (clock->mode != MOCK_CLOCK_REAL || !(scale > 0))
+        return;
+    int64_t now = mock_clock_now_ms(clock);
+    pthread_mutex_lock(&clock->lock);
+    clock->origin_ms = now;
+    clock->origin_mono_ns = monotonic_ns();
+    clock->scale = scale;
+    pthread_mutex_unlock(&clock->lock);
+}
+
+void mock_clock_reset(mock_clock *clock, double scale)
+{
+    if (clock->mode == MOCK_CLOCK_REAL) {
+        mock_clock_set_scale(clock, scale);
+        return;
+    }
+    pthread_mutex_lock(&clock->lock);
+    clock->manual_ms = clock->start_ms;
+    clock->last_ms = clock->start_ms;
+    pthread_mutex_unlock(&clock->lock);
 }
 
 int mock_clock_advance(mock_clock *clock, int64_t ms)

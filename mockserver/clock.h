@@ -31,8 +31,17 @@ void mock_clock_free(mock_clock *clock);
 mock_clock_mode mock_clock_mode_of(const mock_clock *clock);
 double mock_clock_scale(const mock_clock *clock);
 
-/* Milliseconds since the Unix epoch, simulated. Never goes backwards. */
+/* Milliseconds since the Unix epoch, simulated. Never goes backwards,
+ * except through mock_clock_reset. */
 int64_t mock_clock_now_ms(mock_clock *clock);
+
+/* Changes the speed of a real clock from now on (scale > 0); the time
+ * already passed stays. No effect on a manual clock. */
+void mock_clock_set_scale(mock_clock *clock, double scale);
+
+/* Back to the start: a manual clock returns to its start time; a real one
+ * keeps its time (it cannot go back) and takes `scale` again. */
+void mock_clock_reset(mock_clock *clock, double scale);
 
 /* Moves a manual clock forward by ms (>= 0). Returns 0, or -1 for a real
  * clock or a negative amount (nothing changes). */

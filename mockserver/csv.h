@@ -15,6 +15,12 @@
  * leading comma). */
 void csv_field(strbuf *out, int first, const char *value, size_t len);
 
+/* Quotes in place, when it must be, a field value that the caller appended
+ * to `out` unquoted from byte `start` on (after the field's comma, which
+ * csv_field(out, first, "", 0) writes). Lets an exporter render a value
+ * straight into the record instead of through a scratch buffer. */
+void csv_quote_in_place(strbuf *out, size_t start);
+
 /* Ends the current record. */
 void csv_end_record(strbuf *out);
 

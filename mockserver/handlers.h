@@ -29,13 +29,25 @@ void handle_companies_page(const mock_request *req, mock_reply *reply);
 void handle_prospects_page(const mock_request *req, mock_reply *reply);
 void handle_download(const mock_request *req, mock_reply *reply);
 
-/* The control plane under /_mock/ (handlers_control.c). */
+/* The control plane under /_mock/ (handlers_control.c). handle_mock_reset
+ * and handle_mock_scenario_load run without the store lock and take it
+ * themselves. */
 void handle_mock_health(const mock_request *req, mock_reply *reply);
 void handle_mock_reset(const mock_request *req, mock_reply *reply);
 void handle_mock_clock(const mock_request *req, mock_reply *reply);
 void handle_mock_clock_advance(const mock_request *req, mock_reply *reply);
 void handle_mock_account_get(const mock_request *req, mock_reply *reply);
 void handle_mock_account_put(const mock_request *req, mock_reply *reply);
+void handle_mock_faults_list(const mock_request *req, mock_reply *reply);
+void handle_mock_faults_add(const mock_request *req, mock_reply *reply);
+void handle_mock_faults_clear(const mock_request *req, mock_reply *reply);
+void handle_mock_fault_delete(const mock_request *req, mock_reply *reply);
+void handle_mock_requests(const mock_request *req, mock_reply *reply);
+void handle_mock_requests_clear(const mock_request *req, mock_reply *reply);
+void handle_mock_outbox(const mock_request *req, mock_reply *reply);
+void handle_mock_outbox_clear(const mock_request *req, mock_reply *reply);
+void handle_mock_scenarios(const mock_request *req, mock_reply *reply);
+void handle_mock_scenario_load(const mock_request *req, mock_reply *reply);
 
 /* Shared by handlers: the audience named in the path, owned by the caller.
  * Returns it, or NULL after setting the 404 reply (the same for an unknown

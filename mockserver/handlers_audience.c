@@ -28,6 +28,8 @@ static audience_status current_status(const mock_request *req, const audience *a
 {
     if (aud->status != AUDIENCE_BUILDING || aud->result_pending)
         return aud->status;
+    if (aud->hold_rule != 0)
+        return aud->hold_status;
     int stages = store_config_of(req->store)->build_stages;
     return lifecycle_build_status(aud->build_started_ms, aud->build_finishes_ms, req->now_ms, stages);
 }
@@ -185,6 +187,12 @@ void handle_build(const mock_request *req, mock_reply *reply)
     }
     request_warn_unknown_fields(req, build_fields);
     store_begin_build(req->store, aud, req->now_ms);
+    if (req->fault != NULL && req->fault->type == FAULT_FAIL_BUILD)
+        aud->inject_failure = 1;
+    if (req->fault != NULL && req->fault->type == FAULT_HOLD) {
+        aud->hold_rule = req->fault->rule_id;
+        aud->hold_status = req->fault->hold_status;
+    }
 
     /* Run the filters without the lock: the audience is BUILDING, so its
      * filters cannot change, and the dispatcher's store_work_begin keeps a

@@ -110,6 +110,7 @@ void handle_estimate(const mock_request *req, mock_reply *reply)
     pricing_enrichment(store_dataset(req->store), aud->result.prospects, aud->result.n_prospects, &options, &cost);
     enrichment_plan plan;
     lifecycle_enrichment_plan(&options, cost.n_prospects, &plan);
+    lifecycle_enrichment_plan_scale(&plan, store_config_of(req->store)->enrichment_slowdown);
     reply_ok(reply, req, pricing_estimate_json(&cost, &options, plan.total_ms),
              charge_free(req->account, "Estimating is free."));
 }
@@ -138,8 +139,10 @@ void handle_enrich(const mock_request *req, mock_reply *reply)
         reply_out_of_credits(reply, req->account, cost.total, "this enrichment");
         return;
     }
+    enrichment_stage fail_stage = req->fault != NULL && req->fault->type == FAULT_FAIL_ENRICHMENT
+                                  ? req->fault->fail_stage : STAGE_COUNT;
     enrichment *enr = store_start_enrichment(req->store, aud, &options, cost.n_prospects, cost.total,
-                                             user_email, req->now_ms);
+                                             user_email, req->now_ms, fail_stage);
     if (enr == NULL)
         return;
     json_t *output = json_pack("{s:s, s:s, s:s, s:I}", "enrichmentId", enr->id, "audienceId", aud->id,
@@ -161,20 +164,25 @@ void handle_enrichment_status(const mock_request *req, mock_reply *reply)
     }
     enrichment_progress progress;
     lifecycle_enrichment_progress(&enr->plan, req->now_ms - enr->created_ms, &progress);
+    if (enr->failed) {
+        /* Frozen where it failed: the stages done before, then FAILED. */
+        lifecycle_enrichment_progress(&enr->plan, enr->fail_at_ms - enr->created_ms, &progress);
+        progress.stage = STAGE_FAILED;
+    }
     json_t *completed = json_array();
     json_t *remaining = json_array();
     for (size_t i = 0; i < enr->plan.n_stages; i++) {
         const char *name = enrichment_stage_name(enr->plan.stages[i]);
         if (i < progress.n_completed)
             json_array_append_new(completed, json_string(name));
-        else if (i > progress.n_completed)
+        else if (i > progress.n_completed && !enr->failed)
             json_array_append_new(remaining, json_string(name));
     }
-    int done = progress.stage == STAGE_DONE;
+    int done = progress.stage == STAGE_DONE || progress.stage == STAGE_FAILED;
     char created[32];
     char finished[32];
     mock_time_format(enr->created_ms, created);
-    mock_time_format(enr->created_ms + enr->plan.total_ms, finished);
+    mock_time_format(enr->failed ? enr->completed_ms : enr->created_ms + enr->plan.total_ms, finished);
     json_t *output = json_pack("{s:s, s:s, s:i, s:o, s:o, s:o, s:s, s:o}",
                                "enrichmentId", enr->id,
                                "currentStage", enrichment_stage_name(progress.stage),

@@ -133,6 +133,16 @@ static void handle_export(const mock_request *req, mock_reply *reply, export_kin
     char message[256];
     snprintf(message, sizeof message, "Export ready: %zu rows.%s Download it from downloadUrl.", n,
              user_email != NULL ? " A link was sent to userEmail." : "");
+    if (user_email != NULL) {
+        char subject[160];
+        snprintf(subject, sizeof subject, "Your Descovo %s export of \"%.80s\" is ready",
+                 kind == EXPORT_COMPANIES ? "company" : "prospect", aud->name);
+        char body[256];
+        snprintf(body, sizeof body, "%zu rows of audience %s. Download the CSV from the link below.", n, aud->id);
+        json_t *links = json_pack("[s]", url);
+        store_outbox_add(req->store, req->now_ms, user_email, subject, body, links);
+        json_decref(links);
+    }
     json_t *output = json_pack("{s:s, s:I, s:I, s:s, s:s, s:s}", "message", message,
                                "estimatedRows", (json_int_t)n, "maxRowsAllowed", (json_int_t)remaining,
                                "exportId", file->token, "downloadUrl", url, "format", format);

@@ -46,15 +46,18 @@ audience_status lifecycle_build_status(int64_t started_ms, int64_t finishes_ms,
 {
     if (!with_stages || finishes_ms <= started_ms)
         return AUDIENCE_BUILDING;
-    /* Fifths of the build: 0-1 BUILDING, 2 SAVING_COMPANIES, 3 SAVING_PROSPECTS, 4 LINKING. */
-    int64_t fifth = (now_ms - started_ms) * 5 / (finishes_ms - started_ms);
-    if (fifth < 2)
-        return AUDIENCE_BUILDING;
-    if (fifth == 2)
-        return AUDIENCE_SAVING_COMPANIES;
-    if (fifth == 3)
-        return AUDIENCE_SAVING_PROSPECTS;
-    return AUDIENCE_LINKING_PROSPECTS_WITH_COMPANIES;
+    /* Parts of the build: 0-1 BUILDING, 2 SAVING_COMPANIES, 3 SAVING_PROSPECTS,
+     * 4 LINKING, and with level 2 a last part HEALING_COMPANIES. */
+    static const audience_status parts[] = {
+        AUDIENCE_BUILDING, AUDIENCE_BUILDING, AUDIENCE_SAVING_COMPANIES, AUDIENCE_SAVING_PROSPECTS,
+        AUDIENCE_LINKING_PROSPECTS_WITH_COMPANIES, AUDIENCE_HEALING_COMPANIES};
+    int64_t n_parts = with_stages >= 2 ? 6 : 5;
+    int64_t part = (now_ms - started_ms) * n_parts / (finishes_ms - started_ms);
+    if (part < 0)
+        part = 0;
+    if (part >= n_parts)
+        part = n_parts - 1;
+    return parts[part];
 }
 
 /* A stage's duration: a fixed part plus a part per prospect, in ms. */
@@ -104,6 +107,17 @@ void lifecycle_enrichment_plan(const enrichment_options *options,
         plan_add(plan, STAGE_VALIDATING_CONTACT_DETAILS, n_prospects);
     }
     plan_add(plan, STAGE_EXPORTING_CSV, n_prospects);
+}
+
+void lifecycle_enrichment_plan_scale(enrichment_plan *plan, double factor)
+{
+    if (!(factor > 1))
+        return;
+    plan->total_ms = 0;
+    for (size_t i = 0; i < plan->n_stages; i++) {
+        plan->duration_ms[i] = (int64_t)((double)plan->duration_ms[i] * factor);
+        plan->total_ms += plan->duration_ms[i];
+    }
 }
 
 void lifecycle_enrichment_progress(const enrichment_plan *plan,

@@ -28,10 +28,10 @@ const char *audience_status_name(audience_status status);
 int64_t lifecycle_build_duration_ms(size_t n_companies, size_t n_prospects);
 
 /* The status a build shows at now_ms, started at started_ms and ending at
- * finishes_ms (now_ms < finishes_ms). Without stages: BUILDING throughout.
- * With stages, as the real service reports: BUILDING for the first 40 %,
- * then SAVING_COMPANIES, SAVING_PROSPECTS and
- * LINKING_PROSPECTS_WITH_COMPANIES for 20 % each. */
+ * finishes_ms (now_ms < finishes_ms). with_stages 0: BUILDING throughout.
+ * 1, as the real service reports: BUILDING for the first 40 %, then
+ * SAVING_COMPANIES, SAVING_PROSPECTS and LINKING_PROSPECTS_WITH_COMPANIES
+ * for 20 % each. 2: the same in sixths, then HEALING_COMPANIES last. */
 audience_status lifecycle_build_status(int64_t started_ms, int64_t finishes_ms,
                                        int64_t now_ms, int with_stages);
 
@@ -76,6 +76,9 @@ typedef struct enrichment_plan {
 
 void lifecycle_enrichment_plan(const enrichment_options *options,
                                size_t n_prospects, enrichment_plan *plan);
+
+/* Multiplies every stage's duration by factor (>= 1): slow enrichments. */
+void lifecycle_enrichment_plan_scale(enrichment_plan *plan, double factor);
 
 /* Where an enrichment stands elapsed_ms after it was accepted. */
 typedef struct enrichment_progress {

@@ -28,6 +28,16 @@ static const char usage[] =
     "                         LINKING_PROSPECTS_WITH_COMPANIES while building\n"
     "  --rate-limit-scale F   multiply the per-minute rate limits (default 1)\n"
     "  --no-rate-limit        disable rate limits\n"
+    "  --scenario NAME|FILE   load a scenario at start (GET /_mock/scenarios lists\n"
+    "                         the built-in ones: rate-limited, flaky-5xx, ...)\n"
+    "  --chaos-rate R         share of /v1/ requests given a random 429, 500, 503\n"
+    "                         or latency (0 to 1, default 0)\n"
+    "  --chaos-seed N         seed of that randomness (default 1)\n"
+    "  --journal-size N       requests kept for GET /_mock/requests (default 4096;\n"
+    "                         0 turns the journal off)\n"
+    "  --admin-token TOKEN    require X-Mock-Admin-Token: TOKEN on /_mock/ calls\n"
+    "                         (needed to serve the control plane off loopback)\n"
+    "  --no-control           do not serve the /_mock/ control plane\n"
     "  --threads N            HTTP thread pool size (default: one per core)\n"
     "  --quiet                no request log\n"
     "  --help                 this text\n"
@@ -40,7 +50,8 @@ enum {
     OPT_HOST = 256, OPT_PORT, OPT_SEED, OPT_COMPANIES, OPT_API_KEY, OPT_KEYS_FILE,
     OPT_CREDITS, OPT_EXPORT_QUOTA, OPT_CLOCK, OPT_TIME_SCALE, OPT_START_MS,
     OPT_BUILD_STAGES, OPT_RATE_SCALE, OPT_NO_RATE_LIMIT, OPT_THREADS, OPT_QUIET,
-    OPT_HELP, OPT_VERSION
+    OPT_SCENARIO, OPT_CHAOS_RATE, OPT_CHAOS_SEED, OPT_JOURNAL_SIZE, OPT_ADMIN_TOKEN,
+    OPT_NO_CONTROL, OPT_HELP, OPT_VERSION
 };
 
 /* In the order of the enum above: bad_option_name() indexes it by value. */
@@ -61,6 +72,12 @@ static const struct option long_options[] = {
     {"no-rate-limit", no_argument, NULL, OPT_NO_RATE_LIMIT},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"quiet", no_argument, NULL, OPT_QUIET},
+    {"scenario", required_argument, NULL, OPT_SCENARIO},
+    {"chaos-rate", required_argument, NULL, OPT_CHAOS_RATE},
+    {"chaos-seed", required_argument, NULL, OPT_CHAOS_SEED},
+    {"journal-size", required_argument, NULL, OPT_JOURNAL_SIZE},
+    {"admin-token", required_argument, NULL, OPT_ADMIN_TOKEN},
+    {"no-control", no_argument, NULL, OPT_NO_CONTROL},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -216,6 +233,28 @@ options_result options_parse(int argc, char **argv, mock_options *options,
             options->threads = (unsigned)n;
             break;
         case OPT_QUIET: options->quiet = 1; break;
+        case OPT_SCENARIO: options->scenario = optarg; break;
+        case OPT_CHAOS_RATE:
+            if (parse_double(optarg, 0, 1, &x) != 0)
+                BAD("--chaos-rate: expected a number from 0 to 1, got \"%s\"", optarg);
+            options->chaos_rate = x;
+            break;
+        case OPT_CHAOS_SEED:
+            if (parse_uint(optarg, 0, UINT64_MAX, &n) != 0)
+                BAD("--chaos-seed: expected a non-negative integer, got \"%s\"", optarg);
+            options->chaos_seed = n;
+            break;
+        case OPT_JOURNAL_SIZE:
+            if (parse_uint(optarg, 0, 1000000, &n) != 0)
+                BAD("--journal-size: expected 0 to 1000000, got \"%s\"", optarg);
+            options->journal_size = (size_t)n;
+            break;
+        case OPT_ADMIN_TOKEN:
+            if (strlen(optarg) < 8 || strlen(optarg) > 256)
+                BAD("--admin-token: expected 8 to 256 characters");
+            options->admin_token = optarg;
+            break;
+        case OPT_NO_CONTROL: options->control = 0; break;
         case OPT_HELP:
             fputs(usage, out);
             return OPTIONS_EXIT;

@@ -54,6 +54,16 @@ static const route route_table[] = {
     {"POST", "/_mock/clock/advance", handle_mock_clock_advance, AUTH_NONE, ROUTE_JSON_BODY, -1, 0},
     {"GET", "/_mock/accounts/{id}", handle_mock_account_get, AUTH_NONE, 0, -1, 0},
     {"PUT", "/_mock/accounts/{id}", handle_mock_account_put, AUTH_NONE, ROUTE_JSON_BODY, -1, 0},
+    {"GET", "/_mock/faults", handle_mock_faults_list, AUTH_NONE, 0, -1, 0},
+    {"POST", "/_mock/faults", handle_mock_faults_add, AUTH_NONE, ROUTE_JSON_BODY, -1, 0},
+    {"DELETE", "/_mock/faults", handle_mock_faults_clear, AUTH_NONE, 0, -1, 0},
+    {"DELETE", "/_mock/faults/{id}", handle_mock_fault_delete, AUTH_NONE, 0, -1, 0},
+    {"GET", "/_mock/requests", handle_mock_requests, AUTH_NONE, 0, -1, 0},
+    {"DELETE", "/_mock/requests", handle_mock_requests_clear, AUTH_NONE, 0, -1, 0},
+    {"GET", "/_mock/outbox", handle_mock_outbox, AUTH_NONE, 0, -1, 0},
+    {"DELETE", "/_mock/outbox", handle_mock_outbox_clear, AUTH_NONE, 0, -1, 0},
+    {"GET", "/_mock/scenarios", handle_mock_scenarios, AUTH_NONE, 0, -1, 0},
+    {"POST", "/_mock/scenarios", handle_mock_scenario_load, AUTH_NONE, ROUTE_JSON_BODY | ROUTE_UNLOCKED, -1, 0},
 };
 
 #define N_ROUTES (sizeof route_table / sizeof route_table[0])
@@ -161,15 +171,19 @@ static unsigned scaled_limit(unsigned per_minute, double scale)
     return limit < 1 ? 1 : (unsigned)(limit + 0.5);
 }
 
+/* The caller's key as sent, unchecked: fault rules may match on it. */
+static const char *raw_key(const route *r, const mock_request *req)
+{
+    if (r->auth == AUTH_BODY)
+        return json_string_value(json_object_get(req->body, "apiKey"));
+    return req->query(req, "apiKey");
+}
+
 /* Authenticates, settles, rate-limits and runs the handler; store locked. */
 static void run_locked(const route *r, mock_request *req, mock_reply *reply)
 {
     if (r->auth != AUTH_NONE) {
-        const char *key = r->auth == AUTH_BODY
-            ? json_string_value(json_object_get(req->body, "apiKey"))
-            : req->query(req, "apiKey");
-        if (key != NULL)
-            mock_mask_key(key, reply->masked_key);
+        const char *key = raw_key(r, req);
         req->account = key != NULL ? store_find_account(req->store, key) : NULL;
         if (req->account == NULL) {
             reply_error(reply, 401, "Invalid API key.");
@@ -178,7 +192,7 @@ static void run_locked(const route *r, mock_request *req, mock_reply *reply)
         store_settle(req->store, req->account, req->now_ms);
     }
     if (r->bucket >= 0 && req->account != NULL) {
-        unsigned limit = scaled_limit(r->per_minute, mock_app_options(req->app)->rate_limit_scale);
+        unsigned limit = scaled_limit(r->per_minute, store_config_of(req->store)->rate_limit_scale);
         int retry = ratelimit_take(&req->account->rate[r->bucket], req->now_ms, limit, RATELIMIT_WINDOW_MS);
         if (retry > 0) {
             reply_error(reply, 429, "Rate limit exceeded: %u requests per minute on %s %s for this API key. Retry after %d s.",
@@ -190,11 +204,71 @@ static void run_locked(const route *r, mock_request *req, mock_reply *reply)
     r->handler(req, reply);
 }
 
+/* Compares in time independent of where the strings differ, so that the
+ * admin token cannot be guessed byte by byte from response times. */
+static int same_secret(const char *given, const char *secret)
+{
+    size_t n = strlen(secret);
+    size_t m = given != NULL ? strlen(given) : 0;
+    unsigned char diff = (unsigned char)(n != m);
+    for (size_t i = 0; i < n; i++)
+        diff |= (unsigned char)secret[i] ^ (unsigned char)(i < m ? given[i] : 0);
+    return diff == 0;
+}
+
+/* The control plane is off, or guarded by a token. Returns 0 when the
+ * request may go on, or -1 with the reply set. */
+static int check_control(const mock_app *app, const http_request *http, mock_reply *reply)
+{
+    const mock_options *options = mock_app_options(app);
+    if (!options->control) {
+        reply_error(reply, 404, "No such endpoint: %s %s. The control plane is disabled (--no-control).",
+                    http->method, http->path);
+        return -1;
+    }
+    if (options->admin_token != NULL) {
+        const char *given = http->header != NULL ? http->header(http->query_ctx, "X-Mock-Admin-Token") : NULL;
+        if (!same_secret(given, options->admin_token)) {
+            reply_error(reply, 401, "X-Mock-Admin-Token: missing or wrong; the control plane needs the --admin-token value.");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Carries out a fault decided before the handler. Returns 1 when the
+ * request ends here (no handler). */
+static int apply_fault_before(const fault_decision *fault, mock_reply *reply)
+{
+    switch (fault->type) {
+    case FAULT_STATUS:
+        reply_error(reply, fault->status, "%s", fault->message);
+        reply->retry_after = fault->retry_after;
+        return 1;
+    case FAULT_DROP:
+    case FAULT_RESET:
+        reply->connection = fault->type == FAULT_DROP ? REPLY_DROP : REPLY_RESET;
+        if (!fault->after_processing) {
+            reply_error(reply, 503, "connection dropped by an injected fault");
+            return 1;
+        }
+        return 0;
+    case FAULT_LATENCY:
+        reply->delay_ms = fault->delay_ms;
+        return 0;
+    default:
+        return 0;
+    }
+}
+
 void routes_dispatch(mock_app *app, const http_request *http, mock_reply *reply)
 {
     char param[API_MAX_PATH_PARAM + 1];
     const route *r = find_route(http, param, sizeof param, reply);
     if (r == NULL)
+        return;
+    int control = strncmp(r->pattern, "/_mock/", 7) == 0;
+    if (control && check_control(app, http, reply) != 0)
         return;
     json_t *body = NULL;
     if (r->flags & ROUTE_JSON_BODY) {
@@ -214,6 +288,15 @@ void routes_dispatch(mock_app *app, const http_request *http, mock_reply *reply)
         .warnings = json_array(),
     };
     req.now_ms = mock_clock_now_ms(mock_app_clock(app));
+    const char *key = r->auth != AUTH_NONE ? raw_key(r, &req) : NULL;
+    if (key != NULL)
+        mock_mask_key(key, reply->masked_key);
+    fault_decision fault = {0};
+    if (!control)
+        faults_decide(mock_app_faults(app), http->method, http->path, key, &fault);
+    req.fault = &fault;
+    if (apply_fault_before(&fault, reply))
+        goto out;
     if (r->flags & ROUTE_UNLOCKED) {
         r->handler(&req, reply);
     } else {
@@ -223,6 +306,7 @@ void routes_dispatch(mock_app *app, const http_request *http, mock_reply *reply)
         store_unlock(req.store);
         store_work_end(req.store);
     }
+out:
     if (reply->body == NULL && reply->csv == NULL)
         reply_error(reply, 500, "Internal error: out of memory while answering.");
     json_decref(req.warnings);

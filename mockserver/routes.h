@@ -25,6 +25,8 @@ typedef struct http_request {
     int body_too_large;           /* more than API_MAX_BODY_BYTES were sent */
     const char *(*query)(const struct mock_request *req, const char *name);
     void *query_ctx;
+    /* A request header, or NULL. */
+    const char *(*header)(void *ctx, const char *name);
 } http_request;
 
 /* Answers the request into *reply (which starts zeroed). */

@@ -3,12 +3,15 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "app.h"
+#include "journal.h"
 #include "routes.h"
 #include "strbuf.h"
 
@@ -17,23 +20,44 @@
 #define CSV_BLOCK_SIZE (64 * 1024)
 #define LOG_PATH_MAX 160
 
+/* A connection suspended by an injected latency, waiting to be resumed. */
+typedef struct delayed {
+    struct MHD_Connection *connection;
+    int64_t due_ns;
+    struct delayed *next;        /* ascending due_ns */
+} delayed;
+
 struct mock_http {
     struct MHD_Daemon *daemon;
     mock_app *app;
     FILE *log;
+    journal *journal;            /* NULL: not kept */
     uint16_t port;
+    /* Injected latency: a timer thread resumes suspended connections, so no
+     * pool thread waits. */
+    pthread_t timer;
+    int timer_started;
+    pthread_mutex_t delay_lock;
+    pthread_cond_t delay_cond;
+    delayed *delays;
+    int stopping;
 };
 
 /* Per-request state, from the first call of the access handler to the
  * completion callback. */
 typedef struct request_state {
     int64_t started_ns;
+    int64_t started_sim_ms;       /* the simulator's clock, for the journal */
     strbuf body;
     int too_large;
-    unsigned status;
+    unsigned status;              /* 0: no answer (dropped) */
     char method[12];
     char path[LOG_PATH_MAX];
     char key[32];                 /* masked */
+    char *response_text;          /* start of the JSON answer, for the journal */
+    size_t response_len;          /* its full length */
+    struct MHD_Response *pending; /* answer held back by an injected latency */
+    unsigned pending_status;
 } request_state;
 
 /* A CSV being streamed. */
@@ -65,6 +89,11 @@ static const char *query_value(const mock_request *req, const char *name)
     return MHD_lookup_connection_value((struct MHD_Connection *)req->query_ctx, MHD_GET_ARGUMENT_KIND, name);
 }
 
+static const char *header_value(void *ctx, const char *name)
+{
+    return MHD_lookup_connection_value((struct MHD_Connection *)ctx, MHD_HEADER_KIND, name);
+}
+
 static ssize_t csv_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     (void)pos;
@@ -88,7 +117,7 @@ static void csv_free(void *cls)
 }
 
 /* Builds the MHD response for a reply; takes what the reply owns. */
-static struct MHD_Response *make_response(mock_http *http, mock_reply *reply)
+static struct MHD_Response *make_response(mock_http *http, request_state *state, mock_reply *reply)
 {
     struct MHD_Response *response = NULL;
     if (reply->csv != NULL) {
@@ -109,9 +138,19 @@ static struct MHD_Response *make_response(mock_http *http, mock_reply *reply)
         MHD_add_response_header(response, "Content-Disposition", disposition);
         return response;
     }
-    char *text = json_dumps(reply->body, JSON_COMPACT);
+    /* Ten significant digits: 0.2 prints as 0.2, not 0.20000000000000001. */
+    char *text = json_dumps(reply->body, JSON_COMPACT | JSON_REAL_PRECISION(10));
     if (text == NULL)
         return NULL;
+    if (http->journal != NULL) {
+        state->response_len = strlen(text);
+        size_t keep = state->response_len < JOURNAL_DEFAULT_BODY_CAP ? state->response_len : JOURNAL_DEFAULT_BODY_CAP;
+        state->response_text = malloc(keep + 1);
+        if (state->response_text != NULL) {
+            memcpy(state->response_text, text, keep);
+            state->response_text[keep] = '\0';
+        }
+    }
     response = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
     if (response == NULL) {
         free(text);
@@ -136,6 +175,98 @@ fail_csv:
     return NULL;
 }
 
+/* Closes the connection without an answer; with reset, as a TCP RST. */
+static enum MHD_Result abort_connection(struct MHD_Connection *connection, int reset)
+{
+    if (reset) {
+        const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (info != NULL) {
+            /* connect() to AF_UNSPEC disconnects a TCP socket with an RST
+             * (Linux), and leaves the descriptor to libmicrohttpd, which
+             * still owns it and closes it. */
+            struct sockaddr unspec;
+            memset(&unspec, 0, sizeof unspec);
+            unspec.sa_family = AF_UNSPEC;
+            if (connect(info->connect_fd, &unspec, sizeof unspec) != 0) {
+                struct linger linger = {1, 0};
+                setsockopt(info->connect_fd, SOL_SOCKET, SO_LINGER, &linger, sizeof linger);
+            }
+        }
+    }
+    return MHD_NO;
+}
+
+/* Queues `connection` to be resumed after delay_ms. */
+static void delay_connection(mock_http *http, struct MHD_Connection *connection, int64_t delay_ms)
+{
+    delayed *d = malloc(sizeof *d);
+    if (d == NULL) {
+        MHD_resume_connection(connection); /* no memory: answer now */
+        return;
+    }
+    d->connection = connection;
+    d->due_ns = monotonic_ns() + delay_ms * 1000000LL;
+    pthread_mutex_lock(&http->delay_lock);
+    delayed **link = &http->delays;
+    while (*link != NULL && (*link)->due_ns <= d->due_ns)
+        link = &(*link)->next;
+    d->next = *link;
+    *link = d;
+    pthread_cond_signal(&http->delay_cond);
+    pthread_mutex_unlock(&http->delay_lock);
+}
+
+static void *delay_timer(void *arg)
+{
+    mock_http *http = arg;
+    pthread_mutex_lock(&http->delay_lock);
+    while (!http->stopping) {
+        if (http->delays == NULL) {
+            pthread_cond_wait(&http->delay_cond, &http->delay_lock);
+            continue;
+        }
+        int64_t now = monotonic_ns();
+        if (http->delays->due_ns <= now) {
+            delayed *d = http->delays;
+            http->delays = d->next;
+            MHD_resume_connection(d->connection);
+            free(d);
+            continue;
+        }
+        /* The condition variable waits on CLOCK_REALTIME: convert. */
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        int64_t wait_ns = http->delays->due_ns - now;
+        until.tv_sec += (time_t)(wait_ns / 1000000000LL);
+        until.tv_nsec += (long)(wait_ns % 1000000000LL);
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&http->delay_cond, &http->delay_lock, &until);
+    }
+    pthread_mutex_unlock(&http->delay_lock);
+    return NULL;
+}
+
+/* Resumes every suspended connection: libmicrohttpd cannot stop with any. */
+static void stop_delays(mock_http *http)
+{
+    if (!http->timer_started)
+        return;
+    pthread_mutex_lock(&http->delay_lock);
+    http->stopping = 1;
+    pthread_cond_signal(&http->delay_cond);
+    pthread_mutex_unlock(&http->delay_lock);
+    pthread_join(http->timer, NULL);
+    while (http->delays != NULL) {
+        delayed *d = http->delays;
+        http->delays = d->next;
+        MHD_resume_connection(d->connection);
+        free(d);
+    }
+}
+
 static enum MHD_Result answer(mock_http *http, struct MHD_Connection *connection,
                               request_state *state, const char *url, const char *method)
 {
@@ -147,15 +278,30 @@ static enum MHD_Result answer(mock_http *http, struct MHD_Connection *connection
         .body_too_large = state->too_large || state->body.oom,
         .query = query_value,
         .query_ctx = connection,
+        .header = header_value,
     };
     mock_reply reply = {0};
     routes_dispatch(http->app, &request, &reply);
     memcpy(state->key, reply.masked_key, sizeof state->key);
-    struct MHD_Response *response = make_response(http, &reply);
+    if (reply.connection != REPLY_SEND) {
+        json_decref(reply.body);
+        state->status = 0;
+        return abort_connection(connection, reply.connection == REPLY_RESET);
+    }
+    struct MHD_Response *response = make_response(http, state, &reply);
     state->status = response != NULL ? reply.status : 500;
     json_decref(reply.body);
     if (response == NULL)
         return MHD_NO;
+    if (reply.delay_ms > 0) {
+        /* Answer later without holding this thread: suspend, and let the
+         * timer resume the connection; the handler is then called again. */
+        state->pending = response;
+        state->pending_status = reply.status;
+        MHD_suspend_connection(connection);
+        delay_connection(http, connection, reply.delay_ms);
+        return MHD_YES;
+    }
     enum MHD_Result rc = MHD_queue_response(connection, reply.status, response);
     MHD_destroy_response(response);
     return rc;
@@ -176,10 +322,19 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *connecti
         if (state == NULL)
             return MHD_NO;
         state->started_ns = monotonic_ns();
+        state->started_sim_ms = mock_clock_now_ms(mock_app_clock(http->app));
         snprintf(state->method, sizeof state->method, "%s", method);
         snprintf(state->path, sizeof state->path, "%s", url);
         *con_cls = state;
         return MHD_YES;
+    }
+    if (state->pending != NULL) {
+        /* Resumed after an injected latency: send what was held back. */
+        struct MHD_Response *response = state->pending;
+        state->pending = NULL;
+        enum MHD_Result rc = MHD_queue_response(connection, state->pending_status, response);
+        MHD_destroy_response(response);
+        return rc;
     }
     if (*upload_data_size > 0) {
         /* Past the limit keep reading (and dropping) so the 413 can be sent. */
@@ -202,19 +357,38 @@ static void request_completed(void *cls, struct MHD_Connection *connection,
     request_state *state = *con_cls;
     if (state == NULL)
         return;
+    double ms = (double)(monotonic_ns() - state->started_ns) / 1e6;
     if (http->log != NULL) {
-        double ms = (double)(monotonic_ns() - state->started_ns) / 1e6;
         fprintf(http->log, "%s %s %u %.3fms%s%s\n", state->method, state->path, state->status, ms,
                 state->key[0] ? " key=" : "", state->key);
         fflush(http->log);
     }
+    if (http->journal != NULL) {
+        journal_record record = {
+            .time_ms = state->started_sim_ms,
+            .method = state->method,
+            .path = state->path,
+            .masked_key = state->key,
+            .status = state->status,
+            .duration_ms = ms,
+            .request_body = state->body.data,
+            .request_len = state->body.len,
+            .response_body = state->response_text,
+            .response_len = state->response_len,
+        };
+        journal_add(http->journal, &record);
+    }
+    if (state->pending != NULL)
+        MHD_destroy_response(state->pending);
+    free(state->response_text);
     strbuf_release(&state->body);
     free(state);
     *con_cls = NULL;
 }
 
 mock_http *mock_http_start(mock_app *app, const char *host, uint16_t port,
-                           unsigned threads, FILE *log, char *err, size_t errlen)
+                           unsigned threads, FILE *log, journal *journal,
+                           char *err, size_t errlen)
 {
     struct sockaddr_in addr;
     memset(&addr, 0, sizeof addr);
@@ -232,11 +406,19 @@ mock_http *mock_http_start(mock_app *app, const char *host, uint16_t port,
     }
     http->app = app;
     http->log = log;
+    http->journal = journal;
+    pthread_mutex_init(&http->delay_lock, NULL);
+    pthread_cond_init(&http->delay_cond, NULL);
+    if (pthread_create(&http->timer, NULL, delay_timer, http) != 0) {
+        snprintf(err, errlen, "cannot start the latency timer thread");
+        goto fail;
+    }
+    http->timer_started = 1;
     if (threads == 0) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         threads = cores > 0 ? (unsigned)cores : 1;
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
     http->daemon = MHD_start_daemon(flags, 0, NULL, NULL, access_handler, http,
                                     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
                                     MHD_OPTION_THREAD_POOL_SIZE, threads,
@@ -246,12 +428,17 @@ mock_http *mock_http_start(mock_app *app, const char *host, uint16_t port,
                                     MHD_OPTION_END);
     if (http->daemon == NULL) {
         snprintf(err, errlen, "cannot listen on %s:%u (address in use, or not an address of this machine)", host, port);
-        free(http);
-        return NULL;
+        goto fail;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(http->daemon, MHD_DAEMON_INFO_BIND_PORT);
     http->port = info != NULL ? info->port : port;
     return http;
+fail:
+    stop_delays(http);
+    pthread_cond_destroy(&http->delay_cond);
+    pthread_mutex_destroy(&http->delay_lock);
+    free(http);
+    return NULL;
 }
 
 uint16_t mock_http_port(const mock_http *http)
@@ -263,6 +450,9 @@ void mock_http_stop(mock_http *http)
 {
     if (http == NULL)
         return;
+    stop_delays(http);
     MHD_stop_daemon(http->daemon);
+    pthread_cond_destroy(&http->delay_cond);
+    pthread_mutex_destroy(&http->delay_lock);
     free(http);
 }

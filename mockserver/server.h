@@ -12,12 +12,15 @@
 
 typedef struct mock_app mock_app;
 typedef struct mock_http mock_http;
+typedef struct journal journal;
 
 /* Starts listening on host:port (port 0 picks a free one). `log` receives
- * one line per request, or nothing when NULL. Returns the server, or NULL
+ * one line per request, or nothing when NULL; `journal` (may be NULL)
+ * records every request. Returns the server, or NULL
  * with a message in err. */
 mock_http *mock_http_start(mock_app *app, const char *host, uint16_t port,
-                           unsigned threads, FILE *log, char *err, size_t errlen);
+                           unsigned threads, FILE *log, journal *journal,
+                           char *err, size_t errlen);
 
 /* The port actually bound. */
 uint16_t mock_http_port(const mock_http *http);

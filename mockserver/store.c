@@ -7,13 +7,27 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "clock.h"
+
 #define ACCOUNT_BUCKETS 256
+
+typedef struct outbox_message {
+    int64_t time_ms;
+    char *to;
+    char *subject;
+    char *body;
+    json_t *links;
+} outbox_message;
 
 struct store {
     pthread_mutex_t lock;
     pthread_rwlock_t work;        /* read: a build runs outside the lock; write: reset */
     const dataset *ds;
     store_config config;
+    store_config initial_config;   /* what a reset restores */
+    outbox_message outbox[STORE_OUTBOX_CAPACITY]; /* ring */
+    size_t outbox_next;
+    size_t outbox_count;
     account *accounts[ACCOUNT_BUCKETS];
     audience **audience_buckets;  /* by id */
     size_t n_audience_buckets;
@@ -86,6 +100,9 @@ store *store_new(const dataset *ds, const store_config *config)
     pthread_rwlock_init(&st->work, NULL);
     st->ds = ds;
     st->config = *config;
+    if (st->config.enrichment_slowdown < 1)
+        st->config.enrichment_slowdown = 1;
+    st->initial_config = st->config;
     return st;
 }
 
@@ -162,6 +179,7 @@ void store_free(store *st)
     if (st == NULL)
         return;
     drop_contents(st);
+    store_outbox_clear(st);
     for (size_t b = 0; b < ACCOUNT_BUCKETS; b++) {
         account *acct = st->accounts[b];
         while (acct != NULL) {
@@ -206,6 +224,11 @@ const dataset *store_dataset(const store *st)
 }
 
 const store_config *store_config_of(const store *st)
+{
+    return &st->config;
+}
+
+store_config *store_settings(store *st)
 {
     return &st->config;
 }
@@ -395,16 +418,30 @@ void store_finish_build(store *st, const char *audience_id, build_result *result
 static int64_t next_event_ms(const audience *aud)
 {
     if (aud->status == AUDIENCE_BUILDING && !aud->result_pending)
-        return aud->build_finishes_ms;
-    if (aud->enrichment != NULL && !aud->enrichment->applied)
-        return aud->enrichment->created_ms + aud->enrichment->plan.total_ms;
+        return aud->hold_rule != 0 ? INT64_MAX : aud->build_finishes_ms;
+    const enrichment *enr = aud->enrichment;
+    if (enr != NULL && !enr->applied)
+        return enr->fail_at_ms != 0 ? enr->fail_at_ms : enr->created_ms + enr->plan.total_ms;
     return INT64_MAX;
+}
+
+/* Whether the audience still has work that settle must finish later. */
+static int still_pending(const audience *aud)
+{
+    if (aud->status == AUDIENCE_BUILDING)
+        return 1;
+    return aud->enrichment != NULL && !aud->enrichment->applied;
 }
 
 static void complete_build(audience *aud)
 {
     account *acct = aud->owner;
     aud->build_finished_ms = aud->build_finishes_ms;
+    if (aud->inject_failure) {
+        aud->status = AUDIENCE_FAILED;
+        aud->failure = strdup("failed by an injected fault (fail-build)");
+        return;
+    }
     if (acct->credits < aud->build_cost) {
         char msg[160];
         snprintf(msg, sizeof msg, "insufficient credits at build completion: needed %lld, had %lld",
@@ -418,11 +455,42 @@ static void complete_build(audience *aud)
     aud->revealed = calloc(aud->result.n_prospects ? aud->result.n_prospects : 1, 1);
 }
 
-static void complete_enrichment(const dataset *ds, audience *aud)
+/* Sends the e-mail the real service sends when an enrichment ends, if the
+ * caller gave userEmail. */
+static void notify_enrichment(store *st, const audience *aud)
 {
+    const enrichment *enr = aud->enrichment;
+    if (enr->user_email == NULL)
+        return;
+    char subject[160];
+    char body[512];
+    char link[256];
+    snprintf(subject, sizeof subject, "Your Descovo enrichment of \"%.80s\" %s", aud->name,
+             enr->failed ? "failed" : "is complete");
+    snprintf(body, sizeof body, "Enrichment %s of audience %s %s. %s", enr->id, aud->id,
+             enr->failed ? "failed; its credits were refunded" : "is DONE",
+             enr->failed ? "Start a new enrichment to try again." : "Export the prospects to get the contact details.");
+    snprintf(link, sizeof link, "%s/v1/audiences/%s/enrichment/status", st->config.base_url, aud->id);
+    json_t *links = json_pack("[s]", link);
+    store_outbox_add(st, enr->completed_ms, enr->user_email, subject, body, links);
+    json_decref(links);
+}
+
+static void complete_enrichment(store *st, audience *aud)
+{
+    const dataset *ds = st->ds;
     enrichment *enr = aud->enrichment;
     enr->applied = 1;
+    if (enr->fail_at_ms != 0) {
+        /* Simulator-defined: a failed enrichment gives its credits back. */
+        enr->failed = 1;
+        enr->completed_ms = enr->fail_at_ms;
+        aud->owner->credits += enr->credits;
+        notify_enrichment(st, aud);
+        return;
+    }
     enr->completed_ms = enr->created_ms + enr->plan.total_ms;
+    notify_enrichment(st, aud);
     unsigned types = 0;
     if (enr->options.run_contact) {
         types |= enr->options.get_work_emails ? DS_CONTACT_WORK_EMAIL : 0;
@@ -454,16 +522,30 @@ void store_settle(store *st, account *owner, int64_t now_ms)
         if (first->status == AUDIENCE_BUILDING)
             complete_build(first);
         else
-            complete_enrichment(st->ds, first);
-        if (next_event_ms(first) == INT64_MAX)
+            complete_enrichment(st, first);
+        if (!still_pending(first))
             remove_pending(owner, first);
     }
+}
+
+/* Offset of the start of `stage` in the plan; a stage the plan skips fails
+ * at the next stage it has (or its last one). */
+static int64_t stage_offset_ms(const enrichment_plan *plan, enrichment_stage stage)
+{
+    int64_t offset = 0;
+    for (size_t i = 0; i < plan->n_stages; i++) {
+        if (plan->stages[i] >= stage || i + 1 == plan->n_stages)
+            return offset;
+        offset += plan->duration_ms[i];
+    }
+    return offset;
 }
 
 enrichment *store_start_enrichment(store *st, audience *aud,
                                    const enrichment_options *options,
                                    size_t n_prospects, int64_t credits,
-                                   const char *user_email, int64_t now_ms)
+                                   const char *user_email, int64_t now_ms,
+                                   enrichment_stage fail_stage)
 {
     enrichment *enr = calloc(1, sizeof *enr);
     if (enr == NULL)
@@ -478,7 +560,10 @@ enrichment *store_start_enrichment(store *st, audience *aud,
     make_id(enr->id, "enr_", st->config.seed, 0x656e7200, ++st->next_enrichment_seq);
     enr->options = *options;
     lifecycle_enrichment_plan(options, n_prospects, &enr->plan);
+    lifecycle_enrichment_plan_scale(&enr->plan, st->config.enrichment_slowdown);
     enr->created_ms = now_ms;
+    if (fail_stage != STAGE_COUNT)
+        enr->fail_at_ms = now_ms + stage_offset_ms(&enr->plan, fail_stage) + 1;
     enr->credits = credits;
     enr->n_prospects = n_prospects;
     aud->owner->credits -= credits;
@@ -589,6 +674,72 @@ void store_roll_export_period(account *acct, int64_t now_ms)
     }
 }
 
+/* --- holds and outbox ---------------------------------------------------- */
+
+void store_release_holds(store *st, uint64_t rule_id, int64_t now_ms)
+{
+    for (size_t b = 0; b < ACCOUNT_BUCKETS; b++) {
+        for (account *acct = st->accounts[b]; acct != NULL; acct = acct->next) {
+            for (size_t i = 0; i < acct->n_pending; i++) {
+                audience *aud = acct->pending[i];
+                if (aud->hold_rule == 0 || (rule_id != 0 && aud->hold_rule != rule_id))
+                    continue;
+                aud->hold_rule = 0;
+                if (aud->build_finishes_ms < now_ms)
+                    aud->build_finishes_ms = now_ms;
+            }
+        }
+    }
+}
+
+static void outbox_message_clear(outbox_message *m)
+{
+    free(m->to);
+    free(m->subject);
+    free(m->body);
+    json_decref(m->links);
+    memset(m, 0, sizeof *m);
+}
+
+void store_outbox_add(store *st, int64_t now_ms, const char *to, const char *subject,
+                      const char *body, json_t *links)
+{
+    outbox_message *m = &st->outbox[st->outbox_next];
+    outbox_message_clear(m);
+    m->time_ms = now_ms;
+    m->to = strdup(to);
+    m->subject = strdup(subject);
+    m->body = strdup(body);
+    m->links = links != NULL ? json_deep_copy(links) : json_array();
+    st->outbox_next = (st->outbox_next + 1) % STORE_OUTBOX_CAPACITY;
+    if (st->outbox_count < STORE_OUTBOX_CAPACITY)
+        st->outbox_count++;
+}
+
+json_t *store_outbox_json(store *st, const char *to)
+{
+    json_t *messages = json_array();
+    size_t oldest = (st->outbox_next + STORE_OUTBOX_CAPACITY - st->outbox_count) % STORE_OUTBOX_CAPACITY;
+    for (size_t i = 0; i < st->outbox_count; i++) {
+        const outbox_message *m = &st->outbox[(oldest + i) % STORE_OUTBOX_CAPACITY];
+        if (to != NULL && (m->to == NULL || strcmp(m->to, to) != 0))
+            continue;
+        char when[32];
+        mock_time_format(m->time_ms, when);
+        json_array_append_new(messages, json_pack("{s:s, s:s?, s:s?, s:s?, s:O}", "time", when, "to", m->to,
+                                                  "subject", m->subject, "body", m->body, "links", m->links));
+    }
+    return json_pack("{s:I, s:o}", "count", (json_int_t)json_array_size(messages), "messages", messages);
+}
+
+void store_outbox_clear(store *st)
+{
+    for (size_t i = 0; i < STORE_OUTBOX_CAPACITY; i++)
+        outbox_message_clear(&st->outbox[i]);
+    st->outbox_next = 0;
+    st->outbox_count = 0;
+}
+
 /* --- reset ---------------------------------------------------------------- */
 
 void store_reset(store *st)
@@ -608,6 +759,12 @@ void store_reset(store *st)
     }
     st->next_audience_seq = 0;
     st->next_enrichment_seq = 0;
+    /* The base URL is where the server listens: keep it. */
+    char base_url[sizeof st->config.base_url];
+    memcpy(base_url, st->config.base_url, sizeof base_url);
+    st->config = st->initial_config;
+    memcpy(st->config.base_url, base_url, sizeof base_url);
+    store_outbox_clear(st);
     store_unlock(st);
     pthread_rwlock_unlock(&st->work);
 }

@@ -72,7 +72,9 @@ typedef struct enrichment {
     int64_t credits;               /* charged upfront */
     size_t n_prospects;            /* prospects it enriches */
     char *user_email;              /* NULL when not given */
-    int applied;                   /* reveals applied (at DONE) */
+    int applied;                   /* settled: reveals applied, or failed */
+    int64_t fail_at_ms;            /* injected failure time, 0: none */
+    int failed;                    /* ended FAILED (charge refunded) */
 } enrichment;
 
 struct audience {
@@ -98,6 +100,9 @@ struct audience {
     build_result result;
     int64_t build_cost;
     char *failure;                 /* why it FAILED, for logs and /_mock */
+    int inject_failure;            /* a fault rule: this build ends FAILED */
+    uint64_t hold_rule;            /* a fault rule holds it building, 0: none */
+    audience_status hold_status;   /* what it shows while held */
     /* Enrichment: the latest one, and what all of them revealed. */
     enrichment *enrichment;
     uint8_t *revealed;             /* per result prospect, DS_CONTACT_* */
@@ -116,10 +121,18 @@ struct export_file {
     struct export_file *next;      /* hash chain */
 };
 
+/* Settings that scenarios may change at run time (lock held) and that a
+ * reset restores. */
 typedef struct store_config {
     uint64_t seed;                 /* ids derive from it: same seed, same ids */
     int build_stages;              /* report SAVING_* / LINKING_* while building */
+    double rate_limit_scale;       /* multiplies per-minute limits; 0: none */
+    double enrichment_slowdown;    /* multiplies enrichment durations (>= 1) */
+    char base_url[64];             /* for links in notification e-mails */
 } store_config;
+
+/* Notification e-mails kept (a ring): the outbox of GET /_mock/outbox. */
+#define STORE_OUTBOX_CAPACITY 1000
 
 typedef struct store store;
 
@@ -138,6 +151,8 @@ void store_work_end(store *st);
 
 const dataset *store_dataset(const store *st);
 const store_config *store_config_of(const store *st);
+/* Lock held. The live settings, to change them (scenarios). */
+store_config *store_settings(store *st);
 
 /* Lock held. Adds an account or updates an existing one. `initial` marks
  * accounts that a reset restores. Returns the account, or NULL when out of
@@ -170,11 +185,14 @@ int store_begin_build(store *st, audience *aud, int64_t now_ms);
  * it. Sets the build's end time from the result's size. */
 void store_finish_build(store *st, const char *audience_id, build_result *result);
 
-/* Lock held. Starts an enrichment (credits already checked), charging it. */
+/* Lock held. Starts an enrichment (credits already checked), charging it.
+ * fail_stage: STAGE_COUNT for none, or the stage at which an injected fault
+ * makes it fail. */
 enrichment *store_start_enrichment(store *st, audience *aud,
                                    const enrichment_options *options,
                                    size_t n_prospects, int64_t credits,
-                                   const char *user_email, int64_t now_ms);
+                                   const char *user_email, int64_t now_ms,
+                                   enrichment_stage fail_stage);
 
 /* Lock held. Registers an export file (taking ownership of job) and returns
  * it, or NULL when out of memory (job is freed). Expires the account's oldest
@@ -194,10 +212,23 @@ void store_export_release(export_file *file);
 /* Lock held. Starts a new export quota period when the current one is over. */
 void store_roll_export_period(account *acct, int64_t now_ms);
 
+/* Lock held. Ends the holds of rule_id (0: of every rule): held builds
+ * finish at their planned time, or now if that has passed. */
+void store_release_holds(store *st, uint64_t rule_id, int64_t now_ms);
+
+/* Lock held. Records a notification e-mail (copies everything; links is a
+ * JSON array, borrowed). */
+void store_outbox_add(store *st, int64_t now_ms, const char *to, const char *subject,
+                      const char *body, json_t *links);
+/* Lock held. {"count", "messages": [...]}, only those to `to` when not
+ * NULL. New reference. */
+json_t *store_outbox_json(store *st, const char *to);
+void store_outbox_clear(store *st);
+
 /* Lock NOT held: it first waits for running store_work, then takes the lock.
  * Drops every audience, enrichment and export; restores initial accounts,
- * disables the others; restarts id sequences, so a reset server behaves like
- * a fresh one. */
+ * disables the others; restores the settings; empties the outbox; restarts
+ * id sequences, so a reset server behaves like a fresh one. */
 void store_reset(store *st);
 
 #endif

@@ -43,6 +43,11 @@ void harness_stop(harness *h);
 void harness_request(harness *h, const char *method, const char *path,
                      const char *body, http_response *out);
 void http_response_free(http_response *res);
+/* Like harness_request, on a new connection, but returns curl's result
+ * instead of failing the test when the transfer fails (dropped or reset
+ * connections). */
+CURLcode harness_try_request(harness *h, const char *method, const char *path,
+                             const char *body, http_response *out);
 
 /* printf-style conveniences that return the status and fill *out. */
 long harness_get(harness *h, http_response *out, const char *fmt, ...)
@@ -50,6 +55,12 @@ long harness_get(harness *h, http_response *out, const char *fmt, ...)
 long harness_send(harness *h, const char *method, http_response *out,
                   const char *path, const char *body_fmt, ...)
     __attribute__((format(printf, 5, 6)));
+
+/* cmocka fixtures: a group setup that starts a default server in *state,
+ * its teardown, and a per-test setup that resets it. */
+int harness_group_setup(void **state);
+int harness_group_teardown(void **state);
+int harness_reset_state(void **state);
 
 /* Moves the manual clock. */
 void harness_advance(harness *h, double seconds);
@@ -62,6 +73,11 @@ void harness_set_filters(harness *h, const char *key, const char *id, const char
 void harness_build_until_normal(harness *h, const char *key, const char *id);
 /* Advances the clock until the audience is NORMAL (fails on FAILED). */
 void harness_wait_normal(harness *h, const char *key, const char *id);
+/* Polls the audience, advancing the clock by step_s between polls, until it
+ * has shown every status of expected[0..n) in that order; fails when a
+ * status comes out of order or the sequence does not complete. */
+void harness_expect_statuses(harness *h, const char *key, const char *id,
+                             const char *const *expected, size_t n, double step_s);
 /* POST /_mock/reset: a fresh server state for the next test. */
 void harness_reset(harness *h);
 long long harness_credits(harness *h, const char *key);

@@ -22,141 +22,14 @@
 
 #include "csv.h"
 #include "dataset.h"
+#include "csv_read.h"
 #include "export.h"
 #include "strbuf.h"
 #include "vocab.h"
 
 /* ------------------------------------------------------------------------ */
-/* A strict RFC 4180 reader                                                  */
+/* Reading back: the strict reader of csv_read.c                             */
 /* ------------------------------------------------------------------------ */
-
-typedef struct csv_cell {
-    char *data;   /* NUL-terminated copy; may also contain NULs */
-    size_t len;
-} csv_cell;
-
-typedef struct csv_record {
-    csv_cell *cells;
-    size_t n;
-    size_t start, end;  /* its bytes in the input, CRLF included */
-} csv_record;
-
-typedef struct csv_table {
-    csv_record *records;
-    size_t n;
-} csv_table;
-
-static void table_free(csv_table *t)
-{
-    if (t == NULL)
-        return;
-    for (size_t r = 0; r < t->n; r++) {
-        for (size_t c = 0; c < t->records[r].n; c++)
-            free(t->records[r].cells[c].data);
-        free(t->records[r].cells);
-    }
-    free(t->records);
-    t->records = NULL;
-    t->n = 0;
-}
-
-static void record_push(csv_record *rec, strbuf *field)
-{
-    rec->cells = realloc(rec->cells, (rec->n + 1) * sizeof *rec->cells);
-    assert_non_null(rec->cells);
-    char *copy = malloc(field->len + 1);
-    assert_non_null(copy);
-    if (field->len > 0)
-        memcpy(copy, field->data, field->len);
-    copy[field->len] = '\0';
-    rec->cells[rec->n].data = copy;
-    rec->cells[rec->n].len = field->len;
-    rec->n++;
-    strbuf_reset(field);
-}
-
-static void table_push(csv_table *t, csv_record *rec, size_t end)
-{
-    rec->end = end;
-    t->records = realloc(t->records, (t->n + 1) * sizeof *t->records);
-    assert_non_null(t->records);
-    t->records[t->n++] = *rec;
-    rec->cells = NULL;
-    rec->n = 0;
-    rec->start = end;
-}
-
-/* Parses s[0..len) as RFC 4180 with every record ended by CRLF (what the
- * writer promises). Strict: a quote inside an unquoted field, anything but a
- * comma or CRLF after a closing quote, a bare CR or LF outside quotes, an
- * unterminated quoted field or a missing final CRLF are all errors. Returns
- * 0, or -1 and sets *where to the offending offset. An empty line is one
- * record of one empty field. */
-static int csv_parse(const char *s, size_t len, csv_table *out, size_t *where)
-{
-    csv_record rec = {NULL, 0, 0, 0};
-    strbuf field = STRBUF_INIT;
-    size_t i = 0;
-    int rc = -1;
-
-    out->records = NULL;
-    out->n = 0;
-    while (i < len) {
-        /* At the start of a field. */
-        if (s[i] == '"') {
-            i++;
-            for (;;) {
-                if (i >= len)
-                    goto fail;              /* unterminated quoted field */
-                if (s[i] == '"') {
-                    if (i + 1 < len && s[i + 1] == '"') {
-                        strbuf_putc(&field, '"');
-                        i += 2;
-                        continue;
-                    }
-                    i++;
-                    break;
-                }
-                strbuf_putc(&field, s[i]);
-                i++;
-            }
-        } else {
-            while (i < len && s[i] != ',' && s[i] != '\r' && s[i] != '\n') {
-                if (s[i] == '"')
-                    goto fail;              /* quote inside unquoted field */
-                strbuf_putc(&field, s[i]);
-                i++;
-            }
-        }
-        /* After a field: a comma or the end of the record. */
-        if (i >= len)
-            goto fail;                      /* missing final CRLF */
-        if (s[i] == ',') {
-            record_push(&rec, &field);
-            i++;
-            continue;
-        }
-        if (s[i] == '\r' && i + 1 < len && s[i + 1] == '\n') {
-            record_push(&rec, &field);
-            i += 2;
-            table_push(out, &rec, i);
-            continue;
-        }
-        goto fail;                          /* bare CR/LF or junk after quote */
-    }
-    assert_false(field.oom);
-    rc = 0;
-    goto out;
-fail:
-    *where = i;
-    table_free(out);
-out:
-    for (size_t c = 0; c < rec.n; c++)
-        free(rec.cells[c].data);
-    free(rec.cells);
-    strbuf_release(&field);
-    return rc;
-}
 
 static void parse_ok(const char *s, size_t len, csv_table *out)
 {
@@ -198,7 +71,7 @@ static void test_reader_rejects_malformed(void **state)
     assert_cell(&t.records[0].cells[2], "", 0);
     assert_int_equal(t.records[1].n, 1);
     assert_cell(&t.records[1].cells[0], "", 0);
-    table_free(&t);
+    csv_table_free(&t);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -266,6 +139,56 @@ static void test_csv_records(void **state)
     strbuf_release(&sb);
 }
 
+/* Writes value both ways: csv_field, and appended raw then quoted in place.
+ * Both must give the same bytes. */
+static void assert_same_both_ways(int first, const char *value, size_t len)
+{
+    strbuf a = STRBUF_INIT;
+    strbuf b = STRBUF_INIT;
+    strbuf_puts(&a, "prefix,\"x\"");
+    strbuf_puts(&b, "prefix,\"x\"");
+    csv_field(&a, first, value, len);
+    csv_field(&b, first, "", 0);
+    size_t start = b.len;
+    strbuf_append(&b, value, len);
+    csv_quote_in_place(&b, start);
+    assert_false(a.oom);
+    assert_false(b.oom);
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.data, b.data, a.len);
+    assert_int_equal(b.data[b.len], '\0');
+    strbuf_release(&a);
+    strbuf_release(&b);
+}
+
+static void test_csv_quote_in_place(void **state)
+{
+    (void)state;
+    static const char *const values[] = {
+        "", "plain", "a,b", "\"", "\"\"", "say \"hi\"", " lead", "trail ", "a\r\nb",
+        "caf\xc3\xa9, bar",
+    };
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        assert_same_both_ways(1, values[i], strlen(values[i]));
+        assert_same_both_ways(0, values[i], strlen(values[i]));
+    }
+    /* More quotes than the internal padding block, and long runs. */
+    char many[300];
+    memset(many, '"', sizeof many);
+    assert_same_both_ways(0, many, sizeof many);
+    for (size_t i = 0; i < sizeof many; i++)
+        many[i] = i % 3 == 0 ? '"' : 'q';
+    assert_same_both_ways(0, many, sizeof many);
+
+    /* A start at or past the end is an empty value: nothing changes. */
+    strbuf sb = STRBUF_INIT;
+    strbuf_puts(&sb, "a,");
+    csv_quote_in_place(&sb, sb.len);
+    csv_quote_in_place(&sb, sb.len + 5);
+    assert_string_equal(sb.data, "a,");
+    strbuf_release(&sb);
+}
+
 /* Deterministic generator for the property tests (xorshift64*). */
 static uint64_t rng_next(uint64_t *s)
 {
@@ -321,6 +244,7 @@ static void test_csv_round_trip(void **state)
         n_fields[r] = 1 + (size_t)(rng_next(&rng) % MAX_FIELDS);
         for (size_t f = 0; f < n_fields[r]; f++) {
             lens[r][f] = random_value(&rng, values[r][f], CAP);
+            assert_same_both_ways(f == 0, values[r][f], lens[r][f]);
             size_t before = sb.len;
             csv_field(&sb, f == 0, values[r][f], lens[r][f]);
             size_t start = before + (f == 0 ? 0 : 1);
@@ -347,7 +271,7 @@ static void test_csv_round_trip(void **state)
         for (size_t f = 0; f < n_fields[r]; f++)
             assert_cell(&t.records[r].cells[f], values[r][f], lens[r][f]);
     }
-    table_free(&t);
+    csv_table_free(&t);
     strbuf_release(&sb);
 }
 
@@ -627,7 +551,7 @@ static void check_export(const dataset *ds, export_kind kind, const uint32_t *ro
         }
     }
     strbuf_release(&cell);
-    table_free(&t);
+    csv_table_free(&t);
     free(csv);
     export_job_free(job);
 }
@@ -688,7 +612,7 @@ static void test_export_selected_columns(void **state)
         ds_company_id(fx->ds, rows[r], id);
         assert_string_equal(t.records[r + 1].cells[0].data, id);
     }
-    table_free(&t);
+    csv_table_free(&t);
     free(csv);
     export_job_free(job);
 }
@@ -821,7 +745,7 @@ static void test_export_revealed(void **state)
                 assert_int_equal(cell_len, 0);
         }
     }
-    table_free(&t);
+    csv_table_free(&t);
     free(csv);
     export_job_free(job);
 
@@ -892,7 +816,7 @@ static void test_export_few_columns(void **state)
             assert_int_equal(t.records[r].n, 1);
             assert_true(t.records[r].end - t.records[r].start > 2);
         }
-        table_free(&t);
+        csv_table_free(&t);
         free(csv);
         export_job_free(job);
     }
@@ -960,6 +884,7 @@ int main(void)
         cmocka_unit_test(test_reader_rejects_malformed),
         cmocka_unit_test(test_csv_quoting),
         cmocka_unit_test(test_csv_records),
+        cmocka_unit_test(test_csv_quote_in_place),
         cmocka_unit_test(test_csv_round_trip),
     };
     const struct CMUnitTest select_tests[] = {

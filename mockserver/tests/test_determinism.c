@@ -155,19 +155,7 @@ static void test_build_stages_are_reported(void **state)
     http_response_free(&res);
     static const char *const expected[] = {"BUILDING", "SAVING_COMPANIES", "SAVING_PROSPECTS",
                                            "LINKING_PROSPECTS_WITH_COMPANIES", "NORMAL"};
-    size_t next = 0;
-    for (int i = 0; i < 400 && next < 5; i++) {
-        harness_get(h, &res, "/v1/audiences/%s?apiKey=%s", id, DEV_KEY);
-        const char *status = json_string_value(json_object_get(json_object_get(res.json, "output"), "status"));
-        if (next < 5 && strcmp(status, expected[next]) == 0)
-            next++;
-        else if (next > 0)
-            assert_string_equal(status, expected[next - 1]); /* never out of order */
-        http_response_free(&res);
-        harness_advance(h, 0.1);
-    }
-    assert_int_equal(next, 5);
-    /* Archiving is refused in any of them (checked at the start of a build). */
+    harness_expect_statuses(h, DEV_KEY, id, expected, 5, 0.1);
     harness_stop(h);
 }
 

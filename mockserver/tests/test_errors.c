@@ -13,24 +13,6 @@
 #include "api.h"
 #include "harness.h"
 
-static int setup(void **state)
-{
-    *state = harness_start(NULL);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    harness_stop(*state);
-    return 0;
-}
-
-static int reset(void **state)
-{
-    harness_reset(*state);
-    return 0;
-}
-
 /* Asserts status and that the error message contains `needle`. */
 static void expect_error(const http_response *res, long status, const char *needle)
 {
@@ -548,21 +530,21 @@ static void test_enrich_and_export_validation(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup(test_401_on_every_endpoint, reset),
-        cmocka_unit_test_setup(test_401_before_404_and_validation, reset),
-        cmocka_unit_test_setup(test_404_unknown_and_foreign_look_the_same, reset),
-        cmocka_unit_test_setup(test_404_unknown_path_and_405, reset),
-        cmocka_unit_test_setup(test_sequence_errors, reset),
-        cmocka_unit_test_setup(test_failed_build_when_credits_run_short, reset),
-        cmocka_unit_test_setup(test_402_enrich_charges_nothing, reset),
-        cmocka_unit_test_setup(test_export_quota, reset),
-        cmocka_unit_test_setup(test_429_with_retry_after, reset),
-        cmocka_unit_test_setup(test_429_on_build_limit, reset),
-        cmocka_unit_test_setup(test_create_validation, reset),
-        cmocka_unit_test_setup(test_body_errors, reset),
-        cmocka_unit_test_setup(test_filter_validation_names_the_field, reset),
-        cmocka_unit_test_setup(test_warnings_for_unknown_and_unsimulated, reset),
-        cmocka_unit_test_setup(test_enrich_and_export_validation, reset),
+        cmocka_unit_test_setup(test_401_on_every_endpoint, harness_reset_state),
+        cmocka_unit_test_setup(test_401_before_404_and_validation, harness_reset_state),
+        cmocka_unit_test_setup(test_404_unknown_and_foreign_look_the_same, harness_reset_state),
+        cmocka_unit_test_setup(test_404_unknown_path_and_405, harness_reset_state),
+        cmocka_unit_test_setup(test_sequence_errors, harness_reset_state),
+        cmocka_unit_test_setup(test_failed_build_when_credits_run_short, harness_reset_state),
+        cmocka_unit_test_setup(test_402_enrich_charges_nothing, harness_reset_state),
+        cmocka_unit_test_setup(test_export_quota, harness_reset_state),
+        cmocka_unit_test_setup(test_429_with_retry_after, harness_reset_state),
+        cmocka_unit_test_setup(test_429_on_build_limit, harness_reset_state),
+        cmocka_unit_test_setup(test_create_validation, harness_reset_state),
+        cmocka_unit_test_setup(test_body_errors, harness_reset_state),
+        cmocka_unit_test_setup(test_filter_validation_names_the_field, harness_reset_state),
+        cmocka_unit_test_setup(test_warnings_for_unknown_and_unsimulated, harness_reset_state),
+        cmocka_unit_test_setup(test_enrich_and_export_validation, harness_reset_state),
     };
-    return cmocka_run_group_tests_name("errors", tests, setup, teardown);
+    return cmocka_run_group_tests_name("errors", tests, harness_group_setup, harness_group_teardown);
 }

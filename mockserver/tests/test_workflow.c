@@ -13,24 +13,6 @@
 #include "csv_read.h"
 #include "harness.h"
 
-static int setup(void **state)
-{
-    *state = harness_start(NULL);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    harness_stop(*state);
-    return 0;
-}
-
-static int reset(void **state)
-{
-    harness_reset(*state);
-    return 0;
-}
-
 static json_t *output_of(const http_response *res)
 {
     return json_object_get(res->json, "output");
@@ -381,11 +363,11 @@ static void test_csv_matches_json_pages(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup(test_normal_workflow, reset),
-        cmocka_unit_test_setup(test_start_from_prospects_spec_dialect, reset),
-        cmocka_unit_test_setup(test_pages_walk_with_cursor, reset),
-        cmocka_unit_test_setup(test_list_and_archive, reset),
+        cmocka_unit_test_setup(test_normal_workflow, harness_reset_state),
+        cmocka_unit_test_setup(test_start_from_prospects_spec_dialect, harness_reset_state),
+        cmocka_unit_test_setup(test_pages_walk_with_cursor, harness_reset_state),
+        cmocka_unit_test_setup(test_list_and_archive, harness_reset_state),
         cmocka_unit_test(test_csv_matches_json_pages),
     };
-    return cmocka_run_group_tests_name("workflow", tests, setup, teardown);
+    return cmocka_run_group_tests_name("workflow", tests, harness_group_setup, harness_group_teardown);
 }

@@ -1,0 +1,60 @@
+/* journal: a bounded ring of the last requests the server answered, for
+ * tests that verify what a client sent ("exactly 3 builds were attempted").
+ *
+ * Each entry keeps the method, path, masked key, status, duration, the
+ * simulator's time, and the request and response bodies cut to a size cap.
+ * When the ring is full the oldest entry is overwritten. Thread-safe: its own
+ * mutex, never held while calling out. */
+#ifndef DESCOVO_JOURNAL_H
+#define DESCOVO_JOURNAL_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define JOURNAL_DEFAULT_CAPACITY 4096
+#define JOURNAL_DEFAULT_BODY_CAP 4096
+
+typedef struct journal journal;
+
+/* One request as the HTTP layer saw it. Strings are copied by journal_add. */
+typedef struct journal_record {
+    int64_t time_ms;             /* simulator's clock when the request arrived */
+    const char *method;
+    const char *path;
+    const char *masked_key;      /* "" when none */
+    unsigned status;             /* 0: connection dropped or reset, no answer */
+    double duration_ms;
+    const char *request_body;    /* may be NULL */
+    size_t request_len;
+    const char *response_body;   /* may be NULL */
+    size_t response_len;
+} journal_record;
+
+/* Returns a new journal keeping `capacity` entries (>= 1) with bodies cut to
+ * body_cap bytes, or NULL when out of memory. */
+journal *journal_new(size_t capacity, size_t body_cap);
+void journal_free(journal *j);
+
+void journal_add(journal *j, const journal_record *record);
+void journal_clear(journal *j);
+
+/* Which entries a query wants; NULL, 0 (and status -1) match everything. */
+typedef struct journal_filter {
+    const char *method;          /* exact, case-insensitive */
+    const char *path;            /* exact, or a glob (journal_path_matches) */
+    const char *masked_key;      /* compare masked keys */
+    int status;                  /* -1: any; 0: dropped connections */
+    int64_t since_ms;            /* entries at or after this simulated time */
+    size_t limit;                /* most entries returned (newest), 0: all */
+} journal_filter;
+
+/* {"count": N matching, "total": entries kept, "entries": [...]} oldest
+ * first. Returns a new reference, or NULL when out of memory. */
+json_t *journal_query(journal *j, const journal_filter *filter);
+
+/* Glob used for paths: '*' matches any run of characters except '/', and
+ * '**' any run including '/'. */
+int journal_path_matches(const char *pattern, const char *path);
+
+#endif

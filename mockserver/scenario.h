@@ -1,0 +1,39 @@
+/* scenario: named sets of faults, accounts, rate limits and clock settings,
+ * applied to a running simulator in one step (--scenario at start, or
+ * POST /_mock/scenarios).
+ *
+ * A scenario is a JSON object:
+ *   {"name": "...", "description": "one line",
+ *    "settings": {"rateLimitScale": F, "buildStages": B, "healingCompanies": B,
+ *                 "enrichmentSlowdown": F, "timeScale": F,
+ *                 "chaosRate": F, "chaosSeed": N},
+ *    "accounts": {"KEY": {"credits": N, "exportQuota": N, "exportRowsUsed": N}},
+ *    "faults": [rule, ...]}          (rules as in faults.h)
+ * Every part is optional. It is validated whole before anything changes:
+ * a bad scenario changes nothing. The files of fixtures/scenarios/ are
+ * compiled in and can be named instead of given. */
+#ifndef DESCOVO_SCENARIO_H
+#define DESCOVO_SCENARIO_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+typedef struct mock_app mock_app;
+
+/* Applies a scenario. Returns a new summary object {name, faults: [ids],
+ * accounts: [keys]}, or NULL with a message naming the field in err. Takes
+ * the store lock itself (call without it). */
+json_t *scenario_apply(mock_app *app, const json_t *scenario, char *err, size_t errlen);
+
+/* The compiled-in scenario with this name (file name without .json), parsed:
+ * a new reference, or NULL when there is none. */
+json_t *scenario_builtin(const char *name);
+
+/* [{name, description}] of the compiled-in scenarios; new reference. */
+json_t *scenario_builtin_list(void);
+
+/* Loads `name_or_path`: a compiled-in name, else a file. Returns a new
+ * reference or NULL with a message in err. */
+json_t *scenario_load(const char *name_or_path, char *err, size_t errlen);
+
+#endif
