@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 bash ci/install-deps.sh
 
 cmake -S . -B build/demo -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build/demo -j "$(nproc 2>/dev/null || echo 2)" --target descovo-mock >/dev/null
+cmake --build build/demo -j "$(nproc 2>/dev/null || echo 2)" --target descovo-mock descovo-cli >/dev/null
 
 log=$(mktemp)
 # Time runs 10x faster so that the build and enrichment take a few seconds.
@@ -107,6 +107,11 @@ echo "-> demo-out/prospects.csv: $(wc -c <demo-out/prospects.csv) bytes"
 step "credits after the workflow"
 call GET "/v1/credits?apiKey=$key"
 
+step "the same nine steps with the descovo CLI, from a job file"
+DESCOVO_BASE_URL=$base DESCOVO_API_KEY=$key \
+  build/demo/client/cli/descovo run fixtures/jobs/ai-leaders-us.json --yes --interval 0.5 --out demo-out/cli
+ls -l demo-out/cli
+
 printf '\nRequest log of descovo-mock:\n'
 tail -n +2 "$log"
-echo "demo: all nine steps done"
+echo "demo: all nine steps done, with curl and with the CLI"
