@@ -1,0 +1,17 @@
+/* The groups of the suite, one cmocka group (and one JUnit file) each, in
+ * the order main runs them. Each returns its number of failed cases. */
+#ifndef CONF_GROUPS_H
+#define CONF_GROUPS_H
+
+#include "suite.h"
+
+int group_auth(conf_ctx *ctx);
+int group_workflow(conf_ctx *ctx);
+int group_sequence(conf_ctx *ctx);
+int group_not_found(conf_ctx *ctx);
+int group_credits(conf_ctx *ctx);
+int group_exports(conf_ctx *ctx);
+int group_limits(conf_ctx *ctx);
+int group_determinism(conf_ctx *ctx);
+
+#endif
