@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config clang
   libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev
-  curl jq
+  curl jq wrk
   "$@"
 )
 

@@ -1,0 +1,386 @@
+#!/usr/bin/env bash
+# bench/run.sh: descovo-mock against a bare libmicrohttpd server (issue 6).
+#
+# Builds (Release) descovo-mock and descovo-bench-bare, starts both on
+# loopback (the mock with --clock manual --no-rate-limit --quiet and one
+# NORMAL audience prepared through the API), then alternates wrk runs against
+# each with identical settings (2 threads, 32 connections, keep-alive) for
+#   GET  /v1/audiences/{id}?apiKey=...
+#   GET  /v1/credits?apiKey=...
+#   POST /v1/audiences/{id}/enrichment/estimate     (bench/estimate.lua)
+# and prints, per endpoint and server, the median req/s, p50 and p99 over the
+# rounds and the ratio mock / bare, with each server's CPU time per request
+# (from /proc/PID/stat: less sensitive than req/s to other load on the
+# machine); then the time from exec to the first answer of
+# GET /_mock/health for both (default database).
+#
+# Usage: bench/run.sh [--rounds N] [--duration S] [--threads N] [--smoke]
+#                     [--compare-others] [--build-dir DIR] [--no-build]
+#   --rounds N, --duration S  wrk rounds and seconds per run (3, 5)
+#   --threads N       thread pool of both servers (default: one per core)
+#   --smoke           1 round of 1 s, 1 start: checks that it works (CI)
+#   --compare-others  adds WireMock (npm wiremock, Java 17) and Prism (npm
+#                     @stoplight/prism-cli) serving the same status body;
+#                     installs them under $DESCOVO_BENCH_TOOLS
+#                     (~/.cache/descovo-bench); not for CI
+#   --build-dir DIR   where to build (build-bench); --no-build uses it as is
+#   --profile DIR     instead of the rounds: one wrk run per endpoint with
+#                     `perf record -g` on the mock (and on the bare server for
+#                     the status GET); perf.data and a flat report per run in DIR
+# Exits 1 when a server answered errors or did not start; a missed target is
+# reported, not an error. Every server it starts is stopped on exit.
+# Only 127.0.0.1 is ever contacted (besides npm/apt for installs).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+
+rounds=3
+duration=5
+threads=0
+smoke=0
+others=0
+build=1
+build_dir="$root/build-bench"
+connections=32
+wrk_threads=2
+first_runs=5
+key=sk_test_descovo_dev
+profile_dir=""
+
+usage() {
+  sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
+  exit "${1:-0}"
+}
+
+need_int() {
+  [[ $2 =~ ^[0-9]+$ ]] || { echo "run.sh: $1 expects a number, got '$2'" >&2; exit 2; }
+}
+
+while [ $# -gt 0 ]; do
+  case $1 in
+    --rounds) need_int "$1" "${2:-}"; rounds=$2; shift 2 ;;
+    --duration) need_int "$1" "${2:-}"; duration=$2; shift 2 ;;
+    --threads) need_int "$1" "${2:-}"; threads=$2; shift 2 ;;
+    --smoke) smoke=1; shift ;;
+    --compare-others) others=1; shift ;;
+    --build-dir) [ -n "${2:-}" ] || usage 2; build_dir=$2; shift 2 ;;
+    --no-build) build=0; shift ;;
+    --profile) [ -n "${2:-}" ] || usage 2; profile_dir=$2; shift 2 ;;
+    -h|--help) usage 0 ;;
+    *) echo "run.sh: unknown option $1" >&2; usage 2 ;;
+  esac
+done
+if [ "$smoke" -eq 1 ]; then
+  rounds=1
+  duration=1
+  first_runs=1
+fi
+[ "$rounds" -ge 1 ] && [ "$rounds" -le 50 ] || { echo "run.sh: --rounds 1..50" >&2; exit 2; }
+[ "$duration" -ge 1 ] && [ "$duration" -le 120 ] || { echo "run.sh: --duration 1..120" >&2; exit 2; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/descovo-bench.XXXXXX")
+pids=()
+
+# Stops one server: SIGTERM, SIGKILL after 5 s.
+stop_pid() {
+  local pid=$1 i
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for i in $(seq 1 100); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do
+    stop_pid "$pid"
+  done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { printf '%s\n' "$*" >&2; }
+die() { log "run.sh: $*"; exit 1; }
+
+# ---------------------------------------------------------------- build
+if [ "$build" -eq 1 ]; then
+  log "== building (Release) in $build_dir"
+  { cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release &&
+    cmake --build "$build_dir" -j "$(nproc 2>/dev/null || echo 2)" \
+      --target descovo-mock descovo-bench-bare descovo-bench-first-answer; } >"$work/build.log" 2>&1 ||
+    { cat "$work/build.log" >&2; die "build failed"; }
+fi
+mock_bin="$build_dir/mockserver/descovo-mock"
+bare_bin="$build_dir/bench/descovo-bench-bare"
+first_bin="$build_dir/bench/descovo-bench-first-answer"
+for b in "$mock_bin" "$bare_bin" "$first_bin"; do
+  [ -x "$b" ] || die "missing $b (build it, or drop --no-build)"
+done
+
+# Run a copy named descovo-bench-mock: on a shared machine, somebody's
+# `pkill descovo-mock` must not stop the server in the middle of a run.
+cp "$mock_bin" "$work/descovo-bench-mock"
+mock_bin="$work/descovo-bench-mock"
+
+if ! command -v wrk >/dev/null 2>&1; then
+  log "== installing wrk"
+  bash "$root/ci/install-deps.sh" wrk >&2 || die "wrk is not installed and could not be installed"
+fi
+command -v jq >/dev/null 2>&1 || bash "$root/ci/install-deps.sh" >&2
+
+# ---------------------------------------------------------------- servers
+# start_server NAME CMD...: starts CMD in the background (output in
+# $work/NAME.out), waits for its URL line, sets $server_url and $server_pid.
+start_server() {
+  local name=$1 i
+  shift
+  "$@" >"$work/$name.out" 2>&1 &
+  server_pid=$!
+  pids+=("$server_pid")
+  server_url=""
+  for i in $(seq 1 200); do
+    server_url=$(grep -o -m 1 'http://127\.0\.0\.1:[0-9]*' "$work/$name.out" || true)
+    [ -n "$server_url" ] && return 0
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  cat "$work/$name.out" >&2
+  die "$name did not start"
+}
+
+# api METHOD URL [BODY]: one request; the body of the answer on stdout, and
+# a failure unless the status is 200.
+api() {
+  local method=$1 url=$2 body=${3:-} code
+  if [ -n "$body" ]; then
+    code=$(curl -sS --max-time 10 -o "$work/answer" -w '%{http_code}' -X "$method" \
+                -H 'Content-Type: application/json' --data "$body" "$url")
+  else
+    code=$(curl -sS --max-time 10 -o "$work/answer" -w '%{http_code}' -X "$method" "$url")
+  fi
+  [ "$code" = 200 ] || { log "$method $url -> $code"; cat "$work/answer" >&2; die "unexpected answer"; }
+  cat "$work/answer"
+}
+
+# keepalive_check NAME URL: warns when the server closes after one answer.
+keepalive_check() {
+  if curl -sv --max-time 10 -o /dev/null -o /dev/null "$2" "$2" 2>&1 | grep -q 'Re-using existing connection'; then
+    log "   $1: keep-alive ok"
+  else
+    log "   WARNING: $1 closed the connection after one answer (keep-alive off): figures are not comparable"
+  fi
+}
+
+thread_args=()
+[ "$threads" -gt 0 ] && thread_args=(--threads "$threads")
+
+log "== starting descovo-mock and preparing a NORMAL audience"
+start_server mock "$mock_bin" --port 0 --clock manual --no-rate-limit --quiet "${thread_args[@]}"
+mock_url=$server_url
+id=$(api POST "$mock_url/v1/audiences/create" "{\"apiKey\":\"$key\",\"name\":\"bench\",\"creationMethod\":\"NORMAL\"}" |
+     jq -r .output.audienceId)
+api PATCH "$mock_url/v1/audiences/$id/search-params" "{\"apiKey\":\"$key\",
+  \"companySearchParams\":{\"headquartersCountryCode\":[\"US\"],\"employeeCountV2\":{\"min\":10,\"max\":5000},
+                           \"industriesV2\":[\"artificial-intelligence\",\"software\"]},
+  \"prospectSearchParams\":{\"jobTitleV2\":{\"anyOf\":[{\"type\":\"dynamic-groups\",\"groups\":[\"vp\",\"director\"]}]}},
+  \"maxCompanies\":100,\"maxProspects\":200}" >/dev/null
+api POST "$mock_url/v1/audiences/$id/build" "{\"apiKey\":\"$key\"}" >/dev/null
+status=""
+for _ in $(seq 1 10); do
+  api POST "$mock_url/_mock/clock/advance" '{"seconds":60}' >/dev/null
+  status=$(api GET "$mock_url/v1/audiences/$id?apiKey=$key" | jq -r .output.status)
+  [ "$status" = NORMAL ] && break
+done
+[ "$status" = NORMAL ] || die "audience $id is $status after 10 minutes of simulated time"
+
+status_path="/v1/audiences/$id?apiKey=$key"
+credits_path="/v1/credits?apiKey=$key"
+estimate_path="/v1/audiences/$id/enrichment/estimate"
+status_body=$(api GET "$mock_url$status_path")
+status_bytes=$(printf '%s' "$status_body" | wc -c)
+credits_bytes=$(api GET "$mock_url$credits_path" | wc -c)
+estimate_bytes=$(api POST "$mock_url$estimate_path" \
+  "{\"apiKey\":\"$key\",\"maxProspectsToEnrich\":50,\"enrichmentType\":{\"getWorkEmails\":true,\"getPersonalEmails\":false,\"getPhoneNumbers\":true}}" | wc -c)
+log "   audience $id NORMAL; bodies: status $status_bytes B, credits $credits_bytes B, estimate $estimate_bytes B"
+
+log "== starting descovo-bench-bare (fixed body of $status_bytes B)"
+start_server bare "$bare_bin" --port 0 --body-bytes "$status_bytes" "${thread_args[@]}"
+bare_url=$server_url
+keepalive_check mock "$mock_url$status_path"
+keepalive_check bare "$bare_url$status_path"
+
+# ---------------------------------------------------------------- wrk
+mkdir -p "$work/results"
+failures=0
+
+# alive_check NAME PID: fails with the server's exit status and output
+# when it is no longer running.
+alive_check() {
+  local rc=0
+  kill -0 "$2" 2>/dev/null && return 0
+  wait "$2" || rc=$?
+  tail -n 20 "$work/$1.out" >&2
+  die "$1 (pid $2) exited with status $rc during the benchmark"
+}
+
+# cpu_ticks PID: user + system CPU time of a process, in clock ticks.
+cpu_ticks() {
+  awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$1/stat"
+}
+clk_tck=$(getconf CLK_TCK)
+
+# bench_one ENDPOINT SERVER PID URL SCRIPT: one wrk run; appends
+# "rps p50_us p99_us server_cpu_us_per_request".
+bench_one() {
+  local endpoint=$1 server=$2 pid=$3 url=$4 script=$5 out line t0 t1
+  out="$work/wrk.$endpoint.$server.txt"
+  alive_check "$server" "$pid"
+  t0=$(cpu_ticks "$pid")
+  if ! DESCOVO_BENCH_KEY=$key timeout $((duration + 30)) \
+      wrk -t "$wrk_threads" -c "$connections" -d "${duration}s" --timeout 2s -s "$script" "$url" >"$out" 2>&1; then
+    cat "$out" >&2
+    die "wrk failed against $server"
+  fi
+  alive_check "$server" "$pid"
+  t1=$(cpu_ticks "$pid")
+  line=$(grep '^BENCH ' "$out" || true)
+  [ -n "$line" ] || { cat "$out" >&2; die "no BENCH line from wrk"; }
+  local -A f=()
+  local kv
+  for kv in ${line#BENCH }; do f[${kv%%=*}]=${kv#*=}; done
+  local errs=$((f[non2xx] + f[connect_errors] + f[read_errors] + f[write_errors] + f[timeouts]))
+  if [ "${f[requests]}" -eq 0 ] || [ "$errs" -gt 0 ]; then
+    log "   $endpoint/$server: ${f[requests]} requests, $errs errors ($line)"
+    failures=$((failures + 1))
+  fi
+  local cpu_us
+  cpu_us=$(awk -v t="$((t1 - t0))" -v hz="$clk_tck" -v n="${f[requests]}" 'BEGIN {printf "%.2f", (n > 0 ? t * 1e6 / hz / n : 0)}')
+  printf '%s %s %s %s\n' "${f[rps]}" "${f[p50_us]}" "${f[p99_us]}" "$cpu_us" >>"$work/results/$endpoint.$server"
+  log "   round $round $endpoint $server: ${f[rps]} req/s, p50 ${f[p50_us]} us, p99 ${f[p99_us]} us, server CPU $cpu_us us/request"
+}
+
+endpoints=(status credits estimate)
+declare -A labels=(
+  [status]="GET /v1/audiences/{id}"
+  [credits]="GET /v1/credits"
+  [estimate]="POST .../enrichment/estimate"
+)
+declare -A paths=([status]=$status_path [credits]=$credits_path [estimate]=$estimate_path)
+declare -A scripts=([status]=$here/report.lua [credits]=$here/report.lua [estimate]=$here/estimate.lua)
+declare -A targets=([status]=0.85 [credits]=0.85 [estimate]=0.6)
+
+# profile_one ENDPOINT SERVER PID URL SCRIPT: wrk under perf record.
+profile_one() {
+  local endpoint=$1 server=$2 pid=$3 url=$4 script=$5 data
+  data="$profile_dir/$endpoint.$server.perf.data"
+  log "== profiling $server on $endpoint (${duration}s)"
+  timeout $((duration + 30)) perf record -q -F 999 -e cpu-clock -g -p "$pid" -o "$data" -- sleep "$duration" \
+    >"$work/perf.log" 2>&1 &
+  local perf_pid=$!
+  DESCOVO_BENCH_KEY=$key timeout $((duration + 30)) \
+    wrk -t "$wrk_threads" -c "$connections" -d "${duration}s" --timeout 2s -s "$script" "$url" |
+    grep '^BENCH' >&2 || true
+  wait "$perf_pid" || { cat "$work/perf.log" >&2; die "perf record failed"; }
+  perf report -i "$data" --no-children --sort dso,sym --percent-limit 0.5 --stdio 2>/dev/null |
+    grep -v '^$' >"$profile_dir/$endpoint.$server.txt"
+  perf report -i "$data" --no-children --sort dso --stdio 2>/dev/null | grep -v '^$' \
+    >"$profile_dir/$endpoint.$server.dso.txt"
+  log "   $profile_dir/$endpoint.$server.txt"
+}
+
+mock_pid=${pids[0]}
+bare_pid=${pids[1]}
+if [ -n "$profile_dir" ]; then
+  command -v perf >/dev/null 2>&1 || die "perf is not installed (apt-get install linux-perf)"
+  mkdir -p "$profile_dir"
+  for endpoint in "${endpoints[@]}"; do
+    profile_one "$endpoint" mock "$mock_pid" "$mock_url${paths[$endpoint]}" "${scripts[$endpoint]}"
+  done
+  profile_one status bare "$bare_pid" "$bare_url${paths[status]}" "${scripts[status]}"
+  exit 0
+fi
+
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+log "== wrk: $rounds round(s) x ${duration}s, $wrk_threads threads, $connections connections, keep-alive (load average: $load_before)"
+for round in $(seq 1 "$rounds"); do
+  # Alternate which server goes first, so drift falls on both alike.
+  if [ $((round % 2)) -eq 1 ]; then order=(mock bare); else order=(bare mock); fi
+  for endpoint in "${endpoints[@]}"; do
+    for server in "${order[@]}"; do
+      if [ "$server" = mock ]; then base=$mock_url pid=$mock_pid; else base=$bare_url pid=$bare_pid; fi
+      bench_one "$endpoint" "$server" "$pid" "$base${paths[$endpoint]}" "${scripts[$endpoint]}"
+    done
+  done
+done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# median FILE COLUMN
+median() {
+  awk -v c="$2" '{print $c}' "$1" | sort -g |
+    awk '{v[NR]=$1} END {if (NR % 2) printf "%.2f", v[(NR+1)/2]; else printf "%.2f", (v[NR/2]+v[NR/2+1])/2}'
+}
+ms() { awk -v us="$1" 'BEGIN {printf "%.3f", us / 1000}'; }
+ge() { awk -v a="$1" -v b="$2" 'BEGIN {exit !(a >= b)}'; }
+
+verdict() { if [ "$smoke" -eq 1 ]; then echo "(smoke)"; elif "$@"; then echo ok; else echo MISSED; fi; }
+
+# ---------------------------------------------------------------- first answer
+log "== first answer after start ($first_runs run(s) each, default database)"
+first_answer() {
+  local out
+  out=$("$first_bin" --runs "$first_runs" --timeout-ms 30000 -- "$@") || die "first-answer failed for $1"
+  sed -n 's/^first_answer_ms median=\([0-9.]*\).*/\1/p' <<<"$out"
+}
+first_mock=$(first_answer "$mock_bin" --port @PORT@ --quiet "${thread_args[@]}")
+first_bare=$(first_answer "$bare_bin" --port @PORT@ --body-bytes "$status_bytes" "${thread_args[@]}")
+
+# ---------------------------------------------------------------- report
+cpu=$(grep -m 1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
+echo
+echo "descovo-mock benchmark, $(date -u +%Y-%m-%dT%H:%MZ)$([ "$smoke" -eq 1 ] && echo ' (SMOKE: timings not meaningful)')"
+echo "machine: $(nproc) cores, $cpu, $mem; load average before $load_before, after $load_after"
+echo "wrk: $rounds round(s) x ${duration}s, -t$wrk_threads -c$connections, keep-alive; server threads: $([ "$threads" -gt 0 ] && echo "$threads" || echo "default ($(nproc))")"
+echo "bodies: mock status $status_bytes B, credits $credits_bytes B, estimate $estimate_bytes B; bare always $status_bytes B"
+echo
+echo "| endpoint | server | req/s | p50 ms | p99 ms | mock/bare req/s | server CPU us/req | target | |"
+echo "|---|---|---:|---:|---:|---:|---:|---|---|"
+for endpoint in "${endpoints[@]}"; do
+  m_rps=$(median "$work/results/$endpoint.mock" 1)
+  b_rps=$(median "$work/results/$endpoint.bare" 1)
+  m_p50=$(median "$work/results/$endpoint.mock" 2)
+  m_p99=$(median "$work/results/$endpoint.mock" 3)
+  b_p50=$(median "$work/results/$endpoint.bare" 2)
+  b_p99=$(median "$work/results/$endpoint.bare" 3)
+  ratio=$(awk -v m="$m_rps" -v b="$b_rps" 'BEGIN {printf "%.2f", (b > 0 ? m / b : 0)}')
+  m_cpu=$(median "$work/results/$endpoint.mock" 4)
+  b_cpu=$(median "$work/results/$endpoint.bare" 4)
+  printf '| %s | mock | %.0f | %s | %s | %s | %s | ratio >= %s, p99 <= 1 ms | %s |\n' "${labels[$endpoint]}" \
+    "$m_rps" "$(ms "$m_p50")" "$(ms "$m_p99")" "$ratio" "$m_cpu" "${targets[$endpoint]}" \
+    "$(verdict eval "ge $ratio ${targets[$endpoint]} && ge 1000 $m_p99")"
+  printf '| | bare | %.0f | %s | %s | | %s | | |\n' "$b_rps" "$(ms "$b_p50")" "$(ms "$b_p99")" "$b_cpu"
+done
+echo
+echo "| first answer after start | ms (median of $first_runs) | target | |"
+echo "|---|---:|---|---|"
+printf '| descovo-mock (default database) | %s | <= 50 ms | %s |\n' "$first_mock" "$(verdict ge 50 "$first_mock")"
+printf '| descovo-bench-bare | %s | | |\n' "$first_bare"
+
+# ---------------------------------------------------------------- others
+if [ "$others" -eq 1 ]; then
+  echo
+  BENCH_WORK=$work BENCH_ROOT=$root BENCH_FIRST_BIN=$first_bin BENCH_STATUS_BODY=$status_body \
+  BENCH_STATUS_PATH=$status_path BENCH_ROUNDS=$rounds BENCH_DURATION=$duration \
+  BENCH_WRK_THREADS=$wrk_threads BENCH_CONNECTIONS=$connections BENCH_SCRIPT=$here/report.lua \
+  BENCH_MOCK_ROW="$(median "$work/results/status.mock" 1) $(median "$work/results/status.mock" 2) $(median "$work/results/status.mock" 3) $first_mock" \
+    bash "$here/others.sh" || log "run.sh: the comparison with other mocks failed (see above)"
+fi
+
+if [ "$failures" -gt 0 ]; then
+  die "$failures wrk run(s) saw errors or no requests"
+fi

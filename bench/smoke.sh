@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# bench/smoke.sh SCALE_BIN BUILD_DIR: the CTest test bench.smoke.
+# Runs descovo-bench-scale --smoke, then bench/run.sh --smoke on the binaries
+# of BUILD_DIR (no rebuild). Exits 77 (skipped) when wrk is not installed,
+# after the scale part passed; 0 when both pass; 1 otherwise.
+set -euo pipefail
+
+scale_bin=$1
+build_dir=$2
+here=$(cd "$(dirname "$0")" && pwd)
+
+echo "== descovo-bench-scale --smoke"
+timeout 60 "$scale_bin" --smoke
+
+if ! command -v wrk >/dev/null 2>&1; then
+  echo "bench.smoke: wrk is not installed (apt-get install wrk): run.sh --smoke skipped"
+  exit 77
+fi
+echo "== bench/run.sh --smoke"
+timeout 90 bash "$here/run.sh" --smoke --no-build --build-dir "$build_dir"
