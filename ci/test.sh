@@ -25,4 +25,7 @@ run_suite clang clang
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite sanitize gcc -DDESCOVO_SANITIZE=ON
 
+echo "== OpenAPI: lint and live validation of docs/openapi.json"
+DESCOVO_MOCK_BIN=build/ci-gcc/mockserver/descovo-mock bash ci/openapi-check.sh
+
 echo "== all suites passed"
