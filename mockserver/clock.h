@@ -47,6 +47,11 @@ void mock_clock_reset(mock_clock *clock, double scale);
  * clock or a negative amount (nothing changes). */
 int mock_clock_advance(mock_clock *clock, int64_t ms);
 
+/* Moves the clock forward to ms if it is behind (a restart from a state
+ * file: the simulated time reached before must not go back). A real clock
+ * keeps running at its scale from there. */
+void mock_clock_not_before(mock_clock *clock, int64_t ms);
+
 /* Formats ms since the epoch as ISO 8601 UTC with milliseconds,
  * "2025-01-01T00:00:00.000Z", into out (at least 25 bytes). */
 void mock_time_format(int64_t ms, char out[32]);

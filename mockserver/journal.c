@@ -1,6 +1,7 @@
 #include "journal.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -8,7 +9,8 @@
 #include "clock.h"
 
 typedef struct journal_entry {
-    uint64_t seq;
+    pthread_mutex_t lock;        /* this slot only: writers rarely meet */
+    uint64_t seq;                /* 0: empty */
     int64_t time_ms;
     char method[12];
     char path[256];
@@ -21,14 +23,15 @@ typedef struct journal_entry {
     size_t response_len;
 } journal_entry;
 
+/* Every request adds an entry, from every server thread: a slot is claimed
+ * with an atomic counter (entry seq goes to slot seq % capacity) and only
+ * that slot is locked, so adds do not queue behind one another. */
 struct journal {
-    pthread_mutex_t lock;
     journal_entry *entries;
     size_t capacity;
     size_t body_cap;
-    size_t next;                 /* slot of the next entry */
-    size_t count;                /* entries kept (<= capacity) */
-    uint64_t next_seq;
+    atomic_uint_fast64_t last_seq;      /* seq of the newest entry */
+    atomic_uint_fast64_t cleared_through; /* entries with seq <= this are gone */
 };
 
 journal *journal_new(size_t capacity, size_t body_cap)
@@ -43,36 +46,47 @@ journal *journal_new(size_t capacity, size_t body_cap)
         free(j);
         return NULL;
     }
-    pthread_mutex_init(&j->lock, NULL);
+    for (size_t i = 0; i < capacity; i++)
+        pthread_mutex_init(&j->entries[i].lock, NULL);
     j->capacity = capacity;
     j->body_cap = body_cap;
+    atomic_init(&j->last_seq, 0);
+    atomic_init(&j->cleared_through, 0);
     return j;
 }
 
+/* Slot lock held. Frees the bodies and empties the slot. */
 static void entry_clear(journal_entry *e)
 {
     free(e->request_body);
     free(e->response_body);
-    memset(e, 0, sizeof *e);
+    e->request_body = NULL;
+    e->response_body = NULL;
+    e->seq = 0;
 }
 
 void journal_clear(journal *j)
 {
-    pthread_mutex_lock(&j->lock);
-    for (size_t i = 0; i < j->capacity; i++)
-        entry_clear(&j->entries[i]);
-    j->next = 0;
-    j->count = 0;
-    pthread_mutex_unlock(&j->lock);
+    /* Entries up to the newest are gone; ones being added right now may
+     * survive, as if they came just after the clear. */
+    atomic_store(&j->cleared_through, atomic_load(&j->last_seq));
+    for (size_t i = 0; i < j->capacity; i++) {
+        pthread_mutex_lock(&j->entries[i].lock);
+        if (j->entries[i].seq <= atomic_load(&j->cleared_through))
+            entry_clear(&j->entries[i]);
+        pthread_mutex_unlock(&j->entries[i].lock);
+    }
 }
 
 void journal_free(journal *j)
 {
     if (j == NULL)
         return;
-    journal_clear(j);
+    for (size_t i = 0; i < j->capacity; i++) {
+        entry_clear(&j->entries[i]);
+        pthread_mutex_destroy(&j->entries[i].lock);
+    }
     free(j->entries);
-    pthread_mutex_destroy(&j->lock);
     free(j);
 }
 
@@ -91,29 +105,43 @@ static char *copy_cut(const char *body, size_t len, size_t cap)
     return copy;
 }
 
+/* Copies at most size - 1 bytes and a NUL, without formatting. */
+static void copy_text(char *dst, size_t size, const char *src)
+{
+    size_t n = src != NULL ? strnlen(src, size - 1) : 0;
+    memcpy(dst, src != NULL ? src : "", n);
+    dst[n] = '\0';
+}
+
 void journal_add(journal *j, const journal_record *r)
 {
-    /* Copy the bodies before taking the lock: the lock guards the ring only. */
+    /* Copy the bodies before taking the slot's lock. */
     char *request = copy_cut(r->request_body, r->request_len, j->body_cap);
     char *response = copy_cut(r->response_body, r->response_len, j->body_cap);
-    pthread_mutex_lock(&j->lock);
-    journal_entry *e = &j->entries[j->next];
+    uint64_t seq = atomic_fetch_add(&j->last_seq, 1) + 1;
+    journal_entry *e = &j->entries[seq % j->capacity];
+    pthread_mutex_lock(&e->lock);
+    if (e->seq > seq) {
+        /* A full lap of newer entries got here first: this one is already
+         * older than everything the ring keeps. */
+        pthread_mutex_unlock(&e->lock);
+        free(request);
+        free(response);
+        return;
+    }
     entry_clear(e);
-    e->seq = ++j->next_seq;
+    e->seq = seq;
     e->time_ms = r->time_ms;
-    snprintf(e->method, sizeof e->method, "%s", r->method);
-    snprintf(e->path, sizeof e->path, "%s", r->path);
-    snprintf(e->masked_key, sizeof e->masked_key, "%s", r->masked_key != NULL ? r->masked_key : "");
+    copy_text(e->method, sizeof e->method, r->method);
+    copy_text(e->path, sizeof e->path, r->path);
+    copy_text(e->masked_key, sizeof e->masked_key, r->masked_key);
     e->status = r->status;
     e->duration_ms = r->duration_ms;
     e->request_body = request;
     e->request_len = r->request_len;
     e->response_body = response;
     e->response_len = r->response_len;
-    j->next = (j->next + 1) % j->capacity;
-    if (j->count < j->capacity)
-        j->count++;
-    pthread_mutex_unlock(&j->lock);
+    pthread_mutex_unlock(&e->lock);
 }
 
 int journal_path_matches(const char *pattern, const char *path)
@@ -187,30 +215,61 @@ static json_t *entry_json(const journal_entry *e, size_t cap)
                      "responseBodyTruncated", e->response_len > cap);
 }
 
+/* Visits the kept entries oldest first, each with its slot locked. */
+typedef void (*entry_visit_fn)(const journal_entry *e, void *ctx);
+
+static void for_each_entry(journal *j, entry_visit_fn visit, void *ctx)
+{
+    uint64_t last = atomic_load(&j->last_seq);
+    uint64_t floor = atomic_load(&j->cleared_through);
+    uint64_t first = last > j->capacity ? last - j->capacity + 1 : 1;
+    if (first <= floor)
+        first = floor + 1;
+    for (uint64_t seq = first; seq <= last; seq++) {
+        journal_entry *e = &j->entries[seq % j->capacity];
+        pthread_mutex_lock(&e->lock);
+        if (e->seq == seq)
+            visit(e, ctx);
+        pthread_mutex_unlock(&e->lock);
+    }
+}
+
+typedef struct query_ctx {
+    const journal_filter *filter;
+    size_t matched;
+    size_t kept;
+    size_t skip;
+    size_t body_cap;
+    json_t *entries;             /* NULL while counting */
+} query_ctx;
+
+static void visit_entry(const journal_entry *e, void *arg)
+{
+    query_ctx *q = arg;
+    q->kept++;
+    if (!entry_matches(e, q->filter))
+        return;
+    q->matched++;
+    if (q->entries == NULL)
+        return;
+    if (q->skip > 0) {
+        q->skip--;
+        return;
+    }
+    json_array_append_new(q->entries, entry_json(e, q->body_cap));
+}
+
 json_t *journal_query(journal *j, const journal_filter *filter)
 {
-    json_t *entries = json_array();
-    if (entries == NULL)
+    /* Count first, then collect the newest `limit` matches. Entries added
+     * between the passes are newer and do not shift the older ones. */
+    query_ctx count = {.filter = filter, .body_cap = j->body_cap};
+    for_each_entry(j, visit_entry, &count);
+    query_ctx collect = {.filter = filter, .body_cap = j->body_cap, .entries = json_array()};
+    if (collect.entries == NULL)
         return NULL;
-    pthread_mutex_lock(&j->lock);
-    size_t oldest = (j->next + j->capacity - j->count) % j->capacity;
-    size_t matched = 0;
-    for (size_t i = 0; i < j->count; i++)
-        matched += entry_matches(&j->entries[(oldest + i) % j->capacity], filter);
-    /* With a limit, return the newest `limit` matches. */
-    size_t skip = filter->limit > 0 && matched > filter->limit ? matched - filter->limit : 0;
-    for (size_t i = 0; i < j->count; i++) {
-        const journal_entry *e = &j->entries[(oldest + i) % j->capacity];
-        if (!entry_matches(e, filter))
-            continue;
-        if (skip > 0) {
-            skip--;
-            continue;
-        }
-        json_array_append_new(entries, entry_json(e, j->body_cap));
-    }
-    size_t total = j->count;
-    pthread_mutex_unlock(&j->lock);
-    return json_pack("{s:I, s:I, s:o}", "count", (json_int_t)matched, "total", (json_int_t)total,
-                     "entries", entries);
+    collect.skip = filter->limit > 0 && count.matched > filter->limit ? count.matched - filter->limit : 0;
+    for_each_entry(j, visit_entry, &collect);
+    return json_pack("{s:I, s:I, s:o}", "count", (json_int_t)collect.matched, "total", (json_int_t)collect.kept,
+                     "entries", collect.entries);
 }

@@ -17,9 +17,10 @@ unsigned pricing_revealed_types(const enrichment_options *options)
     return types;
 }
 
-/* Distinct companies among the prospects. An audience lists a company's
- * prospects next to each other in NORMAL builds but not necessarily in
- * START_FROM_PROSPECTS ones, so count with a sorted copy. */
+/* Distinct companies among the prospects. A build lists prospects in
+ * ascending order, and a company's prospects are contiguous in the dataset,
+ * so their companies come in non-decreasing order and counting changes is
+ * exact, in O(n) without memory. Any other order is sorted first. */
 static int compare_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a;
@@ -27,24 +28,32 @@ static int compare_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+static size_t count_runs(const uint32_t *companies, size_t n)
+{
+    size_t distinct = n > 0;
+    for (size_t i = 1; i < n; i++)
+        distinct += companies[i] != companies[i - 1];
+    return distinct;
+}
+
 static size_t count_companies(const dataset *ds, const uint32_t *prospects, size_t n)
 {
-    if (n == 0)
-        return 0;
-    uint32_t *companies = malloc(n * sizeof *companies);
-    if (companies == NULL) {
-        /* Without memory, fall back to counting runs: exact for NORMAL builds. */
-        size_t runs = 1;
+    int ordered = 1;
+    for (size_t i = 1; i < n && ordered; i++)
+        ordered = ds->prospects[prospects[i]].company >= ds->prospects[prospects[i - 1]].company;
+    if (ordered) {
+        size_t distinct = n > 0;
         for (size_t i = 1; i < n; i++)
-            runs += ds->prospects[prospects[i]].company != ds->prospects[prospects[i - 1]].company;
-        return runs;
+            distinct += ds->prospects[prospects[i]].company != ds->prospects[prospects[i - 1]].company;
+        return distinct;
     }
+    uint32_t *companies = malloc(n * sizeof *companies);
+    if (companies == NULL)
+        return 0; /* out of memory: no live-company line rather than a wrong one */
     for (size_t i = 0; i < n; i++)
         companies[i] = ds->prospects[prospects[i]].company;
     qsort(companies, n, sizeof *companies, compare_u32);
-    size_t distinct = 1;
-    for (size_t i = 1; i < n; i++)
-        distinct += companies[i] != companies[i - 1];
+    size_t distinct = count_runs(companies, n);
     free(companies);
     return distinct;
 }

@@ -1,0 +1,143 @@
+/* jsonw must write exactly what json_dumps(JSON_COMPACT |
+ * JSON_REAL_PRECISION(10)) writes: checked on hand-picked values and on
+ * thousands of random trees. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "jsonw.h"
+
+static void assert_same(const json_t *value)
+{
+    char *expected = json_dumps(value, JSON_COMPACT | JSON_REAL_PRECISION(10) | JSON_ENCODE_ANY);
+    assert_non_null(expected);
+    strbuf got = STRBUF_INIT;
+    assert_int_equal(jsonw_write(value, &got), 0);
+    assert_false(got.oom);
+    if (strcmp(expected, got.data) != 0)
+        fail_msg("json_dumps: %s\njsonw:      %s", expected, got.data);
+    free(expected);
+    strbuf_release(&got);
+}
+
+static void test_examples(void **state)
+{
+    (void)state;
+    json_t *v = json_pack("{s:s, s:I, s:I, s:f, s:f, s:f, s:b, s:n, s:[i, s, {}], s:{}, s:[]}",
+                          "text", "quote \" backslash \\ newline \n tab \t bell \a del \x7f é ✓",
+                          "big", (json_int_t)INT64_MAX, "small", (json_int_t)INT64_MIN,
+                          "real", 0.2, "whole", 3.0, "tiny", 1e-12, "yes", 1, "none",
+                          "list", 1, "two", "obj", "empty", "arr");
+    assert_same(v);
+    json_decref(v);
+    json_t *s = json_stringn("nul\0inside", 10);
+    assert_same(s);
+    json_decref(s);
+    static const double reals[] = {1e-05, 1e100, 123456789012.0, -0.0, 0.1, 2.5e-300, 1.0 / 3.0, 1e21, 100.0};
+    for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++) {
+        json_t *r = json_real(reals[i]);
+        assert_same(r);
+        json_decref(r);
+    }
+    json_t *ordered = json_object();
+    json_object_set_new(ordered, "z", json_integer(1));
+    json_object_set_new(ordered, "a", json_integer(2));
+    json_object_set_new(ordered, "m", json_real(-1.5e300));
+    assert_same(ordered);
+    json_decref(ordered);
+}
+
+static uint64_t rng = 12345;
+
+static uint64_t next_random(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+static json_t *random_string(void)
+{
+    static const char *const pieces[] = {"a", "Z", "\"", "\\", "\n", "\x01", "\x1f", "é", "日本", " ", "/", "\t"};
+    char buf[64];
+    size_t n = next_random() % 12;
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *p = pieces[next_random() % 12];
+        size_t pl = strlen(p);
+        if (len + pl >= sizeof buf)
+            break;
+        memcpy(buf + len, p, pl);
+        len += pl;
+    }
+    return json_stringn(buf, len);
+}
+
+static json_t *random_value(int depth)
+{
+    switch (next_random() % (depth > 4 ? 6 : 8)) {
+    case 0: return json_integer((json_int_t)(next_random() % 2000000) - 1000000);
+    case 1: return json_real((double)(int64_t)(next_random() % 100000) / 64.0);
+    case 2: return random_string();
+    case 3: return json_true();
+    case 4: return json_false();
+    case 5: return json_null();
+    case 6: {
+        json_t *a = json_array();
+        for (size_t i = next_random() % 4; i > 0; i--)
+            json_array_append_new(a, random_value(depth + 1));
+        return a;
+    }
+    default: {
+        json_t *o = json_object();
+        for (size_t i = next_random() % 4; i > 0; i--) {
+            json_t *key = random_string();
+            json_object_set_new(o, json_string_value(key), random_value(depth + 1));
+            json_decref(key);
+        }
+        return o;
+    }
+    }
+}
+
+static void test_random_trees(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 5000; i++) {
+        json_t *v = random_value(0);
+        assert_same(v);
+        json_decref(v);
+    }
+}
+
+static void test_depth_limit(void **state)
+{
+    (void)state;
+    json_t *root = json_array();
+    json_t *cur = root;
+    for (int i = 0; i < JSONW_MAX_DEPTH + 5; i++) {
+        json_t *inner = json_array();
+        json_array_append_new(cur, inner);
+        cur = inner;
+    }
+    strbuf out = STRBUF_INIT;
+    assert_int_equal(jsonw_write(root, &out), -1);
+    strbuf_release(&out);
+    json_decref(root);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_examples),
+        cmocka_unit_test(test_random_trees),
+        cmocka_unit_test(test_depth_limit),
+    };
+    return cmocka_run_group_tests_name("jsonw", tests, NULL, NULL);
+}
