@@ -25,6 +25,9 @@ run_suite clang clang
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite sanitize gcc -DDESCOVO_SANITIZE=ON
 
+# libFuzzer targets (clang, ASan+UBSan), each for a bounded time: docs/RELIABILITY.md.
+bash ci/fuzz.sh "${DESCOVO_FUZZ_SECONDS:-40}"
+
 echo "== OpenAPI: lint and live validation of docs/openapi.json"
 DESCOVO_MOCK_BIN=build/ci-gcc/mockserver/descovo-mock bash ci/openapi-check.sh
 

@@ -27,6 +27,15 @@ typedef struct mock_app mock_app;
 #define API_MAX_BUILD_CAP 1000000u      /* maxCompanies / maxProspects */
 #define API_MAX_ENRICH_PROSPECTS 100000u /* maxProspectsToEnrich */
 #define API_MAX_EMAIL_BYTES 254
+/* JSON bodies: deepest nesting of arrays and objects. jansson has no option
+ * for it, so routes.c scans the brackets before parsing; the deepest valid
+ * body (spec-dialect jobTitleV2 groups in search params) uses 6. */
+#define API_MAX_JSON_DEPTH 32
+/* Query strings: parameters per request, and bytes of one name or value.
+ * libmicrohttpd itself answers 414 (a request line) or 431 (headers) past
+ * its per-connection buffer (server.c), before any of this. */
+#define API_MAX_QUERY_PARAMS 32
+#define API_MAX_QUERY_BYTES 1024
 
 typedef struct mock_request {
     mock_app *app;
@@ -62,6 +71,13 @@ typedef struct mock_reply {
 /* Sets an error reply: {"error":{"code":status,"message":...}}. */
 void reply_error(mock_reply *reply, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Replaces, in place, every byte of s that does not start or continue a
+ * valid UTF-8 sequence (truncated, overlong, surrogate, above U+10FFFF) with
+ * '?', so that text quoting the request (a path, a query value) or cut by a
+ * buffer limit can always become a JSON string. Returns the number of bytes
+ * replaced. reply_error and request_warn apply it to their messages. */
+size_t reply_make_utf8(char *s);
 
 /* Sets a success reply: takes ownership of output (a new reference) and of
  * charge_info, adds the request's warnings when there are any. */

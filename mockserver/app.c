@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "keys.h"
+#include "persist.h"
 #include "scenario.h"
 #include "server.h"
 
@@ -16,6 +17,8 @@ struct mock_app {
     faults *faults;
     journal *journal;            /* NULL with --journal-size 0 */
     mock_http *http;
+    persist *persist;            /* NULL without --state-file */
+    int ready;                   /* the state file is replayed: serve */
     char base_url[64];
 };
 
@@ -145,6 +148,13 @@ mock_app *mock_app_new(const mock_options *options, char *err, size_t errlen)
     }
     if (mock_app_load_accounts(app, err, errlen) != 0)
         goto fail;
+    if (options->state_file != NULL) {
+        persist_identity identity = {options->seed, options->companies, options->clock_mode};
+        app->persist = persist_open(options->state_file, &identity, err, errlen);
+        if (app->persist == NULL)
+            goto fail;
+        store_set_reset_hook(app->store, persist_truncate, app->persist);
+    }
     return app;
 fail:
     mock_app_free(app);
@@ -194,7 +204,19 @@ int mock_app_start(mock_app *app, char *err, size_t errlen)
     store_lock(app->store);
     snprintf(store_settings(app->store)->base_url, sizeof store_settings(app->store)->base_url, "%s", app->base_url);
     store_unlock(app->store);
-    return load_start_scenario(app, err, errlen);
+    return mock_app_prepare(app, err, errlen);
+}
+
+int mock_app_prepare(mock_app *app, char *err, size_t errlen)
+{
+    if (load_start_scenario(app, err, errlen) != 0)
+        return -1;
+    /* The start scenario first, then the changes made after it, as they
+     * happened; requests wait (503) until then. */
+    if (app->persist != NULL && persist_replay(app->persist, app, err, errlen) < 0)
+        return -1;
+    __atomic_store_n(&app->ready, 1, __ATOMIC_RELEASE);
+    return 0;
 }
 
 uint16_t mock_app_port(const mock_app *app)
@@ -207,6 +229,7 @@ void mock_app_free(mock_app *app)
     if (app == NULL)
         return;
     mock_http_stop(app->http);
+    persist_close(app->persist);
     store_free(app->store);
     faults_free(app->faults);
     journal_free(app->journal);
@@ -243,6 +266,16 @@ const mock_options *mock_app_options(const mock_app *app)
 const dataset *mock_app_dataset(const mock_app *app)
 {
     return app->ds;
+}
+
+struct persist *mock_app_persist(mock_app *app)
+{
+    return app->persist;
+}
+
+int mock_app_ready(const mock_app *app)
+{
+    return __atomic_load_n(&app->ready, __ATOMIC_ACQUIRE);
 }
 
 const char *mock_app_base_url(const mock_app *app)

@@ -48,6 +48,7 @@ typedef struct mock_options {
     int control;                 /* the /_mock/ control plane is served */
     const char *admin_token;     /* required in X-Mock-Admin-Token when set */
     const char *scenario;        /* a scenario to load at start: name or file */
+    const char *state_file;      /* --state-file: log of changes, replayed at start */
     FILE *log;                   /* request log, stdout by default */
 } mock_options;
 
@@ -63,6 +64,12 @@ mock_app *mock_app_new(const mock_options *options, char *err, size_t errlen);
 /* Starts serving. Returns 0, or -1 with a message in err (port in use...). */
 int mock_app_start(mock_app *app, char *err, size_t errlen);
 
+/* What mock_app_start does once it listens: loads the --scenario, replays
+ * the --state-file, and lets requests through. Fuzzers call it instead of
+ * mock_app_start to dispatch requests without HTTP. Returns 0 or -1 with a
+ * message in err. */
+int mock_app_prepare(mock_app *app, char *err, size_t errlen);
+
 /* The port it listens on (the chosen one when the option was 0). */
 uint16_t mock_app_port(const mock_app *app);
 
@@ -76,6 +83,10 @@ faults *mock_app_faults(mock_app *app);
 journal *mock_app_journal(mock_app *app);
 const mock_options *mock_app_options(const mock_app *app);
 const dataset *mock_app_dataset(const mock_app *app);
+/* The state file, or NULL without --state-file (persist.h). */
+struct persist *mock_app_persist(mock_app *app);
+/* 0 until mock_app_start has replayed the state file: requests get 503. */
+int mock_app_ready(const mock_app *app);
 /* "http://127.0.0.1:PORT", for download URLs. */
 const char *mock_app_base_url(const mock_app *app);
 /* Restores accounts from the options and the keys file; used at start and

@@ -85,12 +85,17 @@ void handle_mock_clock_advance(const mock_request *req, mock_reply *reply)
     reply_ok(reply, req, clock_json(req->app), charge_free(NULL, "Control endpoints are free."));
 }
 
-static json_t *account_json(const account *acct)
+/* The account as of now_ms: rows used in an export period that is over
+ * show as 0, without starting a new period (the next export does). */
+static json_t *account_json(const account *acct, int64_t now_ms)
 {
+    int64_t used = acct->export_used;
+    if (acct->export_period_start_ms != 0 && now_ms >= acct->export_period_start_ms + STORE_EXPORT_PERIOD_MS)
+        used = 0;
     return json_pack("{s:s, s:I, s:I, s:I, s:I}", "apiKey", acct->key,
                      "credits", (json_int_t)acct->credits,
                      "exportQuota", (json_int_t)acct->export_quota,
-                     "exportRowsUsed", (json_int_t)acct->export_used,
+                     "exportRowsUsed", (json_int_t)used,
                      "audiences", (json_int_t)acct->n_audiences);
 }
 
@@ -101,9 +106,10 @@ void handle_mock_account_get(const mock_request *req, mock_reply *reply)
         reply_error(reply, 404, "No account with this API key. Create one with PUT /_mock/accounts/{apiKey}.");
         return;
     }
+    /* Reading changes nothing but lazily settled work, so that a state
+     * file (persist.c) needs no record of it. */
     store_settle(req->store, acct, req->now_ms);
-    store_roll_export_period(acct, req->now_ms);
-    reply_ok(reply, req, account_json(acct), charge_free(NULL, "Control endpoints are free."));
+    reply_ok(reply, req, account_json(acct, req->now_ms), charge_free(NULL, "Control endpoints are free."));
 }
 
 /* Reads an optional non-negative integer field of the body. */
@@ -136,12 +142,15 @@ void handle_mock_account_put(const mock_request *req, mock_reply *reply)
     if (acct != NULL)
         store_settle(req->store, acct, req->now_ms);
     acct = store_put_account(req->store, req->param, credits, quota, 0);
-    if (acct == NULL)
-        return;
+    if (acct == NULL) {
+        if (errno == ENOSPC)
+            reply_error(reply, 403, "Account limit reached: the server holds %d API keys.", STORE_MAX_ACCOUNTS);
+        return; /* out of memory: the dispatcher answers 500 */
+    }
     store_roll_export_period(acct, req->now_ms);
     if (used >= 0)
         acct->export_used = used;
-    reply_ok(reply, req, account_json(acct), charge_free(NULL, "Control endpoints are free."));
+    reply_ok(reply, req, account_json(acct, req->now_ms), charge_free(NULL, "Control endpoints are free."));
 }
 
 /* --- faults --------------------------------------------------------------- */

@@ -38,6 +38,8 @@ static const char usage[] =
     "  --admin-token TOKEN    require X-Mock-Admin-Token: TOKEN on /_mock/ calls\n"
     "                         (needed to serve the control plane off loopback)\n"
     "  --no-control           do not serve the /_mock/ control plane\n"
+    "  --state-file PATH      keep state in PATH: every change is written (and\n"
+    "                         synced) before its answer, and replayed at start\n"
     "  --threads N            HTTP thread pool size (default: one per core)\n"
     "  --quiet                no request log\n"
     "  --help                 this text\n"
@@ -51,7 +53,7 @@ enum {
     OPT_CREDITS, OPT_EXPORT_QUOTA, OPT_CLOCK, OPT_TIME_SCALE, OPT_START_MS,
     OPT_BUILD_STAGES, OPT_RATE_SCALE, OPT_NO_RATE_LIMIT, OPT_THREADS, OPT_QUIET,
     OPT_SCENARIO, OPT_CHAOS_RATE, OPT_CHAOS_SEED, OPT_JOURNAL_SIZE, OPT_ADMIN_TOKEN,
-    OPT_NO_CONTROL, OPT_HELP, OPT_VERSION
+    OPT_NO_CONTROL, OPT_STATE_FILE, OPT_HELP, OPT_VERSION
 };
 
 /* In the order of the enum above: bad_option_name() indexes it by value. */
@@ -78,6 +80,7 @@ static const struct option long_options[] = {
     {"journal-size", required_argument, NULL, OPT_JOURNAL_SIZE},
     {"admin-token", required_argument, NULL, OPT_ADMIN_TOKEN},
     {"no-control", no_argument, NULL, OPT_NO_CONTROL},
+    {"state-file", required_argument, NULL, OPT_STATE_FILE},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -255,6 +258,11 @@ options_result options_parse(int argc, char **argv, mock_options *options,
             options->admin_token = optarg;
             break;
         case OPT_NO_CONTROL: options->control = 0; break;
+        case OPT_STATE_FILE:
+            if (optarg[0] == '\0')
+                BAD("--state-file: expected a file path");
+            options->state_file = optarg;
+            break;
         case OPT_HELP:
             fputs(usage, out);
             return OPTIONS_EXIT;

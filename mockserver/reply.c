@@ -9,6 +9,55 @@
  * endpoint of the real API (the simulator has no billing page). */
 #define GET_MORE_CREDITS_URL "https://api.descovo.com/v1/credits"
 
+/* Length of the valid UTF-8 sequence at s (1 to 4), or 0 when s does not
+ * start one. The ranges are those of RFC 3629, section 4, which is what
+ * json_string accepts. */
+static size_t utf8_sequence(const unsigned char *s)
+{
+    unsigned char c = s[0];
+    if (c < 0x80)
+        return 1;
+    unsigned char lo = 0x80;
+    unsigned char hi = 0xBF;
+    size_t n = 0;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        lo = c == 0xE0 ? 0xA0 : 0x80;
+        hi = c == 0xED ? 0x9F : 0xBF;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        lo = c == 0xF0 ? 0x90 : 0x80;
+        hi = c == 0xF4 ? 0x8F : 0xBF;
+    } else {
+        return 0;
+    }
+    if (s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++) {
+        if (s[i] < 0x80 || s[i] > 0xBF)
+            return 0;
+    }
+    return n;
+}
+
+size_t reply_make_utf8(char *s)
+{
+    size_t replaced = 0;
+    unsigned char *p = (unsigned char *)s;
+    while (*p != '\0') {
+        size_t n = utf8_sequence(p);
+        if (n == 0) {
+            *p++ = '?';
+            replaced++;
+        } else {
+            p += n;
+        }
+    }
+    return replaced;
+}
+
 void reply_error(mock_reply *reply, unsigned status, const char *fmt, ...)
 {
     char message[512];
@@ -16,6 +65,10 @@ void reply_error(mock_reply *reply, unsigned status, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
+    /* Messages quote what the client sent, and the buffer may cut a
+     * character in two: either would make json_pack fail, and the client
+     * would get a 500 instead of its error. */
+    reply_make_utf8(message);
     json_decref(reply->body);
     reply->status = status;
     reply->body = json_pack("{s:{s:i, s:s}}", "error", "code", (int)status, "message", message);
@@ -82,8 +135,12 @@ void request_warn(const mock_request *req, const char *field, const char *fmt, .
     va_start(ap, fmt);
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
+    reply_make_utf8(message);
+    char field_text[256];
+    snprintf(field_text, sizeof field_text, "%s", field);
+    reply_make_utf8(field_text);
     if (req->warnings != NULL)
-        json_array_append_new(req->warnings, json_pack("{s:s, s:s}", "field", field, "message", message));
+        json_array_append_new(req->warnings, json_pack("{s:s, s:s}", "field", field_text, "message", message));
 }
 
 void request_warn_unknown_fields(const mock_request *req, const char *const *known)

@@ -1,10 +1,13 @@
 #include "routes.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "app.h"
 #include "handlers.h"
+#include "persist.h"
 #include "server.h"
 
 typedef enum route_auth {
@@ -15,8 +18,10 @@ typedef enum route_auth {
 
 enum {
     ROUTE_JSON_BODY = 1 << 0,     /* the body must be a JSON object */
-    ROUTE_UNLOCKED = 1 << 1       /* the handler takes the locks itself (reset) */
+    ROUTE_UNLOCKED = 1 << 1,      /* the handler takes the locks itself (reset) */
+    ROUTE_PERSIST = 1 << 2        /* a 200 changed state: logged to --state-file */
 };
+#define JSON_PERSIST (ROUTE_JSON_BODY | ROUTE_PERSIST)
 
 typedef void (*route_handler)(const mock_request *req, mock_reply *reply);
 
@@ -33,37 +38,37 @@ typedef struct route {
 /* Every endpoint, in one place. Rate limits per key per minute are the
  * public spec's; credits (not in the spec) gets the status endpoint's. */
 static const route route_table[] = {
-    {"POST", "/v1/audiences/create", handle_create, AUTH_BODY, ROUTE_JSON_BODY, 0, 50},
-    {"PATCH", "/v1/audiences/{id}/search-params", handle_search_params, AUTH_BODY, ROUTE_JSON_BODY, 1, 50},
-    {"POST", "/v1/audiences/{id}/build", handle_build, AUTH_BODY, ROUTE_JSON_BODY, 2, 10},
+    {"POST", "/v1/audiences/create", handle_create, AUTH_BODY, JSON_PERSIST, 0, 50},
+    {"PATCH", "/v1/audiences/{id}/search-params", handle_search_params, AUTH_BODY, JSON_PERSIST, 1, 50},
+    {"POST", "/v1/audiences/{id}/build", handle_build, AUTH_BODY, JSON_PERSIST, 2, 10},
     {"GET", "/v1/audiences/{id}", handle_status, AUTH_QUERY, 0, 3, 100},
     {"POST", "/v1/audiences/{id}/enrichment/estimate", handle_estimate, AUTH_BODY, ROUTE_JSON_BODY, 4, 60},
-    {"POST", "/v1/audiences/{id}/enrich", handle_enrich, AUTH_BODY, ROUTE_JSON_BODY, 5, 10},
+    {"POST", "/v1/audiences/{id}/enrich", handle_enrich, AUTH_BODY, JSON_PERSIST, 5, 10},
     {"GET", "/v1/audiences/{id}/enrichment/status", handle_enrichment_status, AUTH_QUERY, 0, 6, 60},
-    {"POST", "/v1/audiences/{id}/export/companies", handle_export_companies, AUTH_BODY, ROUTE_JSON_BODY, 7, 20},
-    {"POST", "/v1/audiences/{id}/export/prospects", handle_export_prospects, AUTH_BODY, ROUTE_JSON_BODY, 8, 20},
+    {"POST", "/v1/audiences/{id}/export/companies", handle_export_companies, AUTH_BODY, JSON_PERSIST, 7, 20},
+    {"POST", "/v1/audiences/{id}/export/prospects", handle_export_prospects, AUTH_BODY, JSON_PERSIST, 8, 20},
     {"GET", "/v1/credits", handle_credits, AUTH_QUERY, 0, 9, 100},
     {"GET", "/v1/audiences", handle_list, AUTH_QUERY, 0, 10, 50},
-    {"DELETE", "/v1/audiences/{id}", handle_archive, AUTH_QUERY, 0, 11, 20},
+    {"DELETE", "/v1/audiences/{id}", handle_archive, AUTH_QUERY, ROUTE_PERSIST, 11, 20},
     {"GET", "/v1/audiences/{id}/companies", handle_companies_page, AUTH_QUERY, 0, 12, 100},
     {"GET", "/v1/audiences/{id}/prospects", handle_prospects_page, AUTH_QUERY, 0, 13, 100},
     {"GET", "/v1/exports/{id}", handle_download, AUTH_NONE, 0, -1, 0},
     {"GET", "/_mock/health", handle_mock_health, AUTH_NONE, 0, -1, 0},
     {"POST", "/_mock/reset", handle_mock_reset, AUTH_NONE, ROUTE_UNLOCKED, -1, 0},
     {"GET", "/_mock/clock", handle_mock_clock, AUTH_NONE, 0, -1, 0},
-    {"POST", "/_mock/clock/advance", handle_mock_clock_advance, AUTH_NONE, ROUTE_JSON_BODY, -1, 0},
+    {"POST", "/_mock/clock/advance", handle_mock_clock_advance, AUTH_NONE, JSON_PERSIST, -1, 0},
     {"GET", "/_mock/accounts/{id}", handle_mock_account_get, AUTH_NONE, 0, -1, 0},
-    {"PUT", "/_mock/accounts/{id}", handle_mock_account_put, AUTH_NONE, ROUTE_JSON_BODY, -1, 0},
+    {"PUT", "/_mock/accounts/{id}", handle_mock_account_put, AUTH_NONE, JSON_PERSIST, -1, 0},
     {"GET", "/_mock/faults", handle_mock_faults_list, AUTH_NONE, 0, -1, 0},
     {"POST", "/_mock/faults", handle_mock_faults_add, AUTH_NONE, ROUTE_JSON_BODY, -1, 0},
-    {"DELETE", "/_mock/faults", handle_mock_faults_clear, AUTH_NONE, 0, -1, 0},
-    {"DELETE", "/_mock/faults/{id}", handle_mock_fault_delete, AUTH_NONE, 0, -1, 0},
+    {"DELETE", "/_mock/faults", handle_mock_faults_clear, AUTH_NONE, ROUTE_PERSIST, -1, 0},
+    {"DELETE", "/_mock/faults/{id}", handle_mock_fault_delete, AUTH_NONE, ROUTE_PERSIST, -1, 0},
     {"GET", "/_mock/requests", handle_mock_requests, AUTH_NONE, 0, -1, 0},
     {"DELETE", "/_mock/requests", handle_mock_requests_clear, AUTH_NONE, 0, -1, 0},
     {"GET", "/_mock/outbox", handle_mock_outbox, AUTH_NONE, 0, -1, 0},
-    {"DELETE", "/_mock/outbox", handle_mock_outbox_clear, AUTH_NONE, 0, -1, 0},
+    {"DELETE", "/_mock/outbox", handle_mock_outbox_clear, AUTH_NONE, ROUTE_PERSIST, -1, 0},
     {"GET", "/_mock/scenarios", handle_mock_scenarios, AUTH_NONE, 0, -1, 0},
-    {"POST", "/_mock/scenarios", handle_mock_scenario_load, AUTH_NONE, ROUTE_JSON_BODY | ROUTE_UNLOCKED, -1, 0},
+    {"POST", "/_mock/scenarios", handle_mock_scenario_load, AUTH_NONE, JSON_PERSIST | ROUTE_UNLOCKED, -1, 0},
 };
 
 #define N_ROUTES (sizeof route_table / sizeof route_table[0])
@@ -76,19 +81,21 @@ const char *routes_pattern(size_t i, const char **method)
     return route_table[i].pattern;
 }
 
-/* Matches path against pattern segment by segment. On a match, copies the
- * {id} segment (if any) into param. Returns 1 on a match. */
-static int match_pattern(const char *pattern, const char *path, char *param, size_t param_size)
+/* Matches path against pattern segment by segment. On a match, points
+ * *param at the {id} segment (if any) and sets its length, whatever it is:
+ * the dispatcher checks it, so that a long or odd id gets a precise 400
+ * rather than "no such endpoint". Returns 1 on a match. */
+static int match_pattern(const char *pattern, const char *path, const char **param, size_t *param_len)
 {
     const char *p = pattern;
     const char *s = path;
     while (*p != '\0' && *s != '\0') {
         if (strncmp(p, "{id}", 4) == 0) {
             size_t n = strcspn(s, "/");
-            if (n == 0 || n >= param_size)
+            if (n == 0)
                 return 0;
-            memcpy(param, s, n);
-            param[n] = '\0';
+            *param = s;
+            *param_len = n;
             s += n;
             p += 4;
         } else if (*p == *s) {
@@ -106,7 +113,7 @@ static int match_pattern(const char *pattern, const char *path, char *param, siz
 
 /* Finds the route for method + path. Returns it, or NULL with reply set to
  * 404 (no such path) or 405 (path exists with other methods). */
-static const route *find_route(const http_request *http, char *param, size_t param_size,
+static const route *find_route(const http_request *http, const char **param, size_t *param_len,
                                mock_reply *reply)
 {
     /* Literal segments win over {id}: "/v1/audiences/create" is the create
@@ -116,7 +123,7 @@ static const route *find_route(const http_request *http, char *param, size_t par
         for (size_t i = 0; i < N_ROUTES; i++) {
             const route *r = &route_table[i];
             int literal = strchr(r->pattern, '{') == NULL;
-            if (literal != (pass == 0) || !match_pattern(r->pattern, http->path, param, param_size))
+            if (literal != (pass == 0) || !match_pattern(r->pattern, http->path, param, param_len))
                 continue;
             if (strcmp(r->method, http->method) == 0)
                 return r;
@@ -127,13 +134,171 @@ static const route *find_route(const http_request *http, char *param, size_t par
         }
     }
     if (allow[0] != '\0') {
-        reply_error(reply, 405, "Method %s is not allowed on %s; allowed: %s.", http->method, http->path, allow);
+        reply_error(reply, 405, "Method %.32s is not allowed on %.200s; allowed: %s.", http->method, http->path, allow);
         snprintf(reply->allow, sizeof reply->allow, "%s", allow);
     } else {
-        reply_error(reply, 404, "No such endpoint: %s %s. See docs/API.md for the endpoints descovo-mock serves.",
+        reply_error(reply, 404, "No such endpoint: %.32s %.200s. See docs/API.md for the endpoints descovo-mock serves.",
                     http->method, http->path);
     }
     return NULL;
+}
+
+/* What the {id} of a pattern names, for error messages. */
+static const char *param_name(const char *pattern)
+{
+    if (strncmp(pattern, "/v1/audiences/", 14) == 0)
+        return "audienceId";
+    if (strncmp(pattern, "/v1/exports/", 12) == 0)
+        return "exportId";
+    if (strncmp(pattern, "/_mock/accounts/", 16) == 0)
+        return "apiKey";
+    return "id";
+}
+
+/* Ids, keys and export ids are printable ASCII: anything else in a path
+ * segment (a control byte, a space, a byte above 0x7E after percent
+ * decoding) cannot name anything, and is refused before any lookup.
+ * Copies a valid id into param; returns 0, or -1 with a 400 set. */
+static int check_path_param(const route *r, const char *seg, size_t len,
+                            char *param, size_t param_size, mock_reply *reply)
+{
+    const char *name = param_name(r->pattern);
+    if (len > API_MAX_PATH_PARAM) {
+        reply_error(reply, 400, "%s in the path: expected at most %d characters, got %zu.",
+                    name, API_MAX_PATH_PARAM, len);
+        return -1;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)seg[i];
+        if (c <= 0x20 || c >= 0x7F) {
+            reply_error(reply, 400, "%s in the path: expected printable ASCII characters, got byte 0x%02X at "
+                        "position %zu.", name, c, i + 1);
+            return -1;
+        }
+    }
+    memcpy(param, seg, len);
+    param[len < param_size ? len : param_size - 1] = '\0';
+    return 0;
+}
+
+/* State of the walk over the query string. */
+typedef struct query_check {
+    const char *names[API_MAX_QUERY_PARAMS];
+    size_t n;
+    mock_reply *reply;
+    int failed;
+} query_check;
+
+static int check_query_param(void *cls, const char *name, const char *value)
+{
+    query_check *q = cls;
+    size_t name_len = strlen(name);
+    size_t value_len = value != NULL ? strlen(value) : 0;
+    if (q->n == API_MAX_QUERY_PARAMS) {
+        reply_error(q->reply, 400, "Query string: expected at most %d parameters.", API_MAX_QUERY_PARAMS);
+        q->failed = 1;
+        return 1;
+    }
+    if (name_len > API_MAX_QUERY_BYTES || value_len > API_MAX_QUERY_BYTES) {
+        reply_error(q->reply, 400, "Query parameter \"%.64s\"%s: expected at most %d bytes in its name and in "
+                    "its value, got %zu.", name, name_len > 64 ? "..." : "", API_MAX_QUERY_BYTES,
+                    name_len > value_len ? name_len : value_len);
+        q->failed = 1;
+        return 1;
+    }
+    for (size_t i = 0; i < q->n; i++) {
+        if (strcmp(q->names[i], name) == 0) {
+            reply_error(q->reply, 400, "Query parameter \"%s\" is given more than once; give it once.", name);
+            q->failed = 1;
+            return 1;
+        }
+    }
+    q->names[q->n++] = name;
+    return 0;
+}
+
+/* Every parameter at most once (which of two apiKeys would count?), a
+ * bounded number of them, each of bounded size. Returns 0, or -1 with a
+ * 400 set. */
+static int check_query(const http_request *http, mock_reply *reply)
+{
+    if (http->query_each == NULL)
+        return 0;
+    query_check q = {.reply = reply};
+    http->query_each(http->query_ctx, check_query_param, &q);
+    return q.failed ? -1 : 0;
+}
+
+/* Whether the media type at `type` (up to `;`, spaces around ignored,
+ * case-insensitive) equals `want`. */
+static int media_type_is(const char *type, const char *want)
+{
+    while (*type == ' ' || *type == '\t')
+        type++;
+    size_t n = strcspn(type, ";");
+    while (n > 0 && (type[n - 1] == ' ' || type[n - 1] == '\t'))
+        n--;
+    return n == strlen(want) && strncasecmp(type, want, n) == 0;
+}
+
+/* JSON routes take application/json (and +json types). A missing
+ * Content-Type, or curl -d's default application/x-www-form-urlencoded, is
+ * read as JSON too, so that `curl -d '{...}'` works as the README shows.
+ * Anything else (text/csv, multipart/form-data, ...) is 415, and so is a
+ * charset other than UTF-8. Returns 0, or -1 with the reply set. */
+static int check_content_type(const http_request *http, mock_reply *reply)
+{
+    const char *type = http->header != NULL ? http->header(http->query_ctx, "Content-Type") : NULL;
+    if (type == NULL || type[strspn(type, " \t")] == '\0')
+        return 0;
+    size_t n = strcspn(type, ";");
+    int plus_json = n >= 5 && strncasecmp(type + n - 5, "+json", 5) == 0 && strncasecmp(type, "application/", 12) == 0;
+    if (!media_type_is(type, "application/json") && !plus_json &&
+        !media_type_is(type, "application/x-www-form-urlencoded")) {
+        reply_error(reply, 415, "Content-Type: expected application/json, got \"%.100s\". "
+                    "The body of this endpoint is a JSON object.", type);
+        return -1;
+    }
+    const char *charset = strstr(type, "charset=");
+    if (charset == NULL)
+        charset = strstr(type, "Charset=");
+    if (charset != NULL) {
+        const char *value = charset + 8;
+        if (*value == '"')
+            value++;
+        if (strncasecmp(value, "utf-8", 5) != 0 && strncasecmp(value, "utf8", 4) != 0) {
+            reply_error(reply, 415, "Content-Type: the charset must be UTF-8, got \"%.100s\".", type);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Scans a JSON text for nesting deeper than API_MAX_JSON_DEPTH, counting
+ * brackets outside strings; the parser sees the text only when it passes.
+ * Returns the offset of the first bracket too deep, or -1. The scan does not
+ * validate anything else: the parser does. */
+static long json_too_deep(const char *text, size_t len)
+{
+    int depth = 0;
+    int in_string = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = 0;
+        } else if (c == '"') {
+            in_string = 1;
+        } else if (c == '[' || c == '{') {
+            if (++depth > API_MAX_JSON_DEPTH)
+                return (long)i;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            depth--;
+        }
+    }
+    return -1;
 }
 
 /* Parses the body of a JSON route into a new object, or sets a 400/413. */
@@ -147,11 +312,21 @@ static json_t *parse_body(const http_request *http, mock_reply *reply)
         reply_error(reply, 400, "Request body: expected a JSON object with at least \"apiKey\", got an empty body.");
         return NULL;
     }
+    long deep = json_too_deep(http->body, http->body_len);
+    if (deep >= 0) {
+        reply_error(reply, 400, "Request body: JSON nested deeper than %d levels (at byte %ld).",
+                    API_MAX_JSON_DEPTH, deep + 1);
+        return NULL;
+    }
     json_error_t error;
     json_t *body = json_loadb(http->body, http->body_len, JSON_REJECT_DUPLICATES, &error);
     if (body == NULL) {
-        reply_error(reply, 400, "Request body: invalid JSON at line %d, column %d: %s.",
-                    error.line, error.column, error.text);
+        if (json_error_code(&error) == json_error_invalid_utf8)
+            reply_error(reply, 400, "Request body: invalid UTF-8 at byte %d (line %d, column %d): "
+                        "the body must be JSON encoded as UTF-8.", error.position, error.line, error.column);
+        else
+            reply_error(reply, 400, "Request body: invalid JSON at line %d, column %d: %s.",
+                        error.line, error.column, error.text);
         return NULL;
     }
     if (!json_is_object(body)) {
@@ -179,8 +354,9 @@ static const char *raw_key(const route *r, const mock_request *req)
     return req->query(req, "apiKey");
 }
 
-/* Authenticates, settles, rate-limits and runs the handler; store locked. */
-static void run_locked(const route *r, mock_request *req, mock_reply *reply)
+/* Authenticates, settles, rate-limits (unless replaying) and runs the
+ * handler; store locked. */
+static void run_locked(const route *r, mock_request *req, mock_reply *reply, int replaying)
 {
     if (r->auth != AUTH_NONE) {
         const char *key = raw_key(r, req);
@@ -191,7 +367,7 @@ static void run_locked(const route *r, mock_request *req, mock_reply *reply)
         }
         store_settle(req->store, req->account, req->now_ms);
     }
-    if (r->bucket >= 0 && req->account != NULL) {
+    if (r->bucket >= 0 && req->account != NULL && !replaying) {
         unsigned limit = scaled_limit(r->per_minute, store_config_of(req->store)->rate_limit_scale);
         int retry = ratelimit_take(&req->account->rate[r->bucket], req->now_ms, limit, RATELIMIT_WINDOW_MS);
         if (retry > 0) {
@@ -263,15 +439,28 @@ static int apply_fault_before(const fault_decision *fault, mock_reply *reply)
 
 void routes_dispatch(mock_app *app, const http_request *http, mock_reply *reply)
 {
-    char param[API_MAX_PATH_PARAM + 1];
-    const route *r = find_route(http, param, sizeof param, reply);
+    if (!mock_app_ready(app)) {
+        reply_error(reply, 503, "descovo-mock is starting (replaying its state file); retry in a moment.");
+        reply->retry_after = 1;
+        return;
+    }
+    char param[API_MAX_PATH_PARAM + 1] = "";
+    const char *segment = NULL;
+    size_t segment_len = 0;
+    const route *r = find_route(http, &segment, &segment_len, reply);
     if (r == NULL)
         return;
     int control = strncmp(r->pattern, "/_mock/", 7) == 0;
     if (control && check_control(app, http, reply) != 0)
         return;
+    if (strstr(r->pattern, "{id}") != NULL && check_path_param(r, segment, segment_len, param, sizeof param, reply) != 0)
+        return;
+    if (check_query(http, reply) != 0)
+        return;
     json_t *body = NULL;
     if (r->flags & ROUTE_JSON_BODY) {
+        if (check_content_type(http, reply) != 0)
+            return;
         body = parse_body(http, reply);
         if (body == NULL)
             return;
@@ -297,18 +486,96 @@ void routes_dispatch(mock_app *app, const http_request *http, mock_reply *reply)
     req.fault = &fault;
     if (apply_fault_before(&fault, reply))
         goto out;
+    persist *log = (r->flags & ROUTE_PERSIST) ? mock_app_persist(app) : NULL;
+    int logged = -1; /* -1: nothing to make durable, 0: appended, 1: append failed */
+    if (log != NULL && persist_failed(log) != 0) {
+        reply_error(reply, 500, "Internal error: the state file cannot be written (%s); changes are refused "
+                    "until descovo-mock is restarted.", strerror(persist_failed(log)));
+        goto out;
+    }
     if (r->flags & ROUTE_UNLOCKED) {
         r->handler(&req, reply);
+        if (log != NULL && reply->status == 200) {
+            store_lock(req.store);
+            logged = persist_append(log, http->method, http->path, body, NULL, req.now_ms, &fault, reply->body) != 0;
+            store_unlock(req.store);
+        }
     } else {
         store_work_begin(req.store);
         store_lock(req.store);
-        run_locked(r, &req, reply);
+        /* Read under the lock, the time only grows in the order changes are
+         * made: a replay that settles each change at its time then sees
+         * what the change saw (persist.c). */
+        req.now_ms = mock_clock_now_ms(mock_app_clock(app));
+        run_locked(r, &req, reply, 0);
+        if (log != NULL && reply->status == 200)
+            logged = persist_append(log, http->method, http->path, body, r->auth == AUTH_QUERY ? key : NULL,
+                                    req.now_ms, &fault, reply->body) != 0;
         store_unlock(req.store);
         store_work_end(req.store);
     }
+    /* Durable before it is acknowledged. */
+    if (logged >= 0 && (persist_sync(log) != 0 || logged == 1))
+        reply_error(reply, 500, "Internal error: the change was made but could not be written to the state file "
+                    "(%s); it may be lost at the next restart, and later changes are refused until then.",
+                    strerror(persist_failed(log)));
 out:
     if (reply->body == NULL && reply->csv == NULL)
         reply_error(reply, 500, "Internal error: out of memory while answering.");
     json_decref(req.warnings);
     json_decref(body);
+}
+
+/* The apiKey of a replayed request that takes it from the query. */
+static const char *replay_query(const mock_request *req, const char *name)
+{
+    return strcmp(name, "apiKey") == 0 ? req->query_ctx : NULL;
+}
+
+void routes_replay(mock_app *app, const char *method, const char *path, json_t *body,
+                   const char *query_key, int64_t now_ms, const fault_decision *fault,
+                   const char *export_token, mock_reply *reply)
+{
+    http_request http = {.method = method, .path = path};
+    char param[API_MAX_PATH_PARAM + 1] = "";
+    const char *segment = NULL;
+    size_t segment_len = 0;
+    const route *r = find_route(&http, &segment, &segment_len, reply);
+    if (r == NULL)
+        return;
+    if (strstr(r->pattern, "{id}") != NULL && check_path_param(r, segment, segment_len, param, sizeof param, reply) != 0)
+        return;
+    if ((r->flags & ROUTE_JSON_BODY) && body == NULL) {
+        reply_error(reply, 400, "Request body: missing in the state file.");
+        return;
+    }
+    fault_decision none = {0};
+    mock_request req = {
+        .app = app,
+        .store = mock_app_store(app),
+        .method = method,
+        .path = path,
+        .param = strstr(r->pattern, "{id}") != NULL ? param : NULL,
+        .body = body,
+        .query = replay_query,
+        .query_ctx = (void *)query_key,
+        .warnings = json_array(),
+        .now_ms = now_ms,
+        .fault = fault != NULL ? fault : &none,
+    };
+    if (r->flags & ROUTE_UNLOCKED) {
+        r->handler(&req, reply);
+    } else {
+        store_work_begin(req.store);
+        store_lock(req.store);
+        if (export_token != NULL)
+            store_force_export_token(req.store, export_token);
+        run_locked(r, &req, reply, 1);
+        store_force_export_token(req.store, NULL);
+        store_unlock(req.store);
+        store_work_end(req.store);
+    }
+    if (reply->body == NULL && reply->csv == NULL)
+        reply_error(reply, 500, "Internal error: out of memory while replaying.");
+    json_decref(req.warnings);
 }

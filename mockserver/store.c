@@ -36,6 +36,10 @@ struct store {
     size_t n_export_buckets;
     uint64_t next_audience_seq;
     uint64_t next_enrichment_seq;
+    size_t n_accounts;
+    char forced_token[40];        /* the next export's id, "" for a random one */
+    store_reset_hook reset_hook;
+    void *reset_hook_ctx;
 };
 
 /* --- ids and hashing ------------------------------------------------------ */
@@ -249,14 +253,22 @@ account *store_put_account(store *st, const char *key, int64_t credits,
 {
     account *acct = find_account_any(st, key);
     if (acct == NULL) {
-        acct = calloc(1, sizeof *acct);
-        if (acct == NULL)
+        if (st->n_accounts >= STORE_MAX_ACCOUNTS) {
+            errno = ENOSPC;
             return NULL;
+        }
+        acct = calloc(1, sizeof *acct);
+        if (acct == NULL) {
+            errno = ENOMEM;
+            return NULL;
+        }
         acct->key = strdup(key);
         if (acct->key == NULL) {
             free(acct);
+            errno = ENOMEM;
             return NULL;
         }
+        st->n_accounts++;
         size_t b = hash_string(key) % ACCOUNT_BUCKETS;
         acct->next = st->accounts[b];
         st->accounts[b] = acct;
@@ -613,8 +625,14 @@ export_file *store_add_export(store *st, account *owner, export_job *job,
                               const char *user_email, int64_t now_ms)
 {
     export_file *file = calloc(1, sizeof *file);
-    if (file == NULL || random_token(file->token) != 0)
+    if (file == NULL)
         goto fail;
+    if (st->forced_token[0] != '\0') {
+        memcpy(file->token, st->forced_token, sizeof file->token);
+        st->forced_token[0] = '\0';
+    } else if (random_token(file->token) != 0) {
+        goto fail;
+    }
     if (user_email != NULL) {
         file->user_email = strdup(user_email);
         if (file->user_email == NULL)
@@ -742,6 +760,17 @@ void store_outbox_clear(store *st)
 
 /* --- reset ---------------------------------------------------------------- */
 
+void store_force_export_token(store *st, const char *token)
+{
+    snprintf(st->forced_token, sizeof st->forced_token, "%s", token != NULL ? token : "");
+}
+
+void store_set_reset_hook(store *st, store_reset_hook hook, void *ctx)
+{
+    st->reset_hook = hook;
+    st->reset_hook_ctx = ctx;
+}
+
 void store_reset(store *st)
 {
     pthread_rwlock_wrlock(&st->work);
@@ -765,6 +794,8 @@ void store_reset(store *st)
     st->config = st->initial_config;
     memcpy(st->config.base_url, base_url, sizeof base_url);
     store_outbox_clear(st);
+    if (st->reset_hook != NULL)
+        st->reset_hook(st->reset_hook_ctx);
     store_unlock(st);
     pthread_rwlock_unlock(&st->work);
 }

@@ -33,6 +33,9 @@
 #define STORE_RATE_BUCKETS 16
 /* Most audiences one key may hold (archived ones count): memory stays bounded. */
 #define STORE_MAX_AUDIENCES_PER_KEY 10000
+/* Most accounts (keys) the store holds, those added at run time by
+ * PUT /_mock/accounts or scenarios included: memory stays bounded. */
+#define STORE_MAX_ACCOUNTS 10000
 /* Most export files kept per key; the oldest expires first. */
 #define STORE_MAX_EXPORTS_PER_KEY 32
 /* Export quota period. */
@@ -156,7 +159,8 @@ store_config *store_settings(store *st);
 
 /* Lock held. Adds an account or updates an existing one. `initial` marks
  * accounts that a reset restores. Returns the account, or NULL when out of
- * memory. */
+ * memory (errno ENOMEM) or when a new one would pass STORE_MAX_ACCOUNTS
+ * (errno ENOSPC). */
 account *store_put_account(store *st, const char *key, int64_t credits,
                            int64_t export_quota, int initial);
 
@@ -224,6 +228,15 @@ void store_outbox_add(store *st, int64_t now_ms, const char *to, const char *sub
  * NULL. New reference. */
 json_t *store_outbox_json(store *st, const char *to);
 void store_outbox_clear(store *st);
+
+/* Lock held. The next store_add_export uses this download id instead of a
+ * random one (a replay from the state file: persist.c). */
+void store_force_export_token(store *st, const char *token);
+
+/* Called by store_reset with the lock held, after the state is dropped
+ * (the state file starts over: persist.c). NULL: none. */
+typedef void (*store_reset_hook)(void *ctx);
+void store_set_reset_hook(store *st, store_reset_hook hook, void *ctx);
 
 /* Lock NOT held: it first waits for running store_work, then takes the lock.
  * Drops every audience, enrichment and export; restores initial accounts,
