@@ -31,4 +31,11 @@ bash ci/fuzz.sh "${DESCOVO_FUZZ_SECONDS:-40}"
 echo "== OpenAPI: lint and live validation of docs/openapi.json"
 DESCOVO_MOCK_BIN=build/ci-gcc/mockserver/descovo-mock bash ci/openapi-check.sh
 
+echo "== install: cmake --install, versions, a program built with pkg-config against the installed library"
+bash ci/install-check.sh
+
+echo "== the CI recipe of docs/CI.md: conformance against a mock started by ci/with-mock.sh"
+DESCOVO_MOCK=build/ci-gcc/mockserver/descovo-mock bash ci/with-mock.sh --clock manual -- \
+  build/ci-gcc/conformance/descovo-conformance --results build/ci-gcc/conformance-recipe
+
 echo "== all suites passed"

@@ -26,10 +26,27 @@
 
 #define DEFAULT_RESULTS_DIR "conformance-results"
 
+/* The descovo-mock to start: the one installed beside this binary when
+ * there is one (an installed suite), else the one of the build tree. */
+static const char *mock_beside_self(char *buf, size_t size)
+{
+    ssize_t n = readlink("/proc/self/exe", buf, size - 1);
+    if (n > 0) {
+        buf[n] = '\0';
+        char *slash = strrchr(buf, '/');
+        if (slash != NULL && (size_t)(slash - buf) + sizeof "/descovo-mock" <= size) {
+            memcpy(slash, "/descovo-mock", sizeof "/descovo-mock");
+            if (access(buf, X_OK) == 0)
+                return buf;
+        }
+    }
+    return DESCOVO_MOCK_BINARY;
+}
+
 static void usage(FILE *out)
 {
     fprintf(out,
-            "Usage: descovo-conformance [--results DIR]\n"
+            "Usage: descovo-conformance [--results DIR] [--version]\n"
             "Checks that a server speaks the Descovo Audiences API.\n\n"
             "  --results DIR   JUnit XML per group goes here, emptied of *.xml first\n"
             "                  (default: $DESCOVO_CONFORMANCE_RESULTS or ./" DEFAULT_RESULTS_DIR ")\n\n"
@@ -143,6 +160,10 @@ int main(int argc, char **argv)
             usage(stdout);
             return 0;
         }
+        if (strcmp(argv[i], "--version") == 0) {
+            printf("descovo-conformance %s\n", DESCOVO_VERSION);
+            return 0;
+        }
         if (strcmp(argv[i], "--results") == 0 && i + 1 < argc) {
             results = argv[++i];
             continue;
@@ -163,9 +184,10 @@ int main(int argc, char **argv)
     setenv("CMOCKA_MESSAGE_OUTPUT", "xml", 0);
     setenv("CMOCKA_XML_FILE", xml_file, 0);
 
+    char beside[4096];
     const char *mock = getenv("DESCOVO_MOCK_BIN");
     if (mock == NULL || mock[0] == '\0')
-        mock = DESCOVO_MOCK_BINARY;
+        mock = mock_beside_self(beside, sizeof beside);
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fprintf(stderr, "descovo-conformance: curl_global_init failed\n");
         return 2;

@@ -40,6 +40,7 @@ typedef struct mock_options {
     int64_t start_ms;            /* manual clock start */
     unsigned threads;            /* thread pool size, 0: one per core */
     int quiet;                   /* no request log */
+    int log_json;                /* request log as one JSON object a line */
     int build_stages;            /* report SAVING_* / LINKING_* while building */
     double rate_limit_scale;     /* multiplies the per-minute limits; 0 disables them */
     double chaos_rate;           /* share of /v1/ requests given a random fault */

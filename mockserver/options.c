@@ -42,6 +42,8 @@ static const char usage[] =
     "                         synced) before its answer, and replayed at start\n"
     "  --threads N            HTTP thread pool size (default: one per core)\n"
     "  --quiet                no request log\n"
+    "  --log-format text|json the request log as text (default) or one JSON\n"
+    "                         object a line\n"
     "  --help                 this text\n"
     "  --version              the version\n"
     "\n"
@@ -53,10 +55,9 @@ enum {
     OPT_CREDITS, OPT_EXPORT_QUOTA, OPT_CLOCK, OPT_TIME_SCALE, OPT_START_MS,
     OPT_BUILD_STAGES, OPT_RATE_SCALE, OPT_NO_RATE_LIMIT, OPT_THREADS, OPT_QUIET,
     OPT_SCENARIO, OPT_CHAOS_RATE, OPT_CHAOS_SEED, OPT_JOURNAL_SIZE, OPT_ADMIN_TOKEN,
-    OPT_NO_CONTROL, OPT_STATE_FILE, OPT_HELP, OPT_VERSION
+    OPT_NO_CONTROL, OPT_STATE_FILE, OPT_LOG_FORMAT, OPT_HELP, OPT_VERSION
 };
 
-/* In the order of the enum above: bad_option_name() indexes it by value. */
 static const struct option long_options[] = {
     {"host", required_argument, NULL, OPT_HOST},
     {"port", required_argument, NULL, OPT_PORT},
@@ -80,6 +81,7 @@ static const struct option long_options[] = {
     {"journal-size", required_argument, NULL, OPT_JOURNAL_SIZE},
     {"admin-token", required_argument, NULL, OPT_ADMIN_TOKEN},
     {"no-control", no_argument, NULL, OPT_NO_CONTROL},
+    {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
     {"state-file", required_argument, NULL, OPT_STATE_FILE},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -147,13 +149,16 @@ static int parse_key(char *text, mock_options *options, char *err, size_t errlen
  * moved (argv is permuted) to just before optind. */
 static const char *bad_option_name(char **argv, char *buf, size_t size)
 {
-    if (optopt >= OPT_HOST && optopt <= OPT_VERSION) {
-        snprintf(buf, size, "--%s", long_options[optopt - OPT_HOST].name);
-    } else if (optopt > 0 && optopt < 256) {
-        snprintf(buf, size, "-%c", optopt);
-    } else {
-        snprintf(buf, size, "%s", optind > 0 ? argv[optind - 1] : "?");
+    for (size_t i = 0; optopt >= OPT_HOST && long_options[i].name != NULL; i++) {
+        if (long_options[i].val == optopt) {
+            snprintf(buf, size, "--%s", long_options[i].name);
+            return buf;
+        }
     }
+    if (optopt > 0 && optopt < 256)
+        snprintf(buf, size, "-%c", optopt);
+    else
+        snprintf(buf, size, "%s", optind > 0 ? argv[optind - 1] : "?");
     return buf;
 }
 
@@ -258,6 +263,11 @@ options_result options_parse(int argc, char **argv, mock_options *options,
             options->admin_token = optarg;
             break;
         case OPT_NO_CONTROL: options->control = 0; break;
+        case OPT_LOG_FORMAT:
+            if (strcmp(optarg, "text") != 0 && strcmp(optarg, "json") != 0)
+                BAD("--log-format: expected text or json, got \"%s\"", optarg);
+            options->log_json = strcmp(optarg, "json") == 0;
+            break;
         case OPT_STATE_FILE:
             if (optarg[0] == '\0')
                 BAD("--state-file: expected a file path");

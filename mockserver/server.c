@@ -411,6 +411,34 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *connecti
     return answer(http, connection, state, url, method);
 }
 
+/* One line per request: text, or one JSON object for log shippers. */
+static void log_request(mock_http *http, const request_state *state, double ms)
+{
+    if (!mock_app_options(http->app)->log_json) {
+        fprintf(http->log, "%s %s %u %.3fms%s%s\n", state->method, state->path, state->status, ms,
+                state->key[0] ? " key=" : "", state->key);
+        fflush(http->log);
+        return;
+    }
+    char when[32];
+    mock_time_format(state->started_sim_ms, when);
+    /* The path is what the client sent: reply_make_utf8 keeps the JSON valid. */
+    char path[LOG_PATH_MAX];
+    memcpy(path, state->path, sizeof path);
+    reply_make_utf8(path);
+    json_t *line = json_pack("{s:s, s:s, s:s, s:i, s:I, s:s?}", "time", when, "method", state->method,
+                             "path", path, "status", (int)state->status,
+                             "durationUs", (json_int_t)(ms * 1000.0),
+                             "apiKey", state->key[0] ? state->key : NULL);
+    strbuf text = STRBUF_INIT;
+    if (line != NULL && jsonw_write(line, &text) == 0 && !text.oom && text.data != NULL) {
+        fprintf(http->log, "%s\n", text.data);
+        fflush(http->log);
+    }
+    strbuf_release(&text);
+    json_decref(line);
+}
+
 static void request_completed(void *cls, struct MHD_Connection *connection,
                               void **con_cls, enum MHD_RequestTerminationCode code)
 {
@@ -421,11 +449,8 @@ static void request_completed(void *cls, struct MHD_Connection *connection,
     if (state == NULL)
         return;
     double ms = (double)(monotonic_ns() - state->started_ns) / 1e6;
-    if (http->log != NULL) {
-        fprintf(http->log, "%s %s %u %.3fms%s%s\n", state->method, state->path, state->status, ms,
-                state->key[0] ? " key=" : "", state->key);
-        fflush(http->log);
-    }
+    if (http->log != NULL)
+        log_request(http, state, ms);
     if (http->journal != NULL) {
         journal_record record = {
             .time_ms = state->started_sim_ms,

@@ -152,11 +152,44 @@ static void test_starts_serves_and_stops(void **state)
     close(c.out);
 }
 
+static void test_json_log(void **state)
+{
+    (void)state;
+    char *argv[] = {"descovo-mock", "--port", "0", "--log-format", "json", NULL};
+    child c = spawn(argv);
+    char line[512];
+    read_line(c.out, line, sizeof line);
+    const char *url = strstr(line, "http://127.0.0.1:");
+    assert_non_null(url);
+    harness h = {0};
+    snprintf(h.base_url, sizeof h.base_url, "%.*s", (int)strcspn(url, " \n"), url);
+    h.curl = curl_easy_init();
+    http_response res;
+    assert_int_equal(harness_get(&h, &res, "/v1/credits?apiKey=" DEV_KEY), 200);
+    http_response_free(&res);
+    curl_easy_cleanup(h.curl);
+    read_line(c.out, line, sizeof line);
+    json_error_t error;
+    json_t *entry = json_loads(line, 0, &error);
+    if (entry == NULL)
+        fail_msg("log line is not JSON: %s (%s)", line, error.text);
+    assert_string_equal(json_string_value(json_object_get(entry, "method")), "GET");
+    assert_string_equal(json_string_value(json_object_get(entry, "path")), "/v1/credits");
+    assert_int_equal(json_integer_value(json_object_get(entry, "status")), 200);
+    assert_string_equal(json_string_value(json_object_get(entry, "apiKey")), "sk_test_***ev");
+    assert_true(json_is_integer(json_object_get(entry, "durationUs")));
+    json_decref(entry);
+    kill(c.pid, SIGTERM);
+    assert_int_equal(wait_exit(c.pid), 0);
+    close(c.out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_help_version_and_bad_options),
         cmocka_unit_test(test_starts_serves_and_stops),
+        cmocka_unit_test(test_json_log),
     };
     return cmocka_run_group_tests_name("binary", tests, NULL, NULL);
 }
