@@ -33,6 +33,7 @@ void handle_download(const mock_request *req, mock_reply *reply);
  * and handle_mock_scenario_load run without the store lock and take it
  * themselves. */
 void handle_mock_health(const mock_request *req, mock_reply *reply);
+void handle_mock_openapi(const mock_request *req, mock_reply *reply);
 void handle_mock_reset(const mock_request *req, mock_reply *reply);
 void handle_mock_clock(const mock_request *req, mock_reply *reply);
 void handle_mock_clock_advance(const mock_request *req, mock_reply *reply);

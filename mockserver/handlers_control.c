@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -17,6 +18,33 @@
 
 /* Largest single clock advance: 10 years, so arithmetic never overflows. */
 #define MAX_ADVANCE_SECONDS (10.0 * 365 * 24 * 3600)
+
+/* Generated from docs/openapi.json (openapi_data.c.in). */
+extern const unsigned char mock_openapi_json[];
+extern const size_t mock_openapi_json_len;
+
+static json_t *openapi_document;
+static pthread_once_t openapi_once = PTHREAD_ONCE_INIT;
+
+static void parse_openapi(void)
+{
+    openapi_document = json_loadb((const char *)mock_openapi_json, mock_openapi_json_len, 0, NULL);
+}
+
+/* The document itself, not in an envelope: tools read it as they would a
+ * file. Parsed once, shared read-only by every request. */
+void handle_mock_openapi(const mock_request *req, mock_reply *reply)
+{
+    (void)req;
+    pthread_once(&openapi_once, parse_openapi);
+    if (openapi_document == NULL) {
+        reply_error(reply, 500, "Internal error: the compiled-in OpenAPI document does not parse.");
+        return;
+    }
+    json_decref(reply->body);
+    reply->status = 200;
+    reply->body = json_incref(openapi_document);
+}
 
 void handle_mock_health(const mock_request *req, mock_reply *reply)
 {

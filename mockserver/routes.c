@@ -54,6 +54,7 @@ static const route route_table[] = {
     {"GET", "/v1/audiences/{id}/prospects", handle_prospects_page, AUTH_QUERY, 0, 13, 100},
     {"GET", "/v1/exports/{id}", handle_download, AUTH_NONE, 0, -1, 0},
     {"GET", "/_mock/health", handle_mock_health, AUTH_NONE, 0, -1, 0},
+    {"GET", "/_mock/openapi.json", handle_mock_openapi, AUTH_NONE, 0, -1, 0},
     {"POST", "/_mock/reset", handle_mock_reset, AUTH_NONE, ROUTE_UNLOCKED, -1, 0},
     {"GET", "/_mock/clock", handle_mock_clock, AUTH_NONE, 0, -1, 0},
     {"POST", "/_mock/clock/advance", handle_mock_clock_advance, AUTH_NONE, JSON_PERSIST, -1, 0},

@@ -699,6 +699,18 @@ static void test_admin_token_and_no_control(void **state)
     mock_app_free(app);
 }
 
+static void test_serves_its_openapi_document(void **state)
+{
+    harness *h = *state;
+    http_response res;
+    assert_int_equal(harness_get(h, &res, "/_mock/openapi.json"), 200);
+    assert_string_equal(json_string_value(json_object_get(res.json, "openapi")), "3.1.0");
+    json_t *paths = json_object_get(res.json, "paths");
+    assert_non_null(json_object_get(paths, "/v1/audiences/create"));
+    assert_non_null(json_object_get(paths, "/_mock/openapi.json"));
+    http_response_free(&res);
+}
+
 static void with_start_scenario(mock_options *options)
 {
     options->scenario = "low-credits";
@@ -741,6 +753,7 @@ int main(void)
         cmocka_unit_test_setup(test_scenario_in_progress_statuses, harness_reset_state),
         cmocka_unit_test(test_admin_token_and_no_control),
         cmocka_unit_test(test_start_scenario_survives_reset),
+        cmocka_unit_test_setup(test_serves_its_openapi_document, harness_reset_state),
     };
     return cmocka_run_group_tests_name("control", tests, harness_group_setup, harness_group_teardown);
 }
