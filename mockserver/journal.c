@@ -117,7 +117,8 @@ void journal_add(journal *j, const journal_record *r)
 {
     /* Copy the bodies before taking the slot's lock. */
     char *request = copy_cut(r->request_body, r->request_len, j->body_cap);
-    char *response = copy_cut(r->response_body, r->response_len, j->body_cap);
+    char *response = r->response_owned != NULL ? r->response_owned
+                   : copy_cut(r->response_body, r->response_len, j->body_cap);
     uint64_t seq = atomic_fetch_add(&j->last_seq, 1) + 1;
     journal_entry *e = &j->entries[seq % j->capacity];
     pthread_mutex_lock(&e->lock);

@@ -17,7 +17,8 @@
 
 typedef struct journal journal;
 
-/* One request as the HTTP layer saw it. Strings are copied by journal_add. */
+/* One request as the HTTP layer saw it. Strings are copied by journal_add,
+ * except response_owned, which it takes. */
 typedef struct journal_record {
     int64_t time_ms;             /* simulator's clock when the request arrived */
     const char *method;
@@ -28,7 +29,11 @@ typedef struct journal_record {
     const char *request_body;    /* may be NULL */
     size_t request_len;
     const char *response_body;   /* may be NULL */
-    size_t response_len;
+    size_t response_len;         /* the full length, even if the text was cut */
+    /* Set instead of response_body: a malloc'ed NUL-terminated copy, already
+     * cut to the body cap, that journal_add takes (and frees) rather than
+     * copying again. */
+    char *response_owned;
 } journal_record;
 
 /* Returns a new journal keeping `capacity` entries (>= 1) with bodies cut to

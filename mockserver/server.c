@@ -461,10 +461,11 @@ static void request_completed(void *cls, struct MHD_Connection *connection,
             .duration_ms = ms,
             .request_body = state->body.data,
             .request_len = state->body.len,
-            .response_body = state->response_text,
+            .response_owned = state->response_text,
             .response_len = state->response_len,
         };
         journal_add(http->journal, &record);
+        state->response_text = NULL; /* the journal has it */
     }
     if (state->pending != NULL)
         MHD_destroy_response(state->pending);
