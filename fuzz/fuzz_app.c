@@ -134,6 +134,17 @@ static json_t *dispatch(const char *method, const char *path, fake_query *q, con
         store_unlock(mock_app_store(app));
         return NULL;
     }
+    if (reply.text.data != NULL) {
+        /* A success answer, serialised by reply_ok: it must be JSON. */
+        json_t *parsed = reply.text.oom ? NULL : json_loadb(reply.text.data, reply.text.len, 0, NULL);
+        strbuf_release(&reply.text);
+        if (parsed == NULL || reply.status != 200) {
+            fprintf(stderr, "answer is not JSON for %s %s\n", method, path);
+            abort();
+        }
+        json_decref(reply.body);
+        reply.body = parsed;
+    }
     if (reply.body == NULL) {
         fprintf(stderr, "no body for %s %s\n", method, path);
         abort();

@@ -17,6 +17,7 @@
 #include "export.h"
 #include "faults.h"
 #include "store.h"
+#include "strbuf.h"
 
 typedef struct mock_app mock_app;
 
@@ -63,6 +64,9 @@ typedef struct mock_reply {
     export_file *csv_file;      /* the export it reads, acquired; released by server.c */
     char filename[96];          /* Content-Disposition of a CSV */
     char masked_key[32];        /* the caller's API key, masked, for the log */
+    strbuf text;                /* owned: a success answer already serialised
+                                 * (reply_ok); sent instead of body */
+    char export_id[40];         /* the export a request created, for the state file */
     /* Injected faults the HTTP layer carries out. */
     enum { REPLY_SEND = 0, REPLY_DROP, REPLY_RESET } connection;
     int64_t delay_ms;           /* answer this much later (real time) */
@@ -79,20 +83,37 @@ void reply_error(mock_reply *reply, unsigned status, const char *fmt, ...)
  * replaced. reply_error and request_warn apply it to their messages. */
 size_t reply_make_utf8(char *s);
 
-/* Sets a success reply: takes ownership of output (a new reference) and of
- * charge_info, adds the request's warnings when there are any. */
+/* What chargeInfo says: built by charge_free/charge_later/charge_now, which
+ * also note whether the balance calls for a lowCreditAlert. Messages are
+ * static strings. */
+typedef struct charge_info {
+    const char *method;         /* "free", "charging-later", "charged-now" */
+    const char *message;        /* NULL for charged-now */
+    int64_t credits_charged;    /* charged-now */
+    int low_credit;             /* add lowCreditAlert */
+    int64_t available;          /* the balance, for the alert */
+} charge_info;
+
+/* Sets a success reply: {"output", "chargeInfo", "warnings"?}, serialised
+ * at once into reply->text (the envelope needs no jansson tree). Takes
+ * ownership of output (a new reference); adds the request's warnings when
+ * there are any. */
 void reply_ok(mock_reply *reply, const mock_request *req, json_t *output,
-              json_t *charge_info);
+              charge_info charge);
 
 /* 402 for an account that cannot pay `needed`, with outOfCreditsAlert. */
 void reply_out_of_credits(mock_reply *reply, const account *acct, int64_t needed,
                           const char *what);
 
-/* chargeInfo objects; each adds lowCreditAlert when the balance is low.
- * Return new references (NULL when out of memory). */
-json_t *charge_free(const account *acct, const char *message);
-json_t *charge_later(const account *acct, const char *message);
-json_t *charge_now(const account *acct, int64_t credits);
+/* The same, for an output a handler wrote itself as JSON text (hot, fixed
+ * shapes such as the status endpoint): output is copied, not taken. */
+void reply_ok_text(mock_reply *reply, const mock_request *req, const strbuf *output,
+                   charge_info charge);
+
+/* chargeInfo of each method; acct may be NULL (control endpoints). */
+charge_info charge_free(const account *acct, const char *message);
+charge_info charge_later(const account *acct, const char *message);
+charge_info charge_now(const account *acct, int64_t credits);
 
 /* Appends a warning {field, message} to the request's warnings. */
 void request_warn(const mock_request *req, const char *field, const char *fmt, ...)

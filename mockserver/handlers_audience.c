@@ -9,6 +9,7 @@
 #include "app.h"
 #include "clock.h"
 #include "handlers.h"
+#include "jsonw.h"
 
 /* Most items in one page of companies or prospects (the spec's maximum). */
 #define PAGE_SIZE_DEFAULT 100
@@ -32,15 +33,6 @@ static audience_status current_status(const mock_request *req, const audience *a
         return aud->hold_status;
     int stages = store_config_of(req->store)->build_stages;
     return lifecycle_build_status(aud->build_started_ms, aud->build_finishes_ms, req->now_ms, stages);
-}
-
-static json_t *time_or_null(int64_t ms)
-{
-    if (ms == 0)
-        return json_null();
-    char text[32];
-    mock_time_format(ms, text);
-    return json_string(text);
 }
 
 static const char *method_name(creation_method method)
@@ -225,23 +217,47 @@ void handle_build(const mock_request *req, mock_reply *reply)
              charge_later(acct, "1 credit per company and 1 per prospect found, charged when the build completes."));
 }
 
-static json_t *count_or_null(const audience *aud, size_t n)
+/* Writes an audience as JSON text: the status endpoint's output, or (in_list)
+ * an item of the list, without the build times and with counts as numbers
+ * (0 until built). One writer for both, in the order the public spec lists
+ * the fields; text rather than a jansson tree because status is the most
+ * polled endpoint. */
+static void write_audience(strbuf *t, const mock_request *req, const audience *aud, int in_list)
 {
-    return aud->status == AUDIENCE_NORMAL ? json_integer((json_int_t)n) : json_null();
-}
-
-static json_t *audience_json(const mock_request *req, const audience *aud)
-{
-    char created[32];
-    mock_time_format(aud->created_ms, created);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o}",
-                     "audienceId", aud->id, "name", aud->name,
-                     "status", audience_status_name(current_status(req, aud)),
-                     "creationMethod", method_name(aud->method), "createdAt", created,
-                     "buildingStartedAt", time_or_null(aud->build_started_ms),
-                     "buildingFinishedAt", time_or_null(aud->build_finished_ms),
-                     "companiesCount", count_or_null(aud, aud->result.n_companies),
-                     "prospectsCount", count_or_null(aud, aud->result.n_prospects));
+    char time_text[32];
+    const char *status = audience_status_name(current_status(req, aud));
+    const char *method = method_name(aud->method);
+    strbuf_puts(t, "{\"audienceId\":");
+    jsonw_string(t, aud->id, strlen(aud->id));
+    strbuf_puts(t, ",\"name\":");
+    jsonw_string(t, aud->name, strlen(aud->name));
+    strbuf_puts(t, ",\"status\":");
+    jsonw_string(t, status, strlen(status));
+    strbuf_puts(t, ",\"creationMethod\":");
+    jsonw_string(t, method, strlen(method));
+    mock_time_format(aud->created_ms, time_text);
+    strbuf_printf(t, ",\"createdAt\":\"%s\"", time_text);
+    if (!in_list) {
+        const int64_t times[2] = {aud->build_started_ms, aud->build_finished_ms};
+        static const char *const names[2] = {",\"buildingStartedAt\":", ",\"buildingFinishedAt\":"};
+        for (int i = 0; i < 2; i++) {
+            strbuf_puts(t, names[i]);
+            if (times[i] == 0) {
+                strbuf_puts(t, "null");
+            } else {
+                mock_time_format(times[i], time_text);
+                strbuf_printf(t, "\"%s\"", time_text);
+            }
+        }
+    }
+    int built = aud->status == AUDIENCE_NORMAL;
+    if (built || in_list) {
+        strbuf_printf(t, ",\"companiesCount\":%zu,\"prospectsCount\":%zu",
+                      built ? aud->result.n_companies : 0, built ? aud->result.n_prospects : 0);
+    } else {
+        strbuf_puts(t, ",\"companiesCount\":null,\"prospectsCount\":null");
+    }
+    strbuf_putc(t, '}');
 }
 
 void handle_status(const mock_request *req, mock_reply *reply)
@@ -249,35 +265,37 @@ void handle_status(const mock_request *req, mock_reply *reply)
     audience *aud = handler_audience(req, reply);
     if (aud == NULL)
         return;
-    reply_ok(reply, req, audience_json(req, aud), charge_free(req->account, "Checking status is free."));
+    strbuf output = STRBUF_INIT;
+    write_audience(&output, req, aud, 0);
+    reply_ok_text(reply, req, &output, charge_free(req->account, "Checking status is free."));
+    strbuf_release(&output);
 }
 
 void handle_credits(const mock_request *req, mock_reply *reply)
 {
-    json_t *output = json_pack("{s:I}", "credits", (json_int_t)req->account->credits);
-    reply_ok(reply, req, output, charge_free(req->account, "Checking credits is free."));
+    strbuf output = STRBUF_INIT;
+    strbuf_printf(&output, "{\"credits\":%lld}", (long long)req->account->credits);
+    reply_ok_text(reply, req, &output, charge_free(req->account, "Checking credits is free."));
+    strbuf_release(&output);
 }
 
 void handle_list(const mock_request *req, mock_reply *reply)
 {
-    json_t *items = json_array();
+    strbuf output = STRBUF_INIT;
     size_t total = 0;
     const account *acct = req->account;
+    strbuf_puts(&output, "{\"audiences\":[");
     for (size_t i = 0; i < acct->n_audiences; i++) {
         const audience *aud = acct->audiences[i];
         if (aud->archived)
             continue;
-        json_t *item = audience_json(req, aud);
-        /* The list reports counts as numbers: 0 until built. */
-        json_object_set_new(item, "companiesCount", json_integer((json_int_t)aud->result.n_companies * (aud->status == AUDIENCE_NORMAL)));
-        json_object_set_new(item, "prospectsCount", json_integer((json_int_t)aud->result.n_prospects * (aud->status == AUDIENCE_NORMAL)));
-        json_object_del(item, "buildingStartedAt");
-        json_object_del(item, "buildingFinishedAt");
-        json_array_append_new(items, item);
-        total++;
+        if (total++ > 0)
+            strbuf_putc(&output, ',');
+        write_audience(&output, req, aud, 1);
     }
-    json_t *output = json_pack("{s:o, s:I}", "audiences", items, "totalCount", (json_int_t)total);
-    reply_ok(reply, req, output, charge_free(req->account, "Listing audiences is free."));
+    strbuf_printf(&output, "],\"totalCount\":%zu}", total);
+    reply_ok_text(reply, req, &output, charge_free(req->account, "Listing audiences is free."));
+    strbuf_release(&output);
 }
 
 void handle_archive(const mock_request *req, mock_reply *reply)

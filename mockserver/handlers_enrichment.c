@@ -111,8 +111,10 @@ void handle_estimate(const mock_request *req, mock_reply *reply)
     enrichment_plan plan;
     lifecycle_enrichment_plan(&options, cost.n_prospects, &plan);
     lifecycle_enrichment_plan_scale(&plan, store_config_of(req->store)->enrichment_slowdown);
-    reply_ok(reply, req, pricing_estimate_json(&cost, &options, plan.total_ms),
-             charge_free(req->account, "Estimating is free."));
+    strbuf output = STRBUF_INIT;
+    pricing_estimate_write(&output, &cost, plan.total_ms);
+    reply_ok_text(reply, req, &output, charge_free(req->account, "Estimating is free."));
+    strbuf_release(&output);
 }
 
 void handle_enrich(const mock_request *req, mock_reply *reply)

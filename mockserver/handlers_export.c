@@ -128,6 +128,7 @@ static void handle_export(const mock_request *req, mock_reply *reply, export_kin
     if (file == NULL)
         return;
     acct->export_used += (int64_t)n;
+    snprintf(reply->export_id, sizeof reply->export_id, "%s", file->token);
     char url[256];
     snprintf(url, sizeof url, "%s/v1/exports/%s", mock_app_base_url(req->app), file->token);
     char message[256];

@@ -6,7 +6,7 @@
 /* Escapes as jansson does without JSON_ENSURE_ASCII: the two mandatory
  * escapes, the short forms of control characters, \u00XX for the other
  * control characters, UTF-8 passed through. */
-static void write_string(const char *s, size_t len, strbuf *out)
+void jsonw_string(strbuf *out, const char *s, size_t len)
 {
     static const char hex[] = "0123456789ABCDEF";
     strbuf_putc(out, '"');
@@ -35,7 +35,7 @@ static void write_string(const char *s, size_t len, strbuf *out)
     strbuf_putc(out, '"');
 }
 
-static void write_integer(json_int_t v, strbuf *out)
+void jsonw_integer(strbuf *out, long long v)
 {
     char num[24];
     size_t i = sizeof num;
@@ -91,7 +91,7 @@ static int write_value(const json_t *value, strbuf *out, int depth)
             if (!first)
                 strbuf_putc(out, ',');
             first = 0;
-            write_string(key, strlen(key), out);
+            jsonw_string(out, key, strlen(key));
             strbuf_putc(out, ':');
             if (write_value(member, out, depth + 1) != 0)
                 return -1;
@@ -111,10 +111,10 @@ static int write_value(const json_t *value, strbuf *out, int depth)
         return 0;
     }
     case JSON_STRING:
-        write_string(json_string_value(value), json_string_length(value), out);
+        jsonw_string(out, json_string_value(value), json_string_length(value));
         return 0;
     case JSON_INTEGER:
-        write_integer(json_integer_value(value), out);
+        jsonw_integer(out, json_integer_value(value));
         return 0;
     case JSON_REAL:
         write_real(json_real_value(value), out);

@@ -17,4 +17,9 @@
 #define JSONW_MAX_DEPTH 64
 int jsonw_write(const json_t *value, strbuf *out);
 
+/* The pieces, for writers of fixed-shape JSON without a jansson tree: a
+ * string (len bytes of UTF-8, quoted and escaped) and an integer. */
+void jsonw_string(strbuf *out, const char *s, size_t len);
+void jsonw_integer(strbuf *out, long long value);
+
 #endif

@@ -287,10 +287,12 @@ long persist_replay(persist *p, mock_app *app, char *err, size_t errlen)
                      "with other keys or another --scenario?", p->path, line_no, method, path, reply.status,
                      message != NULL ? message : "no message");
             json_decref(reply.body);
+            strbuf_release(&reply.text);
             json_decref(record);
             return -1;
         }
         json_decref(reply.body);
+        strbuf_release(&reply.text);
         json_decref(record);
         replayed++;
         line = next;
@@ -310,7 +312,7 @@ long persist_replay(persist *p, mock_app *app, char *err, size_t errlen)
 
 int persist_append(persist *p, const char *method, const char *path, const json_t *body,
                    const char *query_key, int64_t now_ms, const fault_decision *fault,
-                   const json_t *reply_body)
+                   const char *export_id)
 {
     json_t *record = json_pack("{s:I, s:s, s:s}", "t", (json_int_t)now_ms, "m", method, "p", path);
     if (record == NULL)
@@ -325,9 +327,8 @@ int persist_append(persist *p, const char *method, const char *path, const json_
                                                    "rule", (json_int_t)fault->rule_id,
                                                    "stage", (int)fault->fail_stage,
                                                    "hold", (int)fault->hold_status));
-    const char *token = json_string_value(json_object_get(json_object_get(reply_body, "output"), "exportId"));
-    if (token != NULL)
-        json_object_set_new(record, "x", json_string(token));
+    if (export_id != NULL && export_id[0] != '\0')
+        json_object_set_new(record, "x", json_string(export_id));
     char *text = json_dumps(record, JSON_COMPACT);
     json_decref(record);
     if (text == NULL)

@@ -71,7 +71,7 @@ long persist_replay(persist *p, mock_app *app, char *err, size_t errlen);
  * when the write failed (the file is cut back to its last whole line). */
 int persist_append(persist *p, const char *method, const char *path, const json_t *body,
                    const char *query_key, int64_t now_ms, const fault_decision *fault,
-                   const json_t *reply_body);
+                   const char *export_id);
 
 /* Store lock NOT held. Makes everything appended so far durable. Returns
  * 0, or -1 when a sync or an earlier append failed (errno set). */

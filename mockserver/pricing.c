@@ -91,29 +91,24 @@ static void format_duration(int64_t seconds, char out[32])
         snprintf(out, 32, "%lldh %lldm", (long long)(seconds / 3600), (long long)(seconds % 3600 / 60));
 }
 
-json_t *pricing_estimate_json(const enrichment_cost *cost,
-                              const enrichment_options *options,
-                              int64_t duration_ms)
+void pricing_estimate_write(strbuf *out, const enrichment_cost *cost, int64_t duration_ms)
 {
-    (void)options;
     int64_t seconds = (duration_ms + 999) / 1000;
     char formatted[32];
     format_duration(seconds, formatted);
-    return json_pack(
-        "{s:I, s:{s:{s:i, s:b}, s:{s:I, s:b}, s:{s:I, s:b},"
-        " s:{s:I, s:I, s:i, s:{s:I, s:I, s:I}}, s:{s:i, s:b}},"
-        " s:{s:I, s:s}}",
-        "totalCredits", (json_int_t)cost->total,
-        "breakdown",
-        "salesNav", "credits", 0, "isFree", 1,
-        "liveCompany", "credits", (json_int_t)cost->live_company, "discounted", 0,
-        "liveProspect", "credits", (json_int_t)cost->live_prospect, "discounted", 0,
-        "waterfall", "credits", (json_int_t)cost->waterfall,
-        "originalCredits", (json_int_t)cost->waterfall, "discount", 0,
-        "operations",
-        "workEmail", (json_int_t)(PRICE_WORK_EMAIL * (int64_t)cost->n_work_emails),
-        "personalEmail", (json_int_t)(PRICE_PERSONAL_EMAIL * (int64_t)cost->n_personal_emails),
-        "phone", (json_int_t)(PRICE_PHONE * (int64_t)cost->n_phones),
-        "validation", "credits", 0, "isFree", 1,
-        "timeEstimate", "totalSeconds", (json_int_t)seconds, "formatted", formatted);
+    strbuf_printf(out,
+                  "{\"totalCredits\":%lld,\"breakdown\":{"
+                  "\"salesNav\":{\"credits\":0,\"isFree\":true},"
+                  "\"liveCompany\":{\"credits\":%lld,\"discounted\":false},"
+                  "\"liveProspect\":{\"credits\":%lld,\"discounted\":false},"
+                  "\"waterfall\":{\"credits\":%lld,\"originalCredits\":%lld,\"discount\":0,"
+                  "\"operations\":{\"workEmail\":%lld,\"personalEmail\":%lld,\"phone\":%lld}},"
+                  "\"validation\":{\"credits\":0,\"isFree\":true}},"
+                  "\"timeEstimate\":{\"totalSeconds\":%lld,\"formatted\":\"%s\"}}",
+                  (long long)cost->total, (long long)cost->live_company, (long long)cost->live_prospect,
+                  (long long)cost->waterfall, (long long)cost->waterfall,
+                  (long long)(PRICE_WORK_EMAIL * (int64_t)cost->n_work_emails),
+                  (long long)(PRICE_PERSONAL_EMAIL * (int64_t)cost->n_personal_emails),
+                  (long long)(PRICE_PHONE * (int64_t)cost->n_phones),
+                  (long long)seconds, formatted);
 }

@@ -16,6 +16,7 @@
 
 #include "dataset.h"
 #include "lifecycle.h"
+#include "strbuf.h"
 
 #define PRICE_WORK_EMAIL 2
 #define PRICE_PERSONAL_EMAIL 2
@@ -43,10 +44,11 @@ void pricing_enrichment(const dataset *ds, const uint32_t *prospects, size_t n,
 /* The DS_CONTACT_* types an enrichment with these options reveals. */
 unsigned pricing_revealed_types(const enrichment_options *options);
 
-/* The estimate endpoint's output object: {totalCredits, breakdown, timeEstimate}.
- * Returns a new reference, or NULL when out of memory. */
-json_t *pricing_estimate_json(const enrichment_cost *cost,
-                              const enrichment_options *options,
-                              int64_t duration_ms);
+/* Writes the estimate endpoint's output object as JSON text:
+ * {totalCredits, breakdown: {salesNav, liveCompany, liveProspect, waterfall,
+ * validation}, timeEstimate: {totalSeconds, formatted}}. Text rather than a
+ * jansson tree: estimates are requested before every enrichment, often in
+ * loops. */
+void pricing_estimate_write(strbuf *out, const enrichment_cost *cost, int64_t duration_ms);
 
 #endif

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "jsonw.h"
 
 /* Where lowCreditAlert and outOfCreditsAlert send the user: the credits
  * endpoint of the real API (the simulator has no billing page). */
@@ -70,18 +71,79 @@ void reply_error(mock_reply *reply, unsigned status, const char *fmt, ...)
      * would get a 500 instead of its error. */
     reply_make_utf8(message);
     json_decref(reply->body);
+    strbuf_release(&reply->text); /* an error replaces any answer written */
     reply->status = status;
     reply->body = json_pack("{s:{s:i, s:s}}", "error", "code", (int)status, "message", message);
 }
 
-void reply_ok(mock_reply *reply, const mock_request *req, json_t *output,
-              json_t *charge_info)
+/* Writes a chargeInfo object as json_pack would have built it. */
+static void write_charge(strbuf *t, const charge_info *c)
+{
+    strbuf_puts(t, "{\"method\":");
+    jsonw_string(t, c->method, strlen(c->method));
+    if (c->message != NULL) {
+        strbuf_puts(t, ",\"message\":");
+        jsonw_string(t, c->message, strlen(c->message));
+    } else {
+        strbuf_puts(t, ",\"creditsCharged\":");
+        jsonw_integer(t, c->credits_charged);
+    }
+    if (c->low_credit) {
+        strbuf_printf(t, ",\"lowCreditAlert\":{\"getMoreCreditsUrl\":\"%s\",\"message\":\"Low credits: %lld left.\","
+                      "\"availableCredits\":%lld}", GET_MORE_CREDITS_URL, (long long)c->available,
+                      (long long)c->available);
+    }
+    strbuf_putc(t, '}');
+}
+
+/* Writes the whole success envelope around an output already in JSON text. */
+static void write_envelope(mock_reply *reply, const mock_request *req, const char *output, size_t len,
+                           charge_info charge)
 {
     json_decref(reply->body);
+    reply->body = NULL;
+    strbuf *t = &reply->text;
+    strbuf_reset(t);
     reply->status = 200;
-    reply->body = json_pack("{s:o, s:o}", "output", output, "chargeInfo", charge_info);
-    if (reply->body != NULL && req->warnings != NULL && json_array_size(req->warnings) > 0)
-        json_object_set(reply->body, "warnings", req->warnings);
+    strbuf_puts(t, "{\"output\":");
+    strbuf_append(t, output, len);
+    strbuf_puts(t, ",\"chargeInfo\":");
+    write_charge(t, &charge);
+    if (req->warnings != NULL && json_array_size(req->warnings) > 0) {
+        strbuf_puts(t, ",\"warnings\":");
+        if (jsonw_write(req->warnings, t) != 0)
+            t->oom = 1;
+    }
+    strbuf_putc(t, '}');
+}
+
+void reply_ok(mock_reply *reply, const mock_request *req, json_t *output, charge_info charge)
+{
+    strbuf text = STRBUF_INIT;
+    if (output == NULL || jsonw_write(output, &text) != 0 || text.oom || text.data == NULL) {
+        json_decref(output);
+        strbuf_release(&text);
+        json_decref(reply->body);
+        reply->body = NULL;
+        strbuf_release(&reply->text);
+        reply->text.oom = 1; /* the dispatcher answers 500 */
+        return;
+    }
+    json_decref(output);
+    write_envelope(reply, req, text.data, text.len, charge);
+    strbuf_release(&text);
+}
+
+void reply_ok_text(mock_reply *reply, const mock_request *req, const strbuf *output, charge_info charge)
+{
+    if (output->oom || output->data == NULL) {
+        json_decref(reply->body);
+        reply->body = NULL;
+        strbuf_release(&reply->text);
+        reply->text.oom = 1;
+        return;
+    }
+    write_envelope(reply, req, output->data, output->len, charge);
 }
 
 static json_t *credit_alert(const account *acct, const char *message)
@@ -90,31 +152,29 @@ static json_t *credit_alert(const account *acct, const char *message)
                      "message", message, "availableCredits", (json_int_t)acct->credits);
 }
 
-/* Adds lowCreditAlert when the balance is below the threshold. */
-static json_t *with_low_credit_alert(json_t *charge, const account *acct)
+static charge_info make_charge(const account *acct, const char *method, const char *message, int64_t credits)
 {
-    if (charge != NULL && acct != NULL && acct->credits < STORE_LOW_CREDIT_THRESHOLD) {
-        char message[128];
-        snprintf(message, sizeof message, "Low credits: %lld left.", (long long)acct->credits);
-        json_object_set_new(charge, "lowCreditAlert", credit_alert(acct, message));
+    charge_info c = {method, message, credits, 0, 0};
+    if (acct != NULL && acct->credits < STORE_LOW_CREDIT_THRESHOLD) {
+        c.low_credit = 1;
+        c.available = acct->credits;
     }
-    return charge;
+    return c;
 }
 
-json_t *charge_free(const account *acct, const char *message)
+charge_info charge_free(const account *acct, const char *message)
 {
-    return with_low_credit_alert(json_pack("{s:s, s:s}", "method", "free", "message", message), acct);
+    return make_charge(acct, "free", message, 0);
 }
 
-json_t *charge_later(const account *acct, const char *message)
+charge_info charge_later(const account *acct, const char *message)
 {
-    return with_low_credit_alert(json_pack("{s:s, s:s}", "method", "charging-later", "message", message), acct);
+    return make_charge(acct, "charging-later", message, 0);
 }
 
-json_t *charge_now(const account *acct, int64_t credits)
+charge_info charge_now(const account *acct, int64_t credits)
 {
-    return with_low_credit_alert(json_pack("{s:s, s:I}", "method", "charged-now",
-                                           "creditsCharged", (json_int_t)credits), acct);
+    return make_charge(acct, "charged-now", NULL, credits);
 }
 
 void reply_out_of_credits(mock_reply *reply, const account *acct, int64_t needed,

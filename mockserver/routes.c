@@ -114,20 +114,36 @@ static int match_pattern(const char *pattern, const char *path, const char **par
 
 /* Finds the route for method + path. Returns it, or NULL with reply set to
  * 404 (no such path) or 405 (path exists with other methods). */
-static const route *find_route(const http_request *http, const char **param, size_t *param_len,
-                               mock_reply *reply)
+static int is_literal(const route *r)
 {
-    /* Literal segments win over {id}: "/v1/audiences/create" is the create
-     * endpoint, not the audience "create", also when computing Allow. */
+    return strchr(r->pattern, '{') == NULL;
+}
+
+/* Literal segments win over {id}: "/v1/audiences/create" is the create
+ * endpoint, not the audience "create", also when computing Allow. */
+static int literal_path_exists(const http_request *http)
+{
+    const char *seg = NULL;
+    size_t len = 0;
+    for (size_t i = 0; i < N_ROUTES; i++) {
+        if (is_literal(&route_table[i]) && match_pattern(route_table[i].pattern, http->path, &seg, &len))
+            return 1;
+    }
+    return 0;
+}
+
+/* 404 or 405 for a request no route takes, with Allow listing the methods
+ * of the path (literal routes first, as for matching). */
+static void no_route(const http_request *http, mock_reply *reply)
+{
     char allow[64] = "";
+    const char *seg = NULL;
+    size_t len = 0;
     for (int pass = 0; pass < 2 && allow[0] == '\0'; pass++) {
         for (size_t i = 0; i < N_ROUTES; i++) {
             const route *r = &route_table[i];
-            int literal = strchr(r->pattern, '{') == NULL;
-            if (literal != (pass == 0) || !match_pattern(r->pattern, http->path, param, param_len))
+            if (is_literal(r) != (pass == 0) || !match_pattern(r->pattern, http->path, &seg, &len))
                 continue;
-            if (strcmp(r->method, http->method) == 0)
-                return r;
             if (strstr(allow, r->method) == NULL) {
                 size_t used = strlen(allow);
                 snprintf(allow + used, sizeof allow - used, "%s%s", used ? ", " : "", r->method);
@@ -141,6 +157,35 @@ static const route *find_route(const http_request *http, const char **param, siz
         reply_error(reply, 404, "No such endpoint: %.32s %.200s. See docs/API.md for the endpoints descovo-mock serves.",
                     http->method, http->path);
     }
+}
+
+/* Finds the route for method + path. Returns it, or NULL with reply set to
+ * 404 (no such path) or 405 (path exists with other methods). Only routes
+ * of the request's method are matched on the way to a hit; the error path
+ * looks at the others. */
+static const route *find_route(const http_request *http, const char **param, size_t *param_len,
+                               mock_reply *reply)
+{
+    const route *with_id = NULL;
+    for (size_t i = 0; i < N_ROUTES; i++) {
+        const route *r = &route_table[i];
+        if (strcmp(r->method, http->method) != 0)
+            continue;
+        const char *seg = NULL;
+        size_t len = 0;
+        if (!match_pattern(r->pattern, http->path, &seg, &len))
+            continue;
+        if (is_literal(r))
+            return r;
+        if (with_id == NULL) {
+            with_id = r;
+            *param = seg;
+            *param_len = len;
+        }
+    }
+    if (with_id != NULL && !literal_path_exists(http))
+        return with_id;
+    no_route(http, reply);
     return NULL;
 }
 
@@ -498,7 +543,7 @@ void routes_dispatch(mock_app *app, const http_request *http, mock_reply *reply)
         r->handler(&req, reply);
         if (log != NULL && reply->status == 200) {
             store_lock(req.store);
-            logged = persist_append(log, http->method, http->path, body, NULL, req.now_ms, &fault, reply->body) != 0;
+            logged = persist_append(log, http->method, http->path, body, NULL, req.now_ms, &fault, reply->export_id) != 0;
             store_unlock(req.store);
         }
     } else {
@@ -511,7 +556,7 @@ void routes_dispatch(mock_app *app, const http_request *http, mock_reply *reply)
         run_locked(r, &req, reply, 0);
         if (log != NULL && reply->status == 200)
             logged = persist_append(log, http->method, http->path, body, r->auth == AUTH_QUERY ? key : NULL,
-                                    req.now_ms, &fault, reply->body) != 0;
+                                    req.now_ms, &fault, reply->export_id) != 0;
         store_unlock(req.store);
         store_work_end(req.store);
     }
@@ -521,7 +566,7 @@ void routes_dispatch(mock_app *app, const http_request *http, mock_reply *reply)
                     "(%s); it may be lost at the next restart, and later changes are refused until then.",
                     strerror(persist_failed(log)));
 out:
-    if (reply->body == NULL && reply->csv == NULL)
+    if (reply->body == NULL && reply->csv == NULL && (reply->text.data == NULL || reply->text.oom))
         reply_error(reply, 500, "Internal error: out of memory while answering.");
     json_decref(req.warnings);
     json_decref(body);
@@ -576,7 +621,7 @@ void routes_replay(mock_app *app, const char *method, const char *path, json_t *
         store_unlock(req.store);
         store_work_end(req.store);
     }
-    if (reply->body == NULL && reply->csv == NULL)
+    if (reply->body == NULL && reply->csv == NULL && (reply->text.data == NULL || reply->text.oom))
         reply_error(reply, 500, "Internal error: out of memory while replaying.");
     json_decref(req.warnings);
 }
