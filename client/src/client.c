@@ -292,8 +292,11 @@ static int attempt_once(descovo_client *c, request_kind kind, const transport_re
     return -1;
 }
 
-int client_perform(descovo_client *c, request_kind kind, const transport_request *req)
+int client_perform(descovo_client *c, request_kind kind, const transport_request *req_in)
 {
+    transport_request fresh = *req_in;
+    fresh.fresh_connection = kind == REQUEST_UNSAFE;
+    const transport_request *req = &fresh;
     int64_t started = client_now(c);
     for (int attempt = 1;; attempt++) {
         transport_result res;

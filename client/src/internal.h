@@ -77,6 +77,12 @@ typedef struct transport_request {
     size_t body_len;
     FILE *sink;                /* NULL: keep the body in memory */
     long timeout_ms;
+    /* Send on a new connection. libcurl silently sends a request again when
+     * the reused connection it went out on closes before any answer byte;
+     * for a request that is not safe to repeat (an enrich the server may
+     * have processed) that would be a second charge, so those never ride a
+     * reused connection. */
+    int fresh_connection;
 } transport_request;
 
 typedef struct transport_result {

@@ -118,6 +118,7 @@ int transport_perform(descovo_client *c, const transport_request *req, transport
             headers = grown;
     }
     curl_easy_setopt(curl, CURLOPT_URL, req->url);
+    curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, req->fresh_connection ? 1L : 0L);
     set_method(curl, req);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl, CURLOPT_USERAGENT, c->user_agent);

@@ -11,7 +11,9 @@
 
 #include <cmocka.h>
 
+#include "faults.h"
 #include "internal.h"
+#include "journal.h"
 #include "support.h"
 
 /* ---- The policy, as pure functions ---- */
@@ -341,6 +343,54 @@ static void test_polling_stages(void **st)
     test_mock_stop(m);
 }
 
+/* libcurl resends, on its own, a request whose reused connection closes
+ * before any answer byte. An enrich the server processed and whose answer
+ * was lost must not go out twice: unsafe requests use a new connection. */
+static void test_enrich_not_resent_on_reused_connection(void **st)
+{
+    (void)st;
+    test_mock *m = test_mock_start(NULL);
+    test_clock clock = {.mock = m};
+    descovo_client *c = test_client_new(m->base_url, DEV_KEY, &clock);
+    descovo_audience aud;
+    assert_int_equal(descovo_create(c, "resend", NULL, &aud), 0);
+    json_t *company = json_pack("{s:[s]}", "headquartersCountryCode", "US");
+    assert_int_equal(descovo_set_search_params(c, aud.id, company, NULL, 5, 20), 0);
+    json_decref(company);
+    assert_int_equal(descovo_build(c, aud.id, NULL), 0);
+    assert_int_equal(descovo_wait_build(c, aud.id, NULL, &aud), 0);
+    descovo_enrich_options eo;
+    descovo_enrich_options_init(&eo, 10);
+    descovo_estimate est;
+    assert_int_equal(descovo_estimate_enrichment(c, aud.id, &eo, &est), 0);
+    assert_true(est.total_credits > 0);
+    long long before = 0;
+    assert_int_equal(descovo_credits(c, &before), 0); /* leaves a kept-alive connection */
+
+    char err[256];
+    json_t *rule = json_pack("{s:{s:s}, s:i, s:{s:s, s:s}}", "match", "path", "/v1/audiences/*/enrich",
+                             "times", 1, "action", "type", "drop", "when", "after");
+    json_t *added = faults_add(mock_app_faults(m->app), rule, err, sizeof err);
+    assert_non_null(added);
+    json_decref(added);
+    json_decref(rule);
+
+    descovo_enrichment enr;
+    assert_int_equal(descovo_enrich(c, aud.id, &eo, &enr), -1);
+    assert_int_equal(descovo_last_error(c)->cls, DESCOVO_ERR_NETWORK);
+    assert_int_equal(descovo_last_error(c)->attempts, 1);
+    journal_filter filter = {.path = "/v1/audiences/*/enrich", .status = -1};
+    json_t *seen = journal_query(mock_app_journal(m->app), &filter);
+    assert_int_equal(json_integer_value(json_object_get(seen, "count")), 1);
+    json_decref(seen);
+    long long after = 0;
+    assert_int_equal(descovo_credits(c, &after), 0);
+    assert_int_equal(after, before - est.total_credits); /* charged once */
+
+    descovo_client_free(c);
+    test_mock_stop(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -354,6 +404,7 @@ int main(void)
         cmocka_unit_test(test_get_retried_after_drop),
         cmocka_unit_test(test_get_gives_up),
         cmocka_unit_test(test_polling_stages),
+        cmocka_unit_test(test_enrich_not_resent_on_reused_connection),
     };
     assert_int_equal(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
     int failed = cmocka_run_group_tests_name("client_retry", tests, NULL, NULL);
