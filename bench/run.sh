@@ -27,6 +27,8 @@
 #   --profile DIR     instead of the rounds: one wrk run per endpoint with
 #                     `perf record -g` on the mock (and on the bare server for
 #                     the status GET); perf.data and a flat report per run in DIR
+# DESCOVO_BENCH_MOCK_ARGS adds options to the mock's command line (for
+# example "--journal-size 0").
 # Exits 1 when a server answered errors or did not start; a missed target is
 # reported, not an error. Every server it starts is stopped on exit.
 # Only 127.0.0.1 is ever contacted (besides npm/apt for installs).
@@ -180,7 +182,7 @@ thread_args=()
 [ "$threads" -gt 0 ] && thread_args=(--threads "$threads")
 
 log "== starting descovo-mock and preparing a NORMAL audience"
-start_server mock "$mock_bin" --port 0 --clock manual --no-rate-limit --quiet "${thread_args[@]}"
+start_server mock "$mock_bin" --port 0 --clock manual --no-rate-limit --quiet ${DESCOVO_BENCH_MOCK_ARGS:-} "${thread_args[@]}"
 mock_url=$server_url
 id=$(api POST "$mock_url/v1/audiences/create" "{\"apiKey\":\"$key\",\"name\":\"bench\",\"creationMethod\":\"NORMAL\"}" |
      jq -r .output.audienceId)

@@ -235,8 +235,10 @@ static void write_audience(strbuf *t, const mock_request *req, const audience *a
     jsonw_string(t, status, strlen(status));
     strbuf_puts(t, ",\"creationMethod\":");
     jsonw_string(t, method, strlen(method));
+    /* No printf here: this runs on every status poll. */
     mock_time_format(aud->created_ms, time_text);
-    strbuf_printf(t, ",\"createdAt\":\"%s\"", time_text);
+    strbuf_puts(t, ",\"createdAt\":");
+    jsonw_string(t, time_text, strlen(time_text));
     if (!in_list) {
         const int64_t times[2] = {aud->build_started_ms, aud->build_finished_ms};
         static const char *const names[2] = {",\"buildingStartedAt\":", ",\"buildingFinishedAt\":"};
@@ -246,14 +248,16 @@ static void write_audience(strbuf *t, const mock_request *req, const audience *a
                 strbuf_puts(t, "null");
             } else {
                 mock_time_format(times[i], time_text);
-                strbuf_printf(t, "\"%s\"", time_text);
+                jsonw_string(t, time_text, strlen(time_text));
             }
         }
     }
     int built = aud->status == AUDIENCE_NORMAL;
     if (built || in_list) {
-        strbuf_printf(t, ",\"companiesCount\":%zu,\"prospectsCount\":%zu",
-                      built ? aud->result.n_companies : 0, built ? aud->result.n_prospects : 0);
+        strbuf_puts(t, ",\"companiesCount\":");
+        jsonw_integer(t, built ? (long long)aud->result.n_companies : 0);
+        strbuf_puts(t, ",\"prospectsCount\":");
+        jsonw_integer(t, built ? (long long)aud->result.n_prospects : 0);
     } else {
         strbuf_puts(t, ",\"companiesCount\":null,\"prospectsCount\":null");
     }
@@ -274,7 +278,9 @@ void handle_status(const mock_request *req, mock_reply *reply)
 void handle_credits(const mock_request *req, mock_reply *reply)
 {
     strbuf output = STRBUF_INIT;
-    strbuf_printf(&output, "{\"credits\":%lld}", (long long)req->account->credits);
+    strbuf_puts(&output, "{\"credits\":");
+    jsonw_integer(&output, req->account->credits);
+    strbuf_putc(&output, '}');
     reply_ok_text(reply, req, &output, charge_free(req->account, "Checking credits is free."));
     strbuf_release(&output);
 }

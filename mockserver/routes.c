@@ -91,7 +91,7 @@ static int match_pattern(const char *pattern, const char *path, const char **par
     const char *p = pattern;
     const char *s = path;
     while (*p != '\0' && *s != '\0') {
-        if (strncmp(p, "{id}", 4) == 0) {
+        if (*p == '{' && strncmp(p, "{id}", 4) == 0) {
             size_t n = strcspn(s, "/");
             if (n == 0)
                 return 0;

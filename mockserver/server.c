@@ -19,10 +19,10 @@
 #define CONNECTION_LIMIT 1024
 #define CONNECTION_TIMEOUT_S 30
 #define CSV_BLOCK_SIZE (64 * 1024)
-/* libmicrohttpd's per-connection pool (headers, not bodies: those go to our
- * own buffer). It zeroes the pool for every request, so smaller is faster;
- * 16 KiB still holds any sane set of headers. */
-#define CONNECTION_MEMORY_LIMIT (16 * 1024)
+/* libmicrohttpd's per-connection pool (request line, headers and the
+ * answer's headers; bodies go to our own buffer). It zeroes the pool for
+ * every request, so smaller is faster. */
+#define CONNECTION_MEMORY_LIMIT (8 * 1024)
 #define LOG_PATH_MAX 160
 
 /* A connection suspended by an injected latency, waiting to be resumed. */

@@ -52,12 +52,21 @@ void strbuf_putc(strbuf *sb, char c)
 
 void strbuf_vprintf(strbuf *sb, const char *fmt, va_list ap)
 {
+    if (sb->oom)
+        return;
+    /* Format straight into the spare room; only when it does not fit,
+     * grow and format again (most calls fit, and formatting is the cost). */
+    size_t room = sb->cap > sb->len ? sb->cap - sb->len : 0;
     va_list copy;
     va_copy(copy, ap);
-    int n = vsnprintf(NULL, 0, fmt, copy);
+    int n = vsnprintf(room > 0 ? sb->data + sb->len : NULL, room, fmt, copy);
     va_end(copy);
     if (n < 0) {
         sb->oom = 1;
+        return;
+    }
+    if ((size_t)n < room) {
+        sb->len += (size_t)n;
         return;
     }
     if (strbuf_grow(sb, (size_t)n) != 0)
