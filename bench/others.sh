@@ -21,26 +21,14 @@ first_runs=3
 mkdir -p "$work"
 pids=()
 
-stop_pid() {
-  local pid=$1 i
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for i in $(seq 1 100); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
+. "$(cd "$(dirname "$0")" && pwd)/lib.sh"
+
 cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do
-    stop_pid "$pid"
-  done
+  stop_all
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-log() { printf '%s\n' "$*" >&2; }
 declare -A skipped=()
 
 # ---------------------------------------------------------------- installs

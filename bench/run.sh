@@ -84,29 +84,15 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/descovo-bench.XXXXXX")
 pids=()
 
-# Stops one server: SIGTERM, SIGKILL after 5 s.
-stop_pid() {
-  local pid=$1 i
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for i in $(seq 1 100); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
+. "$here/lib.sh"
 
 cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do
-    stop_pid "$pid"
-  done
+  stop_all
   rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-log() { printf '%s\n' "$*" >&2; }
 die() { log "run.sh: $*"; exit 1; }
 
 # ---------------------------------------------------------------- build

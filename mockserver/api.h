@@ -46,6 +46,7 @@ typedef struct mock_request {
     const char *param;          /* the {id} of the path, or NULL */
     json_t *body;               /* JSON object (POST/PATCH/PUT), else NULL; borrowed */
     account *account;           /* the caller's account; NULL on routes without a key */
+    const char *api_key;        /* the key as sent (body or query), unchecked; NULL if none */
     int64_t now_ms;
     json_t *warnings;           /* array; handlers append {field, message} */
     const fault_decision *fault; /* a fault rule's side effect for this request

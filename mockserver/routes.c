@@ -405,8 +405,7 @@ static const char *raw_key(const route *r, const mock_request *req)
 static void run_locked(const route *r, mock_request *req, mock_reply *reply, int replaying)
 {
     if (r->auth != AUTH_NONE) {
-        const char *key = raw_key(r, req);
-        req->account = key != NULL ? store_find_account(req->store, key) : NULL;
+        req->account = req->api_key != NULL ? store_find_account(req->store, req->api_key) : NULL;
         if (req->account == NULL) {
             reply_error(reply, 401, "Invalid API key.");
             return;
@@ -523,7 +522,8 @@ void routes_dispatch(mock_app *app, const http_request *http, mock_reply *reply)
         .warnings = json_array(),
     };
     req.now_ms = mock_clock_now_ms(mock_app_clock(app));
-    const char *key = r->auth != AUTH_NONE ? raw_key(r, &req) : NULL;
+    req.api_key = r->auth != AUTH_NONE ? raw_key(r, &req) : NULL;
+    const char *key = req.api_key;
     if (key != NULL)
         mock_mask_key(key, reply->masked_key);
     fault_decision fault = {0};
@@ -609,6 +609,7 @@ void routes_replay(mock_app *app, const char *method, const char *path, json_t *
         .now_ms = now_ms,
         .fault = fault != NULL ? fault : &none,
     };
+    req.api_key = r->auth != AUTH_NONE ? raw_key(r, &req) : NULL;
     if (r->flags & ROUTE_UNLOCKED) {
         r->handler(&req, reply);
     } else {

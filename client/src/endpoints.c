@@ -155,22 +155,32 @@ static json_t *enrich_body(const descovo_enrich_options *o, int with_email)
     return body;
 }
 
+/* POSTs the enrichment options to the audience's `suffix` (the estimate
+ * and the enrich itself take the same body; enrich adds userEmail). */
+static int post_enrich_options(descovo_client *c, const char *id, const char *suffix,
+                               const descovo_enrich_options *o, int with_email,
+                               const json_t **output)
+{
+    char path[512];
+    if (begin(c) != 0 || audience_path(c, id, suffix, path, sizeof path) != 0)
+        return -1;
+    if (o == NULL)
+        return client_set_error(c, DESCOVO_ERR_USAGE, "enrichment options are required");
+    json_t *body = enrich_body(o, with_email);
+    if (body == NULL)
+        return oom(c);
+    int rc = client_call(c, "POST", path, body, 1, output);
+    json_decref(body);
+    return rc;
+}
+
 int descovo_estimate_enrichment(descovo_client *c, const char *id,
                                 const descovo_enrich_options *o, descovo_estimate *out)
 {
-    char path[512];
-    if (begin(c) != 0 || audience_path(c, id, "/enrichment/estimate", path, sizeof path) != 0)
-        return -1;
     if (out != NULL)
         memset(out, 0, sizeof *out);
-    if (o == NULL)
-        return client_set_error(c, DESCOVO_ERR_USAGE, "enrichment options are required");
-    json_t *body = enrich_body(o, 0);
-    if (body == NULL)
-        return oom(c);
     const json_t *output = NULL;
-    int rc = client_call(c, "POST", path, body, 1, &output);
-    json_decref(body);
+    int rc = post_enrich_options(c, id, "/enrichment/estimate", o, 0, &output);
     if (rc == 0 && out != NULL) {
         const json_t *time = json_object_get(output, "timeEstimate");
         out->total_credits = decode_integer(output, "totalCredits", 0);
@@ -183,19 +193,10 @@ int descovo_estimate_enrichment(descovo_client *c, const char *id,
 int descovo_enrich(descovo_client *c, const char *id,
                    const descovo_enrich_options *o, descovo_enrichment *out)
 {
-    char path[512];
-    if (begin(c) != 0 || audience_path(c, id, "/enrich", path, sizeof path) != 0)
-        return -1;
     if (out != NULL)
         memset(out, 0, sizeof *out);
-    if (o == NULL)
-        return client_set_error(c, DESCOVO_ERR_USAGE, "enrichment options are required");
-    json_t *body = enrich_body(o, 1);
-    if (body == NULL)
-        return oom(c);
     const json_t *output = NULL;
-    int rc = client_call(c, "POST", path, body, 1, &output);
-    json_decref(body);
+    int rc = post_enrich_options(c, id, "/enrich", o, 1, &output);
     if (rc == 0 && out != NULL) {
         decode_copy_string(output, "enrichmentId", out->enrichment_id, sizeof out->enrichment_id);
         decode_copy_string(output, "status", out->status, sizeof out->status);
