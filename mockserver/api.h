@@ -48,7 +48,8 @@ typedef struct mock_request {
     account *account;           /* the caller's account; NULL on routes without a key */
     const char *api_key;        /* the key as sent (body or query), unchecked; NULL if none */
     int64_t now_ms;
-    json_t *warnings;           /* array; handlers append {field, message} */
+    json_t *warnings;           /* array; handlers append {field, message};
+                                 * NULL when the request has no body */
     const fault_decision *fault; /* a fault rule's side effect for this request
                                   * (fail-build, fail-enrichment, hold), or NULL */
     /* Query parameters: returns the value or NULL. */
@@ -106,10 +107,17 @@ void reply_ok(mock_reply *reply, const mock_request *req, json_t *output,
 void reply_out_of_credits(mock_reply *reply, const account *acct, int64_t needed,
                           const char *what);
 
-/* The same, for an output a handler wrote itself as JSON text (hot, fixed
- * shapes such as the status endpoint): output is copied, not taken. */
-void reply_ok_text(mock_reply *reply, const mock_request *req, const strbuf *output,
-                   charge_info charge);
+/* The same, for an output a handler writes itself as JSON text (hot, fixed
+ * shapes such as the status endpoint), straight into the answer:
+ *     strbuf *t = reply_text_begin(reply);   (the envelope up to "output":)
+ *     ... write the output object into t ...
+ *     reply_text_end(reply, req, charge);    (chargeInfo, warnings, '}')
+ * The buffer belongs to the reply; a reply_error in between replaces it.
+ * Out of memory anywhere leaves reply->text.oom set: the dispatcher then
+ * answers 500. */
+#define REPLY_TEXT_RESERVE 1024
+strbuf *reply_text_begin(mock_reply *reply);
+void reply_text_end(mock_reply *reply, const mock_request *req, charge_info charge);
 
 /* chargeInfo of each method; acct may be NULL (control endpoints). */
 charge_info charge_free(const account *acct, const char *message);

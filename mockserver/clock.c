@@ -185,12 +185,11 @@ static void civil_from_days(int64_t days, int *year, int *month, int *day)
     *year = (int)(yoe + era * 400 + (*month <= 2));
 }
 
-static void put_digits(char *at, int value, int width)
+/* Two decimal digits of 0..99. */
+static void put2(char *at, int value)
 {
-    for (int i = width - 1; i >= 0; i--) {
-        at[i] = (char)('0' + value % 10);
-        value /= 10;
-    }
+    at[0] = (char)('0' + value / 10);
+    at[1] = (char)('0' + value % 10);
 }
 
 void mock_time_format(int64_t ms, char out[32])
@@ -200,16 +199,19 @@ void mock_time_format(int64_t ms, char out[32])
         ms = 0;
     if (ms > 253402300799999LL)
         ms = 253402300799999LL;
-    int64_t days = ms / 86400000;
-    int64_t in_day = ms % 86400000;
     int year, month, day;
-    civil_from_days(days, &year, &month, &day);
+    civil_from_days(ms / 86400000, &year, &month, &day);
+    int in_day = (int)(ms % 86400000); /* fits: below 86.4 million */
+    int seconds = in_day / 1000;
+    int millis = in_day % 1000;
     memcpy(out, "0000-00-00T00:00:00.000Z", 25);
-    put_digits(out, year, 4);
-    put_digits(out + 5, month, 2);
-    put_digits(out + 8, day, 2);
-    put_digits(out + 11, (int)(in_day / 3600000), 2);
-    put_digits(out + 14, (int)(in_day / 60000 % 60), 2);
-    put_digits(out + 17, (int)(in_day / 1000 % 60), 2);
-    put_digits(out + 20, (int)(in_day % 1000), 3);
+    put2(out, year / 100);
+    put2(out + 2, year % 100);
+    put2(out + 5, month);
+    put2(out + 8, day);
+    put2(out + 11, seconds / 3600);
+    put2(out + 14, seconds / 60 % 60);
+    put2(out + 17, seconds % 60);
+    out[20] = (char)('0' + millis / 100);
+    put2(out + 21, millis % 100);
 }

@@ -227,17 +227,17 @@ static void write_audience(strbuf *t, const mock_request *req, const audience *a
     char time_text[32];
     const char *status = audience_status_name(current_status(req, aud));
     const char *method = method_name(aud->method);
-    strbuf_puts(t, "{\"audienceId\":");
+    strbuf_put_literal(t, "{\"audienceId\":");
     jsonw_string(t, aud->id, strlen(aud->id));
-    strbuf_puts(t, ",\"name\":");
+    strbuf_put_literal(t, ",\"name\":");
     jsonw_string(t, aud->name, strlen(aud->name));
-    strbuf_puts(t, ",\"status\":");
+    strbuf_put_literal(t, ",\"status\":");
     jsonw_string(t, status, strlen(status));
-    strbuf_puts(t, ",\"creationMethod\":");
+    strbuf_put_literal(t, ",\"creationMethod\":");
     jsonw_string(t, method, strlen(method));
     /* No printf here: this runs on every status poll. */
     mock_time_format(aud->created_ms, time_text);
-    strbuf_puts(t, ",\"createdAt\":");
+    strbuf_put_literal(t, ",\"createdAt\":");
     jsonw_string(t, time_text, strlen(time_text));
     if (!in_list) {
         const int64_t times[2] = {aud->build_started_ms, aud->build_finished_ms};
@@ -245,7 +245,7 @@ static void write_audience(strbuf *t, const mock_request *req, const audience *a
         for (int i = 0; i < 2; i++) {
             strbuf_puts(t, names[i]);
             if (times[i] == 0) {
-                strbuf_puts(t, "null");
+                strbuf_put_literal(t, "null");
             } else {
                 mock_time_format(times[i], time_text);
                 jsonw_string(t, time_text, strlen(time_text));
@@ -254,12 +254,12 @@ static void write_audience(strbuf *t, const mock_request *req, const audience *a
     }
     int built = aud->status == AUDIENCE_NORMAL;
     if (built || in_list) {
-        strbuf_puts(t, ",\"companiesCount\":");
+        strbuf_put_literal(t, ",\"companiesCount\":");
         jsonw_integer(t, built ? (long long)aud->result.n_companies : 0);
-        strbuf_puts(t, ",\"prospectsCount\":");
+        strbuf_put_literal(t, ",\"prospectsCount\":");
         jsonw_integer(t, built ? (long long)aud->result.n_prospects : 0);
     } else {
-        strbuf_puts(t, ",\"companiesCount\":null,\"prospectsCount\":null");
+        strbuf_put_literal(t, ",\"companiesCount\":null,\"prospectsCount\":null");
     }
     strbuf_putc(t, '}');
 }
@@ -269,39 +269,35 @@ void handle_status(const mock_request *req, mock_reply *reply)
     audience *aud = handler_audience(req, reply);
     if (aud == NULL)
         return;
-    strbuf output = STRBUF_INIT;
-    write_audience(&output, req, aud, 0);
-    reply_ok_text(reply, req, &output, charge_free(req->account, "Checking status is free."));
-    strbuf_release(&output);
+    write_audience(reply_text_begin(reply), req, aud, 0);
+    reply_text_end(reply, req, charge_free(req->account, "Checking status is free."));
 }
 
 void handle_credits(const mock_request *req, mock_reply *reply)
 {
-    strbuf output = STRBUF_INIT;
-    strbuf_puts(&output, "{\"credits\":");
-    jsonw_integer(&output, req->account->credits);
-    strbuf_putc(&output, '}');
-    reply_ok_text(reply, req, &output, charge_free(req->account, "Checking credits is free."));
-    strbuf_release(&output);
+    strbuf *t = reply_text_begin(reply);
+    strbuf_put_literal(t, "{\"credits\":");
+    jsonw_integer(t, req->account->credits);
+    strbuf_putc(t, '}');
+    reply_text_end(reply, req, charge_free(req->account, "Checking credits is free."));
 }
 
 void handle_list(const mock_request *req, mock_reply *reply)
 {
-    strbuf output = STRBUF_INIT;
+    strbuf *t = reply_text_begin(reply);
     size_t total = 0;
     const account *acct = req->account;
-    strbuf_puts(&output, "{\"audiences\":[");
+    strbuf_put_literal(t, "{\"audiences\":[");
     for (size_t i = 0; i < acct->n_audiences; i++) {
         const audience *aud = acct->audiences[i];
         if (aud->archived)
             continue;
         if (total++ > 0)
-            strbuf_putc(&output, ',');
-        write_audience(&output, req, aud, 1);
+            strbuf_putc(t, ',');
+        write_audience(t, req, aud, 1);
     }
-    strbuf_printf(&output, "],\"totalCount\":%zu}", total);
-    reply_ok_text(reply, req, &output, charge_free(req->account, "Listing audiences is free."));
-    strbuf_release(&output);
+    strbuf_printf(t, "],\"totalCount\":%zu}", total);
+    reply_text_end(reply, req, charge_free(req->account, "Listing audiences is free."));
 }
 
 void handle_archive(const mock_request *req, mock_reply *reply)

@@ -111,10 +111,8 @@ void handle_estimate(const mock_request *req, mock_reply *reply)
     enrichment_plan plan;
     lifecycle_enrichment_plan(&options, cost.n_prospects, &plan);
     lifecycle_enrichment_plan_scale(&plan, store_config_of(req->store)->enrichment_slowdown);
-    strbuf output = STRBUF_INIT;
-    pricing_estimate_write(&output, &cost, plan.total_ms);
-    reply_ok_text(reply, req, &output, charge_free(req->account, "Estimating is free."));
-    strbuf_release(&output);
+    pricing_estimate_write(reply_text_begin(reply), &cost, plan.total_ms);
+    reply_text_end(reply, req, charge_free(req->account, "Estimating is free."));
 }
 
 void handle_enrich(const mock_request *req, mock_reply *reply)

@@ -1,19 +1,67 @@
 #include "jsonw.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 /* Escapes as jansson does without JSON_ENSURE_ASCII: the two mandatory
  * escapes, the short forms of control characters, \u00XX for the other
  * control characters, UTF-8 passed through. */
+static int needs_escape(unsigned char c)
+{
+    return c < 0x20 || c == '"' || c == '\\';
+}
+
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* Whether any of the 8 bytes of w needs an escape, with word arithmetic
+ * (a byte below 0x20, or equal to '"' or '\\'): strings are scanned 8
+ * bytes at a time. Bytes of 0x80 and above never match, so UTF-8 passes. */
+static int word_needs_escape(uint64_t w)
+{
+    uint64_t quote = w ^ (ONES * '"');
+    uint64_t backslash = w ^ (ONES * '\\');
+    uint64_t below = (w - ONES * 0x20) & ~w;
+    uint64_t is_quote = (quote - ONES) & ~quote;
+    uint64_t is_backslash = (backslash - ONES) & ~backslash;
+    return ((below | is_quote | is_backslash) & HIGHS) != 0;
+}
+
+/* Length of the prefix of s that needs no escape. */
+static size_t plain_prefix(const char *s, size_t len)
+{
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (word_needs_escape(w))
+            break;
+    }
+    while (i < len && !needs_escape((unsigned char)s[i]))
+        i++;
+    return i;
+}
+
 void jsonw_string(strbuf *out, const char *s, size_t len)
 {
     static const char hex[] = "0123456789ABCDEF";
+    size_t plain = plain_prefix(s, len);
+    if (plain == len) {
+        /* The usual string (an id, a date, a status): one copy. */
+        char *at = strbuf_extend(out, len + 2);
+        if (at != NULL) {
+            at[0] = '"';
+            memcpy(at + 1, s, len);
+            at[len + 1] = '"';
+        }
+        return;
+    }
     strbuf_putc(out, '"');
     size_t run = 0;
-    for (size_t i = 0; i < len; i++) {
+    for (size_t i = plain; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
+        if (!needs_escape(c))
             continue;
         strbuf_append(out, s + run, i - run);
         run = i + 1;

@@ -79,13 +79,13 @@ void reply_error(mock_reply *reply, unsigned status, const char *fmt, ...)
 /* Writes a chargeInfo object as json_pack would have built it. */
 static void write_charge(strbuf *t, const charge_info *c)
 {
-    strbuf_puts(t, "{\"method\":");
+    strbuf_put_literal(t, "{\"method\":");
     jsonw_string(t, c->method, strlen(c->method));
     if (c->message != NULL) {
-        strbuf_puts(t, ",\"message\":");
+        strbuf_put_literal(t, ",\"message\":");
         jsonw_string(t, c->message, strlen(c->message));
     } else {
-        strbuf_puts(t, ",\"creditsCharged\":");
+        strbuf_put_literal(t, ",\"creditsCharged\":");
         jsonw_integer(t, c->credits_charged);
     }
     if (c->low_credit) {
@@ -96,54 +96,44 @@ static void write_charge(strbuf *t, const charge_info *c)
     strbuf_putc(t, '}');
 }
 
-/* Writes the whole success envelope around an output already in JSON text. */
-static void write_envelope(mock_reply *reply, const mock_request *req, const char *output, size_t len,
-                           charge_info charge)
+strbuf *reply_text_begin(mock_reply *reply)
 {
     json_decref(reply->body);
     reply->body = NULL;
     strbuf *t = &reply->text;
     strbuf_reset(t);
+    /* One allocation for the usual answer (a status is about 350 bytes). */
+    strbuf_reserve(t, REPLY_TEXT_RESERVE);
     reply->status = 200;
-    strbuf_puts(t, "{\"output\":");
-    strbuf_append(t, output, len);
-    strbuf_puts(t, ",\"chargeInfo\":");
+    strbuf_put_literal(t, "{\"output\":");
+    return t;
+}
+
+void reply_text_end(mock_reply *reply, const mock_request *req, charge_info charge)
+{
+    strbuf *t = &reply->text;
+    strbuf_put_literal(t, ",\"chargeInfo\":");
     write_charge(t, &charge);
     if (req->warnings != NULL && json_array_size(req->warnings) > 0) {
-        strbuf_puts(t, ",\"warnings\":");
+        strbuf_put_literal(t, ",\"warnings\":");
         if (jsonw_write(req->warnings, t) != 0)
             t->oom = 1;
     }
     strbuf_putc(t, '}');
+    if (t->oom) {
+        /* The dispatcher answers 500. */
+        strbuf_release(t);
+        reply->text.oom = 1;
+    }
 }
 
 void reply_ok(mock_reply *reply, const mock_request *req, json_t *output, charge_info charge)
 {
-    strbuf text = STRBUF_INIT;
-    if (output == NULL || jsonw_write(output, &text) != 0 || text.oom || text.data == NULL) {
-        json_decref(output);
-        strbuf_release(&text);
-        json_decref(reply->body);
-        reply->body = NULL;
-        strbuf_release(&reply->text);
-        reply->text.oom = 1; /* the dispatcher answers 500 */
-        return;
-    }
+    strbuf *t = reply_text_begin(reply);
+    if (output == NULL || jsonw_write(output, t) != 0)
+        t->oom = 1;
     json_decref(output);
-    write_envelope(reply, req, text.data, text.len, charge);
-    strbuf_release(&text);
-}
-
-void reply_ok_text(mock_reply *reply, const mock_request *req, const strbuf *output, charge_info charge)
-{
-    if (output->oom || output->data == NULL) {
-        json_decref(reply->body);
-        reply->body = NULL;
-        strbuf_release(&reply->text);
-        reply->text.oom = 1;
-        return;
-    }
-    write_envelope(reply, req, output->data, output->len, charge);
+    reply_text_end(reply, req, charge);
 }
 
 static json_t *credit_alert(const account *acct, const char *message)

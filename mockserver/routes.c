@@ -1,6 +1,7 @@
 #include "routes.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -82,6 +83,46 @@ const char *routes_pattern(size_t i, const char **method)
     return route_table[i].pattern;
 }
 
+/* What matching needs to know of each route, worked out once from the
+ * table: a request is compared only with the patterns of its own number of
+ * segments, so routing costs a handful of comparisons, not a table scan. */
+typedef struct route_shape {
+    size_t segments;              /* "/v1/audiences/{id}": 3 */
+    int literal;                  /* no {id} */
+    int control;                  /* under /_mock/ */
+} route_shape;
+
+static route_shape route_shapes[N_ROUTES];
+static pthread_once_t route_shapes_once = PTHREAD_ONCE_INIT;
+
+/* Path segments, a trailing slash not counted ("/v1/credits/": 2). */
+static size_t count_segments(const char *path)
+{
+    size_t n = 0;
+    for (const char *p = path; *p != '\0'; p++) {
+        if (*p == '/' && p[1] != '\0')
+            n++;
+    }
+    return n;
+}
+
+static void shape_routes(void)
+{
+    for (size_t i = 0; i < N_ROUTES; i++) {
+        const char *pattern = route_table[i].pattern;
+        route_shapes[i] = (route_shape){
+            .segments = count_segments(pattern),
+            .literal = strchr(pattern, '{') == NULL,
+            .control = strncmp(pattern, "/_mock/", 7) == 0,
+        };
+    }
+}
+
+static const route_shape *shape_of(const route *r)
+{
+    return &route_shapes[r - route_table];
+}
+
 /* Matches path against pattern segment by segment. On a match, points
  * *param at the {id} segment (if any) and sets its length, whatever it is:
  * the dispatcher checks it, so that a long or odd id gets a precise 400
@@ -112,29 +153,9 @@ static int match_pattern(const char *pattern, const char *path, const char **par
     return *p == '\0' && *s == '\0';
 }
 
-/* Finds the route for method + path. Returns it, or NULL with reply set to
- * 404 (no such path) or 405 (path exists with other methods). */
-static int is_literal(const route *r)
-{
-    return strchr(r->pattern, '{') == NULL;
-}
-
-/* Literal segments win over {id}: "/v1/audiences/create" is the create
- * endpoint, not the audience "create", also when computing Allow. */
-static int literal_path_exists(const http_request *http)
-{
-    const char *seg = NULL;
-    size_t len = 0;
-    for (size_t i = 0; i < N_ROUTES; i++) {
-        if (is_literal(&route_table[i]) && match_pattern(route_table[i].pattern, http->path, &seg, &len))
-            return 1;
-    }
-    return 0;
-}
-
 /* 404 or 405 for a request no route takes, with Allow listing the methods
  * of the path (literal routes first, as for matching). */
-static void no_route(const http_request *http, mock_reply *reply)
+static void no_route(const http_request *http, size_t segments, mock_reply *reply)
 {
     char allow[64] = "";
     const char *seg = NULL;
@@ -142,7 +163,8 @@ static void no_route(const http_request *http, mock_reply *reply)
     for (int pass = 0; pass < 2 && allow[0] == '\0'; pass++) {
         for (size_t i = 0; i < N_ROUTES; i++) {
             const route *r = &route_table[i];
-            if (is_literal(r) != (pass == 0) || !match_pattern(r->pattern, http->path, &seg, &len))
+            if (route_shapes[i].segments != segments || route_shapes[i].literal != (pass == 0) ||
+                !match_pattern(r->pattern, http->path, &seg, &len))
                 continue;
             if (strstr(allow, r->method) == NULL) {
                 size_t used = strlen(allow);
@@ -160,32 +182,42 @@ static void no_route(const http_request *http, mock_reply *reply)
 }
 
 /* Finds the route for method + path. Returns it, or NULL with reply set to
- * 404 (no such path) or 405 (path exists with other methods). Only routes
- * of the request's method are matched on the way to a hit; the error path
- * looks at the others. */
+ * 404 (no such path) or 405 (path exists with other methods). One pass
+ * over the routes of the path's number of segments: literal segments win
+ * over {id} ("/v1/audiences/create" is the create endpoint, not the
+ * audience "create"), whatever the method, so an {id} route is taken only
+ * when no literal route has the path. */
 static const route *find_route(const http_request *http, const char **param, size_t *param_len,
                                mock_reply *reply)
 {
+    pthread_once(&route_shapes_once, shape_routes);
+    size_t segments = count_segments(http->path);
     const route *with_id = NULL;
+    int literal_path = 0;
     for (size_t i = 0; i < N_ROUTES; i++) {
         const route *r = &route_table[i];
-        if (strcmp(r->method, http->method) != 0)
+        const route_shape *shape = &route_shapes[i];
+        if (shape->segments != segments || (!shape->literal && with_id != NULL))
+            continue;
+        if (!shape->literal && strcmp(r->method, http->method) != 0)
             continue;
         const char *seg = NULL;
         size_t len = 0;
         if (!match_pattern(r->pattern, http->path, &seg, &len))
             continue;
-        if (is_literal(r))
-            return r;
-        if (with_id == NULL) {
+        if (!shape->literal) {
             with_id = r;
             *param = seg;
             *param_len = len;
+        } else if (strcmp(r->method, http->method) == 0) {
+            return r;
+        } else {
+            literal_path = 1;
         }
     }
-    if (with_id != NULL && !literal_path_exists(http))
+    if (with_id != NULL && !literal_path)
         return with_id;
-    no_route(http, reply);
+    no_route(http, segments, reply);
     return NULL;
 }
 
@@ -495,10 +527,10 @@ void routes_dispatch(mock_app *app, const http_request *http, mock_reply *reply)
     const route *r = find_route(http, &segment, &segment_len, reply);
     if (r == NULL)
         return;
-    int control = strncmp(r->pattern, "/_mock/", 7) == 0;
+    int control = shape_of(r)->control;
     if (control && check_control(app, http, reply) != 0)
         return;
-    if (strstr(r->pattern, "{id}") != NULL && check_path_param(r, segment, segment_len, param, sizeof param, reply) != 0)
+    if (!shape_of(r)->literal && check_path_param(r, segment, segment_len, param, sizeof param, reply) != 0)
         return;
     if (check_query(http, reply) != 0)
         return;
@@ -515,11 +547,12 @@ void routes_dispatch(mock_app *app, const http_request *http, mock_reply *reply)
         .store = mock_app_store(app),
         .method = http->method,
         .path = http->path,
-        .param = strstr(r->pattern, "{id}") != NULL ? param : NULL,
+        .param = shape_of(r)->literal ? NULL : param,
         .body = body,
         .query = http->query,
         .query_ctx = http->query_ctx,
-        .warnings = json_array(),
+        /* Only bodies have fields to warn about. */
+        .warnings = body != NULL ? json_array() : NULL,
     };
     req.now_ms = mock_clock_now_ms(mock_app_clock(app));
     req.api_key = r->auth != AUTH_NONE ? raw_key(r, &req) : NULL;
@@ -589,7 +622,7 @@ void routes_replay(mock_app *app, const char *method, const char *path, json_t *
     const route *r = find_route(&http, &segment, &segment_len, reply);
     if (r == NULL)
         return;
-    if (strstr(r->pattern, "{id}") != NULL && check_path_param(r, segment, segment_len, param, sizeof param, reply) != 0)
+    if (!shape_of(r)->literal && check_path_param(r, segment, segment_len, param, sizeof param, reply) != 0)
         return;
     if ((r->flags & ROUTE_JSON_BODY) && body == NULL) {
         reply_error(reply, 400, "Request body: missing in the state file.");
@@ -601,7 +634,7 @@ void routes_replay(mock_app *app, const char *method, const char *path, json_t *
         .store = mock_app_store(app),
         .method = method,
         .path = path,
-        .param = strstr(r->pattern, "{id}") != NULL ? param : NULL,
+        .param = shape_of(r)->literal ? NULL : param,
         .body = body,
         .query = replay_query,
         .query_ctx = (void *)query_key,

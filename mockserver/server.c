@@ -81,12 +81,23 @@ static int64_t monotonic_ns(void)
 
 void mock_mask_key(const char *key, char out[32])
 {
+    /* Runs on every request: copies, no printf. */
     size_t n = strlen(key);
     if (n < 12) {
-        snprintf(out, 32, "***");
+        memcpy(out, "***", 4);
         return;
     }
-    snprintf(out, 32, "%.8s***%s", key, key + n - 2);
+    memcpy(out, key, 8);
+    memcpy(out + 8, "***", 3);
+    memcpy(out + 11, key + n - 2, 3); /* the last two and the NUL */
+}
+
+/* Copies s into out (size bytes), cut to fit; always NUL-terminated. */
+static void copy_cut(char *out, size_t size, const char *s)
+{
+    size_t n = strnlen(s, size - 1);
+    memcpy(out, s, n);
+    out[n] = '\0';
 }
 
 static const char *query_value(const mock_request *req, const char *name)
@@ -118,8 +129,11 @@ static size_t unescape(void *cls, struct MHD_Connection *connection, char *s)
 {
     (void)cls;
     (void)connection;
-    char *out = s;
-    for (const char *in = s; *in != '\0'; in++) {
+    char *first = strchr(s, '%');
+    if (first == NULL)
+        return strlen(s); /* nothing to decode: the usual case */
+    char *out = first;
+    for (const char *in = first; *in != '\0'; in++) {
         int hi = in[0] == '%' ? hex_value(in[1]) : -1;
         int lo = hi >= 0 ? hex_value(in[2]) : -1;
         if (lo >= 0 && (hi | lo) != 0) {
@@ -395,8 +409,8 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *connecti
             return MHD_NO;
         state->started_ns = monotonic_ns();
         state->started_sim_ms = mock_clock_now_ms(mock_app_clock(http->app));
-        snprintf(state->method, sizeof state->method, "%s", method);
-        snprintf(state->path, sizeof state->path, "%s", url);
+        copy_cut(state->method, sizeof state->method, method);
+        copy_cut(state->path, sizeof state->path, url);
         *con_cls = state;
         return MHD_YES;
     }

@@ -30,9 +30,25 @@ static int strbuf_grow(strbuf *sb, size_t extra)
     return 0;
 }
 
+void strbuf_reserve(strbuf *sb, size_t n)
+{
+    strbuf_grow(sb, n);
+}
+
+char *strbuf_extend(strbuf *sb, size_t n)
+{
+    if ((sb->cap - sb->len <= n || sb->oom) && strbuf_grow(sb, n) != 0)
+        return NULL;
+    char *at = sb->data + sb->len;
+    sb->len += n;
+    sb->data[sb->len] = '\0';
+    return at;
+}
+
 void strbuf_append(strbuf *sb, const char *s, size_t n)
 {
-    if (strbuf_grow(sb, n) != 0)
+    /* The room is usually there: check that before anything else. */
+    if ((sb->cap - sb->len <= n || sb->oom) && strbuf_grow(sb, n) != 0)
         return;
     if (n > 0)
         memcpy(sb->data + sb->len, s, n);

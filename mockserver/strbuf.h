@@ -23,9 +23,19 @@ typedef struct strbuf {
 void strbuf_append(strbuf *sb, const char *s, size_t n);
 void strbuf_puts(strbuf *sb, const char *s);
 void strbuf_putc(strbuf *sb, char c);
+/* Appends a string literal, its length known when compiling (no strlen). */
+#define strbuf_put_literal(sb, literal) strbuf_append((sb), "" literal, sizeof(literal) - 1)
 void strbuf_printf(strbuf *sb, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void strbuf_vprintf(strbuf *sb, const char *fmt, va_list ap);
+/* Makes room for n more bytes at once, ahead of appends whose total size
+ * is roughly known, so that they do not grow the buffer one doubling at a
+ * time. Sets oom when the allocation fails. */
+void strbuf_reserve(strbuf *sb, size_t n);
+/* Appends n bytes for the caller to fill, and returns where they start
+ * (the NUL after them is written); NULL, with oom set, when out of memory.
+ * The pointer is valid until the next call on sb. */
+char *strbuf_extend(strbuf *sb, size_t n);
 /* Drops the contents but keeps the allocation, for reuse in a loop. */
 void strbuf_reset(strbuf *sb);
 /* Returns the data ("" never NULL is not promised: NULL if nothing was

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -167,6 +168,31 @@ static void test_format(void **state)
     expect_format(253402300799999LL, "9999-12-31T23:59:59.999Z");
 }
 
+/* Against the C library, over the whole range (gmtime_r and strftime are
+ * what the formatter replaced on the hot path). */
+static void test_format_matches_gmtime(void **state)
+{
+    (void)state;
+    uint64_t x = 88172645463325252ULL;
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        int64_t ms = (int64_t)(x % 253402300800000ULL);
+        time_t seconds = (time_t)(ms / 1000);
+        struct tm tm;
+        assert_non_null(gmtime_r(&seconds, &tm));
+        char expected[40];
+        size_t n = strftime(expected, sizeof expected, "%Y-%m-%dT%H:%M:%S", &tm);
+        assert_int_equal(n, 19);
+        snprintf(expected + n, sizeof expected - n, ".%03dZ", (int)(ms % 1000));
+        char out[32];
+        mock_time_format(ms, out);
+        if (strcmp(out, expected) != 0)
+            fail_msg("%lld: expected %s, got %s", (long long)ms, expected, out);
+    }
+}
+
 /* The manual clock's default start formats as the header says. */
 static void test_default_start(void **state)
 {
@@ -195,6 +221,7 @@ int main(void)
         cmocka_unit_test(test_manual_ignores_scale),
         cmocka_unit_test(test_free_null),
         cmocka_unit_test(test_format),
+        cmocka_unit_test(test_format_matches_gmtime),
         cmocka_unit_test(test_default_start),
     };
     return cmocka_run_group_tests_name("clock", tests, NULL, NULL);

@@ -167,6 +167,18 @@ static void test_404_unknown_path_and_405(void **state)
     expect_error(&res, 405, "allowed: GET, DELETE");
     assert_string_equal(res.allow, "GET, DELETE");
     http_response_free(&res);
+    /* A literal segment wins over {id}, whatever the method: GET of the
+     * create path is not the status of an audience called "create". */
+    harness_request(h, "GET", "/v1/audiences/create/?apiKey=" DEV_KEY, NULL, &res);
+    expect_error(&res, 405, "allowed: POST");
+    http_response_free(&res);
+    /* A trailing slash is tolerated; an empty segment is not a path. */
+    assert_int_equal(harness_get(h, &res, "/v1/credits/?apiKey=%s", DEV_KEY), 200);
+    http_response_free(&res);
+    send_expect(h, "GET", "/v1/audiences/aud_none/?apiKey=" DEV_KEY, NULL, 404, "aud_none");
+    send_expect(h, "GET", "/v1//credits?apiKey=" DEV_KEY, NULL, 404, "No such endpoint");
+    send_expect(h, "GET", "/v1/audiences//enrichment/status?apiKey=" DEV_KEY, NULL, 404, "No such endpoint");
+    send_expect(h, "GET", "/v1/credits/extra?apiKey=" DEV_KEY, NULL, 404, "No such endpoint");
 }
 
 /* --- sequence ------------------------------------------------------------ */

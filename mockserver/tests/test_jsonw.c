@@ -116,6 +116,31 @@ static void test_random_trees(void **state)
     }
 }
 
+/* Strings are scanned 8 bytes at a time: put each byte that must (or must
+ * not) be escaped at every position of strings of every length up to 24,
+ * so that a word boundary falls before, on and after it. */
+static void test_escape_at_every_position(void **state)
+{
+    (void)state;
+    /* Escaped bytes, their neighbours, and UTF-8 (bytes of 0x80 and up). */
+    static const char *const probes[] = {"\x00", "\x01", "\b", "\n", "\x1f", " ", "!", "\"", "\\",
+                                         "/", "[", "]", "\x7f", "\xc3\xa9", "\xe2\x9c\x93"};
+    char buf[32];
+    for (size_t p = 0; p < sizeof probes / sizeof probes[0]; p++) {
+        size_t probe_len = probes[p][0] == '\0' ? 1 : strlen(probes[p]);
+        for (size_t len = probe_len; len <= 24; len++) {
+            for (size_t at = 0; at + probe_len <= len; at++) {
+                memset(buf, 'a', len);
+                memcpy(buf + at, probes[p], probe_len);
+                json_t *v = json_stringn(buf, len);
+                assert_non_null(v);
+                assert_same(v);
+                json_decref(v);
+            }
+        }
+    }
+}
+
 static void test_depth_limit(void **state)
 {
     (void)state;
@@ -137,6 +162,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_examples),
         cmocka_unit_test(test_random_trees),
+        cmocka_unit_test(test_escape_at_every_position),
         cmocka_unit_test(test_depth_limit),
     };
     return cmocka_run_group_tests_name("jsonw", tests, NULL, NULL);

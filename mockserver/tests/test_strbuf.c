@@ -226,6 +226,49 @@ static void test_oom_is_sticky(void **state)
     assert_int_equal(sb.len, 0);
 }
 
+/* One reservation, then appends that fit it never move the data. */
+static void test_reserve(void **state)
+{
+    (void)state;
+    strbuf sb = STRBUF_INIT;
+    strbuf_reserve(&sb, 1000);
+    assert_false(sb.oom);
+    assert_true(sb.cap > 1000);
+    const char *data = sb.data;
+    for (int i = 0; i < 100; i++)
+        strbuf_put_literal(&sb, "0123456789");
+    assert_ptr_equal(sb.data, data);
+    assert_int_equal(sb.len, 1000);
+    assert_int_equal(strlen(sb.data), 1000);
+    strbuf_putc(&sb, '!');
+    assert_int_equal(sb.len, 1001);
+    assert_int_equal(sb.data[1000], '!');
+    assert_int_equal(sb.data[1001], '\0');
+    strbuf_release(&sb);
+}
+
+static void test_extend(void **state)
+{
+    (void)state;
+    strbuf sb = STRBUF_INIT;
+    strbuf_put_literal(&sb, "ab");
+    char *at = strbuf_extend(&sb, 3);
+    assert_non_null(at);
+    assert_ptr_equal(at, sb.data + 2);
+    assert_int_equal(at[3], '\0');
+    memcpy(at, "cde", 3);
+    assert_string_equal(sb.data, "abcde");
+    assert_int_equal(sb.len, 5);
+    at = strbuf_extend(&sb, 0);
+    assert_non_null(at);
+    assert_string_equal(sb.data, "abcde");
+    assert_null(strbuf_extend(&sb, SIZE_MAX));
+    assert_int_equal(sb.oom, 1);
+    assert_null(strbuf_extend(&sb, 1));
+    assert_string_equal(sb.data, "abcde");
+    strbuf_release(&sb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -239,6 +282,8 @@ int main(void)
         cmocka_unit_test(test_detach),
         cmocka_unit_test(test_release),
         cmocka_unit_test(test_oom_is_sticky),
+        cmocka_unit_test(test_reserve),
+        cmocka_unit_test(test_extend),
     };
     return cmocka_run_group_tests_name("strbuf", tests, NULL, NULL);
 }
