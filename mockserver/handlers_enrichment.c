@@ -41,16 +41,16 @@ static int read_enrichment_type(const mock_request *req, mock_reply *reply, enri
         size_t i = 0;
         while (i < sizeof types / sizeof types[0] && strcmp(types[i].name, key) != 0)
             i++;
-        char field[96];
-        snprintf(field, sizeof field, "enrichmentType.%s", key);
         if (i == sizeof types / sizeof types[0]) {
+            char field[96];
+            snprintf(field, sizeof field, "enrichmentType.%s", key);
             request_warn(req, field, "unknown field; ignored");
             continue;
         }
         if (json_is_null(value))
             continue;
         if (!json_is_boolean(value)) {
-            reply_error(reply, 400, "%s: expected a boolean.", field);
+            reply_error(reply, 400, "enrichmentType.%s: expected a boolean.", key);
             return -1;
         }
         *(int *)((char *)options + types[i].offset) = json_is_true(value);

@@ -2,6 +2,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "jsonw.h"
 
 unsigned pricing_revealed_types(const enrichment_options *options)
 {
@@ -93,22 +96,30 @@ static void format_duration(int64_t seconds, char out[32])
 
 void pricing_estimate_write(strbuf *out, const enrichment_cost *cost, int64_t duration_ms)
 {
+    /* Written piece by piece, not with one printf: estimates are polled. */
     int64_t seconds = (duration_ms + 999) / 1000;
     char formatted[32];
     format_duration(seconds, formatted);
-    strbuf_printf(out,
-                  "{\"totalCredits\":%lld,\"breakdown\":{"
-                  "\"salesNav\":{\"credits\":0,\"isFree\":true},"
-                  "\"liveCompany\":{\"credits\":%lld,\"discounted\":false},"
-                  "\"liveProspect\":{\"credits\":%lld,\"discounted\":false},"
-                  "\"waterfall\":{\"credits\":%lld,\"originalCredits\":%lld,\"discount\":0,"
-                  "\"operations\":{\"workEmail\":%lld,\"personalEmail\":%lld,\"phone\":%lld}},"
-                  "\"validation\":{\"credits\":0,\"isFree\":true}},"
-                  "\"timeEstimate\":{\"totalSeconds\":%lld,\"formatted\":\"%s\"}}",
-                  (long long)cost->total, (long long)cost->live_company, (long long)cost->live_prospect,
-                  (long long)cost->waterfall, (long long)cost->waterfall,
-                  (long long)(PRICE_WORK_EMAIL * (int64_t)cost->n_work_emails),
-                  (long long)(PRICE_PERSONAL_EMAIL * (int64_t)cost->n_personal_emails),
-                  (long long)(PRICE_PHONE * (int64_t)cost->n_phones),
-                  (long long)seconds, formatted);
+    strbuf_put_literal(out, "{\"totalCredits\":");
+    jsonw_integer(out, cost->total);
+    strbuf_put_literal(out, ",\"breakdown\":{\"salesNav\":{\"credits\":0,\"isFree\":true},"
+                            "\"liveCompany\":{\"credits\":");
+    jsonw_integer(out, cost->live_company);
+    strbuf_put_literal(out, ",\"discounted\":false},\"liveProspect\":{\"credits\":");
+    jsonw_integer(out, cost->live_prospect);
+    strbuf_put_literal(out, ",\"discounted\":false},\"waterfall\":{\"credits\":");
+    jsonw_integer(out, cost->waterfall);
+    strbuf_put_literal(out, ",\"originalCredits\":");
+    jsonw_integer(out, cost->waterfall);
+    strbuf_put_literal(out, ",\"discount\":0,\"operations\":{\"workEmail\":");
+    jsonw_integer(out, PRICE_WORK_EMAIL * (int64_t)cost->n_work_emails);
+    strbuf_put_literal(out, ",\"personalEmail\":");
+    jsonw_integer(out, PRICE_PERSONAL_EMAIL * (int64_t)cost->n_personal_emails);
+    strbuf_put_literal(out, ",\"phone\":");
+    jsonw_integer(out, PRICE_PHONE * (int64_t)cost->n_phones);
+    strbuf_put_literal(out, "}},\"validation\":{\"credits\":0,\"isFree\":true}},\"timeEstimate\":{\"totalSeconds\":");
+    jsonw_integer(out, seconds);
+    strbuf_put_literal(out, ",\"formatted\":");
+    jsonw_string(out, formatted, strlen(formatted));
+    strbuf_put_literal(out, "}}");
 }

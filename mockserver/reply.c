@@ -5,56 +5,26 @@
 
 #include "api.h"
 #include "jsonw.h"
+#include "utf8.h"
 
 /* Where lowCreditAlert and outOfCreditsAlert send the user: the credits
  * endpoint of the real API (the simulator has no billing page). */
 #define GET_MORE_CREDITS_URL "https://api.descovo.com/v1/credits"
 
-/* Length of the valid UTF-8 sequence at s (1 to 4), or 0 when s does not
- * start one. The ranges are those of RFC 3629, section 4, which is what
- * json_string accepts. */
-static size_t utf8_sequence(const unsigned char *s)
-{
-    unsigned char c = s[0];
-    if (c < 0x80)
-        return 1;
-    unsigned char lo = 0x80;
-    unsigned char hi = 0xBF;
-    size_t n = 0;
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        lo = c == 0xE0 ? 0xA0 : 0x80;
-        hi = c == 0xED ? 0x9F : 0xBF;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        lo = c == 0xF0 ? 0x90 : 0x80;
-        hi = c == 0xF4 ? 0x8F : 0xBF;
-    } else {
-        return 0;
-    }
-    if (s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < n; i++) {
-        if (s[i] < 0x80 || s[i] > 0xBF)
-            return 0;
-    }
-    return n;
-}
-
 size_t reply_make_utf8(char *s)
 {
     size_t replaced = 0;
     unsigned char *p = (unsigned char *)s;
-    while (*p != '\0') {
-        size_t n = utf8_sequence(p);
+    size_t left = strlen(s);
+    while (left > 0) {
+        size_t n = utf8_sequence_length(p, left);
         if (n == 0) {
-            *p++ = '?';
+            *p = '?';
+            n = 1;
             replaced++;
-        } else {
-            p += n;
         }
+        p += n;
+        left -= n;
     }
     return replaced;
 }

@@ -8,6 +8,7 @@
 
 #include "app.h"
 #include "handlers.h"
+#include "jsonr.h"
 #include "persist.h"
 #include "server.h"
 
@@ -390,6 +391,11 @@ static json_t *parse_body(const http_request *http, mock_reply *reply)
         reply_error(reply, 400, "Request body: expected a JSON object with at least \"apiKey\", got an empty body.");
         return NULL;
     }
+    /* The usual body takes the fast path (which keeps to the depth limit);
+     * jansson reads the rest, and says what is wrong with a bad one. */
+    json_t *body = jsonr_object(http->body, http->body_len, API_MAX_JSON_DEPTH);
+    if (body != NULL)
+        return body;
     long deep = json_too_deep(http->body, http->body_len);
     if (deep >= 0) {
         reply_error(reply, 400, "Request body: JSON nested deeper than %d levels (at byte %ld).",
@@ -397,7 +403,7 @@ static json_t *parse_body(const http_request *http, mock_reply *reply)
         return NULL;
     }
     json_error_t error;
-    json_t *body = json_loadb(http->body, http->body_len, JSON_REJECT_DUPLICATES, &error);
+    body = json_loadb(http->body, http->body_len, JSON_REJECT_DUPLICATES, &error);
     if (body == NULL) {
         if (json_error_code(&error) == json_error_invalid_utf8)
             reply_error(reply, 400, "Request body: invalid UTF-8 at byte %d (line %d, column %d): "

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "jsonw.h"
+#include "random_json.h"
 
 static void assert_same(const json_t *value)
 {
@@ -52,65 +53,12 @@ static void test_examples(void **state)
     json_decref(ordered);
 }
 
-static uint64_t rng = 12345;
-
-static uint64_t next_random(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
-
-static json_t *random_string(void)
-{
-    static const char *const pieces[] = {"a", "Z", "\"", "\\", "\n", "\x01", "\x1f", "é", "日本", " ", "/", "\t"};
-    char buf[64];
-    size_t n = next_random() % 12;
-    size_t len = 0;
-    for (size_t i = 0; i < n; i++) {
-        const char *p = pieces[next_random() % 12];
-        size_t pl = strlen(p);
-        if (len + pl >= sizeof buf)
-            break;
-        memcpy(buf + len, p, pl);
-        len += pl;
-    }
-    return json_stringn(buf, len);
-}
-
-static json_t *random_value(int depth)
-{
-    switch (next_random() % (depth > 4 ? 6 : 8)) {
-    case 0: return json_integer((json_int_t)(next_random() % 2000000) - 1000000);
-    case 1: return json_real((double)(int64_t)(next_random() % 100000) / 64.0);
-    case 2: return random_string();
-    case 3: return json_true();
-    case 4: return json_false();
-    case 5: return json_null();
-    case 6: {
-        json_t *a = json_array();
-        for (size_t i = next_random() % 4; i > 0; i--)
-            json_array_append_new(a, random_value(depth + 1));
-        return a;
-    }
-    default: {
-        json_t *o = json_object();
-        for (size_t i = next_random() % 4; i > 0; i--) {
-            json_t *key = random_string();
-            json_object_set_new(o, json_string_value(key), random_value(depth + 1));
-            json_decref(key);
-        }
-        return o;
-    }
-    }
-}
-
 static void test_random_trees(void **state)
 {
     (void)state;
+    random_json r = {.state = 12345, .reals = 1, .keys = TEXT_ANY};
     for (int i = 0; i < 5000; i++) {
-        json_t *v = random_value(0);
+        json_t *v = random_json_value(&r, 0);
         assert_same(v);
         json_decref(v);
     }
