@@ -18,3 +18,7 @@ if ! command -v wrk >/dev/null 2>&1; then
 fi
 echo "== bench/run.sh --smoke"
 timeout 90 bash "$here/run.sh" --smoke --no-build --build-dir "$build_dir"
+if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null 2>&1; then
+  echo "== bench/run.sh --smoke --pin"
+  timeout 90 bash "$here/run.sh" --smoke --pin --no-build --build-dir "$build_dir"
+fi

@@ -115,7 +115,9 @@ void reply_out_of_credits(mock_reply *reply, const account *acct, int64_t needed
  * The buffer belongs to the reply; a reply_error in between replaces it.
  * Out of memory anywhere leaves reply->text.oom set: the dispatcher then
  * answers 500. */
-#define REPLY_TEXT_RESERVE 1024
+/* A status answer is about 350 bytes: 511 makes one 512-byte allocation,
+ * which glibc serves from its per-thread cache (1 KiB would not be). */
+#define REPLY_TEXT_RESERVE 511
 strbuf *reply_text_begin(mock_reply *reply);
 void reply_text_end(mock_reply *reply, const mock_request *req, charge_info charge);
 

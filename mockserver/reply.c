@@ -72,7 +72,7 @@ strbuf *reply_text_begin(mock_reply *reply)
     reply->body = NULL;
     strbuf *t = &reply->text;
     strbuf_reset(t);
-    /* One allocation for the usual answer (a status is about 350 bytes). */
+    /* One allocation for the usual answer. */
     strbuf_reserve(t, REPLY_TEXT_RESERVE);
     reply->status = 200;
     strbuf_put_literal(t, "{\"output\":");

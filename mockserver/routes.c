@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -93,7 +94,14 @@ typedef struct route_shape {
     int control;                  /* under /_mock/ */
 } route_shape;
 
+/* Patterns have at most this many segments; a longer path matches none. */
+#define ROUTE_MAX_SEGMENTS 6
+
 static route_shape route_shapes[N_ROUTES];
+/* The routes of each number of segments, in table order. */
+_Static_assert(N_ROUTES <= 255, "route indexes are stored as unsigned char");
+static unsigned char routes_by_segments[ROUTE_MAX_SEGMENTS + 1][N_ROUTES];
+static size_t n_routes_by_segments[ROUTE_MAX_SEGMENTS + 1];
 static pthread_once_t route_shapes_once = PTHREAD_ONCE_INIT;
 
 /* Path segments, a trailing slash not counted ("/v1/credits/": 2). */
@@ -116,6 +124,10 @@ static void shape_routes(void)
             .literal = strchr(pattern, '{') == NULL,
             .control = strncmp(pattern, "/_mock/", 7) == 0,
         };
+        size_t segments = route_shapes[i].segments;
+        if (segments > ROUTE_MAX_SEGMENTS)
+            abort(); /* a new, longer pattern: raise ROUTE_MAX_SEGMENTS */
+        routes_by_segments[segments][n_routes_by_segments[segments]++] = (unsigned char)i;
     }
 }
 
@@ -195,10 +207,12 @@ static const route *find_route(const http_request *http, const char **param, siz
     size_t segments = count_segments(http->path);
     const route *with_id = NULL;
     int literal_path = 0;
-    for (size_t i = 0; i < N_ROUTES; i++) {
+    size_t candidates = segments <= ROUTE_MAX_SEGMENTS ? n_routes_by_segments[segments] : 0;
+    for (size_t c = 0; c < candidates; c++) {
+        size_t i = routes_by_segments[segments][c];
         const route *r = &route_table[i];
         const route_shape *shape = &route_shapes[i];
-        if (shape->segments != segments || (!shape->literal && with_id != NULL))
+        if (!shape->literal && with_id != NULL)
             continue;
         if (!shape->literal && strcmp(r->method, http->method) != 0)
             continue;
