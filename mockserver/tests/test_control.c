@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "routes.h"
 
 static json_t *output_of(const http_response *res)
 {
@@ -699,6 +700,48 @@ static void test_admin_token_and_no_control(void **state)
     mock_app_free(app);
 }
 
+static const char *no_query(const mock_request *req, const char *name)
+{
+    (void)req;
+    (void)name;
+    return NULL;
+}
+
+/* Until its state file is replayed (mock_app_prepare) the server answers
+ * every request 503 with Retry-After 1, control plane included. */
+static void test_answers_503_until_ready(void **state)
+{
+    (void)state;
+    mock_options options;
+    mock_options_default(&options);
+    options.quiet = 1;
+    options.companies = 10;
+    char err[512] = "";
+    mock_app *app = mock_app_new(&options, err, sizeof err);
+    assert_non_null(app);
+    static const char *const paths[] = {"/_mock/health", "/v1/credits", "/v1/audiences/create"};
+    for (int ready = 0; ready < 2; ready++) {
+        for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+            http_request http = {.method = i == 2 ? "POST" : "GET", .path = paths[i], .query = no_query};
+            mock_reply reply = {0};
+            routes_dispatch(app, &http, &reply);
+            if (!ready) {
+                assert_int_equal(reply.status, 503);
+                assert_int_equal(reply.retry_after, 1);
+                const char *message = json_string_value(json_object_get(json_object_get(reply.body, "error"), "message"));
+                assert_non_null(strstr(message, "starting"));
+            } else {
+                assert_int_not_equal(reply.status, 503);
+            }
+            json_decref(reply.body);
+            strbuf_release(&reply.text);
+        }
+        if (!ready)
+            assert_int_equal(mock_app_prepare(app, err, sizeof err), 0);
+    }
+    mock_app_free(app);
+}
+
 static void test_serves_its_openapi_document(void **state)
 {
     harness *h = *state;
@@ -754,6 +797,7 @@ int main(void)
         cmocka_unit_test(test_admin_token_and_no_control),
         cmocka_unit_test(test_start_scenario_survives_reset),
         cmocka_unit_test_setup(test_serves_its_openapi_document, harness_reset_state),
+        cmocka_unit_test(test_answers_503_until_ready),
     };
     return cmocka_run_group_tests_name("control", tests, harness_group_setup, harness_group_teardown);
 }
