@@ -1,8 +1,14 @@
 /* The descovo CLI, spawned against an in-process descovo-mock: the refusal
- * to spend without a terminal, `descovo run` producing both CSVs, --help
- * and the usage exit code. The CLI runs with --mock-clock, so its waits
- * advance the mock's manual clock instead of sleeping. */
+ * to spend without a terminal, the y/N question and the progress bar on a
+ * pseudo-terminal, `descovo run` producing both CSVs, --help and the usage
+ * exit code. The CLI runs with --mock-clock, so its waits advance the
+ * mock's manual clock instead of sleeping. */
+#define _XOPEN_SOURCE 700 /* posix_openpt, grantpt, unlockpt, ptsname */
 #include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <time.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <spawn.h>
@@ -45,6 +51,19 @@ static char *slurp(const char *path)
     return buf;
 }
 
+/* The command line: the CLI, the common flags, then args (NULL-terminated,
+ * cut to fit 32 entries). */
+static void cli_argv(const state *s, const char *argv[32], const char *const *args)
+{
+    const char *common[] = {DESCOVO_CLI_BINARY, "--base-url", s->mock->base_url, "--api-key", DEV_KEY, "--mock-clock"};
+    int n = 0;
+    for (; n < 6; n++)
+        argv[n] = common[n];
+    for (size_t i = 0; args[i] != NULL && n < 31; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+}
+
 /* Runs the CLI with args (NULL-terminated) after the common flags, stdin
  * from /dev/null, stdout and stderr captured. */
 static void run_cli(state *s, run_result *r, const char *const *args)
@@ -53,11 +72,8 @@ static void run_cli(state *s, run_result *r, const char *const *args)
     char err_path[128];
     snprintf(out_path, sizeof out_path, "%s/stdout", s->dir);
     snprintf(err_path, sizeof err_path, "%s/stderr", s->dir);
-    const char *argv[32] = {DESCOVO_CLI_BINARY, "--base-url", s->mock->base_url, "--api-key", DEV_KEY, "--mock-clock"};
-    int n = 6;
-    for (size_t i = 0; args[i] != NULL && n < 31; i++)
-        argv[n++] = args[i];
-    argv[n] = NULL;
+    const char *argv[32];
+    cli_argv(s, argv, args);
 
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
@@ -74,6 +90,81 @@ static void run_cli(state *s, run_result *r, const char *const *args)
     r->exit_code = WEXITSTATUS(status);
     r->out = slurp(out_path);
     r->err = slurp(err_path);
+}
+
+static double seconds_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Runs the CLI as run_cli does, but with stdin and stderr on a
+ * pseudo-terminal: the CLI sees a user. When it asks "[y/N]", `answer` is
+ * typed. r->err is everything the terminal showed (the echo of the answer
+ * included). Bounded: the CLI is killed after 60 s. */
+static void run_cli_on_terminal(state *s, run_result *r, const char *const *args, const char *answer)
+{
+    int master = posix_openpt(O_RDWR | O_NOCTTY);
+    assert_true(master >= 0);
+    assert_int_equal(grantpt(master), 0);
+    assert_int_equal(unlockpt(master), 0);
+    assert_int_equal(fcntl(master, F_SETFD, FD_CLOEXEC), 0);
+    const char *terminal = ptsname(master);
+    assert_non_null(terminal);
+    char out_path[128];
+    snprintf(out_path, sizeof out_path, "%s/stdout", s->dir);
+    const char *argv[32];
+    cli_argv(s, argv, args);
+
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, terminal, O_RDWR, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, 2, terminal, O_RDWR, 0);
+    pid_t pid = 0;
+    int rc = posix_spawn(&pid, DESCOVO_CLI_BINARY, &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    assert_int_equal(rc, 0);
+
+    size_t cap = 1 << 20;
+    size_t len = 0;
+    char *shown = calloc(1, cap);
+    assert_non_null(shown);
+    int answered = 0;
+    int status = 0;
+    pid_t exited = 0;
+    double deadline = seconds_now() + 60;
+    for (;;) {
+        struct pollfd p = {master, POLLIN, 0};
+        int ready = poll(&p, 1, 100);
+        int closed = 0;
+        if (ready > 0) {
+            ssize_t got = read(master, shown + len, cap - 1 - len);
+            if (got > 0)
+                len += (size_t)got;
+            else
+                closed = 1; /* EIO: every holder of the terminal is gone */
+        }
+        if (!answered && strstr(shown, "[y/N] ") != NULL) {
+            assert_int_equal(write(master, answer, strlen(answer)), (ssize_t)strlen(answer));
+            answered = 1;
+        }
+        if (exited == 0)
+            exited = waitpid(pid, &status, WNOHANG);
+        if (exited == pid && (closed || ready == 0))
+            break;
+        if (seconds_now() > deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            fail_msg("the CLI did not finish within 60 s; the terminal showed:\n%s", shown);
+        }
+    }
+    close(master);
+    assert_true(WIFEXITED(status));
+    r->exit_code = WEXITSTATUS(status);
+    r->out = slurp(out_path);
+    r->err = shown;
 }
 
 static void run_result_free(run_result *r)
@@ -216,6 +307,40 @@ static void remove_dir(const char *dir)
     rmdir(dir);
 }
 
+/* On a terminal the CLI asks before it spends, spends nothing on "n", and
+ * draws its waits as a bar redrawn in place. */
+static void test_asks_on_a_terminal(void **st)
+{
+    state *s = *st;
+    char out_dir[128];
+    snprintf(out_dir, sizeof out_dir, "%s/out", s->dir);
+    const char *const job[] = {"run", DESCOVO_FIXTURES_DIR "/jobs/ai-leaders-us.json", "--out", out_dir, NULL};
+    long long before = credits_of(s);
+    run_result r;
+    run_cli_on_terminal(s, &r, job, "n\n");
+    if (r.exit_code != 14)
+        fail_msg("exit %d; the terminal showed:\n%s", r.exit_code, r.err);
+    assert_non_null(strstr(r.err, "Spend "));
+    assert_non_null(strstr(r.err, "credits on this enrichment? [y/N] "));
+    assert_non_null(strstr(r.err, "not confirmed. Nothing was spent."));
+    /* The build's wait, redrawn in place: carriage returns, not lines. */
+    assert_non_null(strstr(r.err, "\rbuild "));
+    run_result_free(&r);
+    /* The build was charged, the enrichment not. */
+    long long after_no = credits_of(s);
+    long long build_cost = before - after_no;
+
+    run_cli_on_terminal(s, &r, job, "y\n");
+    if (r.exit_code != 0)
+        fail_msg("exit %d; the terminal showed:\n%s", r.exit_code, r.err);
+    /* The enrichment's bar ends full. */
+    assert_non_null(strstr(r.err, "[##############################] 100%"));
+    run_result_free(&r);
+    /* The same build again, and this time the enrichment. */
+    assert_true(after_no - credits_of(s) > build_cost);
+    remove_dir(out_dir);
+}
+
 static void test_run_job(void **st)
 {
     state *s = *st;
@@ -299,6 +424,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_refuses_without_terminal, setup),
         cmocka_unit_test_setup(test_run_job, setup),
+        cmocka_unit_test_setup(test_asks_on_a_terminal, setup),
         cmocka_unit_test_setup(test_help_and_usage, setup),
     };
     return cmocka_run_group_tests_name("client_cli", tests, group_setup, group_teardown);
