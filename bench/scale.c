@@ -27,6 +27,7 @@
 #include "dataset.h"
 #include "export.h"
 #include "filters.h"
+#include "pricing.h"
 
 #define DEFAULT_COMPANIES 98000u
 #define SMOKE_COMPANIES 2000u
@@ -152,6 +153,35 @@ static int same_result(const build_result *a, const build_result *b)
            (a->n_prospects == 0 || memcmp(a->prospects, b->prospects, a->n_prospects * sizeof a->prospects[0]) == 0);
 }
 
+/* Pricing the largest enrichment (API_MAX_ENRICH_PROSPECTS) of a build
+ * result, with its index and by scanning: prints both times and whether
+ * they agree. Returns 0, or -1 on a difference or out of memory. */
+static int bench_estimate(const dataset *ds, const build_result *result)
+{
+    enrichment_options options = {API_MAX_ENRICH_PROSPECTS, 1, 1, 1, 1, 1, 1, 1};
+    pricing_index index;
+    double t0 = cpu_ms();
+    if (pricing_index_build(ds, result->prospects, result->n_prospects, &index) != 0)
+        return -1;
+    double index_ms = cpu_ms() - t0;
+    enrichment_cost with_index;
+    enrichment_cost scanned;
+    enum { RUNS = 200 };
+    double t1 = cpu_ms();
+    for (int i = 0; i < RUNS; i++)
+        pricing_enrichment_indexed(ds, result->prospects, result->n_prospects, &index, &options, &with_index);
+    double t2 = cpu_ms();
+    for (int i = 0; i < RUNS; i++)
+        pricing_enrichment(ds, result->prospects, result->n_prospects, &options, &scanned);
+    double t3 = cpu_ms();
+    int same = with_index.total == scanned.total && with_index.n_companies == scanned.n_companies;
+    printf("  %-58s %8.1f us CPU (scan %.1f us; index built in %.1f ms)  same cost: %s\n",
+           "estimate of the first 100,000 of them", (t2 - t1) * 1000.0 / RUNS, (t3 - t2) * 1000.0 / RUNS, index_ms,
+           same ? "yes" : "NO");
+    pricing_index_free(&index);
+    return same ? 0 : -1;
+}
+
 /* Runs one build case `repeat` times (compile + run); prints its CPU time,
  * compares with the scan. Returns 0, or -1 on failure or a difference. */
 static int bench_build(const dataset *ds, const build_case *bc, unsigned long repeat, double *typical_ms)
@@ -193,6 +223,8 @@ static int bench_build(const dataset *ds, const build_case *bc, unsigned long re
             if (bc->typical)
                 *typical_ms = med;
             rc = equal ? 0 : -1;
+            if (indexed.n_prospects >= API_MAX_ENRICH_PROSPECTS && bench_estimate(ds, &indexed) != 0)
+                rc = -1;
         }
         filters_free(filters);
     }

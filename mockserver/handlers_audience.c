@@ -198,7 +198,11 @@ void handle_build(const mock_request *req, mock_reply *reply)
     account *acct = req->account;
     store_unlock(req->store);
     build_result result = {0};
+    pricing_index pricing = {0};
     int rc = filters_run(filters, store_dataset(req->store), method, max_companies, max_prospects, &result);
+    /* Out of memory for the index only makes estimates scan. */
+    if (rc == 0)
+        (void)pricing_index_build(store_dataset(req->store), result.prospects, result.n_prospects, &pricing);
     store_lock(req->store);
     if (rc != 0) {
         aud = store_find_audience(req->store, acct, id);
@@ -210,7 +214,7 @@ void handle_build(const mock_request *req, mock_reply *reply)
         reply_error(reply, 500, "Internal error: out of memory while building; the audience is FAILED.");
         return;
     }
-    store_finish_build(req->store, id, &result);
+    store_finish_build(req->store, id, &result, &pricing);
     json_t *output = json_pack("{s:s, s:s, s:s}", "audienceId", id, "status", "BUILDING",
                                "message", "Build started. Poll GET /v1/audiences/{id} until status is NORMAL.");
     reply_ok(reply, req, output,

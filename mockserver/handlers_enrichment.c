@@ -1,5 +1,6 @@
 /* Steps 5-7: estimate, enrich, enrichment status. The estimate and the
- * charge come from the same pricing_enrichment() call, so they agree. */
+ * charge come from the same pricing_enrichment_indexed() call, so they
+ * agree. */
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -107,7 +108,8 @@ void handle_estimate(const mock_request *req, mock_reply *reply)
         return;
     request_warn_unknown_fields(req, estimate_fields);
     enrichment_cost cost;
-    pricing_enrichment(store_dataset(req->store), aud->result.prospects, aud->result.n_prospects, &options, &cost);
+    pricing_enrichment_indexed(store_dataset(req->store), aud->result.prospects, aud->result.n_prospects,
+                               &aud->pricing, &options, &cost);
     enrichment_plan plan;
     lifecycle_enrichment_plan(&options, cost.n_prospects, &plan);
     lifecycle_enrichment_plan_scale(&plan, store_config_of(req->store)->enrichment_slowdown);
@@ -134,7 +136,8 @@ void handle_enrich(const mock_request *req, mock_reply *reply)
         return;
     request_warn_unknown_fields(req, enrich_fields);
     enrichment_cost cost;
-    pricing_enrichment(store_dataset(req->store), aud->result.prospects, aud->result.n_prospects, &options, &cost);
+    pricing_enrichment_indexed(store_dataset(req->store), aud->result.prospects, aud->result.n_prospects,
+                               &aud->pricing, &options, &cost);
     if (cost.total > req->account->credits) {
         reply_out_of_credits(reply, req->account, cost.total, "this enrichment");
         return;

@@ -61,6 +61,17 @@ static size_t count_companies(const dataset *ds, const uint32_t *prospects, size
     return distinct;
 }
 
+/* Credits from the counts in *cost. */
+static void price_counts(const enrichment_options *options, enrichment_cost *cost)
+{
+    cost->waterfall = PRICE_WORK_EMAIL * (int64_t)cost->n_work_emails +
+                      PRICE_PERSONAL_EMAIL * (int64_t)cost->n_personal_emails +
+                      PRICE_PHONE * (int64_t)cost->n_phones;
+    cost->live_prospect = options->run_profile_live ? PRICE_LIVE_PROSPECT * (int64_t)cost->n_prospects : 0;
+    cost->live_company = options->run_company_live ? PRICE_LIVE_COMPANY * (int64_t)cost->n_companies : 0;
+    cost->total = cost->waterfall + cost->live_prospect + cost->live_company;
+}
+
 void pricing_enrichment(const dataset *ds, const uint32_t *prospects, size_t n,
                         const enrichment_options *options, enrichment_cost *cost)
 {
@@ -76,12 +87,79 @@ void pricing_enrichment(const dataset *ds, const uint32_t *prospects, size_t n,
         cost->n_phones += (found & DS_CONTACT_PHONE) != 0;
     }
     cost->n_companies = count_companies(ds, prospects, n);
-    cost->waterfall = PRICE_WORK_EMAIL * (int64_t)cost->n_work_emails +
-                      PRICE_PERSONAL_EMAIL * (int64_t)cost->n_personal_emails +
-                      PRICE_PHONE * (int64_t)cost->n_phones;
-    cost->live_prospect = options->run_profile_live ? PRICE_LIVE_PROSPECT * (int64_t)n : 0;
-    cost->live_company = options->run_company_live ? PRICE_LIVE_COMPANY * (int64_t)cost->n_companies : 0;
-    cost->total = cost->waterfall + cost->live_prospect + cost->live_company;
+    price_counts(options, cost);
+}
+
+/* Whether the prospects come in company order (non-decreasing). */
+static int in_company_order(const dataset *ds, const uint32_t *prospects, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        if (ds->prospects[prospects[i]].company < ds->prospects[prospects[i - 1]].company)
+            return 0;
+    }
+    return 1;
+}
+
+/* Adds prospects [from, to) to a running sum (changes counted from 1). */
+static void add_prospects(const dataset *ds, const uint32_t *prospects, size_t from, size_t to,
+                          pricing_checkpoint *sum)
+{
+    for (size_t i = from; i < to; i++) {
+        const ds_prospect *p = &ds->prospects[prospects[i]];
+        sum->work_emails += (p->contacts & DS_CONTACT_WORK_EMAIL) != 0;
+        sum->personal_emails += (p->contacts & DS_CONTACT_PERSONAL_EMAIL) != 0;
+        sum->phones += (p->contacts & DS_CONTACT_PHONE) != 0;
+        sum->company_changes += i > 0 && p->company != ds->prospects[prospects[i - 1]].company;
+    }
+}
+
+int pricing_index_build(const dataset *ds, const uint32_t *prospects, size_t n, pricing_index *out)
+{
+    *out = (pricing_index){0};
+    if (n < PRICING_BLOCK || n > UINT32_MAX || !in_company_order(ds, prospects, n))
+        return 0; /* short enough to scan, or not in company order: scan */
+    size_t n_checkpoints = n / PRICING_BLOCK + 1;
+    pricing_checkpoint *checkpoints = calloc(n_checkpoints, sizeof *checkpoints);
+    if (checkpoints == NULL)
+        return -1;
+    for (size_t b = 1; b < n_checkpoints; b++) {
+        checkpoints[b] = checkpoints[b - 1];
+        add_prospects(ds, prospects, (b - 1) * PRICING_BLOCK, b * PRICING_BLOCK, &checkpoints[b]);
+    }
+    out->checkpoints = checkpoints;
+    out->n_checkpoints = n_checkpoints;
+    return 0;
+}
+
+void pricing_index_free(pricing_index *index)
+{
+    if (index == NULL)
+        return;
+    free(index->checkpoints);
+    *index = (pricing_index){0};
+}
+
+void pricing_enrichment_indexed(const dataset *ds, const uint32_t *prospects, size_t n,
+                                const pricing_index *index, const enrichment_options *options,
+                                enrichment_cost *cost)
+{
+    if (n > options->max_prospects)
+        n = options->max_prospects;
+    size_t b = n / PRICING_BLOCK;
+    if (index == NULL || index->checkpoints == NULL || b >= index->n_checkpoints) {
+        pricing_enrichment(ds, prospects, n, options, cost);
+        return;
+    }
+    pricing_checkpoint sum = index->checkpoints[b];
+    add_prospects(ds, prospects, b * PRICING_BLOCK, n, &sum);
+    unsigned types = pricing_revealed_types(options);
+    *cost = (enrichment_cost){0};
+    cost->n_prospects = n;
+    cost->n_work_emails = (types & DS_CONTACT_WORK_EMAIL) ? sum.work_emails : 0;
+    cost->n_personal_emails = (types & DS_CONTACT_PERSONAL_EMAIL) ? sum.personal_emails : 0;
+    cost->n_phones = (types & DS_CONTACT_PHONE) ? sum.phones : 0;
+    cost->n_companies = n > 0 ? (size_t)sum.company_changes + 1 : 0;
+    price_counts(options, cost);
 }
 
 static void format_duration(int64_t seconds, char out[32])

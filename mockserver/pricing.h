@@ -41,6 +41,42 @@ typedef struct enrichment_cost {
 void pricing_enrichment(const dataset *ds, const uint32_t *prospects, size_t n,
                         const enrichment_options *options, enrichment_cost *cost);
 
+/* Running sums over an audience's prospects, every PRICING_BLOCK of them,
+ * kept with its build result: pricing the first n prospects then reads one
+ * checkpoint and at most PRICING_BLOCK - 1 prospects, instead of all n
+ * (estimates come in loops, and run under the store lock).
+ * checkpoints[b] sums prospects [0, b * PRICING_BLOCK): the contacts each
+ * has, whatever an enrichment asks for, and the company changes between
+ * neighbours. Only for prospects in company order (as builds list them);
+ * for any other order the index stays empty and pricing scans.
+ * Ownership: the index owns checkpoints; pricing_index_free frees them and
+ * accepts an empty index. */
+#define PRICING_BLOCK 1024
+
+typedef struct pricing_checkpoint {
+    uint32_t work_emails;
+    uint32_t personal_emails;
+    uint32_t phones;
+    uint32_t company_changes;   /* i in [1, b * PRICING_BLOCK) with a new company */
+} pricing_checkpoint;
+
+typedef struct pricing_index {
+    pricing_checkpoint *checkpoints;   /* NULL: none, scan */
+    size_t n_checkpoints;
+} pricing_index;
+
+/* Fills *out for these prospects (n of them, in audience order). Returns 0,
+ * or -1 when out of memory; *out is empty then, and when the prospects are
+ * not in company order, which pricing handles by scanning. */
+int pricing_index_build(const dataset *ds, const uint32_t *prospects, size_t n, pricing_index *out);
+void pricing_index_free(pricing_index *index);
+
+/* The same cost as pricing_enrichment, reading the index where it can;
+ * index may be NULL or empty. */
+void pricing_enrichment_indexed(const dataset *ds, const uint32_t *prospects, size_t n,
+                                const pricing_index *index, const enrichment_options *options,
+                                enrichment_cost *cost);
+
 /* The DS_CONTACT_* types an enrichment with these options reveals. */
 unsigned pricing_revealed_types(const enrichment_options *options);
 

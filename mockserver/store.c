@@ -127,6 +127,7 @@ static void audience_free(audience *aud)
     json_decref(aud->prospect_params);
     filters_free(aud->filters);
     build_result_free(&aud->result);
+    pricing_index_free(&aud->pricing);
     free(aud->failure);
     enrichment_free(aud->enrichment);
     free(aud->revealed);
@@ -401,7 +402,7 @@ int store_begin_build(store *st, audience *aud, int64_t now_ms)
     return 0;
 }
 
-void store_finish_build(store *st, const char *audience_id, build_result *result)
+void store_finish_build(store *st, const char *audience_id, build_result *result, pricing_index *pricing)
 {
     audience *aud = NULL;
     for (audience *it = st->audience_buckets[audience_bucket(st, audience_id)]; it != NULL; it = it->next) {
@@ -410,10 +411,13 @@ void store_finish_build(store *st, const char *audience_id, build_result *result
     }
     if (aud == NULL || !aud->result_pending) {
         build_result_free(result);
+        pricing_index_free(pricing);
         return;
     }
     aud->result = *result;
     *result = (build_result){0};
+    aud->pricing = *pricing;
+    *pricing = (pricing_index){0};
     aud->result_pending = 0;
     aud->build_finishes_ms = aud->build_started_ms +
         lifecycle_build_duration_ms(aud->result.n_companies, aud->result.n_prospects);

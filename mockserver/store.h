@@ -27,6 +27,7 @@
 #include "export.h"
 #include "filters.h"
 #include "lifecycle.h"
+#include "pricing.h"
 #include "ratelimit.h"
 
 /* Rate-limit buckets: one per limited endpoint (see routes.c). */
@@ -101,6 +102,7 @@ struct audience {
     int64_t build_finishes_ms;
     int64_t build_finished_ms;     /* 0 until settled */
     build_result result;
+    pricing_index pricing;         /* running sums over result.prospects */
     int64_t build_cost;
     char *failure;                 /* why it FAILED, for logs and /_mock */
     int inject_failure;            /* a fault rule: this build ends FAILED */
@@ -184,10 +186,11 @@ void store_settle(store *st, account *owner, int64_t now_ms);
 /* Lock held. Marks the audience BUILDING with its result pending. */
 int store_begin_build(store *st, audience *aud, int64_t now_ms);
 
-/* Lock held. Attaches a finished filter run (taking ownership of *result)
- * to the audience with this id, if it still waits for one; otherwise frees
- * it. Sets the build's end time from the result's size. */
-void store_finish_build(store *st, const char *audience_id, build_result *result);
+/* Lock held. Attaches a finished filter run and its pricing index (taking
+ * ownership of both, which are left empty) to the audience with this id, if
+ * it still waits for one; otherwise frees them. Sets the build's end time
+ * from the result's size. */
+void store_finish_build(store *st, const char *audience_id, build_result *result, pricing_index *pricing);
 
 /* Lock held. Starts an enrichment (credits already checked), charging it.
  * fail_stage: STAGE_COUNT for none, or the stage at which an injected fault

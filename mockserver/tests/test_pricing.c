@@ -290,6 +290,21 @@ static void reference_cost(const dataset *ds, const uint32_t *prospects, size_t 
     e->total = e->waterfall + e->live_prospect + e->live_company;
 }
 
+/* One of the 128 combinations of the seven switches, by its bits. */
+static enrichment_options options_of(uint32_t max_prospects, unsigned flags)
+{
+    return (enrichment_options){
+        .max_prospects = max_prospects,
+        .get_work_emails = (flags & 1) != 0,
+        .get_personal_emails = (flags & 2) != 0,
+        .get_phone_numbers = (flags & 4) != 0,
+        .run_company_live = (flags & 8) != 0,
+        .run_profile_live = (flags & 16) != 0,
+        .run_sales_nav = (flags & 32) != 0,
+        .run_contact = (flags & 64) != 0,
+    };
+}
+
 static void test_generated_dataset(void **state)
 {
     (void)state;
@@ -309,16 +324,7 @@ static void test_generated_dataset(void **state)
         static const uint32_t caps[] = {1, 7, 40, 100000};
         for (size_t k = 0; k < sizeof caps / sizeof caps[0]; k++) {
             for (unsigned flags = 0; flags < 128; flags++) {
-                enrichment_options o = {
-                    .max_prospects = caps[k],
-                    .get_work_emails = (flags & 1) != 0,
-                    .get_personal_emails = (flags & 2) != 0,
-                    .get_phone_numbers = (flags & 4) != 0,
-                    .run_company_live = (flags & 8) != 0,
-                    .run_profile_live = (flags & 16) != 0,
-                    .run_sales_nav = (flags & 32) != 0,
-                    .run_contact = (flags & 64) != 0,
-                };
+                enrichment_options o = options_of(caps[k], flags);
                 expected_cost e;
                 enrichment_cost c;
                 reference_cost(ds, order, n, &o, &e);
@@ -336,6 +342,78 @@ static void test_generated_dataset(void **state)
     assert_true(c.n_phones > 0);
     assert_int_equal(c.n_companies, ds->n_companies);
     free(order);
+    dataset_free(ds);
+}
+
+static int same_cost(const enrichment_cost *a, const enrichment_cost *b)
+{
+    return a->n_prospects == b->n_prospects && a->n_companies == b->n_companies &&
+           a->n_work_emails == b->n_work_emails && a->n_personal_emails == b->n_personal_emails &&
+           a->n_phones == b->n_phones && a->live_company == b->live_company &&
+           a->live_prospect == b->live_prospect && a->waterfall == b->waterfall && a->total == b->total;
+}
+
+/* The index changes how the cost is counted, never the cost: against the
+ * scan, for every option, at and around every block boundary, on the whole
+ * database in order, on a sorted subset, and (no index) on a shuffle. */
+static void test_index_matches_scan(void **state)
+{
+    (void)state;
+    dataset *ds = dataset_generate(7, 600);
+    assert_non_null(ds);
+    size_t n = ds->n_prospects;
+    assert_true(n > 3 * PRICING_BLOCK);
+    uint32_t *all = malloc(n * sizeof *all);
+    uint32_t *some = malloc(n * sizeof *some);
+    uint32_t *shuffled = malloc(n * sizeof *shuffled);
+    assert_non_null(all);
+    assert_non_null(some);
+    assert_non_null(shuffled);
+    size_t n_some = 0;
+    for (size_t i = 0; i < n; i++) {
+        all[i] = (uint32_t)i;
+        shuffled[i] = (uint32_t)((i * 7919) % n);
+        if ((i * 2654435761u) % 5 < 3)
+            some[n_some++] = (uint32_t)i;
+    }
+    assert_int_not_equal(n % 7919, 0);
+    const struct {
+        const uint32_t *prospects;
+        size_t n;
+        int indexed;
+    } audiences[] = {{all, n, 1}, {some, n_some, 1}, {shuffled, n, 0}};
+    for (size_t a = 0; a < sizeof audiences / sizeof audiences[0]; a++) {
+        pricing_index index;
+        assert_int_equal(pricing_index_build(ds, audiences[a].prospects, audiences[a].n, &index), 0);
+        assert_int_equal(index.checkpoints != NULL, audiences[a].indexed);
+        size_t sizes[] = {0, 1, 2, PRICING_BLOCK - 1, PRICING_BLOCK, PRICING_BLOCK + 1, 2 * PRICING_BLOCK,
+                          3 * PRICING_BLOCK - 1, audiences[a].n - 1, audiences[a].n, 100000};
+        for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+            for (unsigned flags = 0; flags < 128; flags++) {
+                enrichment_options o = options_of((uint32_t)(sizes[k] > 0 ? sizes[k] : 1), flags);
+                size_t given = sizes[k] < audiences[a].n ? sizes[k] : audiences[a].n;
+                enrichment_cost scanned;
+                enrichment_cost indexed;
+                pricing_enrichment(ds, audiences[a].prospects, given, &o, &scanned);
+                pricing_enrichment_indexed(ds, audiences[a].prospects, given, &index, &o, &indexed);
+                if (!same_cost(&scanned, &indexed))
+                    fail_msg("audience %zu, %zu prospects, flags %u: scan total %lld companies %zu, "
+                             "index total %lld companies %zu", a, given, flags, (long long)scanned.total,
+                             scanned.n_companies, (long long)indexed.total, indexed.n_companies);
+            }
+        }
+        pricing_index_free(&index);
+        assert_null(index.checkpoints);
+    }
+    /* Too short to index, and freeing what is empty. */
+    pricing_index small;
+    assert_int_equal(pricing_index_build(ds, all, PRICING_BLOCK - 1, &small), 0);
+    assert_null(small.checkpoints);
+    pricing_index_free(&small);
+    pricing_index_free(NULL);
+    free(all);
+    free(some);
+    free(shuffled);
     dataset_free(ds);
 }
 
@@ -529,6 +607,7 @@ int main(void)
         cmocka_unit_test(test_empty_audience),
         cmocka_unit_test(test_companies_not_adjacent),
         cmocka_unit_test(test_generated_dataset),
+        cmocka_unit_test(test_index_matches_scan),
         cmocka_unit_test(test_revealed_types),
         cmocka_unit_test(test_estimate_json_shape),
         cmocka_unit_test(test_time_estimate),
