@@ -97,9 +97,10 @@ typedef struct route_shape {
 /* Patterns have at most this many segments; a longer path matches none. */
 #define ROUTE_MAX_SEGMENTS 6
 
+_Static_assert(N_ROUTES <= 255, "route indexes are stored as unsigned char");
+
 static route_shape route_shapes[N_ROUTES];
 /* The routes of each number of segments, in table order. */
-_Static_assert(N_ROUTES <= 255, "route indexes are stored as unsigned char");
 static unsigned char routes_by_segments[ROUTE_MAX_SEGMENTS + 1][N_ROUTES];
 static size_t n_routes_by_segments[ROUTE_MAX_SEGMENTS + 1];
 static pthread_once_t route_shapes_once = PTHREAD_ONCE_INIT;
