@@ -12,7 +12,9 @@
 # rounds and the ratio mock / bare, with each server's CPU time per request
 # (from /proc/PID/stat: less sensitive than req/s to other load on the
 # machine) and their ratio bare / mock; then the time from exec to the
-# first answer of GET /_mock/health for both (default database).
+# first answer of GET /_mock/health for both (default database), and the
+# wall time of the whole conformance suite against a fresh mock with the
+# manual clock (ci/with-mock.sh).
 #
 # Usage: bench/run.sh [--rounds N] [--duration S] [--threads N] [--pin] [--smoke]
 #                     [--compare-others] [--build-dir DIR] [--no-build]
@@ -105,13 +107,14 @@ if [ "$build" -eq 1 ]; then
   log "== building (Release) in $build_dir"
   { cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release &&
     cmake --build "$build_dir" -j "$(nproc 2>/dev/null || echo 2)" \
-      --target descovo-mock descovo-bench-bare descovo-bench-first-answer; } >"$work/build.log" 2>&1 ||
+      --target descovo-mock descovo-bench-bare descovo-bench-first-answer descovo-conformance; } >"$work/build.log" 2>&1 ||
     { cat "$work/build.log" >&2; die "build failed"; }
 fi
 mock_bin="$build_dir/mockserver/descovo-mock"
 bare_bin="$build_dir/bench/descovo-bench-bare"
 first_bin="$build_dir/bench/descovo-bench-first-answer"
-for b in "$mock_bin" "$bare_bin" "$first_bin"; do
+conformance_bin="$build_dir/conformance/descovo-conformance"
+for b in "$mock_bin" "$bare_bin" "$first_bin" "$conformance_bin"; do
   [ -x "$b" ] || die "missing $b (build it, or drop --no-build)"
 done
 
@@ -342,6 +345,16 @@ first_answer() {
 first_mock=$(first_answer "$mock_bin" --port @PORT@ --quiet "${thread_args[@]}")
 first_bare=$(first_answer "$bare_bin" --port @PORT@ --body-bytes "$status_bytes" "${thread_args[@]}")
 
+# ---------------------------------------------------------------- conformance
+# The whole conformance suite against a fresh mock with the manual clock,
+# started as a user's CI would (ci/with-mock.sh): wall time, start included.
+log "== conformance suite against the mock (manual clock)"
+conformance_t0=$(date +%s.%N)
+DESCOVO_MOCK=$mock_bin "$root/ci/with-mock.sh" --clock manual -- \
+  "$conformance_bin" --results "$work/conformance" >"$work/conformance.log" 2>&1 ||
+  { tail -n 20 "$work/conformance.log" >&2; die "the conformance suite failed against the mock"; }
+conformance_s=$(awk -v a="$conformance_t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.2f", b - a}')
+
 # ---------------------------------------------------------------- report
 cpu=$(grep -m 1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
@@ -381,6 +394,10 @@ echo "| first answer after start | ms (median of $first_runs) | target | |"
 echo "|---|---:|---|---|"
 printf '| descovo-mock (default database) | %s | <= 50 ms | %s |\n' "$first_mock" "$(verdict ge 50 "$first_mock")"
 printf '| descovo-bench-bare | %s | | |\n' "$first_bare"
+echo
+echo "| conformance suite against the mock, manual clock (ci/with-mock.sh) | s | target | |"
+echo "|---|---:|---|---|"
+printf '| descovo-conformance (%s) | %s | <= 5 s | %s |\n' "$(tail -n 1 "$work/conformance.log")" "$conformance_s" "$(verdict ge 5 "$conformance_s")"
 
 # ---------------------------------------------------------------- others
 if [ "$others" -eq 1 ]; then
