@@ -108,16 +108,12 @@ int cli_export(cli *app, const char *id, int prospects, const descovo_export_opt
 int cmd_run(cli *app);
 
 /* ---- ui.c ---- */
-/* Fills w from --interval/--timeout, with a progress display for `what`. */
-typedef struct progress_state {
-    const cli *app;
-    const char *what;             /* "build", "enrichment" */
-    char last[64];
-    int last_percent;
-    int drawn;                    /* a bar is on screen (terminal) */
-} progress_state;
-void ui_wait_options(cli *app, progress_state *p, const char *what, descovo_wait_options *w);
-void ui_progress_end(progress_state *p);
+/* Wait for a build (until NORMAL or FAILED) or an enrichment (until DONE),
+ * polling at --interval up to --timeout, with the progress on stderr: a bar
+ * redrawn in place on a terminal, a line per change otherwise. Return what
+ * descovo_wait_build / descovo_wait_enrichment return. */
+int ui_wait_build(cli *app, const char *id, descovo_audience *aud);
+int ui_wait_enrichment(cli *app, const char *id, descovo_enrichment_progress *st);
 /* Asks a yes/no question on the terminal; 1 for yes. */
 int ui_ask_yes(const char *question);
 /* Prints a JSON value on stdout, indented, with a newline. */

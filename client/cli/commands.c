@@ -69,26 +69,6 @@ int cmd_set_filters(cli *app)
     return rc;
 }
 
-static int wait_build(cli *app, const char *id, descovo_audience *aud)
-{
-    progress_state p;
-    descovo_wait_options w;
-    ui_wait_options(app, &p, "build", &w);
-    int rc = descovo_wait_build(app->client, id, &w, aud);
-    ui_progress_end(&p);
-    return rc;
-}
-
-static int wait_enrichment(cli *app, const char *id, descovo_enrichment_progress *st)
-{
-    progress_state p;
-    descovo_wait_options w;
-    ui_wait_options(app, &p, "enrichment", &w);
-    int rc = descovo_wait_enrichment(app->client, id, &w, st);
-    ui_progress_end(&p);
-    return rc;
-}
-
 int cmd_build(cli *app)
 {
     const char *id = app->argv[0];
@@ -103,7 +83,7 @@ int cmd_build(cli *app)
         return 0;
     }
     descovo_audience aud;
-    if (wait_build(app, id, &aud) != 0)
+    if (ui_wait_build(app, id, &aud) != 0)
         return cli_fail(app, "build");
     if (app->opt.json)
         print_output(app);
@@ -115,7 +95,7 @@ int cmd_build(cli *app)
 int cmd_status(cli *app)
 {
     descovo_audience aud;
-    int rc = app->opt.wait ? wait_build(app, app->argv[0], &aud) : descovo_status(app->client, app->argv[0], &aud);
+    int rc = app->opt.wait ? ui_wait_build(app, app->argv[0], &aud) : descovo_status(app->client, app->argv[0], &aud);
     if (rc != 0)
         return cli_fail(app, "status");
     if (app->opt.json)
@@ -207,7 +187,7 @@ int cmd_enrich(cli *app)
         return 0;
     }
     descovo_enrichment_progress st;
-    if (wait_enrichment(app, id, &st) != 0)
+    if (ui_wait_enrichment(app, id, &st) != 0)
         return cli_fail(app, "enrich");
     if (app->opt.json)
         print_output(app);
@@ -219,7 +199,7 @@ int cmd_enrich(cli *app)
 int cmd_enrichment_status(cli *app)
 {
     descovo_enrichment_progress st;
-    int rc = app->opt.wait ? wait_enrichment(app, app->argv[0], &st)
+    int rc = app->opt.wait ? ui_wait_enrichment(app, app->argv[0], &st)
                            : descovo_enrichment_status(app->client, app->argv[0], &st);
     if (rc != 0)
         return cli_fail(app, "enrichment-status");

@@ -178,13 +178,8 @@ static int run_enrichment(cli *app, const char *id, job *j, json_t *summary)
     if (descovo_enrich(app->client, id, &j->enrich_options, &enr) != 0)
         return cli_fail(app, "enrich");
     step(app, 7, "wait for the enrichment", "");
-    progress_state p;
-    descovo_wait_options w;
     descovo_enrichment_progress st;
-    ui_wait_options(app, &p, "enrichment", &w);
-    rc = descovo_wait_enrichment(app->client, id, &w, &st);
-    ui_progress_end(&p);
-    if (rc != 0)
+    if (ui_wait_enrichment(app, id, &st) != 0)
         return cli_fail(app, "enrichment");
     json_object_set_new(summary, "enrichment",
                         json_pack("{s:s, s:I, s:I, s:s}", "enrichmentId", enr.enrichment_id,
@@ -213,13 +208,9 @@ static int run_steps(cli *app, job *j, json_t *summary)
     if (descovo_build(app->client, id, NULL) != 0)
         return cli_fail(app, "build");
     step(app, 4, "wait for the build", "");
-    progress_state p;
-    descovo_wait_options w;
-    ui_wait_options(app, &p, "build", &w);
-    int rc = descovo_wait_build(app->client, id, &w, &aud);
-    ui_progress_end(&p);
-    if (rc != 0)
+    if (ui_wait_build(app, id, &aud) != 0)
         return cli_fail(app, "build");
+    int rc = 0;
     json_object_set_new(summary, "companiesCount", json_integer(aud.companies_count));
     json_object_set_new(summary, "prospectsCount", json_integer(aud.prospects_count));
     if (j->enrich) {

@@ -9,6 +9,15 @@
 
 #define BAR_WIDTH 30
 
+/* What a wait has drawn so far. */
+typedef struct progress_state {
+    const cli *app;
+    const char *what;             /* "build", "enrichment" */
+    char last[64];
+    int last_percent;
+    int drawn;                    /* a bar is on screen (terminal) */
+} progress_state;
+
 static void draw(progress_state *p, const char *status, int percent, int64_t elapsed_ms)
 {
     long seconds = (long)(elapsed_ms / 1000);
@@ -40,7 +49,8 @@ static void on_progress(void *ctx, const char *status, int percent, int64_t elap
     draw(ctx, status, percent, elapsed_ms);
 }
 
-void ui_wait_options(cli *app, progress_state *p, const char *what, descovo_wait_options *w)
+/* Fills w from --interval/--timeout, with a progress display for `what`. */
+static void wait_options(cli *app, progress_state *p, const char *what, descovo_wait_options *w)
 {
     memset(p, 0, sizeof *p);
     p->app = app;
@@ -53,12 +63,32 @@ void ui_wait_options(cli *app, progress_state *p, const char *what, descovo_wait
     w->progress_ctx = p;
 }
 
-void ui_progress_end(progress_state *p)
+static void progress_end(progress_state *p)
 {
     if (p->drawn) {
         fputc('\n', stderr);
         p->drawn = 0;
     }
+}
+
+int ui_wait_build(cli *app, const char *id, descovo_audience *aud)
+{
+    progress_state p;
+    descovo_wait_options w;
+    wait_options(app, &p, "build", &w);
+    int rc = descovo_wait_build(app->client, id, &w, aud);
+    progress_end(&p);
+    return rc;
+}
+
+int ui_wait_enrichment(cli *app, const char *id, descovo_enrichment_progress *st)
+{
+    progress_state p;
+    descovo_wait_options w;
+    wait_options(app, &p, "enrichment", &w);
+    int rc = descovo_wait_enrichment(app->client, id, &w, st);
+    progress_end(&p);
+    return rc;
 }
 
 int ui_ask_yes(const char *question)

@@ -85,15 +85,32 @@ static size_t on_header(char *data, size_t size, size_t n, void *ctx)
     return len;
 }
 
-static CURLcode perform_try(harness *h, const char *method, const char *url, const char *body,
-                            int fresh, http_response *out)
+/* How a request goes out: JSON or nothing (harness_request), or anything
+ * (harness_raw_request). */
+typedef struct request_shape {
+    const char *content_type;   /* NULL: no Content-Type header at all */
+    const char *body;           /* NULL: none */
+    size_t body_len;
+    int fresh;                  /* on a new connection */
+    int as_is;                  /* the path exactly as given ("/./", "/../") */
+} request_shape;
+
+static CURLcode perform_try(harness *h, const char *method, const char *path, const request_shape *shape,
+                            http_response *out)
 {
     memset(out, 0, sizeof *out);
+    strbuf url = STRBUF_INIT;
+    strbuf_printf(&url, "%s%s", h->base_url, path);
+    assert_int_equal(url.oom, 0);
     strbuf buf = STRBUF_INIT;
     CURL *c = h->curl;
     curl_easy_reset(c);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_URL, url.data);
+    curl_easy_setopt(c, CURLOPT_PATH_AS_IS, (long)shape->as_is);
+    if (strcmp(method, "HEAD") == 0)
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    else
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &buf);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
@@ -102,17 +119,21 @@ static CURLcode perform_try(harness *h, const char *method, const char *url, con
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     /* libcurl silently resends a request whose reused connection closed
      * before any answer; a test of dropped connections needs a new one. */
-    curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, (long)fresh);
-    struct curl_slist *headers = NULL;
-    if (body != NULL) {
-        headers = curl_slist_append(headers, "Content-Type: application/json");
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, (long)shape->fresh);
+    struct curl_slist *headers = curl_slist_append(NULL, "Expect:");
+    char type_header[256] = "Content-Type:"; /* sends none, not even curl's default */
+    if (shape->content_type != NULL)
+        snprintf(type_header, sizeof type_header, "Content-Type: %s", shape->content_type);
+    headers = curl_slist_append(headers, type_header);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    if (shape->body != NULL) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, shape->body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)shape->body_len);
     }
     CURLcode rc = curl_easy_perform(c);
     curl_slist_free_all(headers);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+    strbuf_release(&url);
     assert_int_equal(buf.oom, 0);
     out->raw_len = buf.len;
     out->raw = buf.data != NULL ? strbuf_detach(&buf) : calloc(1, 1);
@@ -120,30 +141,43 @@ static CURLcode perform_try(harness *h, const char *method, const char *url, con
     return rc;
 }
 
-static void perform(harness *h, const char *method, const char *url, const char *body,
-                    http_response *out)
+/* A JSON body (or none) on harness_request's terms. */
+static request_shape json_shape(const char *body, int fresh)
 {
-    CURLcode rc = perform_try(h, method, url, body, 0, out);
-    if (rc != CURLE_OK)
-        fail_msg("%s %s: %s", method, url, curl_easy_strerror(rc));
+    return (request_shape){body != NULL ? "application/json" : NULL, body, body != NULL ? strlen(body) : 0, fresh, 0};
 }
 
 CURLcode harness_try_request(harness *h, const char *method, const char *path,
                              const char *body, http_response *out)
 {
-    char url[2048];
-    int n = snprintf(url, sizeof url, "%s%s", h->base_url, path);
-    assert_true(n > 0 && (size_t)n < sizeof url);
-    return perform_try(h, method, url, body, 1, out);
+    request_shape shape = json_shape(body, 1);
+    return perform_try(h, method, path, &shape, out);
+}
+
+CURLcode harness_raw_request(harness *h, const char *method, const char *path, const char *content_type,
+                             const char *body, size_t body_len, http_response *out)
+{
+    request_shape shape = {content_type, body, body_len, 0, 1};
+    return perform_try(h, method, path, &shape, out);
 }
 
 void harness_request(harness *h, const char *method, const char *path,
                      const char *body, http_response *out)
 {
-    char url[2048];
-    int n = snprintf(url, sizeof url, "%s%s", h->base_url, path);
-    assert_true(n > 0 && (size_t)n < sizeof url);
-    perform(h, method, url, body, out);
+    request_shape shape = json_shape(body, 0);
+    CURLcode rc = perform_try(h, method, path, &shape, out);
+    if (rc != CURLE_OK)
+        fail_msg("%s %s: %s", method, path, curl_easy_strerror(rc));
+}
+
+size_t harness_env_size(const char *name, size_t fallback)
+{
+    const char *text = getenv(name);
+    char *end = NULL;
+    if (text == NULL || text[0] == '\0')
+        return fallback;
+    unsigned long long n = strtoull(text, &end, 10);
+    return end != text && *end == '\0' && n > 0 ? (size_t)n : fallback;
 }
 
 void http_response_free(http_response *res)
@@ -289,8 +323,12 @@ long long harness_credits(harness *h, const char *key)
 
 char *harness_download(harness *h, const char *url, size_t *len, long *status)
 {
+    /* Download URLs are absolute, on this server. */
+    size_t base_len = strlen(h->base_url);
+    if (strncmp(url, h->base_url, base_len) != 0)
+        fail_msg("download URL %s is not on %s", url, h->base_url);
     http_response res;
-    perform(h, "GET", url, NULL, &res);
+    harness_request(h, "GET", url + base_len, NULL, &res);
     *len = res.raw_len;
     *status = res.status;
     char *raw = res.raw;

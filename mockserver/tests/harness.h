@@ -43,11 +43,20 @@ void harness_stop(harness *h);
 void harness_request(harness *h, const char *method, const char *path,
                      const char *body, http_response *out);
 void http_response_free(http_response *res);
+/* A positive count from the environment (a test's size knob), or fallback
+ * when the variable is unset, empty or not a positive integer. */
+size_t harness_env_size(const char *name, size_t fallback);
 /* Like harness_request, on a new connection, but returns curl's result
  * instead of failing the test when the transfer fails (dropped or reset
  * connections). */
 CURLcode harness_try_request(harness *h, const char *method, const char *path,
                              const char *body, http_response *out);
+/* Anything a hostile client may send: any method (HEAD without a body),
+ * the path exactly as given, content_type NULL for no Content-Type at all,
+ * body_len bytes of body (NUL bytes included) or none. Returns curl's
+ * result instead of failing the test. */
+CURLcode harness_raw_request(harness *h, const char *method, const char *path, const char *content_type,
+                             const char *body, size_t body_len, http_response *out);
 
 /* printf-style conveniences that return the status and fill *out. */
 long harness_get(harness *h, http_response *out, const char *fmt, ...)

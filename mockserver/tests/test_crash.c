@@ -396,16 +396,6 @@ static void verify(load *l)
                  (long long)charges);
 }
 
-static size_t env_size(const char *name, size_t fallback)
-{
-    const char *text = getenv(name);
-    char *end = NULL;
-    if (text == NULL || text[0] == '\0')
-        return fallback;
-    unsigned long long n = strtoull(text, &end, 10);
-    return end != text && *end == '\0' && n > 0 ? (size_t)n : fallback;
-}
-
 static void temp_path(char *out, size_t size, const char *name)
 {
     snprintf(out, size, "/tmp/descovo-crash-%ld-%s", (long)getpid(), name);
@@ -418,7 +408,7 @@ static void test_sigkill_under_load(void **state)
     char file[256];
     temp_path(file, sizeof file, "state.log");
     load l = {.aud = calloc(MAX_KNOWN, sizeof(known)), .rng = 42, .c.curl = curl_easy_init()};
-    size_t rounds = env_size("CRASH_ROUNDS", 3);
+    size_t rounds = harness_env_size("CRASH_ROUNDS", 3);
     char line[512];
     for (size_t round = 0; round < rounds; round++) {
         server s;

@@ -26,81 +26,10 @@
 #define DEFAULT_SEED 7
 #define SIDE_KEY "sk_test_hostile_side"
 
-/* --- a raw client: any method, Content-Type and bytes ------------------- */
-
-typedef struct raw_client {
-    CURL *curl;
-    const char *base_url;
-} raw_client;
-
-static size_t on_body(char *data, size_t size, size_t n, void *ctx)
-{
-    strbuf_append(ctx, data, size * n);
-    return size * n;
-}
-
-static size_t on_header(char *data, size_t size, size_t n, void *ctx)
-{
-    http_response *res = ctx;
-    size_t len = size * n;
-    if (len > 13 && strncasecmp(data, "Content-Type:", 13) == 0)
-        snprintf(res->content_type, sizeof res->content_type, "%.*s", (int)(len - 13), data + 13);
-    if (len > 6 && strncasecmp(data, "Allow:", 6) == 0)
-        snprintf(res->allow, sizeof res->allow, "%.*s", (int)(len - 6), data + 6);
-    return len;
-}
-
-/* content_type NULL sends none (curl's default is suppressed). */
-static CURLcode raw_request(raw_client *rc, const char *method, const char *path, const char *content_type,
-                            const char *body, size_t body_len, http_response *out)
-{
-    memset(out, 0, sizeof *out);
-    strbuf url = STRBUF_INIT;
-    strbuf_printf(&url, "%s%s", rc->base_url, path);
-    strbuf buf = STRBUF_INIT;
-    CURL *c = rc->curl;
-    curl_easy_reset(c);
-    curl_easy_setopt(c, CURLOPT_URL, url.data);
-    curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
-    if (strcmp(method, "HEAD") == 0)
-        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-    else
-        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &buf);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, out);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    struct curl_slist *headers = curl_slist_append(NULL, "Expect:");
-    char type_header[256];
-    if (content_type != NULL) {
-        snprintf(type_header, sizeof type_header, "Content-Type: %s", content_type);
-        headers = curl_slist_append(headers, type_header);
-    } else {
-        headers = curl_slist_append(headers, "Content-Type:");
-    }
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-    if (body != NULL) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)body_len);
-    }
-    CURLcode code = curl_easy_perform(c);
-    curl_slist_free_all(headers);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
-    strbuf_release(&url);
-    assert_int_equal(buf.oom, 0);
-    out->raw_len = buf.len;
-    out->raw = buf.data != NULL ? strbuf_detach(&buf) : calloc(1, 1);
-    out->json = json_loadb(out->raw, out->raw_len, 0, NULL);
-    return code;
-}
-
 /* --- the server and its fixtures ------------------------------------------ */
 
 typedef struct fixture {
     harness *h;
-    raw_client rc;
     char draft[64];       /* a DRAFT audience of DEV_KEY */
     char normal[64];      /* a NORMAL one */
 } fixture;
@@ -123,8 +52,6 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
     f->h = harness_start(configure);
-    f->rc.curl = curl_easy_init();
-    f->rc.base_url = f->h->base_url;
     *state = f;
     return 0;
 }
@@ -132,7 +59,6 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    curl_easy_cleanup(f->rc.curl);
     harness_stop(f->h);
     free(f);
     return 0;
@@ -165,7 +91,7 @@ static void send_expect(fixture *f, const char *method, const char *path, const 
                         const char *body, size_t len, long status, const char *needle)
 {
     http_response res;
-    CURLcode code = raw_request(&f->rc, method, path, content_type, body, len, &res);
+    CURLcode code = harness_raw_request(f->h, method, path, content_type, body, len, &res);
     if (code != CURLE_OK)
         fail_msg("%s %s: %s", method, path, curl_easy_strerror(code));
     char what[160];
@@ -177,7 +103,7 @@ static void send_ok(fixture *f, const char *method, const char *path, const char
                     const char *body)
 {
     http_response res;
-    CURLcode code = raw_request(&f->rc, method, path, content_type, body, body != NULL ? strlen(body) : 0, &res);
+    CURLcode code = harness_raw_request(f->h, method, path, content_type, body, body != NULL ? strlen(body) : 0, &res);
     if (code != CURLE_OK || res.status != 200)
         fail_msg("%s %s (%s): HTTP %ld %s", method, path, content_type ? content_type : "no type", res.status, res.raw);
     http_response_free(&res);
@@ -335,7 +261,7 @@ static void test_query_strings(void **state)
     big = repeat("a", 40000);
     strbuf_printf(&path, "/v1/credits?apiKey=%s&x=%s", DEV_KEY, big);
     http_response res;
-    assert_int_equal(raw_request(&f->rc, "GET", path.data, NULL, NULL, 0, &res), CURLE_OK);
+    assert_int_equal(harness_raw_request(f->h, "GET", path.data, NULL, NULL, 0, &res), CURLE_OK);
     assert_int_equal(res.status, 414);
     http_response_free(&res);
     strbuf_release(&path);
@@ -354,7 +280,7 @@ static void test_methods(void **state)
     send_expect(f, method, "/v1/credits", NULL, NULL, 0, 405, "allowed: GET");
     free(method);
     http_response res;
-    assert_int_equal(raw_request(&f->rc, "HEAD", "/v1/credits", NULL, NULL, 0, &res), CURLE_OK);
+    assert_int_equal(harness_raw_request(f->h, "HEAD", "/v1/credits", NULL, NULL, 0, &res), CURLE_OK);
     assert_int_equal(res.status, 405);
     http_response_free(&res);
 }
@@ -464,7 +390,7 @@ static void test_wrong_type_in_every_field(void **state)
             else
                 strbuf_printf(&body, "\"%s\":%s}", fc->field, json);
             http_response res;
-            assert_int_equal(raw_request(&f->rc, fc->method, path, "application/json", body.data, body.len, &res), CURLE_OK);
+            assert_int_equal(harness_raw_request(f->h, fc->method, path, "application/json", body.data, body.len, &res), CURLE_OK);
             /* A wrong value is a 400 that names the field; a few are
              * accepted as the API defines (a count of 0 for an optional
              * cap is refused, an empty filter list is no filter). */
@@ -924,7 +850,7 @@ static void test_generated_hostile_requests(void **state)
         hostile req;
         generate(&r, f, &req);
         http_response res;
-        CURLcode code = raw_request(&f->rc, req.method, req.path, req.content_type,
+        CURLcode code = harness_raw_request(f->h, req.method, req.path, req.content_type,
                                     req.has_body ? (req.body.data != NULL ? req.body.data : "") : NULL,
                                     req.has_body ? req.body.len : 0, &res);
         if (code != CURLE_OK)

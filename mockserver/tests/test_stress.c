@@ -97,16 +97,6 @@ static uint64_t next_rand(uint64_t *state)
     return z ^ (z >> 31);
 }
 
-static size_t env_size(const char *name, size_t fallback)
-{
-    const char *text = getenv(name);
-    char *end = NULL;
-    if (text == NULL || text[0] == '\0')
-        return fallback;
-    unsigned long long n = strtoull(text, &end, 10);
-    return end != text && *end == '\0' && n > 0 ? (size_t)n : fallback;
-}
-
 static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 {
     strbuf_append(ctx, data, size * n);
@@ -476,8 +466,8 @@ static void test_stress(void **state)
     snprintf(state_file, sizeof state_file, "/tmp/descovo-stress-%ld.log", (long)getpid());
     unlink(state_file);
     harness *h = harness_start(configure);
-    size_t seconds = env_size("STRESS_SECONDS", 3);
-    size_t n_workers = env_size("STRESS_THREADS", 8);
+    size_t seconds = harness_env_size("STRESS_SECONDS", 3);
+    size_t n_workers = harness_env_size("STRESS_THREADS", 8);
     if (n_workers > MAX_THREADS)
         n_workers = MAX_THREADS;
     worker *workers = calloc(n_workers, sizeof *workers);
