@@ -2,7 +2,7 @@
  *
  * A bare libmicrohttpd server in the mock's threading mode (internal polling
  * thread with epoll and a thread pool, same connection limit, timeout and
- * per-connection memory, see mockserver/server.c) that answers every request, any method and path,
+ * per-connection memory, see mockserver/http/server.c) that answers every request, any method and path,
  * with one fixed JSON body of --body-bytes bytes (default: the size of the
  * mock's status body). Like the mock it queues the response on the second
  * call of the access handler, so keep-alive stays on, and consumes request
@@ -20,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The same limits as mockserver/server.c. */
+/* The same limits as mockserver/http/server.c. */
 #define CONNECTION_LIMIT 1024
 #define CONNECTION_TIMEOUT_S 30
 /* libmicrohttpd zeroes this pool for every request: with its default

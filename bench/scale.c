@@ -22,12 +22,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "api.h"
+#include "api/api.h"
 #include "app.h"
-#include "dataset.h"
-#include "export.h"
-#include "filters.h"
-#include "pricing.h"
+#include "data/dataset.h"
+#include "data/export.h"
+#include "data/filters.h"
+#include "sim/pricing.h"
 
 #define DEFAULT_COMPANIES 98000u
 #define SMOKE_COMPANIES 2000u

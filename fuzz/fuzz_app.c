@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api.h"
+#include "api/api.h"
 #include "app.h"
-#include "routes.h"
-#include "store.h"
+#include "api/routes.h"
+#include "sim/store.h"
 
 #define MAX_PARAMS 64
 #define DEV_KEY "sk_test_descovo_dev"

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csv.h"
+#include "text/csv.h"
 #include "csv_read.h"
-#include "strbuf.h"
+#include "text/strbuf.h"
 
 #define MAX_FIELDS 4096
 

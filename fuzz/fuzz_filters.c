@@ -10,8 +10,8 @@
 
 #include <jansson.h>
 
-#include "dataset.h"
-#include "filters.h"
+#include "data/dataset.h"
+#include "data/filters.h"
 
 static dataset *ds;
 

@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "keys.h"
-#include "persist.h"
-#include "scenario.h"
-#include "server.h"
+#include "sim/keys.h"
+#include "sim/persist.h"
+#include "sim/scenario.h"
+#include "http/server.h"
 
 struct mock_app {
     mock_options options;

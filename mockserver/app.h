@@ -11,11 +11,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "clock.h"
-#include "dataset.h"
-#include "faults.h"
-#include "journal.h"
-#include "store.h"
+#include "sim/clock.h"
+#include "data/dataset.h"
+#include "sim/faults.h"
+#include "sim/journal.h"
+#include "sim/store.h"
 
 #define MOCK_MAX_KEYS 64
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generates mockserver/vocab_data.c, the enumerations of the Descovo
+"""Generates mockserver/data/vocab_data.c, the enumerations of the Descovo
 Audiences API that the simulator validates filters against and builds its
 synthetic database from.
 
@@ -26,7 +26,7 @@ import sys
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_VOCAB = os.path.join(REPO_ROOT, "..", "shared", "reference", "vocabulary.json")
 DEFAULT_ISO = "/usr/share/iso-codes/json/iso_3166-1.json"
-DEFAULT_OUT = os.path.join(REPO_ROOT, "mockserver", "vocab_data.c")
+DEFAULT_OUT = os.path.join(REPO_ROOT, "mockserver", "data", "vocab_data.c")
 
 # The spec's first export column carries a vendor prefix; ours is named
 # after the API we simulate. The original name is never written out.

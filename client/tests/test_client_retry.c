@@ -11,9 +11,9 @@
 
 #include <cmocka.h>
 
-#include "faults.h"
+#include "sim/faults.h"
 #include "internal.h"
-#include "journal.h"
+#include "sim/journal.h"
 #include "support.h"
 
 /* ---- The policy, as pure functions ---- */

@@ -1,0 +1,364 @@
+/* The control plane under /_mock/: health, reset, the clock and accounts.
+ * Not part of the Descovo API; answers use the same envelopes so that one
+ * client can read both. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "app.h"
+#include "sim/clock.h"
+#include "api/handlers.h"
+#include "sim/scenario.h"
+#include "http/server.h"
+
+/* Largest single clock advance: 10 years, so arithmetic never overflows. */
+#define MAX_ADVANCE_SECONDS (10.0 * 365 * 24 * 3600)
+
+/* Generated from docs/openapi.json (openapi_data.c.in). */
+extern const unsigned char mock_openapi_json[];
+extern const size_t mock_openapi_json_len;
+
+static json_t *openapi_document;
+static pthread_once_t openapi_once = PTHREAD_ONCE_INIT;
+
+static void parse_openapi(void)
+{
+    openapi_document = json_loadb((const char *)mock_openapi_json, mock_openapi_json_len, 0, NULL);
+}
+
+/* The document itself, not in an envelope: tools read it as they would a
+ * file. Parsed once, shared read-only by every request. */
+void handle_mock_openapi(const mock_request *req, mock_reply *reply)
+{
+    (void)req;
+    pthread_once(&openapi_once, parse_openapi);
+    if (openapi_document == NULL) {
+        reply_error(reply, 500, "Internal error: the compiled-in OpenAPI document does not parse.");
+        return;
+    }
+    json_decref(reply->body);
+    reply->status = 200;
+    reply->body = json_incref(openapi_document);
+}
+
+void handle_mock_health(const mock_request *req, mock_reply *reply)
+{
+    const dataset *ds = store_dataset(req->store);
+    const mock_options *options = mock_app_options(req->app);
+    json_t *output = json_pack("{s:s, s:s, s:I, s:I, s:I, s:s}", "status", "ok", "version", DESCOVO_VERSION,
+                               "seed", (json_int_t)options->seed,
+                               "companies", (json_int_t)ds->n_companies,
+                               "prospects", (json_int_t)ds->n_prospects,
+                               "clock", options->clock_mode == MOCK_CLOCK_MANUAL ? "manual" : "real");
+    reply_ok(reply, req, output, charge_free(NULL, "Control endpoints are free."));
+}
+
+void handle_mock_reset(const mock_request *req, mock_reply *reply)
+{
+    /* A fresh server: state, settings, faults and journal as at start,
+     * including the start scenario if one was given. */
+    const mock_options *options = mock_app_options(req->app);
+    store_reset(req->store);
+    faults_clear(mock_app_faults(req->app));
+    faults_set_chaos(mock_app_faults(req->app), options->chaos_rate, options->chaos_seed);
+    if (mock_app_journal(req->app) != NULL)
+        journal_clear(mock_app_journal(req->app));
+    mock_clock_reset(mock_app_clock(req->app), options->time_scale);
+    if (options->scenario != NULL) {
+        char err[256];
+        json_t *scenario = scenario_load(options->scenario, err, sizeof err);
+        json_t *summary = scenario != NULL ? scenario_apply(req->app, scenario, err, sizeof err) : NULL;
+        json_decref(scenario);
+        json_decref(summary);
+    }
+    json_t *output = json_pack("{s:b}", "reset", 1);
+    reply_ok(reply, req, output, charge_free(NULL, "Control endpoints are free."));
+}
+
+static json_t *clock_json(mock_app *app)
+{
+    mock_clock *clock = mock_app_clock(app);
+    int64_t now = mock_clock_now_ms(clock);
+    char text[32];
+    mock_time_format(now, text);
+    int manual = mock_clock_mode_of(clock) == MOCK_CLOCK_MANUAL;
+    return json_pack("{s:s, s:s, s:I, s:f}", "mode", manual ? "manual" : "real", "now", text,
+                     "nowMs", (json_int_t)now, "scale", mock_clock_scale(clock));
+}
+
+void handle_mock_clock(const mock_request *req, mock_reply *reply)
+{
+    reply_ok(reply, req, clock_json(req->app), charge_free(NULL, "Control endpoints are free."));
+}
+
+void handle_mock_clock_advance(const mock_request *req, mock_reply *reply)
+{
+    json_t *seconds = json_object_get(req->body, "seconds");
+    if (!json_is_number(seconds) || json_number_value(seconds) < 0 ||
+        json_number_value(seconds) > MAX_ADVANCE_SECONDS || isnan(json_number_value(seconds))) {
+        reply_error(reply, 400, "seconds: required, a number from 0 to %.0f.", MAX_ADVANCE_SECONDS);
+        return;
+    }
+    mock_clock *clock = mock_app_clock(req->app);
+    if (mock_clock_mode_of(clock) != MOCK_CLOCK_MANUAL) {
+        reply_error(reply, 400, "The clock is real: start descovo-mock with --clock manual to move time by hand.");
+        return;
+    }
+    mock_clock_advance(clock, (int64_t)llround(json_number_value(seconds) * 1000.0));
+    reply_ok(reply, req, clock_json(req->app), charge_free(NULL, "Control endpoints are free."));
+}
+
+/* The account as of now_ms: rows used in an export period that is over
+ * show as 0, without starting a new period (the next export does). */
+static json_t *account_json(const account *acct, int64_t now_ms)
+{
+    int64_t used = acct->export_used;
+    if (acct->export_period_start_ms != 0 && now_ms >= acct->export_period_start_ms + STORE_EXPORT_PERIOD_MS)
+        used = 0;
+    return json_pack("{s:s, s:I, s:I, s:I, s:I}", "apiKey", acct->key,
+                     "credits", (json_int_t)acct->credits,
+                     "exportQuota", (json_int_t)acct->export_quota,
+                     "exportRowsUsed", (json_int_t)used,
+                     "audiences", (json_int_t)acct->n_audiences);
+}
+
+void handle_mock_account_get(const mock_request *req, mock_reply *reply)
+{
+    account *acct = store_find_account(req->store, req->param);
+    if (acct == NULL) {
+        reply_error(reply, 404, "No account with this API key. Create one with PUT /_mock/accounts/{apiKey}.");
+        return;
+    }
+    /* Reading changes nothing but lazily settled work, so that a state
+     * file (persist.c) needs no record of it. */
+    store_settle(req->store, acct, req->now_ms);
+    reply_ok(reply, req, account_json(acct, req->now_ms), charge_free(NULL, "Control endpoints are free."));
+}
+
+/* Reads an optional non-negative integer field of the body. */
+static int read_amount(const mock_request *req, mock_reply *reply, const char *field, int64_t *out)
+{
+    json_t *value = json_object_get(req->body, field);
+    if (value == NULL)
+        return 0;
+    if (!json_is_integer(value) || json_integer_value(value) < 0) {
+        reply_error(reply, 400, "%s: expected a non-negative integer.", field);
+        return -1;
+    }
+    *out = json_integer_value(value);
+    return 0;
+}
+
+void handle_mock_account_put(const mock_request *req, mock_reply *reply)
+{
+    static const char *const fields[] = {"credits", "exportQuota", "exportRowsUsed", NULL};
+    const mock_options *options = mock_app_options(req->app);
+    account *acct = store_find_account(req->store, req->param);
+    int64_t credits = acct != NULL ? acct->credits : options->default_credits;
+    int64_t quota = acct != NULL ? acct->export_quota : options->default_export_quota;
+    int64_t used = -1;
+    if (read_amount(req, reply, "credits", &credits) != 0 ||
+        read_amount(req, reply, "exportQuota", &quota) != 0 ||
+        read_amount(req, reply, "exportRowsUsed", &used) != 0)
+        return;
+    request_warn_unknown_fields(req, fields);
+    if (acct != NULL)
+        store_settle(req->store, acct, req->now_ms);
+    acct = store_put_account(req->store, req->param, credits, quota, 0);
+    if (acct == NULL) {
+        if (errno == ENOSPC)
+            reply_error(reply, 403, "Account limit reached: the server holds %d API keys.", STORE_MAX_ACCOUNTS);
+        return; /* out of memory: the dispatcher answers 500 */
+    }
+    store_roll_export_period(acct, req->now_ms);
+    if (used >= 0)
+        acct->export_used = used;
+    reply_ok(reply, req, account_json(acct, req->now_ms), charge_free(NULL, "Control endpoints are free."));
+}
+
+/* --- faults --------------------------------------------------------------- */
+
+void handle_mock_faults_list(const mock_request *req, mock_reply *reply)
+{
+    reply_ok(reply, req, faults_list(mock_app_faults(req->app)), charge_free(NULL, "Control endpoints are free."));
+}
+
+void handle_mock_faults_add(const mock_request *req, mock_reply *reply)
+{
+    char err[256];
+    json_t *rule = faults_add(mock_app_faults(req->app), req->body, err, sizeof err);
+    if (rule == NULL) {
+        reply_error(reply, 400, "%s", err);
+        return;
+    }
+    reply_ok(reply, req, rule, charge_free(NULL, "Control endpoints are free."));
+}
+
+void handle_mock_faults_clear(const mock_request *req, mock_reply *reply)
+{
+    faults_clear(mock_app_faults(req->app));
+    store_release_holds(req->store, 0, req->now_ms);
+    reply_ok(reply, req, json_pack("{s:b}", "cleared", 1), charge_free(NULL, "Control endpoints are free."));
+}
+
+void handle_mock_fault_delete(const mock_request *req, mock_reply *reply)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long id = strtoull(req->param, &end, 10);
+    if (errno != 0 || end == req->param || *end != '\0' ||
+        faults_remove(mock_app_faults(req->app), (uint64_t)id) != 0) {
+        reply_error(reply, 404, "No fault rule with id \"%s\". GET /_mock/faults lists them.", req->param);
+        return;
+    }
+    /* Deleting a hold rule releases what it held. */
+    store_release_holds(req->store, (uint64_t)id, req->now_ms);
+    reply_ok(reply, req, json_pack("{s:I, s:b}", "id", (json_int_t)id, "deleted", 1),
+             charge_free(NULL, "Control endpoints are free."));
+}
+
+/* --- journal -------------------------------------------------------------- */
+
+static journal *journal_or_error(const mock_request *req, mock_reply *reply)
+{
+    journal *j = mock_app_journal(req->app);
+    if (j == NULL)
+        reply_error(reply, 400, "The request journal is off (--journal-size 0).");
+    return j;
+}
+
+/* Reads ?since= as milliseconds since the epoch or an ISO 8601 UTC time. */
+static int parse_since(const char *text, int64_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long long ms = strtoll(text, &end, 10);
+    if (errno == 0 && end != text && *end == '\0' && ms >= 0) {
+        *out = ms;
+        return 0;
+    }
+    struct tm tm = {0};
+    int millis = 0;
+    int n = 0;
+    if (sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+               &tm.tm_min, &tm.tm_sec, &n) != 6)
+        return -1;
+    const char *rest = text + n;
+    if (*rest == '.') {
+        int digits = 0;
+        if (sscanf(rest, ".%3d%n", &millis, &digits) != 1)
+            return -1;
+        rest += digits;
+    }
+    if (strcmp(rest, "Z") != 0 && *rest != '\0')
+        return -1;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    *out = (int64_t)timegm(&tm) * 1000 + millis;
+    return 0;
+}
+
+void handle_mock_requests(const mock_request *req, mock_reply *reply)
+{
+    journal *j = journal_or_error(req, reply);
+    if (j == NULL)
+        return;
+    journal_filter filter = {
+        .method = req->query(req, "method"),
+        .path = req->query(req, "path"),
+        .status = -1,
+    };
+    char masked[32];
+    const char *key = req->query(req, "apiKey");
+    if (key != NULL) {
+        mock_mask_key(key, masked);
+        filter.masked_key = masked;
+    }
+    const char *status = req->query(req, "status");
+    const char *since = req->query(req, "since");
+    const char *limit = req->query(req, "limit");
+    char *end = NULL;
+    if (status != NULL) {
+        long code = strtol(status, &end, 10);
+        if (end == status || *end != '\0' || code < 0 || code > 599) {
+            reply_error(reply, 400, "status: expected an HTTP status such as 429 (0 for dropped connections), got \"%s\".", status);
+            return;
+        }
+        filter.status = (int)code;
+    }
+    if (since != NULL && parse_since(since, &filter.since_ms) != 0) {
+        reply_error(reply, 400, "since: expected milliseconds since 1970 or an ISO 8601 UTC time such as "
+                    "2025-01-01T00:00:00.000Z, got \"%s\".", since);
+        return;
+    }
+    if (limit != NULL) {
+        long n = strtol(limit, &end, 10);
+        if (end == limit || *end != '\0' || n < 1) {
+            reply_error(reply, 400, "limit: expected a positive integer, got \"%s\".", limit);
+            return;
+        }
+        filter.limit = (size_t)n;
+    }
+    reply_ok(reply, req, journal_query(j, &filter), charge_free(NULL, "Control endpoints are free."));
+}
+
+void handle_mock_requests_clear(const mock_request *req, mock_reply *reply)
+{
+    journal *j = journal_or_error(req, reply);
+    if (j == NULL)
+        return;
+    journal_clear(j);
+    reply_ok(reply, req, json_pack("{s:b}", "cleared", 1), charge_free(NULL, "Control endpoints are free."));
+}
+
+/* --- outbox --------------------------------------------------------------- */
+
+void handle_mock_outbox(const mock_request *req, mock_reply *reply)
+{
+    reply_ok(reply, req, store_outbox_json(req->store, req->query(req, "to")),
+             charge_free(NULL, "Control endpoints are free."));
+}
+
+void handle_mock_outbox_clear(const mock_request *req, mock_reply *reply)
+{
+    store_outbox_clear(req->store);
+    reply_ok(reply, req, json_pack("{s:b}", "cleared", 1), charge_free(NULL, "Control endpoints are free."));
+}
+
+/* --- scenarios ------------------------------------------------------------ */
+
+void handle_mock_scenarios(const mock_request *req, mock_reply *reply)
+{
+    reply_ok(reply, req, json_pack("{s:o}", "scenarios", scenario_builtin_list()),
+             charge_free(NULL, "Control endpoints are free."));
+}
+
+/* Body: a scenario object, or {"name": "rate-limited"} for a built-in one.
+ * Runs without the store lock (ROUTE_UNLOCKED): scenario_apply locks. */
+void handle_mock_scenario_load(const mock_request *req, mock_reply *reply)
+{
+    json_t *scenario = NULL;
+    const char *name = json_string_value(json_object_get(req->body, "name"));
+    if (name != NULL && json_object_size(req->body) == 1) {
+        scenario = scenario_builtin(name);
+        if (scenario == NULL) {
+            reply_error(reply, 404, "No built-in scenario \"%s\". GET /_mock/scenarios lists them.", name);
+            return;
+        }
+    } else {
+        scenario = json_incref(req->body);
+    }
+    char err[256];
+    json_t *summary = scenario_apply(req->app, scenario, err, sizeof err);
+    json_decref(scenario);
+    if (summary == NULL) {
+        reply_error(reply, 400, "%s", err);
+        return;
+    }
+    reply_ok(reply, req, summary, charge_free(NULL, "Control endpoints are free."));
+}

@@ -1,0 +1,682 @@
+#include "api/routes.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "app.h"
+#include "api/handlers.h"
+#include "text/jsonr.h"
+#include "sim/persist.h"
+#include "http/server.h"
+
+typedef enum route_auth {
+    AUTH_NONE,     /* control plane and downloads */
+    AUTH_BODY,     /* apiKey in the JSON body (POST, PATCH, PUT) */
+    AUTH_QUERY     /* apiKey in the query string (GET, DELETE) */
+} route_auth;
+
+enum {
+    ROUTE_JSON_BODY = 1 << 0,     /* the body must be a JSON object */
+    ROUTE_UNLOCKED = 1 << 1,      /* the handler takes the locks itself (reset) */
+    ROUTE_PERSIST = 1 << 2        /* a 200 changed state: logged to --state-file */
+};
+#define JSON_PERSIST (ROUTE_JSON_BODY | ROUTE_PERSIST)
+
+typedef void (*route_handler)(const mock_request *req, mock_reply *reply);
+
+typedef struct route {
+    const char *method;
+    const char *pattern;          /* "{id}" matches one path segment */
+    route_handler handler;
+    route_auth auth;
+    unsigned flags;
+    int bucket;                   /* rate-limit bucket, -1: not limited */
+    unsigned per_minute;          /* docs/API.md, "Rate limits" */
+} route;
+
+/* Every endpoint, in one place. Rate limits per key per minute are the
+ * public spec's; credits (not in the spec) gets the status endpoint's. */
+static const route route_table[] = {
+    {"POST", "/v1/audiences/create", handle_create, AUTH_BODY, JSON_PERSIST, 0, 50},
+    {"PATCH", "/v1/audiences/{id}/search-params", handle_search_params, AUTH_BODY, JSON_PERSIST, 1, 50},
+    {"POST", "/v1/audiences/{id}/build", handle_build, AUTH_BODY, JSON_PERSIST, 2, 10},
+    {"GET", "/v1/audiences/{id}", handle_status, AUTH_QUERY, 0, 3, 100},
+    {"POST", "/v1/audiences/{id}/enrichment/estimate", handle_estimate, AUTH_BODY, ROUTE_JSON_BODY, 4, 60},
+    {"POST", "/v1/audiences/{id}/enrich", handle_enrich, AUTH_BODY, JSON_PERSIST, 5, 10},
+    {"GET", "/v1/audiences/{id}/enrichment/status", handle_enrichment_status, AUTH_QUERY, 0, 6, 60},
+    {"POST", "/v1/audiences/{id}/export/companies", handle_export_companies, AUTH_BODY, JSON_PERSIST, 7, 20},
+    {"POST", "/v1/audiences/{id}/export/prospects", handle_export_prospects, AUTH_BODY, JSON_PERSIST, 8, 20},
+    {"GET", "/v1/credits", handle_credits, AUTH_QUERY, 0, 9, 100},
+    {"GET", "/v1/audiences", handle_list, AUTH_QUERY, 0, 10, 50},
+    {"DELETE", "/v1/audiences/{id}", handle_archive, AUTH_QUERY, ROUTE_PERSIST, 11, 20},
+    {"GET", "/v1/audiences/{id}/companies", handle_companies_page, AUTH_QUERY, 0, 12, 100},
+    {"GET", "/v1/audiences/{id}/prospects", handle_prospects_page, AUTH_QUERY, 0, 13, 100},
+    {"GET", "/v1/exports/{id}", handle_download, AUTH_NONE, 0, -1, 0},
+    {"GET", "/_mock/health", handle_mock_health, AUTH_NONE, 0, -1, 0},
+    {"GET", "/_mock/openapi.json", handle_mock_openapi, AUTH_NONE, 0, -1, 0},
+    {"POST", "/_mock/reset", handle_mock_reset, AUTH_NONE, ROUTE_UNLOCKED, -1, 0},
+    {"GET", "/_mock/clock", handle_mock_clock, AUTH_NONE, 0, -1, 0},
+    {"POST", "/_mock/clock/advance", handle_mock_clock_advance, AUTH_NONE, JSON_PERSIST, -1, 0},
+    {"GET", "/_mock/accounts/{id}", handle_mock_account_get, AUTH_NONE, 0, -1, 0},
+    {"PUT", "/_mock/accounts/{id}", handle_mock_account_put, AUTH_NONE, JSON_PERSIST, -1, 0},
+    {"GET", "/_mock/faults", handle_mock_faults_list, AUTH_NONE, 0, -1, 0},
+    {"POST", "/_mock/faults", handle_mock_faults_add, AUTH_NONE, ROUTE_JSON_BODY, -1, 0},
+    {"DELETE", "/_mock/faults", handle_mock_faults_clear, AUTH_NONE, ROUTE_PERSIST, -1, 0},
+    {"DELETE", "/_mock/faults/{id}", handle_mock_fault_delete, AUTH_NONE, ROUTE_PERSIST, -1, 0},
+    {"GET", "/_mock/requests", handle_mock_requests, AUTH_NONE, 0, -1, 0},
+    {"DELETE", "/_mock/requests", handle_mock_requests_clear, AUTH_NONE, 0, -1, 0},
+    {"GET", "/_mock/outbox", handle_mock_outbox, AUTH_NONE, 0, -1, 0},
+    {"DELETE", "/_mock/outbox", handle_mock_outbox_clear, AUTH_NONE, ROUTE_PERSIST, -1, 0},
+    {"GET", "/_mock/scenarios", handle_mock_scenarios, AUTH_NONE, 0, -1, 0},
+    {"POST", "/_mock/scenarios", handle_mock_scenario_load, AUTH_NONE, JSON_PERSIST | ROUTE_UNLOCKED, -1, 0},
+};
+
+#define N_ROUTES (sizeof route_table / sizeof route_table[0])
+
+const char *routes_pattern(size_t i, const char **method)
+{
+    if (i >= N_ROUTES)
+        return NULL;
+    *method = route_table[i].method;
+    return route_table[i].pattern;
+}
+
+/* What matching needs to know of each route, worked out once from the
+ * table: a request is compared only with the patterns of its own number of
+ * segments, so routing costs a handful of comparisons, not a table scan. */
+typedef struct route_shape {
+    size_t segments;              /* "/v1/audiences/{id}": 3 */
+    int literal;                  /* no {id} */
+    int control;                  /* under /_mock/ */
+} route_shape;
+
+/* Patterns have at most this many segments; a longer path matches none. */
+#define ROUTE_MAX_SEGMENTS 6
+
+_Static_assert(N_ROUTES <= 255, "route indexes are stored as unsigned char");
+
+static route_shape route_shapes[N_ROUTES];
+/* The routes of each number of segments, in table order. */
+static unsigned char routes_by_segments[ROUTE_MAX_SEGMENTS + 1][N_ROUTES];
+static size_t n_routes_by_segments[ROUTE_MAX_SEGMENTS + 1];
+static pthread_once_t route_shapes_once = PTHREAD_ONCE_INIT;
+
+/* Path segments, a trailing slash not counted ("/v1/credits/": 2). */
+static size_t count_segments(const char *path)
+{
+    size_t n = 0;
+    for (const char *p = path; *p != '\0'; p++) {
+        if (*p == '/' && p[1] != '\0')
+            n++;
+    }
+    return n;
+}
+
+static void shape_routes(void)
+{
+    for (size_t i = 0; i < N_ROUTES; i++) {
+        const char *pattern = route_table[i].pattern;
+        route_shapes[i] = (route_shape){
+            .segments = count_segments(pattern),
+            .literal = strchr(pattern, '{') == NULL,
+            .control = strncmp(pattern, "/_mock/", 7) == 0,
+        };
+        size_t segments = route_shapes[i].segments;
+        if (segments > ROUTE_MAX_SEGMENTS)
+            abort(); /* a new, longer pattern: raise ROUTE_MAX_SEGMENTS */
+        routes_by_segments[segments][n_routes_by_segments[segments]++] = (unsigned char)i;
+    }
+}
+
+static const route_shape *shape_of(const route *r)
+{
+    return &route_shapes[r - route_table];
+}
+
+/* Matches path against pattern segment by segment. On a match, points
+ * *param at the {id} segment (if any) and sets its length, whatever it is:
+ * the dispatcher checks it, so that a long or odd id gets a precise 400
+ * rather than "no such endpoint". Returns 1 on a match. */
+static int match_pattern(const char *pattern, const char *path, const char **param, size_t *param_len)
+{
+    const char *p = pattern;
+    const char *s = path;
+    while (*p != '\0' && *s != '\0') {
+        if (*p == '{' && strncmp(p, "{id}", 4) == 0) {
+            size_t n = strcspn(s, "/");
+            if (n == 0)
+                return 0;
+            *param = s;
+            *param_len = n;
+            s += n;
+            p += 4;
+        } else if (*p == *s) {
+            p++;
+            s++;
+        } else {
+            return 0;
+        }
+    }
+    /* A trailing slash is tolerated, as most HTTP frameworks do. */
+    if (*p == '\0' && s[0] == '/' && s[1] == '\0')
+        return 1;
+    return *p == '\0' && *s == '\0';
+}
+
+/* 404 or 405 for a request no route takes, with Allow listing the methods
+ * of the path (literal routes first, as for matching). */
+static void no_route(const http_request *http, size_t segments, mock_reply *reply)
+{
+    char allow[64] = "";
+    const char *seg = NULL;
+    size_t len = 0;
+    for (int pass = 0; pass < 2 && allow[0] == '\0'; pass++) {
+        for (size_t i = 0; i < N_ROUTES; i++) {
+            const route *r = &route_table[i];
+            if (route_shapes[i].segments != segments || route_shapes[i].literal != (pass == 0) ||
+                !match_pattern(r->pattern, http->path, &seg, &len))
+                continue;
+            if (strstr(allow, r->method) == NULL) {
+                size_t used = strlen(allow);
+                snprintf(allow + used, sizeof allow - used, "%s%s", used ? ", " : "", r->method);
+            }
+        }
+    }
+    if (allow[0] != '\0') {
+        reply_error(reply, 405, "Method %.32s is not allowed on %.200s; allowed: %s.", http->method, http->path, allow);
+        snprintf(reply->allow, sizeof reply->allow, "%s", allow);
+    } else {
+        reply_error(reply, 404, "No such endpoint: %.32s %.200s. See docs/API.md for the endpoints descovo-mock serves.",
+                    http->method, http->path);
+    }
+}
+
+/* Finds the route for method + path. Returns it, or NULL with reply set to
+ * 404 (no such path) or 405 (path exists with other methods). One pass
+ * over the routes of the path's number of segments: literal segments win
+ * over {id} ("/v1/audiences/create" is the create endpoint, not the
+ * audience "create"), whatever the method, so an {id} route is taken only
+ * when no literal route has the path. */
+static const route *find_route(const http_request *http, const char **param, size_t *param_len,
+                               mock_reply *reply)
+{
+    pthread_once(&route_shapes_once, shape_routes);
+    size_t segments = count_segments(http->path);
+    const route *with_id = NULL;
+    int literal_path = 0;
+    size_t candidates = segments <= ROUTE_MAX_SEGMENTS ? n_routes_by_segments[segments] : 0;
+    for (size_t c = 0; c < candidates; c++) {
+        size_t i = routes_by_segments[segments][c];
+        const route *r = &route_table[i];
+        const route_shape *shape = &route_shapes[i];
+        if (!shape->literal && with_id != NULL)
+            continue;
+        if (!shape->literal && strcmp(r->method, http->method) != 0)
+            continue;
+        const char *seg = NULL;
+        size_t len = 0;
+        if (!match_pattern(r->pattern, http->path, &seg, &len))
+            continue;
+        if (!shape->literal) {
+            with_id = r;
+            *param = seg;
+            *param_len = len;
+        } else if (strcmp(r->method, http->method) == 0) {
+            return r;
+        } else {
+            literal_path = 1;
+        }
+    }
+    if (with_id != NULL && !literal_path)
+        return with_id;
+    no_route(http, segments, reply);
+    return NULL;
+}
+
+/* What the {id} of a pattern names, for error messages. */
+static const char *param_name(const char *pattern)
+{
+    if (strncmp(pattern, "/v1/audiences/", 14) == 0)
+        return "audienceId";
+    if (strncmp(pattern, "/v1/exports/", 12) == 0)
+        return "exportId";
+    if (strncmp(pattern, "/_mock/accounts/", 16) == 0)
+        return "apiKey";
+    return "id";
+}
+
+/* Ids, keys and export ids are printable ASCII: anything else in a path
+ * segment (a control byte, a space, a byte above 0x7E after percent
+ * decoding) cannot name anything, and is refused before any lookup.
+ * Copies a valid id into param; returns 0, or -1 with a 400 set. */
+static int check_path_param(const route *r, const char *seg, size_t len,
+                            char *param, size_t param_size, mock_reply *reply)
+{
+    const char *name = param_name(r->pattern);
+    if (len > API_MAX_PATH_PARAM) {
+        reply_error(reply, 400, "%s in the path: expected at most %d characters, got %zu.",
+                    name, API_MAX_PATH_PARAM, len);
+        return -1;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)seg[i];
+        if (c <= 0x20 || c >= 0x7F) {
+            reply_error(reply, 400, "%s in the path: expected printable ASCII characters, got byte 0x%02X at "
+                        "position %zu.", name, c, i + 1);
+            return -1;
+        }
+    }
+    memcpy(param, seg, len);
+    param[len < param_size ? len : param_size - 1] = '\0';
+    return 0;
+}
+
+/* State of the walk over the query string. */
+typedef struct query_check {
+    const char *names[API_MAX_QUERY_PARAMS];
+    size_t n;
+    mock_reply *reply;
+    int failed;
+} query_check;
+
+static int check_query_param(void *cls, const char *name, const char *value)
+{
+    query_check *q = cls;
+    size_t name_len = strlen(name);
+    size_t value_len = value != NULL ? strlen(value) : 0;
+    if (q->n == API_MAX_QUERY_PARAMS) {
+        reply_error(q->reply, 400, "Query string: expected at most %d parameters.", API_MAX_QUERY_PARAMS);
+        q->failed = 1;
+        return 1;
+    }
+    if (name_len > API_MAX_QUERY_BYTES || value_len > API_MAX_QUERY_BYTES) {
+        reply_error(q->reply, 400, "Query parameter \"%.64s\"%s: expected at most %d bytes in its name and in "
+                    "its value, got %zu.", name, name_len > 64 ? "..." : "", API_MAX_QUERY_BYTES,
+                    name_len > value_len ? name_len : value_len);
+        q->failed = 1;
+        return 1;
+    }
+    for (size_t i = 0; i < q->n; i++) {
+        if (strcmp(q->names[i], name) == 0) {
+            reply_error(q->reply, 400, "Query parameter \"%s\" is given more than once; give it once.", name);
+            q->failed = 1;
+            return 1;
+        }
+    }
+    q->names[q->n++] = name;
+    return 0;
+}
+
+/* Every parameter at most once (which of two apiKeys would count?), a
+ * bounded number of them, each of bounded size. Returns 0, or -1 with a
+ * 400 set. */
+static int check_query(const http_request *http, mock_reply *reply)
+{
+    if (http->query_each == NULL)
+        return 0;
+    query_check q = {.reply = reply};
+    http->query_each(http->query_ctx, check_query_param, &q);
+    return q.failed ? -1 : 0;
+}
+
+/* Whether the media type at `type` (up to `;`, spaces around ignored,
+ * case-insensitive) equals `want`. */
+static int media_type_is(const char *type, const char *want)
+{
+    while (*type == ' ' || *type == '\t')
+        type++;
+    size_t n = strcspn(type, ";");
+    while (n > 0 && (type[n - 1] == ' ' || type[n - 1] == '\t'))
+        n--;
+    return n == strlen(want) && strncasecmp(type, want, n) == 0;
+}
+
+/* JSON routes take application/json (and +json types). A missing
+ * Content-Type, or curl -d's default application/x-www-form-urlencoded, is
+ * read as JSON too, so that `curl -d '{...}'` works as the README shows.
+ * Anything else (text/csv, multipart/form-data, ...) is 415, and so is a
+ * charset other than UTF-8. Returns 0, or -1 with the reply set. */
+static int check_content_type(const http_request *http, mock_reply *reply)
+{
+    const char *type = http->header != NULL ? http->header(http->query_ctx, "Content-Type") : NULL;
+    if (type == NULL || type[strspn(type, " \t")] == '\0')
+        return 0;
+    size_t n = strcspn(type, ";");
+    int plus_json = n >= 5 && strncasecmp(type + n - 5, "+json", 5) == 0 && strncasecmp(type, "application/", 12) == 0;
+    if (!media_type_is(type, "application/json") && !plus_json &&
+        !media_type_is(type, "application/x-www-form-urlencoded")) {
+        reply_error(reply, 415, "Content-Type: expected application/json, got \"%.100s\". "
+                    "The body of this endpoint is a JSON object.", type);
+        return -1;
+    }
+    const char *charset = strstr(type, "charset=");
+    if (charset == NULL)
+        charset = strstr(type, "Charset=");
+    if (charset != NULL) {
+        const char *value = charset + 8;
+        if (*value == '"')
+            value++;
+        if (strncasecmp(value, "utf-8", 5) != 0 && strncasecmp(value, "utf8", 4) != 0) {
+            reply_error(reply, 415, "Content-Type: the charset must be UTF-8, got \"%.100s\".", type);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Scans a JSON text for nesting deeper than API_MAX_JSON_DEPTH, counting
+ * brackets outside strings; the parser sees the text only when it passes.
+ * Returns the offset of the first bracket too deep, or -1. The scan does not
+ * validate anything else: the parser does. */
+static long json_too_deep(const char *text, size_t len)
+{
+    int depth = 0;
+    int in_string = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = 0;
+        } else if (c == '"') {
+            in_string = 1;
+        } else if (c == '[' || c == '{') {
+            if (++depth > API_MAX_JSON_DEPTH)
+                return (long)i;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            depth--;
+        }
+    }
+    return -1;
+}
+
+/* Parses the body of a JSON route into a new object, or sets a 400/413. */
+static json_t *parse_body(const http_request *http, mock_reply *reply)
+{
+    if (http->body_too_large) {
+        reply_error(reply, 413, "Request body too large: the limit is %d bytes.", API_MAX_BODY_BYTES);
+        return NULL;
+    }
+    if (http->body == NULL || http->body_len == 0) {
+        reply_error(reply, 400, "Request body: expected a JSON object with at least \"apiKey\", got an empty body.");
+        return NULL;
+    }
+    /* The usual body takes the fast path (which keeps to the depth limit);
+     * jansson reads the rest, and says what is wrong with a bad one. */
+    json_t *body = jsonr_object(http->body, http->body_len, API_MAX_JSON_DEPTH);
+    if (body != NULL)
+        return body;
+    long deep = json_too_deep(http->body, http->body_len);
+    if (deep >= 0) {
+        reply_error(reply, 400, "Request body: JSON nested deeper than %d levels (at byte %ld).",
+                    API_MAX_JSON_DEPTH, deep + 1);
+        return NULL;
+    }
+    json_error_t error;
+    body = json_loadb(http->body, http->body_len, JSON_REJECT_DUPLICATES, &error);
+    if (body == NULL) {
+        if (json_error_code(&error) == json_error_invalid_utf8)
+            reply_error(reply, 400, "Request body: invalid UTF-8 at byte %d (line %d, column %d): "
+                        "the body must be JSON encoded as UTF-8.", error.position, error.line, error.column);
+        else
+            reply_error(reply, 400, "Request body: invalid JSON at line %d, column %d: %s.",
+                        error.line, error.column, error.text);
+        return NULL;
+    }
+    if (!json_is_object(body)) {
+        reply_error(reply, 400, "Request body: expected a JSON object, got %s.",
+                    json_is_array(body) ? "an array" : "a scalar");
+        json_decref(body);
+        return NULL;
+    }
+    return body;
+}
+
+static unsigned scaled_limit(unsigned per_minute, double scale)
+{
+    if (per_minute == 0 || scale <= 0)
+        return 0;
+    double limit = per_minute * scale;
+    return limit < 1 ? 1 : (unsigned)(limit + 0.5);
+}
+
+/* The caller's key as sent, unchecked: fault rules may match on it. */
+static const char *raw_key(const route *r, const mock_request *req)
+{
+    if (r->auth == AUTH_BODY)
+        return json_string_value(json_object_get(req->body, "apiKey"));
+    return req->query(req, "apiKey");
+}
+
+/* Authenticates, settles, rate-limits (unless replaying) and runs the
+ * handler; store locked. */
+static void run_locked(const route *r, mock_request *req, mock_reply *reply, int replaying)
+{
+    if (r->auth != AUTH_NONE) {
+        req->account = req->api_key != NULL ? store_find_account(req->store, req->api_key) : NULL;
+        if (req->account == NULL) {
+            reply_error(reply, 401, "Invalid API key.");
+            return;
+        }
+        store_settle(req->store, req->account, req->now_ms);
+    }
+    if (r->bucket >= 0 && req->account != NULL && !replaying) {
+        unsigned limit = scaled_limit(r->per_minute, store_config_of(req->store)->rate_limit_scale);
+        int retry = ratelimit_take(&req->account->rate[r->bucket], req->now_ms, limit, RATELIMIT_WINDOW_MS);
+        if (retry > 0) {
+            reply_error(reply, 429, "Rate limit exceeded: %u requests per minute on %s %s for this API key. Retry after %d s.",
+                        limit, r->method, r->pattern, retry);
+            reply->retry_after = retry;
+            return;
+        }
+    }
+    r->handler(req, reply);
+}
+
+/* Compares in time independent of where the strings differ, so that the
+ * admin token cannot be guessed byte by byte from response times. */
+static int same_secret(const char *given, const char *secret)
+{
+    size_t n = strlen(secret);
+    size_t m = given != NULL ? strlen(given) : 0;
+    unsigned char diff = (unsigned char)(n != m);
+    for (size_t i = 0; i < n; i++)
+        diff |= (unsigned char)secret[i] ^ (unsigned char)(i < m ? given[i] : 0);
+    return diff == 0;
+}
+
+/* The control plane is off, or guarded by a token. Returns 0 when the
+ * request may go on, or -1 with the reply set. */
+static int check_control(const mock_app *app, const http_request *http, mock_reply *reply)
+{
+    const mock_options *options = mock_app_options(app);
+    if (!options->control) {
+        reply_error(reply, 404, "No such endpoint: %s %s. The control plane is disabled (--no-control).",
+                    http->method, http->path);
+        return -1;
+    }
+    if (options->admin_token != NULL) {
+        const char *given = http->header != NULL ? http->header(http->query_ctx, "X-Mock-Admin-Token") : NULL;
+        if (!same_secret(given, options->admin_token)) {
+            reply_error(reply, 401, "X-Mock-Admin-Token: missing or wrong; the control plane needs the --admin-token value.");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Carries out a fault decided before the handler. Returns 1 when the
+ * request ends here (no handler). */
+static int apply_fault_before(const fault_decision *fault, mock_reply *reply)
+{
+    switch (fault->type) {
+    case FAULT_STATUS:
+        reply_error(reply, fault->status, "%s", fault->message);
+        reply->retry_after = fault->retry_after;
+        return 1;
+    case FAULT_DROP:
+    case FAULT_RESET:
+        reply->connection = fault->type == FAULT_DROP ? REPLY_DROP : REPLY_RESET;
+        if (!fault->after_processing) {
+            reply_error(reply, 503, "connection dropped by an injected fault");
+            return 1;
+        }
+        return 0;
+    case FAULT_LATENCY:
+        reply->delay_ms = fault->delay_ms;
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+void routes_dispatch(mock_app *app, const http_request *http, mock_reply *reply)
+{
+    if (!mock_app_ready(app)) {
+        reply_error(reply, 503, "descovo-mock is starting (replaying its state file); retry in a moment.");
+        reply->retry_after = 1;
+        return;
+    }
+    char param[API_MAX_PATH_PARAM + 1] = "";
+    const char *segment = NULL;
+    size_t segment_len = 0;
+    const route *r = find_route(http, &segment, &segment_len, reply);
+    if (r == NULL)
+        return;
+    int control = shape_of(r)->control;
+    if (control && check_control(app, http, reply) != 0)
+        return;
+    if (!shape_of(r)->literal && check_path_param(r, segment, segment_len, param, sizeof param, reply) != 0)
+        return;
+    if (check_query(http, reply) != 0)
+        return;
+    json_t *body = NULL;
+    if (r->flags & ROUTE_JSON_BODY) {
+        if (check_content_type(http, reply) != 0)
+            return;
+        body = parse_body(http, reply);
+        if (body == NULL)
+            return;
+    }
+    mock_request req = {
+        .app = app,
+        .store = mock_app_store(app),
+        .method = http->method,
+        .path = http->path,
+        .param = shape_of(r)->literal ? NULL : param,
+        .body = body,
+        .query = http->query,
+        .query_ctx = http->query_ctx,
+        /* Only bodies have fields to warn about. */
+        .warnings = body != NULL ? json_array() : NULL,
+    };
+    req.now_ms = mock_clock_now_ms(mock_app_clock(app));
+    req.api_key = r->auth != AUTH_NONE ? raw_key(r, &req) : NULL;
+    const char *key = req.api_key;
+    if (key != NULL)
+        mock_mask_key(key, reply->masked_key);
+    fault_decision fault = {0};
+    if (!control)
+        faults_decide(mock_app_faults(app), http->method, http->path, key, &fault);
+    req.fault = &fault;
+    if (apply_fault_before(&fault, reply))
+        goto out;
+    persist *log = (r->flags & ROUTE_PERSIST) ? mock_app_persist(app) : NULL;
+    int logged = -1; /* -1: nothing to make durable, 0: appended, 1: append failed */
+    if (log != NULL && persist_failed(log) != 0) {
+        reply_error(reply, 500, "Internal error: the state file cannot be written (%s); changes are refused "
+                    "until descovo-mock is restarted.", strerror(persist_failed(log)));
+        goto out;
+    }
+    if (r->flags & ROUTE_UNLOCKED) {
+        r->handler(&req, reply);
+        if (log != NULL && reply->status == 200) {
+            store_lock(req.store);
+            logged = persist_append(log, http->method, http->path, body, NULL, req.now_ms, &fault, reply->export_id) != 0;
+            store_unlock(req.store);
+        }
+    } else {
+        store_work_begin(req.store);
+        store_lock(req.store);
+        /* Read under the lock, the time only grows in the order changes are
+         * made: a replay that settles each change at its time then sees
+         * what the change saw (persist.c). */
+        req.now_ms = mock_clock_now_ms(mock_app_clock(app));
+        run_locked(r, &req, reply, 0);
+        if (log != NULL && reply->status == 200)
+            logged = persist_append(log, http->method, http->path, body, r->auth == AUTH_QUERY ? key : NULL,
+                                    req.now_ms, &fault, reply->export_id) != 0;
+        store_unlock(req.store);
+        store_work_end(req.store);
+    }
+    /* Durable before it is acknowledged. */
+    if (logged >= 0 && (persist_sync(log) != 0 || logged == 1))
+        reply_error(reply, 500, "Internal error: the change was made but could not be written to the state file "
+                    "(%s); it may be lost at the next restart, and later changes are refused until then.",
+                    strerror(persist_failed(log)));
+out:
+    if (reply->body == NULL && reply->csv == NULL && (reply->text.data == NULL || reply->text.oom))
+        reply_error(reply, 500, "Internal error: out of memory while answering.");
+    json_decref(req.warnings);
+    json_decref(body);
+}
+
+/* The apiKey of a replayed request that takes it from the query. */
+static const char *replay_query(const mock_request *req, const char *name)
+{
+    return strcmp(name, "apiKey") == 0 ? req->query_ctx : NULL;
+}
+
+void routes_replay(mock_app *app, const char *method, const char *path, json_t *body,
+                   const char *query_key, int64_t now_ms, const fault_decision *fault,
+                   const char *export_token, mock_reply *reply)
+{
+    http_request http = {.method = method, .path = path};
+    char param[API_MAX_PATH_PARAM + 1] = "";
+    const char *segment = NULL;
+    size_t segment_len = 0;
+    const route *r = find_route(&http, &segment, &segment_len, reply);
+    if (r == NULL)
+        return;
+    if (!shape_of(r)->literal && check_path_param(r, segment, segment_len, param, sizeof param, reply) != 0)
+        return;
+    if ((r->flags & ROUTE_JSON_BODY) && body == NULL) {
+        reply_error(reply, 400, "Request body: missing in the state file.");
+        return;
+    }
+    fault_decision none = {0};
+    mock_request req = {
+        .app = app,
+        .store = mock_app_store(app),
+        .method = method,
+        .path = path,
+        .param = shape_of(r)->literal ? NULL : param,
+        .body = body,
+        .query = replay_query,
+        .query_ctx = (void *)query_key,
+        .warnings = json_array(),
+        .now_ms = now_ms,
+        .fault = fault != NULL ? fault : &none,
+    };
+    req.api_key = r->auth != AUTH_NONE ? raw_key(r, &req) : NULL;
+    if (r->flags & ROUTE_UNLOCKED) {
+        r->handler(&req, reply);
+    } else {
+        store_work_begin(req.store);
+        store_lock(req.store);
+        if (export_token != NULL)
+            store_force_export_token(req.store, export_token);
+        run_locked(r, &req, reply, 1);
+        store_force_export_token(req.store, NULL);
+        store_unlock(req.store);
+        store_work_end(req.store);
+    }
+    if (reply->body == NULL && reply->csv == NULL && (reply->text.data == NULL || reply->text.oom))
+        reply_error(reply, 500, "Internal error: out of memory while replaying.");
+    json_decref(req.warnings);
+}

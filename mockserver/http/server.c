@@ -1,0 +1,572 @@
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "sim/journal.h"
+#include "text/jsonw.h"
+#include "api/routes.h"
+#include "text/strbuf.h"
+
+#define CONNECTION_LIMIT 1024
+#define CONNECTION_TIMEOUT_S 30
+#define CSV_BLOCK_SIZE (64 * 1024)
+/* libmicrohttpd's per-connection pool (request line, headers and the
+ * answer's headers; bodies go to our own buffer). It zeroes the pool for
+ * every request, so smaller is faster. */
+#define CONNECTION_MEMORY_LIMIT (8 * 1024)
+#define LOG_PATH_MAX 160
+
+/* A connection suspended by an injected latency, waiting to be resumed. */
+typedef struct delayed {
+    struct MHD_Connection *connection;
+    int64_t due_ns;
+    struct delayed *next;        /* ascending due_ns */
+} delayed;
+
+struct mock_http {
+    struct MHD_Daemon *daemon;
+    mock_app *app;
+    FILE *log;
+    journal *journal;            /* NULL: not kept */
+    uint16_t port;
+    /* Injected latency: a timer thread resumes suspended connections, so no
+     * pool thread waits. */
+    pthread_t timer;
+    int timer_started;
+    pthread_mutex_t delay_lock;
+    pthread_cond_t delay_cond;
+    delayed *delays;
+    int stopping;
+};
+
+/* Per-request state, from the first call of the access handler to the
+ * completion callback. */
+typedef struct request_state {
+    int64_t started_ns;
+    int64_t started_sim_ms;       /* the simulator's clock, for the journal */
+    strbuf body;
+    int too_large;
+    unsigned status;              /* 0: no answer (dropped) */
+    char method[12];
+    char path[LOG_PATH_MAX];
+    char key[32];                 /* masked */
+    char *response_text;          /* start of the JSON answer, for the journal */
+    size_t response_len;          /* its full length */
+    struct MHD_Response *pending; /* answer held back by an injected latency */
+    unsigned pending_status;
+} request_state;
+
+/* A CSV being streamed. */
+typedef struct csv_stream {
+    export_reader *reader;
+    export_file *file;
+    store *store;
+} csv_stream;
+
+static int64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+void mock_mask_key(const char *key, char out[32])
+{
+    /* Runs on every request: copies, no printf. */
+    size_t n = strlen(key);
+    if (n < 12) {
+        memcpy(out, "***", 4);
+        return;
+    }
+    memcpy(out, key, 8);
+    memcpy(out + 8, "***", 3);
+    memcpy(out + 11, key + n - 2, 3); /* the last two and the NUL */
+}
+
+/* Copies s into out (size bytes), cut to fit; always NUL-terminated. */
+static void copy_cut(char *out, size_t size, const char *s)
+{
+    size_t n = strnlen(s, size - 1);
+    memcpy(out, s, n);
+    out[n] = '\0';
+}
+
+static const char *query_value(const mock_request *req, const char *name)
+{
+    return MHD_lookup_connection_value((struct MHD_Connection *)req->query_ctx, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static const char *header_value(void *ctx, const char *name)
+{
+    return MHD_lookup_connection_value((struct MHD_Connection *)ctx, MHD_HEADER_KIND, name);
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Percent-decodes the path and query values in place, as libmicrohttpd's
+ * default does, except "%00": decoded, a NUL would silently cut the path
+ * or value ("aud_1%00x" would name aud_1), so it stays as the three
+ * characters and the request fails on them (a 400 or 404 quoting "%00"). */
+static size_t unescape(void *cls, struct MHD_Connection *connection, char *s)
+{
+    (void)cls;
+    (void)connection;
+    char *first = strchr(s, '%');
+    if (first == NULL)
+        return strlen(s); /* nothing to decode: the usual case */
+    char *out = first;
+    for (const char *in = first; *in != '\0'; in++) {
+        int hi = in[0] == '%' ? hex_value(in[1]) : -1;
+        int lo = hi >= 0 ? hex_value(in[2]) : -1;
+        if (lo >= 0 && (hi | lo) != 0) {
+            *out++ = (char)(hi * 16 + lo);
+            in += 2;
+        } else {
+            *out++ = *in;
+        }
+    }
+    *out = '\0';
+    return (size_t)(out - s);
+}
+
+/* Adapts libmicrohttpd's iterator to the one of http_request. */
+typedef struct query_walk {
+    int (*fn)(void *cls, const char *name, const char *value);
+    void *cls;
+} query_walk;
+
+static enum MHD_Result query_step(void *cls, enum MHD_ValueKind kind, const char *name, const char *value)
+{
+    (void)kind;
+    query_walk *walk = cls;
+    return walk->fn(walk->cls, name, value) == 0 ? MHD_YES : MHD_NO;
+}
+
+static void query_each(void *ctx, int (*fn)(void *cls, const char *name, const char *value), void *cls)
+{
+    query_walk walk = {fn, cls};
+    MHD_get_connection_values((struct MHD_Connection *)ctx, MHD_GET_ARGUMENT_KIND, query_step, &walk);
+}
+
+static ssize_t csv_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    csv_stream *stream = cls;
+    ssize_t n = export_reader_read(stream->reader, buf, max);
+    if (n == 0)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    if (n < 0)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    return n;
+}
+
+static void csv_free(void *cls)
+{
+    csv_stream *stream = cls;
+    export_reader_free(stream->reader);
+    store_lock(stream->store);
+    store_export_release(stream->file);
+    store_unlock(stream->store);
+    free(stream);
+}
+
+/* Builds the MHD response for a reply; takes what the reply owns. */
+static struct MHD_Response *make_response(mock_http *http, request_state *state, mock_reply *reply)
+{
+    struct MHD_Response *response = NULL;
+    if (reply->csv != NULL) {
+        csv_stream *stream = malloc(sizeof *stream);
+        if (stream == NULL)
+            goto fail_csv;
+        *stream = (csv_stream){reply->csv, reply->csv_file, mock_app_store(http->app)};
+        response = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, CSV_BLOCK_SIZE, csv_read, stream, csv_free);
+        if (response == NULL) {
+            free(stream);
+            goto fail_csv;
+        }
+        reply->csv = NULL;
+        reply->csv_file = NULL;
+        char disposition[128];
+        snprintf(disposition, sizeof disposition, "attachment; filename=\"%s\"", reply->filename);
+        MHD_add_response_header(response, "Content-Type", "text/csv; charset=utf-8");
+        MHD_add_response_header(response, "Content-Disposition", disposition);
+        return response;
+    }
+    /* A success answer comes serialised (reply_ok); anything else is a
+     * jansson tree, which jsonw writes as json_dumps would, faster. */
+    strbuf text = STRBUF_INIT;
+    if (reply->text.data != NULL) {
+        text = reply->text;
+        reply->text = (strbuf)STRBUF_INIT;
+    } else if (jsonw_write(reply->body, &text) != 0) {
+        text.oom = 1;
+    }
+    if (text.oom || text.data == NULL) {
+        strbuf_release(&text);
+        return NULL;
+    }
+    if (http->journal != NULL) {
+        state->response_len = text.len;
+        size_t keep = text.len < JOURNAL_DEFAULT_BODY_CAP ? text.len : JOURNAL_DEFAULT_BODY_CAP;
+        state->response_text = malloc(keep + 1);
+        if (state->response_text != NULL) {
+            memcpy(state->response_text, text.data, keep);
+            state->response_text[keep] = '\0';
+        }
+    }
+    size_t len = text.len;
+    char *data = strbuf_detach(&text);
+    response = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+    if (response == NULL) {
+        free(data);
+        return NULL;
+    }
+    MHD_add_response_header(response, "Content-Type", "application/json");
+    if (reply->retry_after > 0) {
+        char seconds[16];
+        snprintf(seconds, sizeof seconds, "%d", reply->retry_after);
+        MHD_add_response_header(response, "Retry-After", seconds);
+    }
+    if (reply->allow[0] != '\0')
+        MHD_add_response_header(response, "Allow", reply->allow);
+    return response;
+fail_csv:
+    export_reader_free(reply->csv);
+    reply->csv = NULL;
+    store_lock(mock_app_store(http->app));
+    store_export_release(reply->csv_file);
+    store_unlock(mock_app_store(http->app));
+    reply->csv_file = NULL;
+    return NULL;
+}
+
+/* Closes the connection without an answer; with reset, as a TCP RST. */
+static enum MHD_Result abort_connection(struct MHD_Connection *connection, int reset)
+{
+    if (reset) {
+        const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (info != NULL) {
+            /* connect() to AF_UNSPEC disconnects a TCP socket with an RST
+             * (Linux), and leaves the descriptor to libmicrohttpd, which
+             * still owns it and closes it. */
+            struct sockaddr unspec;
+            memset(&unspec, 0, sizeof unspec);
+            unspec.sa_family = AF_UNSPEC;
+            if (connect(info->connect_fd, &unspec, sizeof unspec) != 0) {
+                struct linger linger = {1, 0};
+                setsockopt(info->connect_fd, SOL_SOCKET, SO_LINGER, &linger, sizeof linger);
+            }
+        }
+    }
+    return MHD_NO;
+}
+
+/* Queues `connection` to be resumed after delay_ms. */
+static void delay_connection(mock_http *http, struct MHD_Connection *connection, int64_t delay_ms)
+{
+    delayed *d = malloc(sizeof *d);
+    if (d == NULL) {
+        MHD_resume_connection(connection); /* no memory: answer now */
+        return;
+    }
+    d->connection = connection;
+    d->due_ns = monotonic_ns() + delay_ms * 1000000LL;
+    pthread_mutex_lock(&http->delay_lock);
+    delayed **link = &http->delays;
+    while (*link != NULL && (*link)->due_ns <= d->due_ns)
+        link = &(*link)->next;
+    d->next = *link;
+    *link = d;
+    pthread_cond_signal(&http->delay_cond);
+    pthread_mutex_unlock(&http->delay_lock);
+}
+
+static void *delay_timer(void *arg)
+{
+    mock_http *http = arg;
+    pthread_mutex_lock(&http->delay_lock);
+    while (!http->stopping) {
+        if (http->delays == NULL) {
+            pthread_cond_wait(&http->delay_cond, &http->delay_lock);
+            continue;
+        }
+        int64_t now = monotonic_ns();
+        if (http->delays->due_ns <= now) {
+            delayed *d = http->delays;
+            http->delays = d->next;
+            MHD_resume_connection(d->connection);
+            free(d);
+            continue;
+        }
+        /* The condition variable waits on CLOCK_REALTIME: convert. */
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        int64_t wait_ns = http->delays->due_ns - now;
+        until.tv_sec += (time_t)(wait_ns / 1000000000LL);
+        until.tv_nsec += (long)(wait_ns % 1000000000LL);
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&http->delay_cond, &http->delay_lock, &until);
+    }
+    pthread_mutex_unlock(&http->delay_lock);
+    return NULL;
+}
+
+/* Resumes every suspended connection: libmicrohttpd cannot stop with any. */
+static void stop_delays(mock_http *http)
+{
+    if (!http->timer_started)
+        return;
+    pthread_mutex_lock(&http->delay_lock);
+    http->stopping = 1;
+    pthread_cond_signal(&http->delay_cond);
+    pthread_mutex_unlock(&http->delay_lock);
+    pthread_join(http->timer, NULL);
+    while (http->delays != NULL) {
+        delayed *d = http->delays;
+        http->delays = d->next;
+        MHD_resume_connection(d->connection);
+        free(d);
+    }
+}
+
+static enum MHD_Result answer(mock_http *http, struct MHD_Connection *connection,
+                              request_state *state, const char *url, const char *method)
+{
+    http_request request = {
+        .method = method,
+        .path = url,
+        .body = state->body.data,
+        .body_len = state->body.len,
+        .body_too_large = state->too_large || state->body.oom,
+        .query = query_value,
+        .query_ctx = connection,
+        .header = header_value,
+        .query_each = query_each,
+    };
+    mock_reply reply = {0};
+    routes_dispatch(http->app, &request, &reply);
+    memcpy(state->key, reply.masked_key, sizeof state->key);
+    if (reply.connection != REPLY_SEND) {
+        json_decref(reply.body);
+        strbuf_release(&reply.text);
+        state->status = 0;
+        return abort_connection(connection, reply.connection == REPLY_RESET);
+    }
+    struct MHD_Response *response = make_response(http, state, &reply);
+    state->status = response != NULL ? reply.status : 500;
+    json_decref(reply.body);
+    strbuf_release(&reply.text);
+    if (response == NULL)
+        return MHD_NO;
+    if (reply.delay_ms > 0) {
+        /* Answer later without holding this thread: suspend, and let the
+         * timer resume the connection; the handler is then called again. */
+        state->pending = response;
+        state->pending_status = reply.status;
+        MHD_suspend_connection(connection);
+        delay_connection(http, connection, reply.delay_ms);
+        return MHD_YES;
+    }
+    enum MHD_Result rc = MHD_queue_response(connection, reply.status, response);
+    MHD_destroy_response(response);
+    return rc;
+}
+
+static enum MHD_Result access_handler(void *cls, struct MHD_Connection *connection,
+                                      const char *url, const char *method,
+                                      const char *version, const char *upload_data,
+                                      size_t *upload_data_size, void **con_cls)
+{
+    (void)version;
+    mock_http *http = cls;
+    request_state *state = *con_cls;
+    if (state == NULL) {
+        /* First call: headers only. Answering now would make libmicrohttpd
+         * close the connection, so only set up and come back. */
+        state = calloc(1, sizeof *state);
+        if (state == NULL)
+            return MHD_NO;
+        state->started_ns = monotonic_ns();
+        state->started_sim_ms = mock_clock_now_ms(mock_app_clock(http->app));
+        copy_cut(state->method, sizeof state->method, method);
+        copy_cut(state->path, sizeof state->path, url);
+        *con_cls = state;
+        return MHD_YES;
+    }
+    if (state->pending != NULL) {
+        /* Resumed after an injected latency: send what was held back. */
+        struct MHD_Response *response = state->pending;
+        state->pending = NULL;
+        enum MHD_Result rc = MHD_queue_response(connection, state->pending_status, response);
+        MHD_destroy_response(response);
+        return rc;
+    }
+    if (*upload_data_size > 0) {
+        /* Past the limit keep reading (and dropping) so the 413 can be sent. */
+        if (!state->too_large && state->body.len + *upload_data_size <= API_MAX_BODY_BYTES)
+            strbuf_append(&state->body, upload_data, *upload_data_size);
+        else
+            state->too_large = 1;
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    return answer(http, connection, state, url, method);
+}
+
+/* One line per request: text, or one JSON object for log shippers. */
+static void log_request(mock_http *http, const request_state *state, double ms)
+{
+    if (!mock_app_options(http->app)->log_json) {
+        fprintf(http->log, "%s %s %u %.3fms%s%s\n", state->method, state->path, state->status, ms,
+                state->key[0] ? " key=" : "", state->key);
+        fflush(http->log);
+        return;
+    }
+    char when[32];
+    mock_time_format(state->started_sim_ms, when);
+    /* The path is what the client sent: reply_make_utf8 keeps the JSON valid. */
+    char path[LOG_PATH_MAX];
+    memcpy(path, state->path, sizeof path);
+    reply_make_utf8(path);
+    json_t *line = json_pack("{s:s, s:s, s:s, s:i, s:I, s:s?}", "time", when, "method", state->method,
+                             "path", path, "status", (int)state->status,
+                             "durationUs", (json_int_t)(ms * 1000.0),
+                             "apiKey", state->key[0] ? state->key : NULL);
+    strbuf text = STRBUF_INIT;
+    if (line != NULL && jsonw_write(line, &text) == 0 && !text.oom && text.data != NULL) {
+        fprintf(http->log, "%s\n", text.data);
+        fflush(http->log);
+    }
+    strbuf_release(&text);
+    json_decref(line);
+}
+
+static void request_completed(void *cls, struct MHD_Connection *connection,
+                              void **con_cls, enum MHD_RequestTerminationCode code)
+{
+    (void)connection;
+    (void)code;
+    mock_http *http = cls;
+    request_state *state = *con_cls;
+    if (state == NULL)
+        return;
+    double ms = (double)(monotonic_ns() - state->started_ns) / 1e6;
+    if (http->log != NULL)
+        log_request(http, state, ms);
+    if (http->journal != NULL) {
+        journal_record record = {
+            .time_ms = state->started_sim_ms,
+            .method = state->method,
+            .path = state->path,
+            .masked_key = state->key,
+            .status = state->status,
+            .duration_ms = ms,
+            .request_body = state->body.data,
+            .request_len = state->body.len,
+            .response_owned = state->response_text,
+            .response_len = state->response_len,
+        };
+        journal_add(http->journal, &record);
+        state->response_text = NULL; /* the journal has it */
+    }
+    if (state->pending != NULL)
+        MHD_destroy_response(state->pending);
+    free(state->response_text);
+    strbuf_release(&state->body);
+    free(state);
+    *con_cls = NULL;
+}
+
+mock_http *mock_http_start(mock_app *app, const char *host, uint16_t port,
+                           unsigned threads, FILE *log, journal *journal,
+                           char *err, size_t errlen)
+{
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    const char *ip = strcmp(host, "localhost") == 0 ? "127.0.0.1" : host;
+    if (inet_pton(AF_INET, ip, &addr.sin_addr) != 1) {
+        snprintf(err, errlen, "--host: expected an IPv4 address such as 127.0.0.1, got \"%s\"", host);
+        return NULL;
+    }
+    mock_http *http = calloc(1, sizeof *http);
+    if (http == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    http->app = app;
+    http->log = log;
+    http->journal = journal;
+    pthread_mutex_init(&http->delay_lock, NULL);
+    pthread_cond_init(&http->delay_cond, NULL);
+    if (pthread_create(&http->timer, NULL, delay_timer, http) != 0) {
+        snprintf(err, errlen, "cannot start the latency timer thread");
+        goto fail;
+    }
+    http->timer_started = 1;
+    if (threads == 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = cores > 0 ? (unsigned)cores : 1;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
+    http->daemon = MHD_start_daemon(flags, 0, NULL, NULL, access_handler, http,
+                                    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+                                    MHD_OPTION_THREAD_POOL_SIZE, threads,
+                                    MHD_OPTION_CONNECTION_LIMIT, CONNECTION_LIMIT,
+                                    MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_TIMEOUT_S,
+                                    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY_LIMIT,
+                                    MHD_OPTION_NOTIFY_COMPLETED, request_completed, http,
+                                    MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+                                    MHD_OPTION_END);
+    if (http->daemon == NULL) {
+        snprintf(err, errlen, "cannot listen on %s:%u (address in use, or not an address of this machine)", host, port);
+        goto fail;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(http->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    http->port = info != NULL ? info->port : port;
+    return http;
+fail:
+    stop_delays(http);
+    pthread_cond_destroy(&http->delay_cond);
+    pthread_mutex_destroy(&http->delay_lock);
+    free(http);
+    return NULL;
+}
+
+uint16_t mock_http_port(const mock_http *http)
+{
+    return http->port;
+}
+
+void mock_http_stop(mock_http *http)
+{
+    if (http == NULL)
+        return;
+    stop_delays(http);
+    MHD_stop_daemon(http->daemon);
+    pthread_cond_destroy(&http->delay_cond);
+    pthread_mutex_destroy(&http->delay_lock);
+    free(http);
+}

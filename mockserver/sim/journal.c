@@ -1,0 +1,276 @@
+#include "sim/journal.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sim/clock.h"
+
+typedef struct journal_entry {
+    pthread_mutex_t lock;        /* this slot only: writers rarely meet */
+    uint64_t seq;                /* 0: empty */
+    int64_t time_ms;
+    char method[12];
+    char path[256];
+    char masked_key[32];
+    unsigned status;
+    double duration_ms;
+    char *request_body;          /* cut to body_cap; NULL when none */
+    size_t request_len;          /* original length */
+    char *response_body;
+    size_t response_len;
+} journal_entry;
+
+/* Every request adds an entry, from every server thread: a slot is claimed
+ * with an atomic counter (entry seq goes to slot seq % capacity) and only
+ * that slot is locked, so adds do not queue behind one another. */
+struct journal {
+    journal_entry *entries;
+    size_t capacity;
+    size_t body_cap;
+    atomic_uint_fast64_t last_seq;      /* seq of the newest entry */
+    atomic_uint_fast64_t cleared_through; /* entries with seq <= this are gone */
+};
+
+journal *journal_new(size_t capacity, size_t body_cap)
+{
+    if (capacity == 0)
+        return NULL;
+    journal *j = calloc(1, sizeof *j);
+    if (j == NULL)
+        return NULL;
+    j->entries = calloc(capacity, sizeof *j->entries);
+    if (j->entries == NULL) {
+        free(j);
+        return NULL;
+    }
+    for (size_t i = 0; i < capacity; i++)
+        pthread_mutex_init(&j->entries[i].lock, NULL);
+    j->capacity = capacity;
+    j->body_cap = body_cap;
+    atomic_init(&j->last_seq, 0);
+    atomic_init(&j->cleared_through, 0);
+    return j;
+}
+
+/* Slot lock held. Frees the bodies and empties the slot. */
+static void entry_clear(journal_entry *e)
+{
+    free(e->request_body);
+    free(e->response_body);
+    e->request_body = NULL;
+    e->response_body = NULL;
+    e->seq = 0;
+}
+
+void journal_clear(journal *j)
+{
+    /* Entries up to the newest are gone; ones being added right now may
+     * survive, as if they came just after the clear. */
+    atomic_store(&j->cleared_through, atomic_load(&j->last_seq));
+    for (size_t i = 0; i < j->capacity; i++) {
+        pthread_mutex_lock(&j->entries[i].lock);
+        if (j->entries[i].seq <= atomic_load(&j->cleared_through))
+            entry_clear(&j->entries[i]);
+        pthread_mutex_unlock(&j->entries[i].lock);
+    }
+}
+
+void journal_free(journal *j)
+{
+    if (j == NULL)
+        return;
+    for (size_t i = 0; i < j->capacity; i++) {
+        entry_clear(&j->entries[i]);
+        pthread_mutex_destroy(&j->entries[i].lock);
+    }
+    free(j->entries);
+    free(j);
+}
+
+/* A copy cut to cap bytes (whole bytes; the JSON layer replaces a cut UTF-8
+ * sequence when it serialises). NULL for no body. */
+static char *copy_cut(const char *body, size_t len, size_t cap)
+{
+    if (body == NULL || len == 0)
+        return NULL;
+    size_t n = len < cap ? len : cap;
+    char *copy = malloc(n + 1);
+    if (copy == NULL)
+        return NULL;
+    memcpy(copy, body, n);
+    copy[n] = '\0';
+    return copy;
+}
+
+/* Copies at most size - 1 bytes and a NUL, without formatting. */
+static void copy_text(char *dst, size_t size, const char *src)
+{
+    size_t n = src != NULL ? strnlen(src, size - 1) : 0;
+    memcpy(dst, src != NULL ? src : "", n);
+    dst[n] = '\0';
+}
+
+void journal_add(journal *j, const journal_record *r)
+{
+    /* Copy the bodies before taking the slot's lock. */
+    char *request = copy_cut(r->request_body, r->request_len, j->body_cap);
+    char *response = r->response_owned != NULL ? r->response_owned
+                   : copy_cut(r->response_body, r->response_len, j->body_cap);
+    uint64_t seq = atomic_fetch_add(&j->last_seq, 1) + 1;
+    journal_entry *e = &j->entries[seq % j->capacity];
+    pthread_mutex_lock(&e->lock);
+    if (e->seq > seq) {
+        /* A full lap of newer entries got here first: this one is already
+         * older than everything the ring keeps. */
+        pthread_mutex_unlock(&e->lock);
+        free(request);
+        free(response);
+        return;
+    }
+    entry_clear(e);
+    e->seq = seq;
+    e->time_ms = r->time_ms;
+    copy_text(e->method, sizeof e->method, r->method);
+    copy_text(e->path, sizeof e->path, r->path);
+    copy_text(e->masked_key, sizeof e->masked_key, r->masked_key);
+    e->status = r->status;
+    e->duration_ms = r->duration_ms;
+    e->request_body = request;
+    e->request_len = r->request_len;
+    e->response_body = response;
+    e->response_len = r->response_len;
+    pthread_mutex_unlock(&e->lock);
+}
+
+int journal_path_matches(const char *pattern, const char *path)
+{
+    while (*pattern != '\0') {
+        if (pattern[0] == '*' && pattern[1] == '*') {
+            /* "**" crosses segments. */
+            pattern += 2;
+            for (;;) {
+                if (journal_path_matches(pattern, path))
+                    return 1;
+                if (*path == '\0')
+                    return 0;
+                path++;
+            }
+        }
+        if (*pattern == '*') {
+            /* Try every split of the current segment. */
+            pattern++;
+            for (;;) {
+                if (journal_path_matches(pattern, path))
+                    return 1;
+                if (*path == '\0' || *path == '/')
+                    return 0;
+                path++;
+            }
+        }
+        if (*pattern != *path)
+            return 0;
+        pattern++;
+        path++;
+    }
+    return *path == '\0';
+}
+
+static int entry_matches(const journal_entry *e, const journal_filter *f)
+{
+    if (f->method != NULL && strcasecmp(f->method, e->method) != 0)
+        return 0;
+    if (f->path != NULL && !journal_path_matches(f->path, e->path))
+        return 0;
+    if (f->masked_key != NULL && strcmp(f->masked_key, e->masked_key) != 0)
+        return 0;
+    if (f->status >= 0 && (unsigned)f->status != e->status)
+        return 0;
+    return e->time_ms >= f->since_ms;
+}
+
+static json_t *body_json(const char *body)
+{
+    if (body == NULL)
+        return json_null();
+    /* Bodies are text, but a cut may split a UTF-8 sequence and a client may
+     * send anything: json_string refuses invalid UTF-8, so fall back to a
+     * note rather than losing the entry. */
+    json_t *text = json_string(body);
+    return text != NULL ? text : json_string("(not valid UTF-8)");
+}
+
+static json_t *entry_json(const journal_entry *e, size_t cap)
+{
+    char when[32];
+    mock_time_format(e->time_ms, when);
+    return json_pack("{s:I, s:s, s:s, s:s, s:s?, s:i, s:I, s:o, s:b, s:o, s:b}",
+                     "seq", (json_int_t)e->seq, "time", when, "method", e->method, "path", e->path,
+                     "apiKey", e->masked_key[0] ? e->masked_key : NULL,
+                     "status", (int)e->status, "durationUs", (json_int_t)(e->duration_ms * 1000.0),
+                     "requestBody", body_json(e->request_body),
+                     "requestBodyTruncated", e->request_len > cap,
+                     "responseBody", body_json(e->response_body),
+                     "responseBodyTruncated", e->response_len > cap);
+}
+
+/* Visits the kept entries oldest first, each with its slot locked. */
+typedef void (*entry_visit_fn)(const journal_entry *e, void *ctx);
+
+static void for_each_entry(journal *j, entry_visit_fn visit, void *ctx)
+{
+    uint64_t last = atomic_load(&j->last_seq);
+    uint64_t floor = atomic_load(&j->cleared_through);
+    uint64_t first = last > j->capacity ? last - j->capacity + 1 : 1;
+    if (first <= floor)
+        first = floor + 1;
+    for (uint64_t seq = first; seq <= last; seq++) {
+        journal_entry *e = &j->entries[seq % j->capacity];
+        pthread_mutex_lock(&e->lock);
+        if (e->seq == seq)
+            visit(e, ctx);
+        pthread_mutex_unlock(&e->lock);
+    }
+}
+
+typedef struct query_ctx {
+    const journal_filter *filter;
+    size_t matched;
+    size_t kept;
+    size_t skip;
+    size_t body_cap;
+    json_t *entries;             /* NULL while counting */
+} query_ctx;
+
+static void visit_entry(const journal_entry *e, void *arg)
+{
+    query_ctx *q = arg;
+    q->kept++;
+    if (!entry_matches(e, q->filter))
+        return;
+    q->matched++;
+    if (q->entries == NULL)
+        return;
+    if (q->skip > 0) {
+        q->skip--;
+        return;
+    }
+    json_array_append_new(q->entries, entry_json(e, q->body_cap));
+}
+
+json_t *journal_query(journal *j, const journal_filter *filter)
+{
+    /* Count first, then collect the newest `limit` matches. Entries added
+     * between the passes are newer and do not shift the older ones. */
+    query_ctx count = {.filter = filter, .body_cap = j->body_cap};
+    for_each_entry(j, visit_entry, &count);
+    query_ctx collect = {.filter = filter, .body_cap = j->body_cap, .entries = json_array()};
+    if (collect.entries == NULL)
+        return NULL;
+    collect.skip = filter->limit > 0 && count.matched > filter->limit ? count.matched - filter->limit : 0;
+    for_each_entry(j, visit_entry, &collect);
+    return json_pack("{s:I, s:I, s:o}", "count", (json_int_t)collect.matched, "total", (json_int_t)collect.kept,
+                     "entries", collect.entries);
+}

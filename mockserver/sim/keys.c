@@ -1,0 +1,96 @@
+#include "sim/keys.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Parses a non-negative decimal number of at most 18 digits. */
+static int parse_amount(const char *word, int64_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long long n = strtoll(word, &end, 10);
+    if (errno != 0 || end == word || *end != '\0' || n < 0)
+        return -1;
+    *out = n;
+    return 0;
+}
+
+static int parse_line(char *line, size_t number, keys_visit_fn visit, void *ctx,
+                      char *err, size_t errlen)
+{
+    char *words[4] = {NULL};
+    size_t n_words = 0;
+    char *p = line;
+    while (isspace((unsigned char)*p))
+        p++;
+    if (*p == '#')
+        return 0;
+    while (*p != '\0') {
+        while (isspace((unsigned char)*p))
+            p++;
+        if (*p == '\0')
+            break;
+        if (n_words == 4) {
+            snprintf(err, errlen, "line %zu: expected KEY [CREDITS [EXPORT_ROWS]], got more words", number);
+            return -1;
+        }
+        words[n_words++] = p;
+        while (*p != '\0' && !isspace((unsigned char)*p))
+            p++;
+        if (*p != '\0')
+            *p++ = '\0';
+    }
+    if (n_words == 0)
+        return 0;
+    if (n_words > 3) {
+        snprintf(err, errlen, "line %zu: expected KEY [CREDITS [EXPORT_ROWS]], got more words", number);
+        return -1;
+    }
+    if (strlen(words[0]) > KEYS_MAX_KEY_LEN) {
+        snprintf(err, errlen, "line %zu: key longer than %d characters", number, KEYS_MAX_KEY_LEN);
+        return -1;
+    }
+    int64_t credits = -1;
+    int64_t quota = -1;
+    if (n_words > 1 && parse_amount(words[1], &credits) != 0) {
+        snprintf(err, errlen, "line %zu: credits must be a non-negative integer, got \"%s\"", number, words[1]);
+        return -1;
+    }
+    if (n_words > 2 && parse_amount(words[2], &quota) != 0) {
+        snprintf(err, errlen, "line %zu: export rows must be a non-negative integer, got \"%s\"", number, words[2]);
+        return -1;
+    }
+    if (visit(ctx, words[0], credits, quota) != 0) {
+        snprintf(err, errlen, "line %zu: cannot add key (out of memory)", number);
+        return -1;
+    }
+    return 0;
+}
+
+int keys_parse(const char *text, size_t len, keys_visit_fn visit, void *ctx,
+               char *err, size_t errlen)
+{
+    char line[512];
+    size_t number = 0;
+    size_t pos = 0;
+    while (pos < len) {
+        size_t end = pos;
+        while (end < len && text[end] != '\n')
+            end++;
+        number++;
+        size_t n = end - pos;
+        if (n >= sizeof line) {
+            snprintf(err, errlen, "line %zu: longer than %zu bytes", number, sizeof line - 1);
+            return -1;
+        }
+        memcpy(line, text + pos, n);
+        line[n] = '\0';
+        if (parse_line(line, number, visit, ctx, err, errlen) != 0)
+            return -1;
+        pos = end + 1;
+    }
+    return 0;
+}

@@ -1,0 +1,805 @@
+#include "sim/store.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "sim/clock.h"
+
+#define ACCOUNT_BUCKETS 256
+
+typedef struct outbox_message {
+    int64_t time_ms;
+    char *to;
+    char *subject;
+    char *body;
+    json_t *links;
+} outbox_message;
+
+struct store {
+    pthread_mutex_t lock;
+    pthread_rwlock_t work;        /* read: a build runs outside the lock; write: reset */
+    const dataset *ds;
+    store_config config;
+    store_config initial_config;   /* what a reset restores */
+    outbox_message outbox[STORE_OUTBOX_CAPACITY]; /* ring */
+    size_t outbox_next;
+    size_t outbox_count;
+    account *accounts[ACCOUNT_BUCKETS];
+    audience **audience_buckets;  /* by id */
+    size_t n_audience_buckets;
+    size_t n_audiences;
+    export_file **export_buckets; /* by token */
+    size_t n_export_buckets;
+    uint64_t next_audience_seq;
+    uint64_t next_enrichment_seq;
+    size_t n_accounts;
+    char forced_token[40];        /* the next export's id, "" for a random one */
+    store_reset_hook reset_hook;
+    void *reset_hook_ctx;
+};
+
+/* --- ids and hashing ------------------------------------------------------ */
+
+static uint64_t mix64(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+static uint64_t hash_string(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *s != '\0'; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+/* Ids look opaque but follow from the seed and a sequence number, so two
+ * servers with the same seed hand out the same ids in the same order. */
+static void make_id(char out[32], const char *prefix, uint64_t seed, uint64_t salt, uint64_t seq)
+{
+    snprintf(out, 32, "%s%016llx", prefix, (unsigned long long)mix64(seed ^ mix64(salt + seq)));
+}
+
+/* --- growable pointer arrays ---------------------------------------------- */
+
+static int ptr_push(void ***items, size_t *n, size_t *cap, void *item)
+{
+    if (*n == *cap) {
+        size_t new_cap = *cap ? *cap * 2 : 8;
+        void **grown = realloc(*items, new_cap * sizeof *grown);
+        if (grown == NULL)
+            return -1;
+        *items = grown;
+        *cap = new_cap;
+    }
+    (*items)[(*n)++] = item;
+    return 0;
+}
+
+/* --- store ---------------------------------------------------------------- */
+
+store *store_new(const dataset *ds, const store_config *config)
+{
+    store *st = calloc(1, sizeof *st);
+    if (st == NULL)
+        return NULL;
+    st->n_audience_buckets = 1024;
+    st->audience_buckets = calloc(st->n_audience_buckets, sizeof *st->audience_buckets);
+    st->n_export_buckets = 256;
+    st->export_buckets = calloc(st->n_export_buckets, sizeof *st->export_buckets);
+    if (st->audience_buckets == NULL || st->export_buckets == NULL) {
+        free(st->audience_buckets);
+        free(st->export_buckets);
+        free(st);
+        return NULL;
+    }
+    pthread_mutex_init(&st->lock, NULL);
+    pthread_rwlock_init(&st->work, NULL);
+    st->ds = ds;
+    st->config = *config;
+    if (st->config.enrichment_slowdown < 1)
+        st->config.enrichment_slowdown = 1;
+    st->initial_config = st->config;
+    return st;
+}
+
+static void enrichment_free(enrichment *enr)
+{
+    if (enr == NULL)
+        return;
+    free(enr->user_email);
+    free(enr);
+}
+
+static void audience_free(audience *aud)
+{
+    if (aud == NULL)
+        return;
+    free(aud->name);
+    json_decref(aud->company_params);
+    json_decref(aud->prospect_params);
+    filters_free(aud->filters);
+    build_result_free(&aud->result);
+    pricing_index_free(&aud->pricing);
+    free(aud->failure);
+    enrichment_free(aud->enrichment);
+    free(aud->revealed);
+    free(aud);
+}
+
+static void export_file_free(export_file *file)
+{
+    if (file == NULL)
+        return;
+    if (file->refs > 0) {
+        file->expired = 1; /* the last download frees it */
+        return;
+    }
+    export_job_free(file->job);
+    free(file->user_email);
+    free(file);
+}
+
+/* Frees every audience and export; empties the accounts' lists. */
+static void drop_contents(store *st)
+{
+    for (size_t b = 0; b < st->n_audience_buckets; b++) {
+        audience *aud = st->audience_buckets[b];
+        while (aud != NULL) {
+            audience *next = aud->next;
+            audience_free(aud);
+            aud = next;
+        }
+        st->audience_buckets[b] = NULL;
+    }
+    st->n_audiences = 0;
+    for (size_t b = 0; b < st->n_export_buckets; b++) {
+        export_file *file = st->export_buckets[b];
+        while (file != NULL) {
+            export_file *next = file->next;
+            export_file_free(file);
+            file = next;
+        }
+        st->export_buckets[b] = NULL;
+    }
+    for (size_t b = 0; b < ACCOUNT_BUCKETS; b++) {
+        for (account *acct = st->accounts[b]; acct != NULL; acct = acct->next) {
+            acct->n_audiences = 0;
+            acct->n_pending = 0;
+            memset(acct->exports, 0, sizeof acct->exports);
+            acct->next_export = 0;
+        }
+    }
+}
+
+void store_free(store *st)
+{
+    if (st == NULL)
+        return;
+    drop_contents(st);
+    store_outbox_clear(st);
+    for (size_t b = 0; b < ACCOUNT_BUCKETS; b++) {
+        account *acct = st->accounts[b];
+        while (acct != NULL) {
+            account *next = acct->next;
+            free(acct->key);
+            free(acct->audiences);
+            free(acct->pending);
+            free(acct);
+            acct = next;
+        }
+    }
+    free(st->audience_buckets);
+    free(st->export_buckets);
+    pthread_rwlock_destroy(&st->work);
+    pthread_mutex_destroy(&st->lock);
+    free(st);
+}
+
+void store_lock(store *st)
+{
+    pthread_mutex_lock(&st->lock);
+}
+
+void store_unlock(store *st)
+{
+    pthread_mutex_unlock(&st->lock);
+}
+
+void store_work_begin(store *st)
+{
+    pthread_rwlock_rdlock(&st->work);
+}
+
+void store_work_end(store *st)
+{
+    pthread_rwlock_unlock(&st->work);
+}
+
+const dataset *store_dataset(const store *st)
+{
+    return st->ds;
+}
+
+const store_config *store_config_of(const store *st)
+{
+    return &st->config;
+}
+
+store_config *store_settings(store *st)
+{
+    return &st->config;
+}
+
+/* --- accounts ------------------------------------------------------------- */
+
+static account *find_account_any(store *st, const char *key)
+{
+    for (account *acct = st->accounts[hash_string(key) % ACCOUNT_BUCKETS]; acct != NULL; acct = acct->next) {
+        if (strcmp(acct->key, key) == 0)
+            return acct;
+    }
+    return NULL;
+}
+
+account *store_put_account(store *st, const char *key, int64_t credits,
+                           int64_t export_quota, int initial)
+{
+    account *acct = find_account_any(st, key);
+    if (acct == NULL) {
+        if (st->n_accounts >= STORE_MAX_ACCOUNTS) {
+            errno = ENOSPC;
+            return NULL;
+        }
+        acct = calloc(1, sizeof *acct);
+        if (acct == NULL) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        acct->key = strdup(key);
+        if (acct->key == NULL) {
+            free(acct);
+            errno = ENOMEM;
+            return NULL;
+        }
+        st->n_accounts++;
+        size_t b = hash_string(key) % ACCOUNT_BUCKETS;
+        acct->next = st->accounts[b];
+        st->accounts[b] = acct;
+    }
+    acct->enabled = 1;
+    acct->credits = credits;
+    acct->export_quota = export_quota;
+    if (initial) {
+        acct->initial = 1;
+        acct->initial_credits = credits;
+        acct->initial_export_quota = export_quota;
+    }
+    return acct;
+}
+
+account *store_find_account(store *st, const char *key)
+{
+    account *acct = find_account_any(st, key);
+    return acct != NULL && acct->enabled ? acct : NULL;
+}
+
+/* --- audiences ------------------------------------------------------------ */
+
+static size_t audience_bucket(const store *st, const char *id)
+{
+    return hash_string(id) & (st->n_audience_buckets - 1);
+}
+
+/* Doubles the table when it is full on average, so lookups stay O(1). */
+static void grow_audience_table(store *st)
+{
+    if (st->n_audiences < st->n_audience_buckets)
+        return;
+    size_t n = st->n_audience_buckets * 2;
+    audience **buckets = calloc(n, sizeof *buckets);
+    if (buckets == NULL)
+        return; /* longer chains, still correct */
+    for (size_t b = 0; b < st->n_audience_buckets; b++) {
+        audience *aud = st->audience_buckets[b];
+        while (aud != NULL) {
+            audience *next = aud->next;
+            size_t nb = hash_string(aud->id) & (n - 1);
+            aud->next = buckets[nb];
+            buckets[nb] = aud;
+            aud = next;
+        }
+    }
+    free(st->audience_buckets);
+    st->audience_buckets = buckets;
+    st->n_audience_buckets = n;
+}
+
+audience *store_create_audience(store *st, account *owner, const char *name,
+                                creation_method method, int64_t now_ms)
+{
+    if (owner->n_audiences >= STORE_MAX_AUDIENCES_PER_KEY) {
+        errno = ENOSPC;
+        return NULL;
+    }
+    audience *aud = calloc(1, sizeof *aud);
+    if (aud == NULL)
+        goto oom;
+    aud->name = strdup(name);
+    if (aud->name == NULL)
+        goto oom;
+    if (ptr_push((void ***)&owner->audiences, &owner->n_audiences, &owner->cap_audiences, aud) != 0)
+        goto oom;
+    uint64_t seq = ++st->next_audience_seq;
+    make_id(aud->id, "aud_", st->config.seed, 0x61756400, seq);
+    make_id(aud->search_logic_id, "asl_", st->config.seed, 0x61736c00, seq);
+    aud->owner = owner;
+    aud->method = method;
+    aud->created_ms = now_ms;
+    aud->status = AUDIENCE_DRAFT;
+    grow_audience_table(st);
+    size_t b = audience_bucket(st, aud->id);
+    aud->next = st->audience_buckets[b];
+    st->audience_buckets[b] = aud;
+    st->n_audiences++;
+    return aud;
+oom:
+    audience_free(aud);
+    errno = ENOMEM;
+    return NULL;
+}
+
+audience *store_find_audience(store *st, const account *owner, const char *id)
+{
+    for (audience *aud = st->audience_buckets[audience_bucket(st, id)]; aud != NULL; aud = aud->next) {
+        if (strcmp(aud->id, id) == 0)
+            return aud->owner == owner && !aud->archived ? aud : NULL;
+    }
+    return NULL;
+}
+
+static void remove_pending(account *acct, const audience *aud)
+{
+    for (size_t i = 0; i < acct->n_pending; i++) {
+        if (acct->pending[i] == aud) {
+            memmove(&acct->pending[i], &acct->pending[i + 1], (acct->n_pending - i - 1) * sizeof *acct->pending);
+            acct->n_pending--;
+            return;
+        }
+    }
+}
+
+static int has_pending(const account *acct, const audience *aud)
+{
+    for (size_t i = 0; i < acct->n_pending; i++) {
+        if (acct->pending[i] == aud)
+            return 1;
+    }
+    return 0;
+}
+
+static int add_pending(account *acct, audience *aud)
+{
+    if (has_pending(acct, aud))
+        return 0;
+    return ptr_push((void ***)&acct->pending, &acct->n_pending, &acct->cap_pending, aud);
+}
+
+int store_begin_build(store *st, audience *aud, int64_t now_ms)
+{
+    (void)st;
+    aud->status = AUDIENCE_BUILDING;
+    aud->result_pending = 1;
+    aud->build_started_ms = now_ms;
+    aud->build_finishes_ms = 0;
+    return 0;
+}
+
+void store_finish_build(store *st, const char *audience_id, build_result *result, pricing_index *pricing)
+{
+    audience *aud = NULL;
+    for (audience *it = st->audience_buckets[audience_bucket(st, audience_id)]; it != NULL; it = it->next) {
+        if (strcmp(it->id, audience_id) == 0)
+            aud = it;
+    }
+    if (aud == NULL || !aud->result_pending) {
+        build_result_free(result);
+        pricing_index_free(pricing);
+        return;
+    }
+    aud->result = *result;
+    *result = (build_result){0};
+    aud->pricing = *pricing;
+    *pricing = (pricing_index){0};
+    aud->result_pending = 0;
+    aud->build_finishes_ms = aud->build_started_ms +
+        lifecycle_build_duration_ms(aud->result.n_companies, aud->result.n_prospects);
+    aud->build_cost = (int64_t)aud->result.n_companies + (int64_t)aud->result.n_prospects;
+    if (add_pending(aud->owner, aud) != 0) {
+        /* Cannot track it: fail it now rather than leave it building forever. */
+        aud->status = AUDIENCE_FAILED;
+        aud->build_finished_ms = aud->build_started_ms;
+        aud->failure = strdup("out of memory while scheduling the build");
+    }
+}
+
+/* The time at which the audience's next pending event happens, or INT64_MAX. */
+static int64_t next_event_ms(const audience *aud)
+{
+    if (aud->status == AUDIENCE_BUILDING && !aud->result_pending)
+        return aud->hold_rule != 0 ? INT64_MAX : aud->build_finishes_ms;
+    const enrichment *enr = aud->enrichment;
+    if (enr != NULL && !enr->applied)
+        return enr->fail_at_ms != 0 ? enr->fail_at_ms : enr->created_ms + enr->plan.total_ms;
+    return INT64_MAX;
+}
+
+/* Whether the audience still has work that settle must finish later. */
+static int still_pending(const audience *aud)
+{
+    if (aud->status == AUDIENCE_BUILDING)
+        return 1;
+    return aud->enrichment != NULL && !aud->enrichment->applied;
+}
+
+static void complete_build(audience *aud)
+{
+    account *acct = aud->owner;
+    aud->build_finished_ms = aud->build_finishes_ms;
+    if (aud->inject_failure) {
+        aud->status = AUDIENCE_FAILED;
+        aud->failure = strdup("failed by an injected fault (fail-build)");
+        return;
+    }
+    if (acct->credits < aud->build_cost) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "insufficient credits at build completion: needed %lld, had %lld",
+                 (long long)aud->build_cost, (long long)acct->credits);
+        aud->status = AUDIENCE_FAILED;
+        aud->failure = strdup(msg);
+        return;
+    }
+    acct->credits -= aud->build_cost;
+    aud->status = AUDIENCE_NORMAL;
+    aud->revealed = calloc(aud->result.n_prospects ? aud->result.n_prospects : 1, 1);
+}
+
+/* Sends the e-mail the real service sends when an enrichment ends, if the
+ * caller gave userEmail. */
+static void notify_enrichment(store *st, const audience *aud)
+{
+    const enrichment *enr = aud->enrichment;
+    if (enr->user_email == NULL)
+        return;
+    char subject[160];
+    char body[512];
+    char link[256];
+    snprintf(subject, sizeof subject, "Your Descovo enrichment of \"%.80s\" %s", aud->name,
+             enr->failed ? "failed" : "is complete");
+    snprintf(body, sizeof body, "Enrichment %s of audience %s %s. %s", enr->id, aud->id,
+             enr->failed ? "failed; its credits were refunded" : "is DONE",
+             enr->failed ? "Start a new enrichment to try again." : "Export the prospects to get the contact details.");
+    snprintf(link, sizeof link, "%s/v1/audiences/%s/enrichment/status", st->config.base_url, aud->id);
+    json_t *links = json_pack("[s]", link);
+    store_outbox_add(st, enr->completed_ms, enr->user_email, subject, body, links);
+    json_decref(links);
+}
+
+static void complete_enrichment(store *st, audience *aud)
+{
+    const dataset *ds = st->ds;
+    enrichment *enr = aud->enrichment;
+    enr->applied = 1;
+    if (enr->fail_at_ms != 0) {
+        /* Simulator-defined: a failed enrichment gives its credits back. */
+        enr->failed = 1;
+        enr->completed_ms = enr->fail_at_ms;
+        aud->owner->credits += enr->credits;
+        notify_enrichment(st, aud);
+        return;
+    }
+    enr->completed_ms = enr->created_ms + enr->plan.total_ms;
+    notify_enrichment(st, aud);
+    unsigned types = 0;
+    if (enr->options.run_contact) {
+        types |= enr->options.get_work_emails ? DS_CONTACT_WORK_EMAIL : 0;
+        types |= enr->options.get_personal_emails ? DS_CONTACT_PERSONAL_EMAIL : 0;
+        types |= enr->options.get_phone_numbers ? DS_CONTACT_PHONE : 0;
+    }
+    if (aud->revealed == NULL)
+        return;
+    for (size_t i = 0; i < enr->n_prospects && i < aud->result.n_prospects; i++)
+        aud->revealed[i] |= ds->prospects[aud->result.prospects[i]].contacts & types;
+}
+
+void store_settle(store *st, account *owner, int64_t now_ms)
+{
+    /* Complete events in the order they happened, so that charges and
+     * reveals follow the simulated history whatever order requests come in. */
+    for (;;) {
+        audience *first = NULL;
+        int64_t first_ms = INT64_MAX;
+        for (size_t i = 0; i < owner->n_pending; i++) {
+            int64_t t = next_event_ms(owner->pending[i]);
+            if (t < first_ms) {
+                first_ms = t;
+                first = owner->pending[i];
+            }
+        }
+        if (first == NULL || first_ms > now_ms)
+            break;
+        if (first->status == AUDIENCE_BUILDING)
+            complete_build(first);
+        else
+            complete_enrichment(st, first);
+        if (!still_pending(first))
+            remove_pending(owner, first);
+    }
+}
+
+/* Offset of the start of `stage` in the plan; a stage the plan skips fails
+ * at the next stage it has (or its last one). */
+static int64_t stage_offset_ms(const enrichment_plan *plan, enrichment_stage stage)
+{
+    int64_t offset = 0;
+    for (size_t i = 0; i < plan->n_stages; i++) {
+        if (plan->stages[i] >= stage || i + 1 == plan->n_stages)
+            return offset;
+        offset += plan->duration_ms[i];
+    }
+    return offset;
+}
+
+enrichment *store_start_enrichment(store *st, audience *aud,
+                                   const enrichment_options *options,
+                                   size_t n_prospects, int64_t credits,
+                                   const char *user_email, int64_t now_ms,
+                                   enrichment_stage fail_stage)
+{
+    enrichment *enr = calloc(1, sizeof *enr);
+    if (enr == NULL)
+        return NULL;
+    if (user_email != NULL) {
+        enr->user_email = strdup(user_email);
+        if (enr->user_email == NULL)
+            goto oom;
+    }
+    if (add_pending(aud->owner, aud) != 0)
+        goto oom;
+    make_id(enr->id, "enr_", st->config.seed, 0x656e7200, ++st->next_enrichment_seq);
+    enr->options = *options;
+    lifecycle_enrichment_plan(options, n_prospects, &enr->plan);
+    lifecycle_enrichment_plan_scale(&enr->plan, st->config.enrichment_slowdown);
+    enr->created_ms = now_ms;
+    if (fail_stage != STAGE_COUNT)
+        enr->fail_at_ms = now_ms + stage_offset_ms(&enr->plan, fail_stage) + 1;
+    enr->credits = credits;
+    enr->n_prospects = n_prospects;
+    aud->owner->credits -= credits;
+    enrichment_free(aud->enrichment);
+    aud->enrichment = enr;
+    return enr;
+oom:
+    enrichment_free(enr);
+    return NULL;
+}
+
+/* --- exports -------------------------------------------------------------- */
+
+static size_t export_bucket(const store *st, const char *token)
+{
+    return hash_string(token) % st->n_export_buckets;
+}
+
+static void unlink_export(store *st, export_file *file)
+{
+    export_file **link = &st->export_buckets[export_bucket(st, file->token)];
+    while (*link != NULL && *link != file)
+        link = &(*link)->next;
+    if (*link == file)
+        *link = file->next;
+}
+
+/* Download ids must not be guessable: 128 bits from the kernel's CSPRNG.
+ * They are the one thing that differs between two runs with the same seed. */
+static int random_token(char out[40])
+{
+    unsigned char bytes[16];
+    if (getrandom(bytes, sizeof bytes, 0) != (ssize_t)sizeof bytes)
+        return -1;
+    static const char hex[] = "0123456789abcdef";
+    memcpy(out, "exp_", 4);
+    for (size_t i = 0; i < sizeof bytes; i++) {
+        out[4 + 2 * i] = hex[bytes[i] >> 4];
+        out[5 + 2 * i] = hex[bytes[i] & 15];
+    }
+    out[4 + 2 * sizeof bytes] = '\0';
+    return 0;
+}
+
+export_file *store_add_export(store *st, account *owner, export_job *job,
+                              const char *audience_id, const char *kind,
+                              const char *user_email, int64_t now_ms)
+{
+    export_file *file = calloc(1, sizeof *file);
+    if (file == NULL)
+        goto fail;
+    if (st->forced_token[0] != '\0') {
+        memcpy(file->token, st->forced_token, sizeof file->token);
+        st->forced_token[0] = '\0';
+    } else if (random_token(file->token) != 0) {
+        goto fail;
+    }
+    if (user_email != NULL) {
+        file->user_email = strdup(user_email);
+        if (file->user_email == NULL)
+            goto fail;
+    }
+    snprintf(file->filename, sizeof file->filename, "%s-%s.csv", audience_id, kind);
+    file->owner = owner;
+    file->job = job;
+    file->created_ms = now_ms;
+    export_file *oldest = owner->exports[owner->next_export];
+    if (oldest != NULL) {
+        unlink_export(st, oldest);
+        export_file_free(oldest);
+    }
+    owner->exports[owner->next_export] = file;
+    owner->next_export = (owner->next_export + 1) % STORE_MAX_EXPORTS_PER_KEY;
+    size_t b = export_bucket(st, file->token);
+    file->next = st->export_buckets[b];
+    st->export_buckets[b] = file;
+    return file;
+fail:
+    if (file != NULL)
+        free(file->user_email);
+    free(file);
+    export_job_free(job);
+    return NULL;
+}
+
+export_file *store_find_export(store *st, const char *token)
+{
+    for (export_file *file = st->export_buckets[export_bucket(st, token)]; file != NULL; file = file->next) {
+        if (strcmp(file->token, token) == 0)
+            return file;
+    }
+    return NULL;
+}
+
+void store_export_acquire(export_file *file)
+{
+    file->refs++;
+}
+
+void store_export_release(export_file *file)
+{
+    if (file == NULL)
+        return;
+    file->refs--;
+    if (file->refs == 0 && file->expired)
+        export_file_free(file);
+}
+
+void store_roll_export_period(account *acct, int64_t now_ms)
+{
+    if (acct->export_period_start_ms == 0 || now_ms >= acct->export_period_start_ms + STORE_EXPORT_PERIOD_MS) {
+        acct->export_period_start_ms = now_ms;
+        acct->export_used = 0;
+    }
+}
+
+/* --- holds and outbox ---------------------------------------------------- */
+
+void store_release_holds(store *st, uint64_t rule_id, int64_t now_ms)
+{
+    for (size_t b = 0; b < ACCOUNT_BUCKETS; b++) {
+        for (account *acct = st->accounts[b]; acct != NULL; acct = acct->next) {
+            for (size_t i = 0; i < acct->n_pending; i++) {
+                audience *aud = acct->pending[i];
+                if (aud->hold_rule == 0 || (rule_id != 0 && aud->hold_rule != rule_id))
+                    continue;
+                aud->hold_rule = 0;
+                if (aud->build_finishes_ms < now_ms)
+                    aud->build_finishes_ms = now_ms;
+            }
+        }
+    }
+}
+
+static void outbox_message_clear(outbox_message *m)
+{
+    free(m->to);
+    free(m->subject);
+    free(m->body);
+    json_decref(m->links);
+    memset(m, 0, sizeof *m);
+}
+
+void store_outbox_add(store *st, int64_t now_ms, const char *to, const char *subject,
+                      const char *body, json_t *links)
+{
+    outbox_message *m = &st->outbox[st->outbox_next];
+    outbox_message_clear(m);
+    m->time_ms = now_ms;
+    m->to = strdup(to);
+    m->subject = strdup(subject);
+    m->body = strdup(body);
+    m->links = links != NULL ? json_deep_copy(links) : json_array();
+    st->outbox_next = (st->outbox_next + 1) % STORE_OUTBOX_CAPACITY;
+    if (st->outbox_count < STORE_OUTBOX_CAPACITY)
+        st->outbox_count++;
+}
+
+json_t *store_outbox_json(store *st, const char *to)
+{
+    json_t *messages = json_array();
+    size_t oldest = (st->outbox_next + STORE_OUTBOX_CAPACITY - st->outbox_count) % STORE_OUTBOX_CAPACITY;
+    for (size_t i = 0; i < st->outbox_count; i++) {
+        const outbox_message *m = &st->outbox[(oldest + i) % STORE_OUTBOX_CAPACITY];
+        if (to != NULL && (m->to == NULL || strcmp(m->to, to) != 0))
+            continue;
+        char when[32];
+        mock_time_format(m->time_ms, when);
+        json_array_append_new(messages, json_pack("{s:s, s:s?, s:s?, s:s?, s:O}", "time", when, "to", m->to,
+                                                  "subject", m->subject, "body", m->body, "links", m->links));
+    }
+    return json_pack("{s:I, s:o}", "count", (json_int_t)json_array_size(messages), "messages", messages);
+}
+
+void store_outbox_clear(store *st)
+{
+    for (size_t i = 0; i < STORE_OUTBOX_CAPACITY; i++)
+        outbox_message_clear(&st->outbox[i]);
+    st->outbox_next = 0;
+    st->outbox_count = 0;
+}
+
+/* --- reset ---------------------------------------------------------------- */
+
+void store_force_export_token(store *st, const char *token)
+{
+    snprintf(st->forced_token, sizeof st->forced_token, "%s", token != NULL ? token : "");
+}
+
+void store_set_reset_hook(store *st, store_reset_hook hook, void *ctx)
+{
+    st->reset_hook = hook;
+    st->reset_hook_ctx = ctx;
+}
+
+void store_reset(store *st)
+{
+    pthread_rwlock_wrlock(&st->work);
+    store_lock(st);
+    drop_contents(st);
+    for (size_t b = 0; b < ACCOUNT_BUCKETS; b++) {
+        for (account *acct = st->accounts[b]; acct != NULL; acct = acct->next) {
+            acct->enabled = acct->initial;
+            acct->credits = acct->initial_credits;
+            acct->export_quota = acct->initial_export_quota;
+            acct->export_used = 0;
+            acct->export_period_start_ms = 0;
+            memset(acct->rate, 0, sizeof acct->rate);
+        }
+    }
+    st->next_audience_seq = 0;
+    st->next_enrichment_seq = 0;
+    /* The base URL is where the server listens: keep it. */
+    char base_url[sizeof st->config.base_url];
+    memcpy(base_url, st->config.base_url, sizeof base_url);
+    st->config = st->initial_config;
+    memcpy(st->config.base_url, base_url, sizeof base_url);
+    store_outbox_clear(st);
+    if (st->reset_hook != NULL)
+        st->reset_hook(st->reset_hook_ctx);
+    store_unlock(st);
+    pthread_rwlock_unlock(&st->work);
+}

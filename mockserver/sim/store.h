@@ -1,0 +1,250 @@
+/* store: all mutable state of the simulator: accounts (one per API key),
+ * their audiences, enrichments and exports.
+ *
+ * Locking: one mutex, taken with store_lock()/store_unlock(), protects every
+ * field of every object reachable from the store. Handlers hold it while they
+ * read or change state and build their small output objects; serialisation
+ * and I/O happen after it is released. Long work (running a build's filters)
+ * is done outside it under store_work_begin(), which store_reset() waits for.
+ *
+ * Lifetime: accounts live as long as the store (a reset restores their
+ * initial values; accounts added at run time are disabled, not freed), so an
+ * account pointer stays valid without the lock. Audiences live until reset or
+ * store_free; hold the lock while using one.
+ *
+ * Time: builds and enrichments advance lazily. store_settle() brings an
+ * account's pending work up to `now` (completing builds, charging them,
+ * applying enrichment reveals) in the order it finished, so every observer
+ * sees the same history whatever it polls. */
+#ifndef DESCOVO_STORE_H
+#define DESCOVO_STORE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "data/dataset.h"
+#include "data/export.h"
+#include "data/filters.h"
+#include "sim/lifecycle.h"
+#include "sim/pricing.h"
+#include "sim/ratelimit.h"
+
+/* Rate-limit buckets: one per limited endpoint (see routes.c). */
+#define STORE_RATE_BUCKETS 16
+/* Most audiences one key may hold (archived ones count): memory stays bounded. */
+#define STORE_MAX_AUDIENCES_PER_KEY 10000
+/* Most accounts (keys) the store holds, those added at run time by
+ * PUT /_mock/accounts or scenarios included: memory stays bounded. */
+#define STORE_MAX_ACCOUNTS 10000
+/* Most export files kept per key; the oldest expires first. */
+#define STORE_MAX_EXPORTS_PER_KEY 32
+/* Export quota period. */
+#define STORE_EXPORT_PERIOD_MS (30LL * 24 * 3600 * 1000)
+/* chargeInfo carries lowCreditAlert when the balance is below this. */
+#define STORE_LOW_CREDIT_THRESHOLD 1000
+
+typedef struct audience audience;
+typedef struct export_file export_file;
+
+typedef struct account {
+    char *key;
+    int enabled;                   /* 0: unknown to the API (removed by a reset) */
+    int64_t credits;
+    int64_t export_quota;          /* rows per period */
+    int64_t export_used;           /* rows in the current period */
+    int64_t export_period_start_ms;
+    int64_t initial_credits;       /* what a reset restores */
+    int64_t initial_export_quota;
+    int initial;                   /* from the command line or keys file */
+    rl_window rate[STORE_RATE_BUCKETS];
+    audience **audiences;          /* creation order, archived included */
+    size_t n_audiences, cap_audiences;
+    audience **pending;            /* with a build or enrichment in progress */
+    size_t n_pending, cap_pending;
+    export_file *exports[STORE_MAX_EXPORTS_PER_KEY]; /* ring */
+    size_t next_export;
+    struct account *next;          /* hash chain */
+} account;
+
+typedef struct enrichment {
+    char id[32];
+    enrichment_options options;
+    enrichment_plan plan;
+    int64_t created_ms;
+    int64_t completed_ms;          /* 0 until done */
+    int64_t credits;               /* charged upfront */
+    size_t n_prospects;            /* prospects it enriches */
+    char *user_email;              /* NULL when not given */
+    int applied;                   /* settled: reveals applied, or failed */
+    int64_t fail_at_ms;            /* injected failure time, 0: none */
+    int failed;                    /* ended FAILED (charge refunded) */
+} enrichment;
+
+struct audience {
+    char id[32];
+    char search_logic_id[32];
+    char *name;
+    account *owner;
+    creation_method method;
+    int64_t created_ms;
+    int archived;
+    /* DRAFT: filters as given (echoed back) and compiled. */
+    json_t *company_params;        /* NULL when not set */
+    json_t *prospect_params;
+    audience_filters *filters;     /* NULL until search-params */
+    uint32_t max_companies;        /* 0: not set */
+    uint32_t max_prospects;
+    /* Build. */
+    audience_status status;        /* DRAFT, BUILDING (until settled), NORMAL, FAILED */
+    int result_pending;            /* filters are running outside the lock */
+    int64_t build_started_ms;
+    int64_t build_finishes_ms;
+    int64_t build_finished_ms;     /* 0 until settled */
+    build_result result;
+    pricing_index pricing;         /* running sums over result.prospects */
+    int64_t build_cost;
+    char *failure;                 /* why it FAILED, for logs and /_mock */
+    int inject_failure;            /* a fault rule: this build ends FAILED */
+    uint64_t hold_rule;            /* a fault rule holds it building, 0: none */
+    audience_status hold_status;   /* what it shows while held */
+    /* Enrichment: the latest one, and what all of them revealed. */
+    enrichment *enrichment;
+    uint8_t *revealed;             /* per result prospect, DS_CONTACT_* */
+    struct audience *next;         /* hash chain */
+};
+
+struct export_file {
+    char token[40];                /* unguessable download id */
+    char filename[96];
+    account *owner;
+    export_job *job;
+    int64_t created_ms;
+    char *user_email;
+    int refs;                      /* downloads streaming it */
+    int expired;                   /* unlinked; freed when refs drops to 0 */
+    struct export_file *next;      /* hash chain */
+};
+
+/* Settings that scenarios may change at run time (lock held) and that a
+ * reset restores. */
+typedef struct store_config {
+    uint64_t seed;                 /* ids derive from it: same seed, same ids */
+    int build_stages;              /* report SAVING_* / LINKING_* while building */
+    double rate_limit_scale;       /* multiplies per-minute limits; 0: none */
+    double enrichment_slowdown;    /* multiplies enrichment durations (>= 1) */
+    char base_url[64];             /* for links in notification e-mails */
+} store_config;
+
+/* Notification e-mails kept (a ring): the outbox of GET /_mock/outbox. */
+#define STORE_OUTBOX_CAPACITY 1000
+
+typedef struct store store;
+
+/* Returns a new empty store over the dataset (borrowed: it must outlive the
+ * store), or NULL when out of memory. */
+store *store_new(const dataset *ds, const store_config *config);
+void store_free(store *st);
+
+void store_lock(store *st);
+void store_unlock(store *st);
+
+/* Brackets long work done without the lock on objects of the store
+ * (a build's filters). store_reset waits until no such work is running. */
+void store_work_begin(store *st);
+void store_work_end(store *st);
+
+const dataset *store_dataset(const store *st);
+const store_config *store_config_of(const store *st);
+/* Lock held. The live settings, to change them (scenarios). */
+store_config *store_settings(store *st);
+
+/* Lock held. Adds an account or updates an existing one. `initial` marks
+ * accounts that a reset restores. Returns the account, or NULL when out of
+ * memory (errno ENOMEM) or when a new one would pass STORE_MAX_ACCOUNTS
+ * (errno ENOSPC). */
+account *store_put_account(store *st, const char *key, int64_t credits,
+                           int64_t export_quota, int initial);
+
+/* Lock held. The enabled account with this key, or NULL. */
+account *store_find_account(store *st, const char *key);
+
+/* Lock held. Creates a DRAFT audience. Returns NULL when out of memory or
+ * when the account holds STORE_MAX_AUDIENCES_PER_KEY audiences (errno set to
+ * ENOMEM or ENOSPC). */
+audience *store_create_audience(store *st, account *owner, const char *name,
+                                creation_method method, int64_t now_ms);
+
+/* Lock held. The audience with this id if `owner` owns it and it is not
+ * archived; NULL otherwise (unknown and foreign look the same). */
+audience *store_find_audience(store *st, const account *owner, const char *id);
+
+/* Lock held. Completes the account's builds and enrichments that have
+ * finished by now_ms, in the order they finished. */
+void store_settle(store *st, account *owner, int64_t now_ms);
+
+/* Lock held. Marks the audience BUILDING with its result pending. */
+int store_begin_build(store *st, audience *aud, int64_t now_ms);
+
+/* Lock held. Attaches a finished filter run and its pricing index (taking
+ * ownership of both, which are left empty) to the audience with this id, if
+ * it still waits for one; otherwise frees them. Sets the build's end time
+ * from the result's size. */
+void store_finish_build(store *st, const char *audience_id, build_result *result, pricing_index *pricing);
+
+/* Lock held. Starts an enrichment (credits already checked), charging it.
+ * fail_stage: STAGE_COUNT for none, or the stage at which an injected fault
+ * makes it fail. */
+enrichment *store_start_enrichment(store *st, audience *aud,
+                                   const enrichment_options *options,
+                                   size_t n_prospects, int64_t credits,
+                                   const char *user_email, int64_t now_ms,
+                                   enrichment_stage fail_stage);
+
+/* Lock held. Registers an export file (taking ownership of job) and returns
+ * it, or NULL when out of memory (job is freed). Expires the account's oldest
+ * export when it holds STORE_MAX_EXPORTS_PER_KEY. */
+export_file *store_add_export(store *st, account *owner, export_job *job,
+                              const char *audience_id, const char *kind,
+                              const char *user_email, int64_t now_ms);
+
+/* Lock held. The export with this token, or NULL. A download takes a
+ * reference with store_export_acquire, streams without the lock, and gives it
+ * back with store_export_release (lock held), so that expiry or a reset
+ * during a download frees the file only after the download ends. */
+export_file *store_find_export(store *st, const char *token);
+void store_export_acquire(export_file *file);
+void store_export_release(export_file *file);
+
+/* Lock held. Starts a new export quota period when the current one is over. */
+void store_roll_export_period(account *acct, int64_t now_ms);
+
+/* Lock held. Ends the holds of rule_id (0: of every rule): held builds
+ * finish at their planned time, or now if that has passed. */
+void store_release_holds(store *st, uint64_t rule_id, int64_t now_ms);
+
+/* Lock held. Records a notification e-mail (copies everything; links is a
+ * JSON array, borrowed). */
+void store_outbox_add(store *st, int64_t now_ms, const char *to, const char *subject,
+                      const char *body, json_t *links);
+/* Lock held. {"count", "messages": [...]}, only those to `to` when not
+ * NULL. New reference. */
+json_t *store_outbox_json(store *st, const char *to);
+void store_outbox_clear(store *st);
+
+/* Lock held. The next store_add_export uses this download id instead of a
+ * random one (a replay from the state file: persist.c). */
+void store_force_export_token(store *st, const char *token);
+
+/* Called by store_reset with the lock held, after the state is dropped
+ * (the state file starts over: persist.c). NULL: none. */
+typedef void (*store_reset_hook)(void *ctx);
+void store_set_reset_hook(store *st, store_reset_hook hook, void *ctx);
+
+/* Lock NOT held: it first waits for running store_work, then takes the lock.
+ * Drops every audience, enrichment and export; restores initial accounts,
+ * disables the others; restores the settings; empties the outbox; restarts
+ * id sequences, so a reset server behaves like a fresh one. */
+void store_reset(store *st);
+
+#endif
