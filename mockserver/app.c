@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/links.h"
 #include "api/routes.h"
 #include "http/server.h"
 #include "sim/keys.h"
@@ -112,6 +113,14 @@ int mock_app_load_accounts(mock_app *app, char *err, size_t errlen)
     return rc;
 }
 
+/* The store's link hook: the e-mail of an ended enrichment links to its
+ * status. */
+static void enrichment_link(void *cls, const char *audience_id, char *out, size_t size)
+{
+    const mock_context *ctx = cls;
+    links_enrichment_status(ctx->base_url, audience_id, out, size);
+}
+
 mock_app *mock_app_new(const mock_options *options, char *err, size_t errlen)
 {
     mock_app *app = calloc(1, sizeof *app);
@@ -165,6 +174,7 @@ mock_app *mock_app_new(const mock_options *options, char *err, size_t errlen)
             goto fail;
         store_set_reset_hook(ctx->store, persist_truncate, ctx->persist);
     }
+    store_set_link_hook(ctx->store, enrichment_link, ctx);
     return app;
 fail:
     mock_app_free(app);
@@ -227,10 +237,6 @@ int mock_app_start(mock_app *app, char *err, size_t errlen)
         return -1;
     const char *host = strcmp(app->options.host, "0.0.0.0") == 0 ? "127.0.0.1" : app->options.host;
     snprintf(app->ctx.base_url, sizeof app->ctx.base_url, "http://%s:%u", host, mock_http_port(app->http));
-    store_lock(app->ctx.store);
-    snprintf(store_settings(app->ctx.store)->base_url, sizeof store_settings(app->ctx.store)->base_url, "%s",
-             app->ctx.base_url);
-    store_unlock(app->ctx.store);
     return mock_app_prepare(app, err, errlen);
 }
 
