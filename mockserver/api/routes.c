@@ -466,7 +466,7 @@ static void run_locked(const route *r, mock_request *req, mock_reply *reply)
     }
     if (r->bucket >= 0 && req->account != NULL && !req->replaying) {
         unsigned limit = scaled_limit(r->per_minute, store_config_of(req->store)->rate_limit_scale);
-        int retry = ratelimit_take(&req->account->rate[r->bucket], req->now_ms, limit, RATELIMIT_WINDOW_MS);
+        int retry = store_take_rate(req->account, r->bucket, req->now_ms, limit);
         if (retry > 0) {
             reply_error(reply, 429, "Rate limit exceeded: %u requests per minute on %s %s for this API key. Retry after %d s.",
                         limit, r->method, r->pattern, retry);
