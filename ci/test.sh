@@ -9,6 +9,9 @@ bash ci/install-deps.sh
 
 jobs=$(nproc 2>/dev/null || echo 2)
 
+echo "== generated code: vocab_data.c and conformance/columns.c match fixtures/vocabulary.json"
+python3 tools/gen_vocab.py --check
+
 run_suite() {
   local name=$1 cc=$2
   shift 2
