@@ -116,8 +116,11 @@ int mock_app_load_accounts(mock_app *app, char *err, size_t errlen)
     return rc;
 }
 
-mock_app *mock_app_new(const mock_options *options, char *err, size_t errlen)
+/* The failure paths set *why (main.c's exit status); the public functions
+ * below pass a scratch one. */
+static mock_app *app_new(const mock_options *options, mock_exit *why, char *err, size_t errlen)
 {
+    *why = MOCK_EXIT_INTERNAL;
     mock_app *app = calloc(1, sizeof *app);
     if (app == NULL) {
         snprintf(err, errlen, "out of memory");
@@ -146,8 +149,10 @@ mock_app *mock_app_new(const mock_options *options, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
+    *why = MOCK_EXIT_INPUT;
     if (mock_app_load_accounts(app, err, errlen) != 0)
         goto fail;
+    *why = MOCK_EXIT_STATE;
     if (options->state_file != NULL) {
         persist_identity identity = {options->seed, options->companies, options->clock_mode};
         app->persist = persist_open(options->state_file, &identity, err, errlen);
@@ -155,10 +160,17 @@ mock_app *mock_app_new(const mock_options *options, char *err, size_t errlen)
             goto fail;
         store_set_reset_hook(app->store, persist_truncate, app->persist);
     }
+    *why = MOCK_EXIT_OK;
     return app;
 fail:
     mock_app_free(app);
     return NULL;
+}
+
+mock_app *mock_app_new(const mock_options *options, char *err, size_t errlen)
+{
+    mock_exit why;
+    return app_new(options, &why, err, errlen);
 }
 
 static int is_loopback(const char *host)
@@ -185,38 +197,69 @@ static int load_start_scenario(mock_app *app, char *err, size_t errlen)
     return 0;
 }
 
-int mock_app_start(mock_app *app, char *err, size_t errlen)
+static int app_prepare(mock_app *app, mock_exit *why, char *err, size_t errlen);
+
+static int app_start(mock_app *app, mock_exit *why, char *err, size_t errlen)
 {
     /* The control plane can reset state and move time: off the loopback
      * interface it needs a token, or must be switched off explicitly. */
     if (app->options.control && app->options.admin_token == NULL && !is_loopback(app->options.host)) {
-        snprintf(err, errlen, "--host %s is not a loopback address: give --admin-token TOKEN to protect the "
-                 "/_mock/ control plane, or --no-control to disable it", app->options.host);
+        snprintf(err, errlen, "--host %s is not a loopback address: give --admin-token TOKEN (or set "
+                 "DESCOVO_ADMIN_TOKEN) to protect the /_mock/ control plane, or --no-control to disable it",
+                 app->options.host);
+        *why = MOCK_EXIT_USAGE;
         return -1;
     }
     FILE *log = app->options.quiet ? NULL : app->options.log;
     app->http = mock_http_start(app, app->options.host, app->options.port, app->options.threads, log,
                                 app->journal, err, errlen);
-    if (app->http == NULL)
+    if (app->http == NULL) {
+        *why = MOCK_EXIT_LISTEN;
         return -1;
+    }
     const char *host = strcmp(app->options.host, "0.0.0.0") == 0 ? "127.0.0.1" : app->options.host;
     snprintf(app->base_url, sizeof app->base_url, "http://%s:%u", host, mock_http_port(app->http));
     store_lock(app->store);
     snprintf(store_settings(app->store)->base_url, sizeof store_settings(app->store)->base_url, "%s", app->base_url);
     store_unlock(app->store);
-    return mock_app_prepare(app, err, errlen);
+    return app_prepare(app, why, err, errlen);
 }
 
-int mock_app_prepare(mock_app *app, char *err, size_t errlen)
+int mock_app_start(mock_app *app, char *err, size_t errlen)
 {
+    mock_exit why;
+    return app_start(app, &why, err, errlen);
+}
+
+static int app_prepare(mock_app *app, mock_exit *why, char *err, size_t errlen)
+{
+    *why = MOCK_EXIT_INPUT;
     if (load_start_scenario(app, err, errlen) != 0)
         return -1;
     /* The start scenario first, then the changes made after it, as they
      * happened; requests wait (503) until then. */
+    *why = MOCK_EXIT_STATE;
     if (app->persist != NULL && persist_replay(app->persist, app, err, errlen) < 0)
         return -1;
+    *why = MOCK_EXIT_OK;
     __atomic_store_n(&app->ready, 1, __ATOMIC_RELEASE);
     return 0;
+}
+
+int mock_app_prepare(mock_app *app, char *err, size_t errlen)
+{
+    mock_exit why;
+    return app_prepare(app, &why, err, errlen);
+}
+
+mock_app *mock_app_launch(const mock_options *options, mock_exit *why, char *err, size_t errlen)
+{
+    mock_app *app = app_new(options, why, err, errlen);
+    if (app != NULL && app_start(app, why, err, errlen) != 0) {
+        mock_app_free(app);
+        app = NULL;
+    }
+    return app;
 }
 
 uint16_t mock_app_port(const mock_app *app)
