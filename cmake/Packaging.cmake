@@ -1,7 +1,7 @@
 # What ships besides the programs and libdescovo (their own CMakeLists
 # install those): man pages, the fixtures a user starts from, and the
 # Debian package of it all (`cmake --build build --target package`).
-# The container image's root filesystem is cmake/Image.cmake's.
+# The container image's root filesystem is cmake/Image.cmake's (included at the end).
 
 set(DESCOVO_FIXTURES_DIR "${CMAKE_INSTALL_FULL_DATADIR}/descovo/fixtures")
 
@@ -56,3 +56,5 @@ set(CPACK_DEBIAN_PACKAGE_SUGGESTS "curl, jq")
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS_POLICY ">=")
 include(CPack)
+
+include("${CMAKE_CURRENT_LIST_DIR}/Image.cmake")
