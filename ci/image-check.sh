@@ -10,6 +10,7 @@
 # Usage: ci/image-check.sh            (root: chroot; installs missing packages)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. ci/ready-lib.sh
 
 bash ci/install-deps.sh podman ca-certificates binutils
 
@@ -61,13 +62,7 @@ token=image-check-token-17
 env -i DESCOVO_ADMIN_TOKEN=$token "$chroot" "$work/rootfs" "${argv[@]}" --port 0 --clock manual \
   --ready-file /ready.json >"$work/mock.out" 2>&1 &
 mock_pid=$!
-for _ in $(seq 1 200); do
-  [ -s "$work/rootfs/ready.json" ] && break
-  kill -0 "$mock_pid" 2>/dev/null || { cat "$work/mock.out"; fail "the image's server exited"; }
-  sleep 0.05
-done
-base=$(jq -r .url "$work/rootfs/ready.json")
-[ -n "$base" ] && [ "$base" != null ] || fail "no ready file"
+base=$(wait_ready "$work/rootfs/ready.json" "$mock_pid" "$work/mock.out") || fail "the image's server did not start"
 
 key=sk_test_descovo_dev
 # call METHOD PATH [BODY]: the answer's body in $answer, its status in $code.

@@ -8,6 +8,7 @@
 # Usage: ci/package-check.sh            (root or sudo; installs missing packages)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. ci/ready-lib.sh
 
 bash ci/install-deps.sh man-db
 
@@ -72,12 +73,7 @@ done
 # installed suite against it.
 /usr/bin/descovo-mock --port 0 --clock manual --quiet --ready-file "$work/ready.json" >"$work/mock.out" 2>&1 &
 mock_pid=$!
-for _ in $(seq 1 200); do
-  [ -s "$work/ready.json" ] && break
-  kill -0 "$mock_pid" 2>/dev/null || { cat "$work/mock.out"; fail "descovo-mock exited"; }
-  sleep 0.05
-done
-base=$(jq -r .url "$work/ready.json")
+base=$(wait_ready "$work/ready.json" "$mock_pid" "$work/mock.out") || fail "the installed descovo-mock did not start"
 [ "$(jq -r .pid "$work/ready.json")" = "$mock_pid" ] || fail "the ready file names another pid"
 curl -fsS "$base/_mock/health" >/dev/null || fail "no health answer at $base"
 DESCOVO_BASE_URL=$base DESCOVO_API_KEY=sk_test_descovo_dev DESCOVO_API_KEY_2=sk_test_descovo_other \
