@@ -15,7 +15,8 @@ cd "$(dirname "$0")/.."
 bash ci/install-deps.sh podman ca-certificates binutils
 
 [ "$(id -u)" -eq 0 ] || { echo "image-check: needs root (chroot)" >&2; exit 1; }
-build=build/image-check
+# The same build as ci/package-check.sh's (configured alike): built once in CI.
+build=build/package-check
 work=$(mktemp -d)
 store=(--root "$work/storage" --runroot "$work/run" --storage-driver vfs)
 mock_pid=""
@@ -28,7 +29,8 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "image-check: $*" >&2; exit 1; }
 
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr \
+      -DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON >/dev/null
 cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)" --target descovo-image-rootfs >/dev/null
 want=$(sed -n 's/^project(descovo VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
 tag=localhost/descovo-mock:$want

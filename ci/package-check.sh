@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . ci/ready-lib.sh
 
-bash ci/install-deps.sh man-db
+bash ci/install-deps.sh man-db python3 python3-yaml make
 
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -59,9 +59,27 @@ for f in usr/bin/descovo-mock usr/bin/descovo usr/bin/descovo-conformance usr/in
 done
 if grep -q "fuzz\|/tests\?/" <<<"$files"; then fail "the package holds test files"; fi
 
-echo "package-check: installing $deb"
+# The ready workflow of docs/CI.md, its run steps as written, in a project
+# like a user's: the package in vendor/, `make test` running the Python
+# helper's example against the mock the workflow started. Its first step
+# installs the package with apt-get.
+project=$work/project
+mkdir -p "$project/vendor" "$project/tests"
+cp "$deb" "$project/vendor/"
+cp helpers/python/descovo_mock.py helpers/python/examples/*.py "$project/tests/"
+printf 'test:\n\tcd tests && python3 -m unittest -v test_example_unittest\n' >"$project/Makefile"
+with_yaml=""
+for candidate in "$(command -v python3)" /usr/bin/python3; do
+  if [ -x "$candidate" ] && "$candidate" -c "import yaml" 2>/dev/null; then with_yaml=$candidate; break; fi
+done
+[ -n "$with_yaml" ] || fail "no python3 with PyYAML (python3-yaml)"
+echo "package-check: the steps of docs/ci/github-actions.yml, installing $(basename "$deb")"
 installed=yes
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "./$deb" >/dev/null
+DEBIAN_FRONTEND=noninteractive PYTHONDONTWRITEBYTECODE=1 \
+  "$with_yaml" ci/run-workflow.py docs/ci/github-actions.yml test "$project" >"$work/workflow.out" 2>&1 \
+  || { cat "$work/workflow.out"; fail "the workflow of docs/ci/github-actions.yml failed"; }
+grep -E "^run-workflow: (step|skipped)|Ran [0-9]+ tests|passed, " "$work/workflow.out"
+dpkg-query -W -f='${Status}' descovo 2>/dev/null | grep -q "install ok installed" || fail "the workflow did not install the package"
 
 for bin in descovo-mock descovo descovo-conformance; do
   [ "$(command -v $bin)" = "/usr/bin/$bin" ] || fail "$bin is not /usr/bin/$bin on PATH"
