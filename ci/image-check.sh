@@ -37,6 +37,8 @@ tag=localhost/descovo-mock:$want
 podman "${store[@]}" build -q -f Containerfile -t "$tag" "$build/image" >/dev/null
 entry=$(podman "${store[@]}" image inspect --format '{{json .Config.Entrypoint}}' "$tag")
 [ "$entry" = '["/usr/bin/descovo-mock","--host","0.0.0.0","--port","8080"]' ] || fail "entry point is $entry"
+user=$(podman "${store[@]}" image inspect --format '{{.Config.User}}' "$tag")
+[ "$user" = 65534:65534 ] || fail "the image runs as '$user', not nobody"
 podman "${store[@]}" create --name descovo-export "$tag" >/dev/null
 podman "${store[@]}" export -o "$work/image.tar" descovo-export
 mkdir "$work/rootfs"
@@ -53,18 +55,22 @@ echo "image-check: $tag holds $(wc -l <<<"$actual") files, $(du -sh "$work/rootf
 # The entry point, as the image would run it, under chroot. Without a token
 # only --no-control is allowed off loopback.
 chroot=$(PATH=$PATH:/usr/sbin:/sbin command -v chroot) || fail "no chroot"
+# As the image's user; a directory it may write, for the ready file (what a
+# volume would be in a container).
+mkdir "$work/rootfs/check"
+chown "$user" "$work/rootfs/check"
 mapfile -t argv < <(jq -r '.[]' <<<"$entry")
 set +e
-env -i "$chroot" "$work/rootfs" "${argv[@]}" --port 0 >"$work/refused.out" 2>&1
+env -i "$chroot" --userspec="$user" "$work/rootfs" "${argv[@]}" --port 0 >"$work/refused.out" 2>&1
 status=$?
 set -e
 [ "$status" -eq 2 ] && grep -q -- "--no-control" "$work/refused.out" || fail "started without a token (status $status)"
 
 token=image-check-token-17
-env -i DESCOVO_ADMIN_TOKEN=$token "$chroot" "$work/rootfs" "${argv[@]}" --port 0 --clock manual \
-  --ready-file /ready.json >"$work/mock.out" 2>&1 &
+env -i DESCOVO_ADMIN_TOKEN=$token "$chroot" --userspec="$user" "$work/rootfs" "${argv[@]}" --port 0 \
+  --clock manual --ready-file /check/ready.json >"$work/mock.out" 2>&1 &
 mock_pid=$!
-base=$(wait_ready "$work/rootfs/ready.json" "$mock_pid" "$work/mock.out") || fail "the image's server did not start"
+base=$(wait_ready "$work/rootfs/check/ready.json" "$mock_pid" "$work/mock.out") || fail "the image's server did not start"
 
 key=sk_test_descovo_dev
 # call METHOD PATH [BODY]: the answer's body in $answer, its status in $code.
@@ -108,5 +114,5 @@ call GET "/_mock/requests?method=POST&path=/v1/audiences/*/build"; expect 200 jo
 kill "$mock_pid"
 wait "$mock_pid" || fail "the image's server did not stop cleanly"
 mock_pid=""
-[ ! -e "$work/rootfs/ready.json" ] || fail "the ready file was left behind"
+[ ! -e "$work/rootfs/check/ready.json" ] || fail "the ready file was left behind"
 echo "image-check: 1 passed, 0 failed"

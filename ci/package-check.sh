@@ -47,6 +47,11 @@ info=$(dpkg-deb -I "$deb")
 for dep in libc6 libcurl4 libjansson4 libmicrohttpd12 libcmocka0; do
   grep -q "^ Depends:.*\b$dep\b" <<<"$info" || fail "Depends lacks $dep: $(grep '^ Depends' <<<"$info")"
 done
+# Each declared dependency is a package apt knows, so that a machine
+# without it gets it pulled in by `apt-get install ./descovo_*.deb`.
+for dep in $(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed 's/(.*)//; s/|.*//; s/ //g'); do
+  apt-cache show "$dep" >/dev/null 2>&1 || fail "Depends names $dep, which apt does not know"
+done
 files=$(dpkg-deb -c "$deb" | awk '{print $6}')
 multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)
 for f in usr/bin/descovo-mock usr/bin/descovo usr/bin/descovo-conformance usr/include/descovo.h \
