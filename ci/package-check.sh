@@ -10,8 +10,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . ci/ready-lib.sh
 
-bash ci/install-deps.sh man-db python3 python3-yaml make
+bash ci/install-deps.sh man-db python3 python3-yaml make nodejs
 
+# The installed programs, found on PATH, and no server of the caller's.
+unset DESCOVO_MOCK_BIN DESCOVO_BASE_URL DESCOVO_ADMIN_TOKEN DESCOVO_API_KEY
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 build=build/package-check
@@ -59,7 +61,8 @@ for f in usr/bin/descovo-mock usr/bin/descovo usr/bin/descovo-conformance usr/in
          "usr/lib/$multiarch/pkgconfig/descovo.pc" usr/share/descovo/fixtures/keys.txt \
          usr/share/descovo/fixtures/scenarios/flaky-5xx.json usr/share/descovo/fixtures/jobs/ai-leaders-us.json \
          usr/share/man/man1/descovo-mock.1.gz usr/share/man/man1/descovo.1.gz \
-         usr/share/man/man1/descovo-conformance.1.gz; do
+         usr/share/man/man1/descovo-conformance.1.gz usr/share/descovo/helpers/python/descovo_mock.py \
+         usr/share/descovo/helpers/node/index.js usr/share/descovo/helpers/node/package.json; do
   grep -qx "\./$f" <<<"$files" || fail "the package lacks /$f"
 done
 if grep -q "fuzz\|/tests\?/" <<<"$files"; then fail "the package holds test files"; fi
@@ -115,6 +118,17 @@ mock_pid=""
 # And the suite starting the mock installed beside it.
 (cd "$work" && DESCOVO_BASE_URL= /usr/bin/descovo-conformance >"$work/conformance2.out" 2>&1) \
   || { tail -n 30 "$work/conformance2.out"; fail "the installed suite failed with its own mock"; }
+
+# The installed helpers, imported from where the package puts them.
+PYTHONPATH=/usr/share/descovo/helpers/python PYTHONDONTWRITEBYTECODE=1 python3 -c \
+  'from descovo_mock import DescovoMock
+with DescovoMock.start() as m: m.advance(1); assert m.count(path="/_mock/clock/advance") == 1' \
+  || fail "the installed Python helper does not start the installed mock"
+(cd "$work" && node --input-type=module -e "
+  import { DescovoMock } from '/usr/share/descovo/helpers/node/index.js';
+  const m = await DescovoMock.start(); await m.advance(1);
+  if (await m.count({ path: '/_mock/clock/advance' }) !== 1) process.exit(1);
+  await m.stop();") || fail "the installed Node helper does not start the installed mock"
 
 # Every man page renders without a warning.
 for page in descovo-mock descovo descovo-conformance; do

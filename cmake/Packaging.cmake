@@ -1,6 +1,6 @@
 # What ships besides the programs and libdescovo (their own CMakeLists
-# install those): man pages, the fixtures a user starts from, and the
-# Debian package of it all (`cmake --build build --target package`).
+# install those): man pages, the fixtures a user starts from, the test
+# helpers, and the Debian package of it all (`cmake --build build --target package`).
 # The container image's root filesystem is cmake/Image.cmake's (included at the end).
 
 set(DESCOVO_FIXTURES_DIR "${CMAKE_INSTALL_FULL_DATADIR}/descovo/fixtures")
@@ -29,6 +29,16 @@ install(FILES "${PROJECT_SOURCE_DIR}/fixtures/keys.txt" DESTINATION "${CMAKE_INS
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/fixtures/scenarios" "${PROJECT_SOURCE_DIR}/fixtures/jobs"
                   "${PROJECT_SOURCE_DIR}/fixtures/filters"
         DESTINATION "${CMAKE_INSTALL_DATADIR}/descovo/fixtures")
+
+# The test helpers, one file each to copy or to point at:
+# PYTHONPATH=/usr/share/descovo/helpers/python, or import
+# /usr/share/descovo/helpers/node/index.js.
+install(FILES "${PROJECT_SOURCE_DIR}/helpers/README.md" DESTINATION "${CMAKE_INSTALL_DATADIR}/descovo/helpers")
+install(FILES "${PROJECT_SOURCE_DIR}/helpers/python/descovo_mock.py"
+        DESTINATION "${CMAKE_INSTALL_DATADIR}/descovo/helpers/python")
+install(FILES "${PROJECT_SOURCE_DIR}/helpers/node/index.js" "${PROJECT_SOURCE_DIR}/helpers/node/index.d.ts"
+              "${PROJECT_SOURCE_DIR}/helpers/node/package.json"
+        DESTINATION "${CMAKE_INSTALL_DATADIR}/descovo/helpers/node")
 
 # The Debian package. Depends come from dpkg-shlibdeps over the installed
 # ELF files (libc6, libcurl4, libjansson4, libmicrohttpd12, libcmocka0 on
