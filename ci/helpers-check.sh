@@ -22,9 +22,9 @@ export PYTHONDONTWRITEBYTECODE=1
 
 python=$(command -v python3)
 echo "== python helper ($("$python" --version 2>&1)): tests"
-(cd helpers/python && "$python" -m unittest discover -s tests)
+(cd helpers/python && timeout 120 "$python" -m unittest discover -s tests)
 echo "== python helper: the unittest example"
-(cd helpers/python/examples && PYTHONPATH=.. "$python" -m unittest test_example_unittest)
+(cd helpers/python/examples && PYTHONPATH=.. timeout 120 "$python" -m unittest test_example_unittest)
 # pytest: the python3 on PATH, or Debian's (python3-pytest) when another one comes first.
 with_pytest=""
 for candidate in "$python" /usr/bin/python3; do
@@ -32,8 +32,8 @@ for candidate in "$python" /usr/bin/python3; do
 done
 if [ -n "$with_pytest" ]; then
   echo "== python helper: the pytest example and the tests under pytest ($("$with_pytest" --version 2>&1))"
-  (cd helpers/python/examples && PYTHONPATH=.. "$with_pytest" -m pytest -q -p no:cacheprovider test_example_pytest.py)
-  (cd helpers/python && "$with_pytest" -m pytest -q -p no:cacheprovider tests)
+  (cd helpers/python/examples && PYTHONPATH=.. timeout 120 "$with_pytest" -m pytest -q -p no:cacheprovider test_example_pytest.py)
+  (cd helpers/python && timeout 120 "$with_pytest" -m pytest -q -p no:cacheprovider tests)
 else
   echo "== python helper: pytest is not installed; its fixtures are not checked"
 fi
@@ -41,5 +41,5 @@ fi
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$node_major" -ge 18 ] || { echo "helpers-check: node $(node --version) is older than 18"; exit 1; }
 echo "== node helper (node $(node --version)): tests and the example"
-(cd helpers/node && node --test test/descovo-mock.test.js examples/example.test.js)
+(cd helpers/node && timeout 120 node --test test/descovo-mock.test.js examples/example.test.js)
 echo "helpers-check: all passed"
