@@ -45,4 +45,13 @@ echo "== the CI recipe of docs/CI.md: conformance against a mock started by ci/w
 DESCOVO_MOCK=build/ci-gcc/mockserver/descovo-mock bash ci/with-mock.sh --clock manual -- \
   build/ci-gcc/conformance/descovo-conformance --results build/ci-gcc/conformance-recipe
 
+echo "== test helpers: Python and Node, their tests and copyable examples"
+DESCOVO_MOCK_BIN=build/ci-gcc/mockserver/descovo-mock bash ci/helpers-check.sh
+
+echo "== Debian package: build, install, installed suite against installed mock, man pages, removal"
+bash ci/package-check.sh
+
+echo "== container image: podman build, export, its entry point under chroot through a workflow"
+bash ci/image-check.sh
+
 echo "== all suites passed"

@@ -121,8 +121,11 @@ static void enrichment_link(void *cls, const char *audience_id, char *out, size_
     links_enrichment_status(ctx->base_url, audience_id, out, size);
 }
 
-mock_app *mock_app_new(const mock_options *options, char *err, size_t errlen)
+/* The failure paths set *why (main.c's exit status); the public functions
+ * below pass a scratch one. */
+static mock_app *app_new(const mock_options *options, mock_exit *why, char *err, size_t errlen)
 {
+    *why = MOCK_EXIT_INTERNAL;
     mock_app *app = calloc(1, sizeof *app);
     if (app == NULL) {
         snprintf(err, errlen, "out of memory");
@@ -165,8 +168,10 @@ mock_app *mock_app_new(const mock_options *options, char *err, size_t errlen)
         .control = options->control,
         .admin_token = options->admin_token,
     };
+    *why = MOCK_EXIT_INPUT;
     if (mock_app_load_accounts(app, err, errlen) != 0)
         goto fail;
+    *why = MOCK_EXIT_STATE;
     if (options->state_file != NULL) {
         persist_identity identity = {options->seed, options->companies, options->clock_mode};
         ctx->persist = persist_open(options->state_file, &identity, err, errlen);
@@ -175,10 +180,17 @@ mock_app *mock_app_new(const mock_options *options, char *err, size_t errlen)
         store_set_reset_hook(ctx->store, persist_truncate, ctx->persist);
     }
     store_set_link_hook(ctx->store, enrichment_link, ctx);
+    *why = MOCK_EXIT_OK;
     return app;
 fail:
     mock_app_free(app);
     return NULL;
+}
+
+mock_app *mock_app_new(const mock_options *options, char *err, size_t errlen)
+{
+    mock_exit why;
+    return app_new(options, &why, err, errlen);
 }
 
 static int is_loopback(const char *host)
@@ -211,13 +223,17 @@ static void dispatch(void *ctx, const http_request *request, mock_reply *reply)
     routes_dispatch(ctx, request, reply);
 }
 
-int mock_app_start(mock_app *app, char *err, size_t errlen)
+static int app_prepare(mock_app *app, mock_exit *why, char *err, size_t errlen);
+
+static int app_start(mock_app *app, mock_exit *why, char *err, size_t errlen)
 {
     /* The control plane can reset state and move time: off the loopback
      * interface it needs a token, or must be switched off explicitly. */
     if (app->options.control && app->options.admin_token == NULL && !is_loopback(app->options.host)) {
-        snprintf(err, errlen, "--host %s is not a loopback address: give --admin-token TOKEN to protect the "
-                 "/_mock/ control plane, or --no-control to disable it", app->options.host);
+        snprintf(err, errlen, "--host %s is not a loopback address: give --admin-token TOKEN (or set "
+                 "DESCOVO_ADMIN_TOKEN) to protect the /_mock/ control plane, or --no-control to disable it",
+                 app->options.host);
+        *why = MOCK_EXIT_USAGE;
         return -1;
     }
     mock_http_config config = {
@@ -233,11 +249,19 @@ int mock_app_start(mock_app *app, char *err, size_t errlen)
         .dispatch_ctx = &app->ctx,
     };
     app->http = mock_http_start(&config, err, errlen);
-    if (app->http == NULL)
+    if (app->http == NULL) {
+        *why = MOCK_EXIT_LISTEN;
         return -1;
+    }
     const char *host = strcmp(app->options.host, "0.0.0.0") == 0 ? "127.0.0.1" : app->options.host;
     snprintf(app->ctx.base_url, sizeof app->ctx.base_url, "http://%s:%u", host, mock_http_port(app->http));
-    return mock_app_prepare(app, err, errlen);
+    return app_prepare(app, why, err, errlen);
+}
+
+int mock_app_start(mock_app *app, char *err, size_t errlen)
+{
+    mock_exit why;
+    return app_start(app, &why, err, errlen);
 }
 
 /* The state file's replay callback: each logged request goes through the
@@ -278,16 +302,35 @@ static int replay_state(mock_app *app, char *err, size_t errlen)
     return 0;
 }
 
-int mock_app_prepare(mock_app *app, char *err, size_t errlen)
+static int app_prepare(mock_app *app, mock_exit *why, char *err, size_t errlen)
 {
+    *why = MOCK_EXIT_INPUT;
     if (load_start_scenario(app, err, errlen) != 0)
         return -1;
     /* The start scenario first, then the changes made after it, as they
      * happened; requests wait (503) until then. */
+    *why = MOCK_EXIT_STATE;
     if (app->ctx.persist != NULL && replay_state(app, err, errlen) != 0)
         return -1;
+    *why = MOCK_EXIT_OK;
     __atomic_store_n(&app->ctx.ready, 1, __ATOMIC_RELEASE);
     return 0;
+}
+
+int mock_app_prepare(mock_app *app, char *err, size_t errlen)
+{
+    mock_exit why;
+    return app_prepare(app, &why, err, errlen);
+}
+
+mock_app *mock_app_launch(const mock_options *options, mock_exit *why, char *err, size_t errlen)
+{
+    mock_app *app = app_new(options, why, err, errlen);
+    if (app != NULL && app_start(app, why, err, errlen) != 0) {
+        mock_app_free(app);
+        app = NULL;
+    }
+    return app;
 }
 
 uint16_t mock_app_port(const mock_app *app)

@@ -56,6 +56,7 @@ typedef struct mock_options {
     const char *admin_token;     /* required in X-Mock-Admin-Token when set */
     const char *scenario;        /* a scenario to load at start: name or file */
     const char *state_file;      /* --state-file: log of changes, replayed at start */
+    const char *ready_file;      /* --ready-file: written by main.c once serving */
     FILE *log;                   /* request log, stdout by default */
 } mock_options;
 
@@ -63,6 +64,22 @@ typedef struct mock_options {
 void mock_options_default(mock_options *options);
 
 typedef struct mock_app mock_app;
+
+/* Why descovo-mock could not start: its exit status (docs/API.md, "Exit
+ * codes"; a stable contract for harnesses). */
+typedef enum mock_exit {
+    MOCK_EXIT_OK = 0,
+    MOCK_EXIT_INTERNAL = 1,   /* out of memory, a thread that cannot start */
+    MOCK_EXIT_USAGE = 2,      /* a bad option, value or combination of them */
+    MOCK_EXIT_LISTEN = 3,     /* cannot listen on --host:--port */
+    MOCK_EXIT_INPUT = 4,      /* --keys-file or --scenario unreadable or invalid */
+    MOCK_EXIT_STATE = 5,      /* --state-file unreadable, damaged or another server's */
+    MOCK_EXIT_READY_FILE = 6  /* --ready-file cannot be written */
+} mock_exit;
+
+/* mock_app_new then mock_app_start, for main.c: returns the started app,
+ * or NULL with a message in err and the exit status in *why. */
+mock_app *mock_app_launch(const mock_options *options, mock_exit *why, char *err, size_t errlen);
 
 /* Generates the dataset and loads the keys. Returns NULL with a message in
  * err when a keys file cannot be read or parsed, or memory runs out. */

@@ -1,11 +1,13 @@
-/* descovo-mock: parse options, start the simulator, wait for SIGINT or
- * SIGTERM, stop cleanly. Everything else lives in the library (app.h). */
+/* descovo-mock: parse options, start the simulator, tell the harness
+ * (startup.h), wait for SIGINT or SIGTERM, stop cleanly. Everything else
+ * lives in the library (app.h); the exit statuses are mock_exit's. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "app.h"
 #include "options.h"
+#include "startup.h"
 
 int main(int argc, char **argv)
 {
@@ -17,8 +19,10 @@ int main(int argc, char **argv)
         return 0;
     if (parsed == OPTIONS_ERROR) {
         fprintf(stderr, "descovo-mock: %s\n", err);
-        return 2;
+        return MOCK_EXIT_USAGE;
     }
+    /* A stale file from an earlier run must not look like this one. */
+    startup_remove_ready_file(&options);
 
     /* Block the stop signals in every thread, so that the daemon's threads
      * inherit the mask and only sigwait below receives them. */
@@ -29,22 +33,24 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    mock_app *app = mock_app_new(&options, err, sizeof err);
-    if (app == NULL || mock_app_start(app, err, sizeof err) != 0) {
+    mock_exit why = MOCK_EXIT_OK;
+    mock_app *app = mock_app_launch(&options, &why, err, sizeof err);
+    if (app == NULL) {
+        fprintf(stderr, "descovo-mock: %s\n", err);
+        return why;
+    }
+    /* The ready file first: whoever read the first line may read it too. */
+    if (startup_write_ready_file(&options, app, err, sizeof err) != 0) {
         fprintf(stderr, "descovo-mock: %s\n", err);
         mock_app_free(app);
-        return 1;
+        return MOCK_EXIT_READY_FILE;
     }
-    const dataset *ds = mock_app_dataset(app);
-    printf("descovo-mock %s listening on %s (seed %llu, %zu companies, %zu prospects, %s clock)\n",
-           DESCOVO_VERSION, mock_app_base_url(app), (unsigned long long)options.seed,
-           ds->n_companies, ds->n_prospects, options.clock_mode == MOCK_CLOCK_MANUAL ? "manual" : "real");
-    fflush(stdout);
+    startup_print_listening(stdout, &options, app);
 
     int sig = 0;
     sigwait(&stop_signals, &sig);
-    if (!options.quiet)
-        printf("descovo-mock: %s received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    startup_print_stopping(stdout, &options, sig);
     mock_app_free(app);
-    return 0;
+    startup_remove_ready_file(&options);
+    return MOCK_EXIT_OK;
 }

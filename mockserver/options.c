@@ -1,5 +1,6 @@
 #include "options.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -38,11 +39,14 @@ static const char usage[] =
     "  --journal-size N       requests kept for GET /_mock/requests (default 4096;\n"
     "                         0 turns the journal off)\n"
     "  --admin-token TOKEN    require X-Mock-Admin-Token: TOKEN on /_mock/ calls\n"
-    "                         (needed to serve the control plane off loopback)\n"
+    "                         (needed to serve the control plane off loopback;\n"
+    "                         default: $DESCOVO_ADMIN_TOKEN when set)\n"
     "  --no-control           do not serve the /_mock/ control plane\n"
     "  --state-file PATH      keep state in PATH: every change is written (and\n"
     "                         synced) before its answer, and replayed at start\n"
     "  --threads N            HTTP thread pool size (default: one per core)\n"
+    "  --ready-file PATH      once serving, write {url, port, pid, version} to PATH\n"
+    "                         (atomically); removed at a clean stop\n"
     "  --quiet                no request log\n"
     "  --log-format text|json the request log as text (default) or one JSON\n"
     "                         object a line\n"
@@ -50,6 +54,9 @@ static const char usage[] =
     "  --version              the version\n"
     "\n"
     "Default development key: sk_test_descovo_dev (50000 credits).\n"
+    "Exit status: 0 stopped by SIGINT/SIGTERM, 1 internal error, 2 usage,\n"
+    "3 cannot listen, 4 bad keys file or scenario, 5 bad state file,\n"
+    "6 cannot write the ready file.\n"
     "Docs: README.md and docs/API.md in the source tree.\n";
 
 enum {
@@ -57,7 +64,7 @@ enum {
     OPT_CREDITS, OPT_EXPORT_QUOTA, OPT_CLOCK, OPT_TIME_SCALE, OPT_START_MS,
     OPT_BUILD_STAGES, OPT_RATE_SCALE, OPT_NO_RATE_LIMIT, OPT_THREADS, OPT_QUIET,
     OPT_SCENARIO, OPT_CHAOS_RATE, OPT_CHAOS_SEED, OPT_JOURNAL_SIZE, OPT_ADMIN_TOKEN,
-    OPT_NO_CONTROL, OPT_STATE_FILE, OPT_LOG_FORMAT, OPT_HELP, OPT_VERSION
+    OPT_NO_CONTROL, OPT_STATE_FILE, OPT_LOG_FORMAT, OPT_READY_FILE, OPT_HELP, OPT_VERSION
 };
 
 static const struct option long_options[] = {
@@ -85,6 +92,7 @@ static const struct option long_options[] = {
     {"no-control", no_argument, NULL, OPT_NO_CONTROL},
     {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
     {"state-file", required_argument, NULL, OPT_STATE_FILE},
+    {"ready-file", required_argument, NULL, OPT_READY_FILE},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -162,6 +170,12 @@ static const char *bad_option_name(char **argv, char *buf, size_t size)
     else
         snprintf(buf, size, "%s", optind > 0 ? argv[optind - 1] : "?");
     return buf;
+}
+
+static int valid_token(const char *token)
+{
+    size_t n = strlen(token);
+    return n >= 8 && n <= 256;
 }
 
 /* Writes the message into err and returns OPTIONS_ERROR, for
@@ -271,7 +285,7 @@ options_result options_parse(int argc, char **argv, mock_options *options,
             options->journal_size = (size_t)n;
             break;
         case OPT_ADMIN_TOKEN:
-            if (strlen(optarg) < 8 || strlen(optarg) > 256)
+            if (!valid_token(optarg))
                 return bad(err, errlen, "--admin-token: expected 8 to 256 characters");
             options->admin_token = optarg;
             break;
@@ -285,6 +299,11 @@ options_result options_parse(int argc, char **argv, mock_options *options,
             if (optarg[0] == '\0')
                 return bad(err, errlen, "--state-file: expected a file path");
             options->state_file = optarg;
+            break;
+        case OPT_READY_FILE:
+            if (optarg[0] == '\0')
+                return bad(err, errlen, "--ready-file: expected a file path");
+            options->ready_file = optarg;
             break;
         case OPT_HELP:
             fputs(usage, out);
@@ -300,5 +319,17 @@ options_result options_parse(int argc, char **argv, mock_options *options,
     }
     if (optind < argc)
         return bad(err, errlen, "unexpected argument \"%s\" (see --help)", argv[optind]);
+    struct in_addr addr;
+    if (strcmp(options->host, "localhost") != 0 && inet_pton(AF_INET, options->host, &addr) != 1)
+        return bad(err, errlen, "--host: expected an IPv4 address such as 127.0.0.1 or 0.0.0.0, got \"%s\"",
+                   options->host);
+    /* The token from the environment keeps it out of ps and lets a
+     * container image take it without a shell (Containerfile). */
+    const char *env_token = getenv("DESCOVO_ADMIN_TOKEN");
+    if (options->admin_token == NULL && env_token != NULL && env_token[0] != '\0') {
+        if (!valid_token(env_token))
+            return bad(err, errlen, "DESCOVO_ADMIN_TOKEN: expected 8 to 256 characters");
+        options->admin_token = env_token;
+    }
     return OPTIONS_RUN;
 }

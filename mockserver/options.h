@@ -13,7 +13,8 @@ typedef enum options_result {
 } options_result;
 
 /* Parses argv into *options (which starts from mock_options_default).
- * Strings in *options point into argv. --help and --version print to out. */
+ * Strings in *options point into argv (or the environment: the admin token
+ * from DESCOVO_ADMIN_TOKEN). --help and --version print to out. */
 options_result options_parse(int argc, char **argv, mock_options *options,
                              FILE *out, char *err, size_t errlen);
 

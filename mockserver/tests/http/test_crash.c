@@ -476,7 +476,7 @@ static void test_damaged_and_foreign_files(void **state)
     /* Another seed: refused, saying why. */
     char refusal[1024];
     assert_int_equal(start_server(file, "43", &s, refusal, sizeof refusal), -1);
-    assert_int_equal(wait_child(s.pid), 1);
+    assert_int_equal(wait_child(s.pid), MOCK_EXIT_STATE);
     close(s.out);
     if (strstr(refusal, "--seed 42") == NULL || strstr(refusal, "--seed 43") == NULL)
         fail_msg("refusal does not name the seeds: %s", refusal);
@@ -495,7 +495,7 @@ static void test_damaged_and_foreign_files(void **state)
     /* A damaged whole line refuses the start, naming it. */
     append_text(file, "{\"t\":oops}\n");
     assert_int_equal(start_server(file, "42", &s, refusal, sizeof refusal), -1);
-    assert_int_equal(wait_child(s.pid), 1);
+    assert_int_equal(wait_child(s.pid), MOCK_EXIT_STATE);
     close(s.out);
     if (strstr(refusal, "line 3 is damaged") == NULL)
         fail_msg("refusal does not name the line: %s", refusal);

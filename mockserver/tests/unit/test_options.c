@@ -195,10 +195,10 @@ static void test_equals_form(void **state)
 {
     (void)state;
     parse_run run;
-    run_parse(&run, "--port=9090", "--host=::1", "--clock=real", NULL);
+    run_parse(&run, "--port=9090", "--host=10.1.2.3", "--clock=real", NULL);
     expect_run(&run);
     assert_int_equal(run.options.port, 9090);
-    assert_string_equal(run.options.host, "::1");
+    assert_string_equal(run.options.host, "10.1.2.3");
     assert_int_equal(run.options.clock_mode, MOCK_CLOCK_REAL);
 }
 
@@ -249,6 +249,8 @@ static void test_bad_values(void **state)
     expect_bad_value("--credits", "1.5");
     expect_bad_value("--export-quota", "-10");
     expect_bad_value("--export-quota", "abc");
+    expect_bad_value("--host", "::1");       /* IPv4 only */
+    expect_bad_value("--host", "example.org");
     expect_bad_value("--clock", "fast");
     expect_bad_value("--clock", "");
     expect_bad_value("--clock", "REAL ");
@@ -491,6 +493,35 @@ static void test_api_key_limit(void **state)
     assert_non_null(strstr(err, "--api-key"));
 }
 
+static void test_ready_file_and_token_from_environment(void **state)
+{
+    (void)state;
+    parse_run run;
+    run_parse(&run, "--ready-file", "/tmp/ready.json", NULL);
+    assert_int_equal(run.result, OPTIONS_RUN);
+    assert_string_equal(run.options.ready_file, "/tmp/ready.json");
+    expect_bad_value("--ready-file", "");
+
+    unsetenv("DESCOVO_ADMIN_TOKEN");
+    run_parse(&run, NULL);
+    assert_null(run.options.admin_token);
+    setenv("DESCOVO_ADMIN_TOKEN", "", 1);          /* empty: unset */
+    run_parse(&run, NULL);
+    assert_null(run.options.admin_token);
+    setenv("DESCOVO_ADMIN_TOKEN", "env-token-1234", 1);
+    run_parse(&run, NULL);
+    assert_string_equal(run.options.admin_token, "env-token-1234");
+    run_parse(&run, "--admin-token", "given-token-1234", NULL);
+    assert_string_equal(run.options.admin_token, "given-token-1234");
+    setenv("DESCOVO_ADMIN_TOKEN", "short", 1);
+    run_parse(&run, NULL);
+    assert_int_equal(run.result, OPTIONS_ERROR);
+    assert_non_null(strstr(run.err, "DESCOVO_ADMIN_TOKEN"));
+    run_parse(&run, "--admin-token", "given-token-1234", NULL);  /* the option wins: not read */
+    assert_int_equal(run.result, OPTIONS_RUN);
+    unsetenv("DESCOVO_ADMIN_TOKEN");
+}
+
 static void test_no_rate_limit(void **state)
 {
     (void)state;
@@ -549,6 +580,7 @@ int main(void)
         cmocka_unit_test_teardown(test_api_keys, teardown),
         cmocka_unit_test_teardown(test_api_key_bad, teardown),
         cmocka_unit_test_teardown(test_api_key_limit, teardown),
+        cmocka_unit_test_teardown(test_ready_file_and_token_from_environment, teardown),
         cmocka_unit_test_teardown(test_no_rate_limit, teardown),
         cmocka_unit_test_teardown(test_repeated_parse, teardown),
     };
