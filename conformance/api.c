@@ -182,6 +182,18 @@ static void owned_free(void *p)
     free(p);
 }
 
+static void decref(void *p)
+{
+    json_decref(p);
+}
+
+const json_t *api_own_json(conf_case *k, json_t *v)
+{
+    CONF_CHECK(k, v != NULL, "out of memory");
+    conf_defer(k, decref, v);
+    return v;
+}
+
 const char *api_strdup(conf_case *k, const char *s)
 {
     char *copy = strdup(s);
@@ -214,11 +226,6 @@ wire_response *api_raw(conf_case *k, const char *method, const char *path, const
     char url[2048];
     make_url(k, path, url, sizeof url);
     return send_owned(k, method, url, body);
-}
-
-static void decref(void *p)
-{
-    json_decref(p);
 }
 
 wire_response *api_call(conf_case *k, const char *key, const char *method, const char *path,
@@ -586,6 +593,31 @@ wire_response *api_download_csv(conf_case *k, const char *url, csv_doc *doc)
     conf_defer(k, doc_free, parsed);
     *doc = *parsed;
     return res;
+}
+
+void api_fetch_export(conf_case *k, const json_t *export, csv_doc *doc)
+{
+    const char *url = json_string_value(json_object_get(export, "downloadUrl"));
+    if (url == NULL)
+        conf_skip(k, "the export answer has no downloadUrl (a simulator extension): no file to check");
+    api_download_csv(k, url, doc);
+}
+
+void api_need_download(conf_case *k)
+{
+    if (k->ctx->target->is_mock)
+        return;
+    const char *id = api_shared_audience(k, NULL, NULL);
+    const json_t *out = api_export(k, k->ctx->target->api_key, id, "companies", json_pack("{s:i}", "maxRowsToExport", 1));
+    if (json_string_value(json_object_get(out, "downloadUrl")) == NULL)
+        conf_skip(k, "the export answer has no downloadUrl (a simulator extension): no file to check");
+}
+
+long long api_mock_now_ms(conf_case *k)
+{
+    const json_t *out = api_expect_ok(k, api_raw(k, "GET", "/_mock/clock", NULL), "GET /_mock/clock", NULL);
+    CONF_CHECK(k, json_is_integer(json_object_get(out, "nowMs")), "GET /_mock/clock: no integer nowMs");
+    return api_int(out, "nowMs");
 }
 
 const json_t *api_status(conf_case *k, const char *key, const char *id)

@@ -134,6 +134,21 @@ const char *api_built_audience(conf_case *k, const char *key, const char *label,
 struct csv_doc;
 wire_response *api_download_csv(conf_case *k, const char *url, struct csv_doc *doc);
 
+/* Downloads an export's CSV (as api_download_csv), or skips the case when
+ * the answer has no downloadUrl (the real service gives none). */
+void api_fetch_export(conf_case *k, const json_t *export, struct csv_doc *doc);
+
+/* Skips the case, before it spends, when the target gives no downloadUrl
+ * (tried with a one-row export of the shared audience). */
+void api_need_download(conf_case *k);
+
+/* GET /_mock/clock: the simulated time in ms (callers skip first). */
+long long api_mock_now_ms(conf_case *k);
+
+/* Gives a JSON value to the case (decref'd in its teardown); fails the
+ * case when v is NULL (out of memory). Returns v. */
+const json_t *api_own_json(conf_case *k, json_t *v);
+
 /* An owned copy of a string, freed with the case. */
 const char *api_strdup(conf_case *k, const char *s);
 

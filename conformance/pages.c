@@ -6,11 +6,6 @@
 
 #include "api.h"
 
-static void decref(void *p)
-{
-    json_decref(p);
-}
-
 /* The record's own id: "companyId" or "prospectId". */
 static const char *id_field(const char *kind)
 {
@@ -34,9 +29,7 @@ const json_t *pages_walk(conf_case *k, const char *key, const char *id, const ch
     static const field_spec page_fields[] = {
         {"audienceId", F_STRING}, {"totalCount", F_INT}, {"nextCursor", F_STRING | F_NULL}, {"hasMore", F_BOOL},
     };
-    json_t *all = json_array();
-    CONF_CHECK(k, all != NULL, "out of memory");
-    conf_defer(k, decref, all);
+    json_t *all = (json_t *)api_own_json(k, json_array());
     char path[1024];
     char cursor[256] = "";
     long long total = expected_total;
