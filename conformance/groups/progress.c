@@ -84,8 +84,8 @@ static void build_times_follow_the_documented_duration(conf_case *k)
     const char *key = k->ctx->target->api_key;
     const char *id = api_create(k, key, "build-times", "NORMAL");
     api_set_params(k, key, id, api_company_filters(), NULL, api_cap_companies(k), api_cap_prospects(k));
-    long long accepted = api_mock_now_ms(k);
     api_build(k, key, id);
+    long long accepted = api_mock_now_ms(k);   /* the manual clock has not moved since */
     const json_t *st = api_wait_build(k, key, id, NULL, 0);
     long long created = api_time_ms(api_str(st, "createdAt"));
     long long started = api_time_ms(api_str(st, "buildingStartedAt"));
