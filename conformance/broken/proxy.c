@@ -505,31 +505,6 @@ static void enrich_ignores_types(proxy *p, exchange *x)
     drop_enrichment_member(x, "enrichmentType", 0);
 }
 
-/* Every export "charges" one credit: the balance shown falls by one per
- * export the key made. */
-static void export_charges_credits(proxy *p, exchange *x)
-{
-    char key[256];
-    key_of(x, key, sizeof key);
-    if (is(x, "POST", "/v1/audiences/*/export/*") && x->status == 200) {
-        pthread_mutex_lock(&p->lock);
-        json_int_t *n = tally_of(p, key, 0);
-        if (n != NULL)
-            (*n)++;
-        pthread_mutex_unlock(&p->lock);
-        return;
-    }
-    if (!is(x, "GET", "/v1/credits") || x->status != 200)
-        return;
-    json_t *v = parse(&x->response);
-    pthread_mutex_lock(&p->lock);
-    json_int_t *n = tally_of(p, key, 0);
-    add_int(json_object_get(v, "output"), "credits", n != NULL ? -*n : 0);
-    pthread_mutex_unlock(&p->lock);
-    set_json(&x->response, v);
-    json_decref(v);
-}
-
 static void frozen_quota(proxy *p, exchange *x, json_t *out)
 {
     char key[256];
@@ -1037,6 +1012,112 @@ static void page_size_unbounded(proxy *p, exchange *x)
     snprintf(at, sizeof x->query - (size_t)(at - x->query), "pageSize=500%s", rest);
 }
 
+/* ---- more of the same classes ------------------------------------------- */
+
+/* Each accepted request of pattern "costs" one credit more than it says:
+ * the balance shown falls by one per such request of the key. */
+static void hidden_charge(proxy *p, exchange *x, const char *pattern)
+{
+    char key[256];
+    key_of(x, key, sizeof key);
+    if (is(x, "POST", pattern) && x->status == 200) {
+        pthread_mutex_lock(&p->lock);
+        json_int_t *n = tally_of(p, key, 0);
+        if (n != NULL)
+            (*n)++;
+        pthread_mutex_unlock(&p->lock);
+        return;
+    }
+    if (!is(x, "GET", "/v1/credits") || x->status != 200)
+        return;
+    json_t *v = parse(&x->response);
+    pthread_mutex_lock(&p->lock);
+    json_int_t *n = tally_of(p, key, 0);
+    add_int(json_object_get(v, "output"), "credits", n != NULL ? -*n : 0);
+    pthread_mutex_unlock(&p->lock);
+    set_json(&x->response, v);
+    json_decref(v);
+}
+
+static void export_charges_credits(proxy *p, exchange *x)
+{
+    hidden_charge(p, x, "/v1/audiences/*/export/*");
+}
+
+static void enrich_overcharges(proxy *p, exchange *x)
+{
+    hidden_charge(p, x, "/v1/audiences/*/enrich");
+}
+
+/* lowCreditAlert keeps the first balance it showed a key. */
+static void low_credit_alert_stale(proxy *p, exchange *x)
+{
+    if (x->status != 200 || strncmp(x->content_type, "application/json", 16) != 0)
+        return;
+    json_t *v = parse(&x->response);
+    json_t *alert = json_object_get(json_object_get(v, "chargeInfo"), "lowCreditAlert");
+    if (json_is_object(alert)) {
+        char key[256];
+        key_of(x, key, sizeof key);
+        pthread_mutex_lock(&p->lock);
+        json_int_t *first = tally_of(p, key, json_integer_value(json_object_get(alert, "availableCredits")));
+        if (first != NULL)
+            json_object_set_new(alert, "availableCredits", json_integer(*first));
+        pthread_mutex_unlock(&p->lock);
+        set_json(&x->response, v);
+    }
+    json_decref(v);
+}
+
+/* estimatedRows repeats maxRowsToExport instead of counting rows. */
+static void max_rows_echoed(proxy *p, exchange *x)
+{
+    (void)p;
+    if (!is(x, "POST", "/v1/audiences/*/export/*") || x->status != 200)
+        return;
+    json_t *req = parse(&x->request);
+    json_t *max = json_object_get(req, "maxRowsToExport");
+    if (json_is_integer(max)) {
+        json_t *v = parse(&x->response);
+        json_object_set(json_object_get(v, "output"), "estimatedRows", max);
+        set_json(&x->response, v);
+        json_decref(v);
+    }
+    json_decref(req);
+}
+
+static void only_with_contacts_ignored(proxy *p, exchange *x)
+{
+    (void)p;
+    drop_member(x, "POST", "/v1/audiences/*/export/prospects", "onlyWithContacts");
+}
+
+/* The list of any other key also shows the owner's audiences. */
+static void list_all_keys(proxy *p, exchange *x)
+{
+    if (!is(x, "GET", "/v1/audiences") || x->status != 200 || p->owner_key[0] == '\0' ||
+        strcmp(x->query_key, p->owner_key) == 0)
+        return;
+    char *escaped = curl_easy_escape(NULL, p->owner_key, 0);
+    char path[1024];
+    snprintf(path, sizeof path, "/v1/audiences?apiKey=%s", escaped != NULL ? escaped : "");
+    curl_free(escaped);
+    exchange owner = {0};
+    if (upstream_call(p, "GET", path, NULL, &owner) == 0 && owner.status == 200) {
+        json_t *v = parse(&x->response);
+        json_t *theirs = parse(&owner.response);
+        json_t *out = json_object_get(v, "output");
+        const json_t *more = json_object_get(json_object_get(theirs, "output"), "audiences");
+        json_array_extend(json_object_get(out, "audiences"), (json_t *)more);
+        add_int(out, "totalCount", (json_int_t)json_array_size(more));
+        set_json(&x->response, v);
+        json_decref(v);
+        json_decref(theirs);
+    }
+    free(owner.response.data);
+}
+
+
 static const mode modes[] = {
     {"passthrough", "none: every answer as the mock gave it", NULL, NULL},
     {"build-before-filters", "a build without filters is accepted (200 BUILDING)", NULL, build_before_filters},
@@ -1096,6 +1177,11 @@ static const mode modes[] = {
     {"cursor-off-by-one", "nextCursor points one record back", NULL, cursor_off_by_one},
     {"cursor-skips-one", "nextCursor points one record ahead", NULL, cursor_skips_one},
     {"page-size-unbounded", "pageSize past 500 is clamped, not refused", page_size_unbounded, NULL},
+    {"enrich-overcharges", "an enrichment takes one credit more than it says", NULL, enrich_overcharges},
+    {"low-credit-alert-stale", "lowCreditAlert keeps the first balance it showed", NULL, low_credit_alert_stale},
+    {"max-rows-echoed", "estimatedRows repeats maxRowsToExport", NULL, max_rows_echoed},
+    {"only-with-contacts-ignored", "prospect exports ignore onlyWithContacts", only_with_contacts_ignored, NULL},
+    {"list-all-keys", "the list of another key also shows the owner's audiences", NULL, list_all_keys},
 };
 
 /* ---- forwarding ------------------------------------------------------------ */

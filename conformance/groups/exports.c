@@ -118,6 +118,10 @@ static void max_rows_to_export_honoured(conf_case *k)
         api_fetch_export(k, ec, &doc);
         CONF_CHECK(k, doc.n - 1 == 2, "maxRowsToExport 2: %zu records in the CSV", doc.n - 1);
     }
+    /* A cap above what the audience holds exports what it holds. */
+    ec = api_export(k, key, id, "companies", json_pack("{s:i}", "maxRowsToExport", 1000));
+    CONF_CHECK(k, rows_of(ec) == companies, "maxRowsToExport 1000 of an audience of %lld companies: estimatedRows %lld",
+               companies, rows_of(ec));
     char path[256];
     snprintf(path, sizeof path, "/v1/audiences/%s/export/companies", id);
     api_expect_error(k, api_call(k, key, "POST", path,
@@ -159,7 +163,15 @@ static void only_with_contacts_honoured(conf_case *k)
     conf_need_spend(k, cost, "enriching prospects");
     api_enrich(k, key, id, n, cost);
     api_wait_enrichment(k, key, id);
+    /* Exactly the rows of the full export that show a contact. */
+    const json_t *full = api_export(k, key, id, "prospects", NULL);
+    api_fetch_export(k, full, &doc);
+    long long showing = 0;
+    for (size_t r = 1; r < doc.n; r++)
+        showing += has_contact(k, &doc, r);
     const json_t *with = api_export(k, key, id, "prospects", json_pack("{s:b}", "onlyWithContacts", 1));
+    CONF_CHECK(k, rows_of(with) == showing, "onlyWithContacts: %lld rows, but %lld rows of the full export show a "
+               "contact", rows_of(with), showing);
     CONF_CHECK(k, rows_of(with) <= n, "onlyWithContacts after enriching %ld: %lld rows", n, rows_of(with));
     api_fetch_export(k, with, &doc);
     CONF_CHECK(k, (long long)doc.n - 1 == rows_of(with), "onlyWithContacts: %zu records, estimatedRows %lld",
