@@ -44,10 +44,10 @@ const json_t *enr_status(conf_case *k, const char *key, const char *id);
 /* The progress rules of one status answer, given the previous answer of
  * the same enrichment (NULL for the first): the steps partition one list
  * that never changes between polls (completed, the current one, remaining;
- * no name twice), completed steps only accumulate, currentStep is the
- * current stage, percent only grows and is 100 exactly at DONE, where
- * nothing remains. On the mock the list is the one enr_stages gives for
- * the options (the names are simulator-defined). */
+ * no name twice), completed steps only accumulate, percent only grows and
+ * is 100 exactly at DONE, where nothing remains. On the mock also: the
+ * list is the one enr_stages gives for the options (the names are
+ * simulator-defined) and currentStep is the current stage. */
 void enr_check_progress(conf_case *k, const json_t *out, const json_t *prev, const json_t *options);
 
 /* Polls until DONE, checking each answer with enr_check_progress and, when
