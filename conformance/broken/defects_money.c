@@ -137,20 +137,19 @@ static void list_shows_archived(proxy *p, exchange *x)
 }
 
 
-/* Each accepted request of pattern "costs" one credit more than it says:
- * the balance shown falls by one per such request of the key. */
-static void hidden_charge(proxy *p, exchange *x, const char *pattern)
+/* One more hidden credit on the key's tally. */
+static void count_hidden(proxy *p, const char *key)
 {
-    char key[256];
-    key_of(x, key, sizeof key);
-    if (is(x, "POST", pattern) && x->status == 200) {
-        pthread_mutex_lock(&p->lock);
-        json_int_t *n = tally_of(p, key, 0);
-        if (n != NULL)
-            (*n)++;
-        pthread_mutex_unlock(&p->lock);
-        return;
-    }
+    pthread_mutex_lock(&p->lock);
+    json_int_t *n = tally_of(p, key, 0);
+    if (n != NULL)
+        (*n)++;
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* GET /v1/credits shows the balance less the key's hidden credits. */
+static void show_hidden(proxy *p, exchange *x, const char *key)
+{
     if (!is(x, "GET", "/v1/credits") || x->status != 200)
         return;
     json_t *v = parse(&x->response);
@@ -159,6 +158,52 @@ static void hidden_charge(proxy *p, exchange *x, const char *pattern)
     add_int(json_object_get(v, "output"), "credits", n != NULL ? -*n : 0);
     pthread_mutex_unlock(&p->lock);
     set_json(&x->response, v);
+    json_decref(v);
+}
+
+/* Each accepted request of pattern "costs" one credit more than it says:
+ * the balance shown falls by one per such request of the key. */
+static void hidden_charge(proxy *p, exchange *x, const char *pattern)
+{
+    char key[256];
+    key_of(x, key, sizeof key);
+    if (is(x, "POST", pattern) && x->status == 200)
+        count_hidden(p, key);
+    else
+        show_hidden(p, x, key);
+}
+
+/* A build that ends FAILED still takes a credit (once per key and
+ * audience, when its status first says FAILED; ids repeat after a reset
+ * of the mock, keys tell them apart). */
+static void failed_build_charged(proxy *p, exchange *x)
+{
+    static char seen[64][400];
+    static size_t n_seen;
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    char key[256];
+    key_of(x, key, sizeof key);
+    if (!is(x, "GET", "/v1/audiences/*") || x->status != 200) {
+        show_hidden(p, x, key);
+        return;
+    }
+    json_t *v = parse(&x->response);
+    const json_t *out = json_object_get(v, "output");
+    const char *status = json_string_value(json_object_get(out, "status"));
+    const char *id = json_string_value(json_object_get(out, "audienceId"));
+    if (status != NULL && id != NULL && strcmp(status, "FAILED") == 0) {
+        char who[400];
+        snprintf(who, sizeof who, "%s %s", key, id);
+        int known = 0;
+        pthread_mutex_lock(&lock);
+        for (size_t i = 0; i < n_seen && !known; i++)
+            known = strcmp(seen[i], who) == 0;
+        if (!known && n_seen < 64)
+            snprintf(seen[n_seen++], sizeof seen[0], "%s", who);
+        pthread_mutex_unlock(&lock);
+        if (!known)
+            count_hidden(p, key);
+    }
     json_decref(v);
 }
 
@@ -205,6 +250,7 @@ static const mode table[] = {
     {"list-shows-archived", "archived audiences stay in the list", NULL, list_shows_archived},
     {"enrich-overcharges", "an enrichment takes one credit more than it says", NULL, enrich_overcharges},
     {"low-credit-alert-stale", "lowCreditAlert keeps the first balance it showed", NULL, low_credit_alert_stale},
+    {"failed-build-charged", "a build that ends FAILED takes a credit", NULL, failed_build_charged},
 };
 
 const mode_table defects_money = {table, sizeof table / sizeof table[0]};

@@ -112,22 +112,21 @@ static void csv_rows_reversed(proxy *p, exchange *x)
     x->response = out;
 }
 
-/* Every prospect row shows a work e-mail, enriched or not. */
-static void contacts_for_everyone(proxy *p, exchange *x)
+/* Sets the named columns of every data row of a prospect CSV to value;
+ * with value "" they are blanked, otherwise only empty cells are filled. */
+static void rewrite_columns(exchange *x, const char *const *columns, size_t n_columns, const char *value)
 {
-    (void)p;
-    if (!is_prospect_csv(x))
-        return;
     static span records[MAX_CSV_RECORDS];
     static pthread_mutex_t once = PTHREAD_MUTEX_INITIALIZER;
     span fields[MAX_CSV_FIELDS];
+    int touched[MAX_CSV_FIELDS] = {0};
     pthread_mutex_lock(&once);
     size_t n = split_records(&x->response, records, MAX_CSV_RECORDS);
     size_t nf = n > 0 ? split_fields(x->response.data, records[0].len, fields, MAX_CSV_FIELDS) : 0;
-    size_t col = nf;
     for (size_t f = 0; f < nf; f++)
-        if (fields[f].len == 12 && strncmp(x->response.data + fields[f].start, "work_email_1", 12) == 0)
-            col = f;
+        for (size_t c = 0; c < n_columns; c++)
+            touched[f] |= fields[f].len == strlen(columns[c]) &&
+                          strncmp(x->response.data + fields[f].start, columns[c], fields[f].len) == 0;
     buffer out = {0};
     for (size_t i = 0; i < n; i++) {
         const char *rec = x->response.data + records[i].start;
@@ -135,8 +134,10 @@ static void contacts_for_everyone(proxy *p, exchange *x)
         for (size_t f = 0; f < k; f++) {
             if (f > 0)
                 append(&out, ",", 1);
-            if (i > 0 && f == col && fields[f].len == 0)
-                append(&out, "someone@example.com", 19);
+            if (i > 0 && touched[f] && value[0] == '\0')
+                continue;
+            if (i > 0 && touched[f] && fields[f].len == 0)
+                append(&out, value, strlen(value));
             else
                 append(&out, rec + fields[f].start, fields[f].len);
         }
@@ -145,6 +146,155 @@ static void contacts_for_everyone(proxy *p, exchange *x)
     pthread_mutex_unlock(&once);
     free(x->response.data);
     x->response = out;
+}
+
+/* Every prospect row shows a work e-mail, enriched or not. */
+static void contacts_for_everyone(proxy *p, exchange *x)
+{
+    static const char *const work[] = {"work_email_1"};
+    (void)p;
+    if (is_prospect_csv(x))
+        rewrite_columns(x, work, 1, "someone@example.com");
+}
+
+/* ---- what the exports remember ------------------------------------------ */
+
+#define MAX_EXPORTS 256
+
+/* Each export answered: its id, the request that made it, its audience. */
+static struct {
+    char id[64];
+    char path[256];
+    char audience[128];
+    char *body;
+} exports[MAX_EXPORTS];
+static size_t n_exports;
+/* The contact types the last enrichment of each audience asked for. */
+static struct {
+    char audience[128];
+    int work, personal, phone;
+} asked[MAX_EXPORTS];
+static size_t n_asked;
+static pthread_mutex_t memory_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void remember_export(exchange *x)
+{
+    if (!is(x, "POST", "/v1/audiences/*/export/*") || x->status != 200)
+        return;
+    json_t *v = parse(&x->response);
+    const char *id = json_string_value(json_object_get(json_object_get(v, "output"), "exportId"));
+    pthread_mutex_lock(&memory_lock);
+    if (id != NULL && n_exports < MAX_EXPORTS) {
+        snprintf(exports[n_exports].id, sizeof exports[0].id, "%s", id);
+        snprintf(exports[n_exports].path, sizeof exports[0].path, "%s", x->path);
+        sscanf(x->path, "/v1/audiences/%127[^/]", exports[n_exports].audience);
+        exports[n_exports].body = x->request.data != NULL ? strdup(x->request.data) : NULL;
+        n_exports++;
+    }
+    pthread_mutex_unlock(&memory_lock);
+    json_decref(v);
+}
+
+/* The index of the export a download asks for, or -1. Lock held. */
+static int export_of(const exchange *x)
+{
+    char id[64] = "";
+    if (!is(x, "GET", "/v1/exports/*"))
+        return -1;
+    sscanf(x->path, "/v1/exports/%63s", id);
+    for (size_t i = 0; i < n_exports; i++)
+        if (strcmp(exports[i].id, id) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Downloads render the audience as it is now: the export is made again. */
+static void export_not_snapshot_before(proxy *p, exchange *x)
+{
+    char path[256] = "";
+    buffer body = {0};
+    pthread_mutex_lock(&memory_lock);
+    int i = export_of(x);
+    if (i >= 0 && exports[i].body != NULL) {
+        snprintf(path, sizeof path, "%s", exports[i].path);
+        body.data = strdup(exports[i].body);
+        body.len = body.data != NULL ? strlen(body.data) : 0;
+    }
+    pthread_mutex_unlock(&memory_lock);
+    exchange again = {0};
+    if (path[0] != '\0' && upstream_call(p, "POST", path, &body, &again) == 0 && again.status == 200) {
+        json_t *v = parse(&again.response);
+        const char *id = json_string_value(json_object_get(json_object_get(v, "output"), "exportId"));
+        if (id != NULL) {
+            snprintf(x->path_buf, sizeof x->path_buf, "/v1/exports/%s", id);
+            x->path = x->path_buf;
+        }
+        json_decref(v);
+    }
+    free(again.response.data);
+    free(body.data);
+}
+
+static void export_not_snapshot_after(proxy *p, exchange *x)
+{
+    (void)p;
+    remember_export(x);
+}
+
+static int asked_for(const json_t *types, const char *name)
+{
+    return !json_is_false(json_object_get(types, name));
+}
+
+/* Blanks the contact columns of a prospect CSV the last enrichment of its
+ * audience did not ask for: each enrichment replaces the reveals. */
+static void reveals_replaced(proxy *p, exchange *x)
+{
+    (void)p;
+    remember_export(x);
+    if (is(x, "POST", "/v1/audiences/*/enrich") && x->status == 200) {
+        json_t *req = parse(&x->request);
+        const json_t *types = json_object_get(req, "enrichmentType");
+        pthread_mutex_lock(&memory_lock);
+        if (n_asked < MAX_EXPORTS) {
+            sscanf(x->path, "/v1/audiences/%127[^/]", asked[n_asked].audience);
+            asked[n_asked].work = asked_for(types, "getWorkEmails");
+            asked[n_asked].personal = asked_for(types, "getPersonalEmails");
+            asked[n_asked].phone = asked_for(types, "getPhoneNumbers");
+            n_asked++;
+        }
+        pthread_mutex_unlock(&memory_lock);
+        json_decref(req);
+        return;
+    }
+    if (!is_prospect_csv(x))
+        return;
+    int work = 1, personal = 1, phone = 1;
+    pthread_mutex_lock(&memory_lock);
+    int e = export_of(x);
+    for (size_t i = 0; e >= 0 && i < n_asked; i++) {
+        if (strcmp(asked[i].audience, exports[e].audience) != 0)
+            continue;
+        work = asked[i].work;   /* the last one wins */
+        personal = asked[i].personal;
+        phone = asked[i].phone;
+    }
+    pthread_mutex_unlock(&memory_lock);
+    const char *blank[8];
+    size_t n_blank = 0;
+    if (!work) {
+        blank[n_blank++] = "work_email_1";
+        blank[n_blank++] = "work_email_2";
+    }
+    if (!personal) {
+        blank[n_blank++] = "personal_email_1";
+        blank[n_blank++] = "personal_email_2";
+    }
+    if (!phone) {
+        blank[n_blank++] = "phone_number_1";
+        blank[n_blank++] = "phone_number_2";
+    }
+    rewrite_columns(x, blank, n_blank, "");
 }
 
 static void one_prospect_less(proxy *p, exchange *x, json_t *out)
@@ -270,6 +420,9 @@ static const mode table[] = {
     {"cursor-off-by-one", "nextCursor points one record back", NULL, cursor_off_by_one},
     {"cursor-skips-one", "nextCursor points one record ahead", NULL, cursor_skips_one},
     {"page-size-unbounded", "pageSize past 500 is clamped, not refused", page_size_unbounded, NULL},
+    {"export-not-snapshot", "a download renders the audience as it is now", export_not_snapshot_before,
+     export_not_snapshot_after},
+    {"reveals-replaced", "each enrichment replaces the reveals of the earlier ones", NULL, reveals_replaced},
 };
 
 const mode_table defects_records = {table, sizeof table / sizeof table[0]};

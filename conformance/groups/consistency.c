@@ -144,12 +144,60 @@ static void contacts_only_for_enriched_and_requested(conf_case *k)
         CONF_CHECK(k, shown > 0, "no enriched prospect shows a work e-mail: nothing to observe");
 }
 
+/* The cell of column in row r ("" when there is no such column). */
+static const char *cell(const csv_doc *doc, size_t r, const char *column)
+{
+    int col = csv_column_index(doc, column);
+    return col >= 0 && r < doc->n ? doc->rows[r].cells[col] : "";
+}
+
+/* Mock only (simulator-defined): a second enrichment, once the first is
+ * DONE, is charged again and its reveals add to the first one's. */
+static void second_enrichment_adds_to_the_first(conf_case *k)
+{
+    conf_need_mock(k, "what a second enrichment does is simulator-defined");
+    const char *key = k->ctx->target->api_key;
+    const char *id = api_built_audience(k, key, "twice", "NORMAL");
+    long n = (long)api_int(api_status(k, key, id), "prospectsCount");
+    const json_t *emails = api_own_json(k, json_pack("{s:{s:b, s:b}, s:b, s:b}", "enrichmentType", "getPersonalEmails",
+                                                     0, "getPhoneNumbers", 0, "runCompanyLiveEnrichment", 0,
+                                                     "runProfileSalesNav", 0));
+    const json_t *phones = api_own_json(k, json_pack("{s:{s:b, s:b}, s:b, s:b}", "enrichmentType", "getWorkEmails", 0,
+                                                     "getPersonalEmails", 0, "runCompanyLiveEnrichment", 0,
+                                                     "runProfileSalesNav", 0));
+    long long cost = api_int(enr_estimate(k, key, id, n, emails), "totalCredits");
+    enr_wait(k, key, id, emails, api_str(enr_enrich(k, key, id, n, emails, cost), "enrichmentId"));
+    csv_doc first;
+    api_fetch_export(k, api_export(k, key, id, "prospects", NULL), &first);
+    cost = api_int(enr_estimate(k, key, id, n, phones), "totalCredits");
+    long long before = api_credits(k, key);
+    const char *second_id = api_strdup(k, api_str(enr_enrich(k, key, id, n, phones, cost), "enrichmentId"));
+    CONF_CHECK(k, api_credits(k, key) == before - cost, "the second enrichment was not charged its estimate of %lld",
+               cost);
+    enr_wait(k, key, id, phones, second_id);
+    csv_doc second;
+    api_fetch_export(k, api_export(k, key, id, "prospects", NULL), &second);
+    CONF_CHECK(k, first.n == second.n, "the prospects CSV has %zu rows, then %zu", first.n - 1, second.n - 1);
+    size_t kept = 0, phoned = 0;
+    for (size_t r = 1; r < second.n; r++) {
+        const char *was = cell(&first, r, "work_email_1");
+        CONF_CHECK(k, strcmp(cell(&second, r, "work_email_1"), was) == 0, "prospects CSV row %zu: work_email_1 was "
+                   "\"%s\" after the first enrichment, \"%s\" after the second (reveals add up)", r, was,
+                   cell(&second, r, "work_email_1"));
+        kept += was[0] != '\0';
+        phoned += cell(&second, r, "phone_number_1")[0] != '\0';
+    }
+    CONF_CHECK(k, kept > 0 && phoned > 0, "the two enrichments revealed %zu work e-mails and %zu phones: nothing to "
+               "observe", kept, phoned);
+}
+
 int group_consistency(conf_ctx *ctx)
 {
     static conf_case cases[] = {
         CONF_CASE(companies_csv_matches_pages),
         CONF_CASE(prospects_csv_matches_pages),
         CONF_CASE(contacts_only_for_enriched_and_requested),
+        CONF_CASE(second_enrichment_adds_to_the_first),
     };
     return conf_run_group(ctx, "consistency", cases, N_FIELDS(cases));
 }

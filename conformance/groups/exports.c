@@ -179,6 +179,14 @@ static void only_with_contacts_honoured(conf_case *k)
     CONF_CHECK(k, doc.n > 1, "onlyWithContacts: no enriched prospect has a contact (expected on the mock's data)");
     for (size_t r = 1; r < doc.n; r++)
         CONF_CHECK(k, has_contact(k, &doc, r), "onlyWithContacts: record %zu has no e-mail or phone", r + 1);
+    /* Simulator-defined: an export is a snapshot, so the one made before
+     * the enrichment still shows nothing when downloaded after it. */
+    if (k->ctx->target->is_mock) {
+        api_fetch_export(k, all, &doc);
+        for (size_t r = 1; r < doc.n; r++)
+            CONF_CHECK(k, !has_contact(k, &doc, r), "the export made before the enrichment shows a contact in record "
+                       "%zu when downloaded after it (an export is a snapshot)", r + 1);
+    }
 }
 
 /* Mock only: the spec's other formats are documented as not simulated. */

@@ -95,6 +95,7 @@ static void build_when_failed_400(conf_case *k)
                              "\"action\":{\"type\":\"fail-build\"}}"), "add fault", NULL);
     const char *id = api_create(k, key, "failed", "NORMAL");
     api_set_params(k, key, id, api_company_filters(), NULL, 1, 1);
+    long long before = api_credits(k, key);
     api_build(k, key, id);
     const char *status = "";
     for (int i = 0; i < 200; i++) {
@@ -104,6 +105,8 @@ static void build_when_failed_400(conf_case *k)
         api_mock_advance(k, 1);
     }
     CONF_CHECK(k, strcmp(status, "FAILED") == 0, "a fail-build fault: the build ended %s, not FAILED", status);
+    CONF_CHECK(k, api_credits(k, key) == before, "a build that ended FAILED moved credits from %lld to %lld", before,
+               api_credits(k, key));
     expect_400(k, "POST", id, "/build", NULL, "FAILED");
     expect_400(k, "POST", id, "/enrichment/estimate", json_pack("{s:i}", "maxProspectsToEnrich", 1), "FAILED");
 }
