@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "api.h"
-#include "columns.h"
 #include "csv.h"
 #include "groups.h"
 #include "pages.h"
