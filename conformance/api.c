@@ -612,7 +612,8 @@ void api_need_download(conf_case *k)
     if (k->ctx->target->is_mock)
         return;
     const char *id = api_shared_audience(k, NULL, NULL);
-    const json_t *out = api_export(k, k->ctx->target->api_key, id, "companies", json_pack("{s:i}", "maxRowsToExport", 1));
+    const json_t *out = api_export(k, k->ctx->target->api_key, id, "companies",
+                                   json_pack("{s:i}", "maxRowsToExport", 1));
     if (json_string_value(json_object_get(out, "downloadUrl")) == NULL)
         conf_skip(k, "the export answer has no downloadUrl (a simulator extension): no file to check");
 }

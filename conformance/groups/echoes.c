@@ -72,7 +72,8 @@ static void search_params_echo_filters_and_caps(conf_case *k)
         const json_t *value = NULL;
         json_object_foreach((json_t *)sent[s], name, value) {
             const json_t *got = json_object_get(echo, name);
-            CONF_CHECK(k, got != NULL, "search-params: the answer's %s lacks %s, which the request set", sides[s], name);
+            CONF_CHECK(k, got != NULL, "search-params: the answer's %s lacks %s, which the request set", sides[s],
+                       name);
             if (mock)
                 CONF_CHECK(k, json_equal(got, value), "search-params: %s.%s does not come back as it was sent",
                            sides[s], name);
