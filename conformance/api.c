@@ -14,7 +14,6 @@
  * concluding the work never ends (a build takes at most 120 simulated
  * seconds, an enrichment of a tiny audience well under a minute). */
 #define MANUAL_BUILD_STEP_S 0.2
-#define MANUAL_ENRICH_STEP_S 1.0
 #define MANUAL_MAX_POLLS 1500
 
 const field_spec api_create_fields[6] = {
@@ -58,17 +57,12 @@ static const char *const audience_statuses[] = {
     "DRAFT", "BUILDING", "SAVING_COMPANIES", "SAVING_PROSPECTS",
     "LINKING_PROSPECTS_WITH_COMPANIES", "HEALING_COMPANIES", "NORMAL", "FAILED",
 };
-static const char *const enrichment_stages[] = {
-    "NOT_STARTED", "STARTED", "RUNNING_SALES_NAV", "RUNNING_LIVE_ENRICH", "RESUBMITTING_AUDIENCE",
-    "CLEANING_NAMES", "FETCHING_CONTACT_DETAILS", "VALIDATING_CONTACT_DETAILS", "EXPORTING_CSV",
-    "DONE", "FAILED",
-};
 static const char *const charge_methods[] = {
     "free", "charging-later", "charged-now", "charged-for-async-process",
 };
 
 /* Index of s in list, or -1. */
-static int index_of(const char *const *list, size_t n, const char *s)
+int api_index_of(const char *const *list, size_t n, const char *s)
 {
     for (size_t i = 0; s != NULL && i < n; i++)
         if (strcmp(list[i], s) == 0)
@@ -144,9 +138,60 @@ void api_check_fields(conf_case *k, const json_t *obj, const char *what,
     }
 }
 
+long long api_int(const json_t *obj, const char *path)
+{
+    char name[128];
+    const char *at = path;
+    while (obj != NULL) {
+        const char *dot = strchr(at, '.');
+        size_t len = dot != NULL ? (size_t)(dot - at) : strlen(at);
+        if (len >= sizeof name)
+            return 0;
+        memcpy(name, at, len);
+        name[len] = '\0';
+        obj = json_object_get(obj, name);
+        if (dot == NULL)
+            return json_is_integer(obj) ? (long long)json_integer_value(obj) : 0;
+        at = dot + 1;
+    }
+    return 0;
+}
+
+const char *api_str(const json_t *obj, const char *name)
+{
+    const char *s = json_string_value(json_object_get(obj, name));
+    return s != NULL ? s : "";
+}
+
+long long api_time_ms(const char *iso)
+{
+    if (!is_iso_ms(iso))
+        return -1;
+    struct tm tm = {0};
+    int ms = 0;
+    if (sscanf(iso, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+               &tm.tm_sec, &ms) != 7)
+        return -1;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (long long)timegm(&tm) * 1000 + ms;
+}
+
 static void owned_free(void *p)
 {
     free(p);
+}
+
+static void decref(void *p)
+{
+    json_decref(p);
+}
+
+const json_t *api_own_json(conf_case *k, json_t *v)
+{
+    CONF_CHECK(k, v != NULL, "out of memory");
+    conf_defer(k, decref, v);
+    return v;
 }
 
 const char *api_strdup(conf_case *k, const char *s)
@@ -181,11 +226,6 @@ wire_response *api_raw(conf_case *k, const char *method, const char *path, const
     char url[2048];
     make_url(k, path, url, sizeof url);
     return send_owned(k, method, url, body);
-}
-
-static void decref(void *p)
-{
-    json_decref(p);
 }
 
 wire_response *api_call(conf_case *k, const char *key, const char *method, const char *path,
@@ -243,7 +283,7 @@ static void check_charge_info(conf_case *k, const json_t *ci, const char *what, 
     snprintf(label, sizeof label, "%s: chargeInfo", what);
     CONF_CHECK(k, json_is_object(ci), "%s is missing or not an object", label);
     const char *method = json_string_value(json_object_get(ci, "method"));
-    CONF_CHECK(k, index_of(charge_methods, N_FIELDS(charge_methods), method) >= 0,
+    CONF_CHECK(k, api_index_of(charge_methods, N_FIELDS(charge_methods), method) >= 0,
                "%s.method is %s, not one of free, charging-later, charged-now, charged-for-async-process",
                label, method != NULL ? method : "missing");
     if (expected != NULL)
@@ -347,17 +387,23 @@ void api_set_params(conf_case *k, const char *key, const char *id, json_t *compa
 
 void api_build(conf_case *k, const char *key, const char *id)
 {
+    /* Keeps to the documented 10 builds a minute on a manual clock, which
+     * moves only when the suite moves it (a real clock passes by itself). */
+    if (k->ctx->target->manual_clock)
+        api_mock_advance(k, 6);
     char path[256];
     snprintf(path, sizeof path, "/v1/audiences/%s/build", id);
     const json_t *out = api_expect_ok(k, api_call(k, key, "POST", path, NULL), "build", "charging-later");
     api_check_fields(k, out, "build output", api_build_fields, N_FIELDS(api_build_fields));
     CONF_CHECK(k, strcmp(json_string_value(json_object_get(out, "status")), "BUILDING") == 0,
                "build: status is %s, expected BUILDING", json_string_value(json_object_get(out, "status")));
+    CONF_CHECK(k, strcmp(api_str(out, "audienceId"), id) == 0, "build: audienceId is \"%s\", the request was for %s",
+               api_str(out, "audienceId"), id);
 }
 
 /* Waits between two polls: the mock's manual clock moves, anything else
  * is really waited for. Returns 0, or -1 when the timeout has passed. */
-static int poll_pause(conf_case *k, double manual_step_s, int polls, time_t started)
+int api_poll_pause(conf_case *k, double manual_step_s, int polls, time_t started)
 {
     const conf_target *t = k->ctx->target;
     if (t->manual_clock) {
@@ -426,7 +472,7 @@ const json_t *api_wait_build(conf_case *k, const char *key, const char *id,
         const json_t *out = api_expect_ok(k, api_call(k, key, "GET", path, NULL), "status", "free");
         api_check_fields(k, out, "status output", api_status_fields, N_FIELDS(api_status_fields));
         const char *status = json_string_value(json_object_get(out, "status"));
-        int rank = index_of(audience_statuses, N_FIELDS(audience_statuses), status);
+        int rank = api_index_of(audience_statuses, N_FIELDS(audience_statuses), status);
         CONF_CHECK(k, rank >= 0, "status \"%s\" is not a documented audience status", status);
         append_seen(seen, seen_size, status);
         CONF_CHECK(k, strcmp(status, "DRAFT") != 0, "status DRAFT after the build was accepted");
@@ -441,47 +487,8 @@ const json_t *api_wait_build(conf_case *k, const char *key, const char *id,
         if (strcmp(status, "NORMAL") == 0)
             return out;
         CONF_CHECK(k, descovo_status_is_building(status), "unexpected status %s while building", status);
-        if (poll_pause(k, MANUAL_BUILD_STEP_S, polls, started) != 0)
+        if (api_poll_pause(k, MANUAL_BUILD_STEP_S, polls, started) != 0)
             CONF_FAIL(k, "the build of %s did not reach NORMAL in time (still %s)", id, status);
-    }
-}
-
-const json_t *api_wait_enrichment(conf_case *k, const char *key, const char *id)
-{
-    char path[256];
-    snprintf(path, sizeof path, "/v1/audiences/%s/enrichment/status", id);
-    time_t started = time(NULL);
-    double last_percent = -1;
-    size_t last_completed = 0;
-    for (int polls = 0;; polls++) {
-        const json_t *out = api_expect_ok(k, api_call(k, key, "GET", path, NULL), "enrichment status", "free");
-        api_check_fields(k, out, "enrichment status output", api_enrichment_status_fields,
-                         N_FIELDS(api_enrichment_status_fields));
-        const char *stage = json_string_value(json_object_get(out, "currentStage"));
-        double percent = json_number_value(json_object_get(out, "progressPercent"));
-        size_t completed = json_array_size(json_object_get(out, "stepsCompleted"));
-        int done = strcmp(stage, "DONE") == 0;
-        CONF_CHECK(k, index_of(enrichment_stages, N_FIELDS(enrichment_stages), stage) >= 0,
-                   "enrichment stage \"%s\" is not a documented stage", stage);
-        CONF_CHECK(k, strcmp(stage, "FAILED") != 0, "the enrichment of %s ended FAILED", id);
-        CONF_CHECK(k, percent >= 0 && percent <= 100, "progressPercent %g outside 0..100", percent);
-        CONF_CHECK(k, percent >= last_percent, "progressPercent went back from %g to %g", last_percent, percent);
-        CONF_CHECK(k, completed >= last_completed, "stepsCompleted shrank from %zu to %zu", last_completed,
-                   completed);
-        CONF_CHECK(k, (percent == 100) == done, "progressPercent %g at stage %s (100 only at DONE)", percent,
-                   stage);
-        CONF_CHECK(k, json_is_null(json_object_get(out, "completedAt")) == !done,
-                   "completedAt must be null until DONE and set at DONE (stage %s)", stage);
-        if (done) {
-            CONF_CHECK(k, json_is_null(json_object_get(out, "currentStep")), "currentStep must be null at DONE");
-            CONF_CHECK(k, json_array_size(json_object_get(out, "stepsRemaining")) == 0,
-                       "stepsRemaining must be empty at DONE");
-            return out;
-        }
-        last_percent = percent;
-        last_completed = completed;
-        if (poll_pause(k, MANUAL_ENRICH_STEP_S, polls, started) != 0)
-            CONF_FAIL(k, "the enrichment of %s did not reach DONE in time (still %s)", id, stage);
     }
 }
 
@@ -592,6 +599,32 @@ wire_response *api_download_csv(conf_case *k, const char *url, csv_doc *doc)
     return res;
 }
 
+void api_fetch_export(conf_case *k, const json_t *export, csv_doc *doc)
+{
+    const char *url = json_string_value(json_object_get(export, "downloadUrl"));
+    if (url == NULL)
+        conf_skip(k, "the export answer has no downloadUrl (a simulator extension): no file to check");
+    api_download_csv(k, url, doc);
+}
+
+void api_need_download(conf_case *k)
+{
+    if (k->ctx->target->is_mock)
+        return;
+    const char *id = api_shared_audience(k, NULL, NULL);
+    const json_t *out = api_export(k, k->ctx->target->api_key, id, "companies",
+                                   json_pack("{s:i}", "maxRowsToExport", 1));
+    if (json_string_value(json_object_get(out, "downloadUrl")) == NULL)
+        conf_skip(k, "the export answer has no downloadUrl (a simulator extension): no file to check");
+}
+
+long long api_mock_now_ms(conf_case *k)
+{
+    const json_t *out = api_expect_ok(k, api_raw(k, "GET", "/_mock/clock", NULL), "GET /_mock/clock", NULL);
+    CONF_CHECK(k, json_is_integer(json_object_get(out, "nowMs")), "GET /_mock/clock: no integer nowMs");
+    return api_int(out, "nowMs");
+}
+
 const json_t *api_status(conf_case *k, const char *key, const char *id)
 {
     char path[256];
@@ -599,60 +632,11 @@ const json_t *api_status(conf_case *k, const char *key, const char *id)
     const json_t *out = api_expect_ok(k, api_call(k, key, "GET", path, NULL), "status", "free");
     api_check_fields(k, out, "status output", api_status_fields, N_FIELDS(api_status_fields));
     const char *status = json_string_value(json_object_get(out, "status"));
-    CONF_CHECK(k, index_of(audience_statuses, N_FIELDS(audience_statuses), status) >= 0,
+    CONF_CHECK(k, api_index_of(audience_statuses, N_FIELDS(audience_statuses), status) >= 0,
                "status \"%s\" is not a documented audience status", status);
     CONF_CHECK(k, strcmp(json_string_value(json_object_get(out, "audienceId")), id) == 0,
                "status: audienceId is not %s", id);
     check_status_consistency(k, out, status);
-    return out;
-}
-
-static void check_breakdown(conf_case *k, const json_t *estimate)
-{
-    static const field_spec free_line[] = {{"credits", F_INT}, {"isFree", F_BOOL}};
-    static const field_spec live_line[] = {{"credits", F_INT}, {"discounted", F_BOOL}};
-    static const field_spec waterfall[] = {
-        {"credits", F_INT}, {"originalCredits", F_INT}, {"discount", F_NUMBER}, {"operations", F_OBJECT},
-    };
-    static const field_spec operations[] = {{"workEmail", F_INT}, {"personalEmail", F_INT}, {"phone", F_INT}};
-    static const field_spec time_estimate[] = {{"totalSeconds", F_NUMBER}, {"formatted", F_STRING}};
-    const json_t *b = json_object_get(estimate, "breakdown");
-    api_check_fields(k, json_object_get(b, "salesNav"), "estimate breakdown.salesNav", free_line, 2);
-    api_check_fields(k, json_object_get(b, "liveCompany"), "estimate breakdown.liveCompany", live_line, 2);
-    api_check_fields(k, json_object_get(b, "liveProspect"), "estimate breakdown.liveProspect", live_line, 2);
-    api_check_fields(k, json_object_get(b, "waterfall"), "estimate breakdown.waterfall", waterfall, 4);
-    api_check_fields(k, json_object_get(json_object_get(b, "waterfall"), "operations"),
-                     "estimate breakdown.waterfall.operations", operations, 3);
-    api_check_fields(k, json_object_get(b, "validation"), "estimate breakdown.validation", free_line, 2);
-    api_check_fields(k, json_object_get(estimate, "timeEstimate"), "estimate timeEstimate", time_estimate, 2);
-}
-
-const json_t *api_estimate(conf_case *k, const char *key, const char *id, long n)
-{
-    char path[256];
-    snprintf(path, sizeof path, "/v1/audiences/%s/enrichment/estimate", id);
-    const json_t *out = api_expect_ok(k, api_call(k, key, "POST", path, json_pack("{s:i}", "maxProspectsToEnrich", (int)n)),
-                                      "estimate", "free");
-    api_check_fields(k, out, "estimate output", api_estimate_fields, N_FIELDS(api_estimate_fields));
-    check_breakdown(k, out);
-    CONF_CHECK(k, json_integer_value(json_object_get(out, "totalCredits")) >= 0, "estimate: negative totalCredits");
-    return out;
-}
-
-const json_t *api_enrich(conf_case *k, const char *key, const char *id, long n, long long estimated)
-{
-    char path[256];
-    snprintf(path, sizeof path, "/v1/audiences/%s/enrich", id);
-    wire_response *res = api_call(k, key, "POST", path, json_pack("{s:i}", "maxProspectsToEnrich", (int)n));
-    const json_t *out = api_expect_ok(k, res, "enrich", "charged-now");
-    api_check_fields(k, out, "enrich output", api_enrich_fields, N_FIELDS(api_enrich_fields));
-    CONF_CHECK(k, strcmp(json_string_value(json_object_get(out, "status")), "NOT_STARTED") == 0,
-               "enrich: status is %s, expected NOT_STARTED", json_string_value(json_object_get(out, "status")));
-    long long charged = json_integer_value(json_object_get(json_object_get(res->json, "chargeInfo"), "creditsCharged"));
-    long long told = json_integer_value(json_object_get(out, "estimatedCredits"));
-    CONF_CHECK(k, told == estimated, "enrich: estimatedCredits %lld, but the estimate said %lld", told, estimated);
-    CONF_CHECK(k, charged == estimated, "enrich: chargeInfo.creditsCharged %lld, but the estimate said %lld",
-               charged, estimated);
     return out;
 }
 

@@ -6,6 +6,8 @@
 #ifndef CONF_API_H
 #define CONF_API_H
 
+#include <time.h>
+
 #include <jansson.h>
 
 #include "suite.h"
@@ -78,24 +80,29 @@ void api_build(conf_case *k, const char *key, const char *id);
  * in order, without repeats, separated by spaces. */
 const json_t *api_wait_build(conf_case *k, const char *key, const char *id,
                              char *seen, size_t seen_size);
-/* Polls the enrichment until DONE, checking the progress rules. Returns the
- * final output. */
-const json_t *api_wait_enrichment(conf_case *k, const char *key, const char *id);
-
 long long api_credits(conf_case *k, const char *key);
 
 /* GET /v1/audiences/{id}: checked output. */
 const json_t *api_status(conf_case *k, const char *key, const char *id);
-/* POST .../enrichment/estimate with maxProspectsToEnrich n and every
- * option at its default: the checked output (breakdown included). */
-const json_t *api_estimate(conf_case *k, const char *key, const char *id, long n);
-/* POST .../enrich with the same body: spends (the caller reserves first).
- * Checks the output and the charge against estimated; returns the output. */
-const json_t *api_enrich(conf_case *k, const char *key, const char *id, long n, long long estimated);
 /* POST .../export/{kind} ("companies" or "prospects") with the format of
  * that kind plus the members of extra (stolen, may be NULL). Checks the
  * output (and the mock's extensions on a mock); returns it. */
 const json_t *api_export(conf_case *k, const char *key, const char *id, const char *kind, json_t *extra);
+
+/* Index of s in list[0..n), or -1 (s may be NULL). */
+int api_index_of(const char *const *list, size_t n, const char *s);
+/* Waits between two polls: moves the mock's manual clock by manual_step_s,
+ * sleeps on any other target. Returns 0, or -1 when the poll budget or
+ * DESCOVO_POLL_TIMEOUT is spent. */
+int api_poll_pause(conf_case *k, double manual_step_s, int polls, time_t started);
+
+/* Small readers of answers: the integer at a dotted path ("a.b.c"; 0 when
+ * absent), the string member (never NULL: "" when absent or not a string),
+ * and an ISO 8601 UTC time with milliseconds as ms since the epoch (-1 when
+ * it is not one). */
+long long api_int(const json_t *obj, const char *path);
+const char *api_str(const json_t *obj, const char *name);
+long long api_time_ms(const char *iso);
 
 /* The mock's control plane (callers skip first with conf_need_mock). */
 void api_mock_reset(conf_case *k);
@@ -127,7 +134,24 @@ const char *api_built_audience(conf_case *k, const char *key, const char *label,
 struct csv_doc;
 wire_response *api_download_csv(conf_case *k, const char *url, struct csv_doc *doc);
 
+/* Downloads an export's CSV (as api_download_csv), or skips the case when
+ * the answer has no downloadUrl (the real service gives none). */
+void api_fetch_export(conf_case *k, const json_t *export, struct csv_doc *doc);
+
+/* Skips the case, before it spends, when the target gives no downloadUrl
+ * (tried with a one-row export of the shared audience). */
+void api_need_download(conf_case *k);
+
+/* GET /_mock/clock: the simulated time in ms (callers skip first). */
+long long api_mock_now_ms(conf_case *k);
+
+/* Gives a JSON value to the case (decref'd in its teardown); fails the
+ * case when v is NULL (out of memory). Returns v. */
+const json_t *api_own_json(conf_case *k, json_t *v);
+
 /* An owned copy of a string, freed with the case. */
 const char *api_strdup(conf_case *k, const char *s);
+
+#include "enrichment.h"
 
 #endif

@@ -136,7 +136,9 @@ static int run(conf_target *t, wire *w, const char *results)
 
     int (*const groups[])(conf_ctx *) = {
         group_auth, group_workflow, group_sequence, group_not_found,
-        group_credits, group_exports, group_limits, group_determinism,
+        group_credits, group_exports, group_echoes, group_arithmetic,
+        group_consistency, group_progress, group_options, group_paging,
+        group_limits, group_determinism,
     };
     for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++)
         groups[i](&ctx);

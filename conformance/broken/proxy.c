@@ -9,7 +9,6 @@
  * serves until SIGTERM or SIGINT. Every mode rewrites the downloadUrl of
  * export answers to point at the proxy, so downloads pass through it too. */
 #include <arpa/inet.h>
-#include <fnmatch.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -22,225 +21,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
-#define MAX_BODY_BYTES (8L * 1024 * 1024)
-#define MAX_FROZEN_KEYS 64
-
-typedef struct buffer {
-    char *data;
-    size_t len;
-} buffer;
-
-/* One request as received, and its answer as it will be sent. */
-typedef struct exchange {
-    const char *method;
-    const char *path;
-    char query_key[256];       /* the apiKey of the query, "" if none */
-    buffer request;            /* body received; a mode may rewrite it */
-    long status;
-    buffer response;
-    char content_type[128];
-    char retry_after[64];
-    char allow[128];
-    char disposition[256];
-} exchange;
-
-typedef struct proxy {
-    const struct mode *mode;
-    char upstream[256];
-    char self[64];
-    char owner_key[256];
-    pthread_mutex_t lock;      /* guards frozen[] */
-    struct {
-        char key[256];
-        json_int_t credits;
-    } frozen[MAX_FROZEN_KEYS];
-    size_t n_frozen;
-} proxy;
-
-typedef void (*rewrite_fn)(proxy *p, exchange *x);
-
-typedef struct mode {
-    const char *name;
-    const char *defect;
-    rewrite_fn before;         /* on the request, may be NULL */
-    rewrite_fn after;          /* on the answer, may be NULL */
-} mode;
-
-/* ---- helpers ------------------------------------------------------------ */
-
-static void set_body(buffer *b, const char *s)
-{
-    free(b->data);
-    b->data = strdup(s);
-    b->len = b->data != NULL ? strlen(b->data) : 0;
-}
-
-static void set_json(buffer *b, json_t *v)
-{
-    char *s = json_dumps(v, JSON_COMPACT);
-    if (s != NULL) {
-        free(b->data);
-        b->data = s;
-        b->len = strlen(s);
-    }
-}
-
-static json_t *parse(const buffer *b)
-{
-    return b->data != NULL ? json_loadb(b->data, b->len, 0, NULL) : NULL;
-}
-
-static int is(const exchange *x, const char *method, const char *pattern)
-{
-    return strcmp(x->method, method) == 0 && fnmatch(pattern, x->path, FNM_PATHNAME) == 0;
-}
-
-/* One more request to the upstream, for modes that look things up. */
-static int upstream_call(proxy *p, const char *method, const char *path_and_query, const buffer *body,
-                         exchange *out);
-
-/* ---- the defects ---------------------------------------------------------- */
-
-/* A build before any filter is accepted instead of refused. */
-static void build_before_filters(proxy *p, exchange *x)
-{
-    (void)p;
-    if (!is(x, "POST", "/v1/audiences/*/build") || x->status != 400 || x->response.data == NULL ||
-        strstr(x->response.data, "no search filters") == NULL)
-        return;
-    char id[128] = "";
-    sscanf(x->path, "/v1/audiences/%127[^/]", id);
-    json_t *v = json_pack("{s:{s:s, s:s, s:s}, s:{s:s, s:s}}", "output", "audienceId", id, "status", "BUILDING",
-                          "message", "Build started.", "chargeInfo", "method", "charging-later", "message",
-                          "Charged at completion.");
-    set_json(&x->response, v);
-    json_decref(v);
-    x->status = 200;
-}
-
-/* Another key's audience is shown instead of 404. */
-static void other_key_visible(proxy *p, exchange *x)
-{
-    if (!is(x, "GET", "/v1/audiences/*") || x->status != 404 || p->owner_key[0] == '\0' ||
-        strcmp(x->query_key, p->owner_key) == 0)
-        return;
-    char *escaped = curl_easy_escape(NULL, p->owner_key, 0);
-    char path[1024];
-    snprintf(path, sizeof path, "%s?apiKey=%s", x->path, escaped != NULL ? escaped : "");
-    curl_free(escaped);
-    exchange owner = {0};
-    if (upstream_call(p, "GET", path, NULL, &owner) == 0 && owner.status == 200) {
-        free(x->response.data);
-        x->response = owner.response;
-        owner.response.data = NULL;
-        x->status = 200;
-    }
-    free(owner.response.data);
-}
-
-/* Credits never move: every answer repeats the first balance seen. */
-static void credits_frozen(proxy *p, exchange *x)
-{
-    if (!is(x, "GET", "/v1/credits") || x->status != 200)
-        return;
-    json_t *v = parse(&x->response);
-    json_t *out = json_object_get(v, "output");
-    if (!json_is_integer(json_object_get(out, "credits"))) {
-        json_decref(v);
-        return;
-    }
-    pthread_mutex_lock(&p->lock);
-    size_t i = 0;
-    while (i < p->n_frozen && strcmp(p->frozen[i].key, x->query_key) != 0)
-        i++;
-    if (i == p->n_frozen && i < MAX_FROZEN_KEYS) {
-        snprintf(p->frozen[i].key, sizeof p->frozen[i].key, "%s", x->query_key);
-        p->frozen[i].credits = json_integer_value(json_object_get(out, "credits"));
-        p->n_frozen++;
-    }
-    if (i < p->n_frozen)
-        json_object_set_new(out, "credits", json_integer(p->frozen[i].credits));
-    pthread_mutex_unlock(&p->lock);
-    set_json(&x->response, v);
-    json_decref(v);
-}
-
-static void no_retry_after(proxy *p, exchange *x)
-{
-    (void)p;
-    if (x->status == 429)
-        x->retry_after[0] = '\0';
-}
-
-/* A required field of the status answer is left out. */
-static void status_missing_field(proxy *p, exchange *x)
-{
-    (void)p;
-    if (!is(x, "GET", "/v1/audiences/*") || x->status != 200)
-        return;
-    json_t *v = parse(&x->response);
-    json_object_del(json_object_get(v, "output"), "buildingStartedAt");
-    set_json(&x->response, v);
-    json_decref(v);
-}
-
-/* The CSV writer forgets its quoting: every quote character is dropped. */
-static void csv_unquoted(proxy *p, exchange *x)
-{
-    (void)p;
-    if (!is(x, "GET", "/v1/exports/*") || x->status != 200 || x->response.data == NULL)
-        return;
-    size_t out = 0;
-    for (size_t i = 0; i < x->response.len; i++)
-        if (x->response.data[i] != '"')
-            x->response.data[out++] = x->response.data[i];
-    x->response.len = out;
-}
-
-static void wrong_401_body(proxy *p, exchange *x)
-{
-    (void)p;
-    if (x->status == 401)
-        set_body(&x->response, "{\"error\":{\"code\":401,\"message\":\"Unauthorized\"}}");
-}
-
-/* Drops a member of export requests, so the server never sees it. */
-static void drop_export_member(exchange *x, const char *member)
-{
-    if (!is(x, "POST", "/v1/audiences/*/export/*"))
-        return;
-    json_t *v = parse(&x->request);
-    if (json_object_get(v, member) != NULL) {
-        json_object_del(v, member);
-        set_json(&x->request, v);
-    }
-    json_decref(v);
-}
-
-static void exclude_fields_ignored(proxy *p, exchange *x)
-{
-    (void)p;
-    drop_export_member(x, "excludeFields");
-}
-
-static void max_rows_ignored(proxy *p, exchange *x)
-{
-    (void)p;
-    drop_export_member(x, "maxRowsToExport");
-}
-
-static const mode modes[] = {
-    {"passthrough", "none: every answer as the mock gave it", NULL, NULL},
-    {"build-before-filters", "a build without filters is accepted (200 BUILDING)", NULL, build_before_filters},
-    {"other-key-visible", "GET of another key's audience answers it instead of 404", NULL, other_key_visible},
-    {"credits-frozen", "GET /v1/credits repeats the first balance: nothing is charged", NULL, credits_frozen},
-    {"no-retry-after", "429 answers lose their Retry-After", NULL, no_retry_after},
-    {"status-missing-field", "the status answer has no buildingStartedAt", NULL, status_missing_field},
-    {"csv-unquoted", "downloaded CSV files lose every quote", NULL, csv_unquoted},
-    {"wrong-401-body", "401 answers say \"Unauthorized\"", NULL, wrong_401_body},
-    {"exclude-fields-ignored", "exports ignore excludeFields", exclude_fields_ignored, NULL},
-    {"max-rows-ignored", "exports ignore maxRowsToExport", max_rows_ignored, NULL},
-};
+#include "proxy.h"
 
 /* ---- forwarding ------------------------------------------------------------ */
 
@@ -287,7 +68,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *ctx)
     return len;
 }
 
-static int upstream_call(proxy *p, const char *method, const char *path_and_query, const buffer *body,
+int upstream_call(proxy *p, const char *method, const char *path_and_query, const buffer *body,
                          exchange *out)
 {
     CURL *c = curl_easy_init();
@@ -398,13 +179,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     x->method = method;
     x->path = url;
-    char query[2048] = "";
-    query_builder q = {query, sizeof query, x};
+    query_builder q = {x->query, sizeof x->query, x};
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_arg, &q);
     if (p->mode->before != NULL)
         p->mode->before(p, x);
     char target[4096];
-    snprintf(target, sizeof target, "%s%s", url, query);
+    snprintf(target, sizeof target, "%s%s", x->path, x->query);
     int has_body = strcmp(method, "GET") != 0 && strcmp(method, "DELETE") != 0 && x->request.data != NULL;
     if (upstream_call(p, method, target, has_body ? &x->request : NULL, x) != 0) {
         x->status = 502;
@@ -431,12 +211,34 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
+static const mode passthrough = {"passthrough", "none: every answer as the mock gave it", NULL, NULL};
+
+static const mode_table *const tables[] = {
+    &defects_contract, &defects_echoes, &defects_money, &defects_records, &defects_progress,
+};
+
+/* The mode named name, or NULL. */
+static const mode *find_mode(const char *name)
+{
+    if (name == NULL)
+        return NULL;
+    if (strcmp(name, passthrough.name) == 0)
+        return &passthrough;
+    for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
+        for (size_t i = 0; i < tables[t]->n; i++)
+            if (strcmp(tables[t]->modes[i].name, name) == 0)
+                return &tables[t]->modes[i];
+    return NULL;
+}
+
 static void usage(FILE *out)
 {
     fprintf(out, "Usage: descovo-broken-proxy --mode MODE --upstream URL [--owner-key KEY]\n"
                  "A test-only proxy that plants one contract defect. Modes:\n");
-    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
-        fprintf(out, "  %-24s %s\n", modes[i].name, modes[i].defect);
+    fprintf(out, "  %-32s %s\n", passthrough.name, passthrough.defect);
+    for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
+        for (size_t i = 0; i < tables[t]->n; i++)
+            fprintf(out, "  %-32s %s\n", tables[t]->modes[i].name, tables[t]->modes[i].defect);
 }
 
 int main(int argc, char **argv)
@@ -451,9 +253,7 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--owner-key") == 0)
             snprintf(p.owner_key, sizeof p.owner_key, "%s", argv[i + 1]);
     }
-    for (size_t i = 0; mode_name != NULL && i < sizeof modes / sizeof modes[0]; i++)
-        if (strcmp(modes[i].name, mode_name) == 0)
-            p.mode = &modes[i];
+    p.mode = find_mode(mode_name);
     if (p.mode == NULL || p.upstream[0] == '\0') {
         usage(stderr);
         return 2;

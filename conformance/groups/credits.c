@@ -80,6 +80,20 @@ static void low_credit_alert_below_threshold(conf_case *k)
     CONF_CHECK(k, alert != NULL, "500 credits: no chargeInfo.lowCreditAlert");
     CONF_CHECK(k, json_integer_value(json_object_get(alert, "availableCredits")) == 500,
                "lowCreditAlert.availableCredits is not 500");
+    /* After a build has charged, every answer's alert shows the new
+     * balance, not the one it first saw. */
+    const char *id = api_built_audience(k, key, "low-credits", "NORMAL");
+    long long balance = api_credits(k, key);
+    CONF_CHECK(k, balance < 500, "the build charged nothing: no new balance to show");
+    char path[256];
+    snprintf(path, sizeof path, "/v1/audiences/%s", id);
+    res = api_call(k, key, "GET", path, NULL);
+    api_expect_ok(k, res, "status", "free");
+    alert = json_object_get(json_object_get(res->json, "chargeInfo"), "lowCreditAlert");
+    CONF_CHECK(k, alert != NULL, "%lld credits: the status answer has no chargeInfo.lowCreditAlert", balance);
+    CONF_CHECK(k, api_int(alert, "availableCredits") == balance,
+               "the status answer's lowCreditAlert.availableCredits is %lld, the balance %lld",
+               api_int(alert, "availableCredits"), balance);
 }
 
 int group_credits(conf_ctx *ctx)

@@ -11,6 +11,12 @@ int group_sequence(conf_ctx *ctx);
 int group_not_found(conf_ctx *ctx);
 int group_credits(conf_ctx *ctx);
 int group_exports(conf_ctx *ctx);
+int group_echoes(conf_ctx *ctx);
+int group_arithmetic(conf_ctx *ctx);
+int group_consistency(conf_ctx *ctx);
+int group_progress(conf_ctx *ctx);
+int group_options(conf_ctx *ctx);
+int group_paging(conf_ctx *ctx);
 int group_limits(conf_ctx *ctx);
 int group_determinism(conf_ctx *ctx);
 

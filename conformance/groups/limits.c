@@ -56,6 +56,29 @@ static void out_of_credits_402(conf_case *k)
                "a refused build changed the audience's status");
 }
 
+/* Mock only (simulator-defined): a build accepted with too few credits for
+ * what it finds ends FAILED and charges nothing. */
+static void build_failing_at_completion_charges_nothing(conf_case *k)
+{
+    api_mock_use(k, "an account with a few credits");
+    const char *key = "sk_test_conformance_short";
+    api_mock_account(k, key, json_pack("{s:i}", "credits", 5));
+    const char *id = api_create(k, key, "short", "NORMAL");
+    api_set_params(k, key, id, api_company_filters(), NULL, api_cap_companies(k), api_cap_prospects(k));
+    api_build(k, key, id);
+    const char *status = "";
+    for (int i = 0; i < 200; i++) {
+        status = api_str(api_status(k, key, id), "status");
+        if (strcmp(status, "FAILED") == 0 || strcmp(status, "NORMAL") == 0)
+            break;
+        api_mock_advance(k, 1);
+    }
+    CONF_CHECK(k, strcmp(status, "FAILED") == 0, "a build of up to %ld records with 5 credits ended %s, not FAILED",
+               api_cap_companies(k) + api_cap_prospects(k), status);
+    long long left = api_credits(k, key);
+    CONF_CHECK(k, left == 5, "a build that ended FAILED charged %lld credits (5 before, %lld after)", 5 - left, left);
+}
+
 static void export_quota_403(conf_case *k)
 {
     api_mock_use(k, "an account with a small export quota");
@@ -130,6 +153,7 @@ int group_limits(conf_ctx *ctx)
 {
     static conf_case cases[] = {
         CONF_CASE(out_of_credits_402),
+        CONF_CASE(build_failing_at_completion_charges_nothing),
         CONF_CASE(export_quota_403),
         CONF_CASE(rate_limit_429_with_retry_after),
     };

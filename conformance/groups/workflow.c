@@ -8,40 +8,7 @@
 #include "csv.h"
 #include "columns.h"
 #include "groups.h"
-
-/* Walks every page of an audience's companies or prospects (page size 1
- * on the mock, so the cursor is exercised) and checks the count. */
-static void walk_pages(conf_case *k, const char *key, const char *id, const char *kind, long long expected)
-{
-    static const field_spec page_fields[] = {
-        {"audienceId", F_STRING}, {"totalCount", F_INT}, {"nextCursor", F_STRING | F_NULL}, {"hasMore", F_BOOL},
-    };
-    char path[512];
-    char cursor[256] = "";
-    long long seen = 0;
-    for (int page = 0; page < 1000; page++) {
-        snprintf(path, sizeof path, "/v1/audiences/%s/%s?pageSize=1%s%s", id, kind, cursor[0] ? "&cursor=" : "",
-                 cursor);
-        const json_t *out = api_expect_ok(k, api_call(k, key, "GET", path, NULL), kind, "free");
-        api_check_fields(k, out, kind, page_fields, N_FIELDS(page_fields));
-        const json_t *items = json_object_get(out, kind);
-        CONF_CHECK(k, json_is_array(items), "%s page: \"%s\" is not an array", kind, kind);
-        CONF_CHECK(k, json_integer_value(json_object_get(out, "totalCount")) == expected,
-                   "%s page: totalCount %lld, but the status said %lld", kind,
-                   (long long)json_integer_value(json_object_get(out, "totalCount")), expected);
-        CONF_CHECK(k, json_array_size(items) <= 1, "%s page: %zu items with pageSize=1", kind, json_array_size(items));
-        seen += (long long)json_array_size(items);
-        int more = json_is_true(json_object_get(out, "hasMore"));
-        const char *next = json_string_value(json_object_get(out, "nextCursor"));
-        CONF_CHECK(k, more == (next != NULL), "%s page: hasMore and nextCursor disagree", kind);
-        if (!more) {
-            CONF_CHECK(k, seen == expected, "%s pages: %lld items in all, expected %lld", kind, seen, expected);
-            return;
-        }
-        snprintf(cursor, sizeof cursor, "%s", next);
-    }
-    CONF_FAIL(k, "%s pages never end", kind);
-}
+#include "pages.h"
 
 static void check_listed(conf_case *k, const char *key, const char *id, const json_t *status)
 {
@@ -111,8 +78,9 @@ static void workflow(conf_case *k, const char *method)
     if (k->ctx->target->manual_clock)
         CONF_CHECK(k, strncmp(seen, "BUILDING", 8) == 0, "the mock's manual clock did not show BUILDING first: %s",
                    seen);
-    walk_pages(k, key, id, "companies", companies);
-    walk_pages(k, key, id, "prospects", prospects);
+    /* Page size 1, so the cursor is exercised. */
+    pages_walk(k, key, id, "companies", 1, companies);
+    pages_walk(k, key, id, "prospects", 1, prospects);
     check_listed(k, key, id, st);
 
     /* 5-7: estimate and enrich one prospect, and watch it finish. */
