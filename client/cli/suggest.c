@@ -49,7 +49,7 @@ const char *suggest_closest(const char *word, const char *const *names, size_t n
         }
     }
     size_t len = strlen(word);
-    size_t allowed = len / 3 > 1 ? len / 3 : 1;
+    size_t allowed = len / 3 + 1;    /* "biuld" is 2 from "build" */
     /* A prefix of a longer name ("maxCompany" of "maxCompanies") counts too. */
     if (best != NULL && best_d > allowed && !(len >= 3 && strncasecmp(best, word, len) == 0))
         return NULL;

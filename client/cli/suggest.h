@@ -6,7 +6,7 @@
 
 /* The name among names[0..n) closest to word (edit distance, ignoring
  * case), or NULL when none is close enough to be a plausible typo (more
- * than a third of the word's letters differ). names may hold NULLs. */
+ * edits than a third of the word's length, plus one). names may hold NULLs. */
 const char *suggest_closest(const char *word, const char *const *names, size_t n);
 
 #endif
