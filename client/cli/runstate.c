@@ -65,8 +65,12 @@ int runstate_open(cli *app, const char *job_file, runstate *st)
             return cli_error(EXIT_USAGE, "%s: not a state file of descovo run; delete it to start over", st->path);
     }
     int finished = old != NULL && json_is_true(json_object_get(old, "done"));
+    /* A run refused before its first step (a bad key, --mock-clock against
+     * a real clock) started nothing: no reason to insist on --resume. */
+    int started = old != NULL && (json_integer_value(json_object_get(old, "step")) > 0 ||
+                                  json_is_string(json_object_get(old, "pending")));
     if (!app->opt.resume) {
-        if (old != NULL && !finished) {
+        if (started && !finished) {
             rc = cli_error(EXIT_USAGE, "%s records an unfinished run of this job (audience %s): go on with "
                            "--resume, or delete the file to start over", st->path,
                            json_string_value(json_object_get(old, "audienceId")) ? json_string_value(json_object_get(old, "audienceId")) : "not created yet");

@@ -524,6 +524,8 @@ static void configure_real_clock(mock_options *o)
     o->clock_mode = MOCK_CLOCK_REAL;
 }
 
+static void remove_csvs(const char *dir);
+
 /* --mock-clock against a server that is not a mock, and against a mock
  * with a real clock: refused at once, exit 2, nothing sent but the check. */
 static void test_mock_clock_refused(void **st)
@@ -557,15 +559,44 @@ static void test_mock_clock_refused(void **st)
     assert_string_equal(json_string_value(json_object_get(json_array_get(entries, 0), "path")), "/_mock/health");
     json_decref(journal);
     test_mock_stop(real);
-    char state_file[256];
-    snprintf(state_file, sizeof state_file, "%s/ai-leaders-us.run-state.json", s->dir);
-    unlink(state_file);
+    /* Nothing was started, so a new run needs no --resume. */
+    run_cli(s, &r, (const char *const[]){"run", DESCOVO_FIXTURES_DIR "/jobs/ai-leaders-us.json", "--yes",
+                                         "--out", s->dir, NULL});
+    if (r.exit_code != 0)
+        fail_msg("run after a refusal: exit %d: %s", r.exit_code, r.err);
+    run_result_free(&r);
+    char path[256];
+    const char *left[] = {"ai-leaders-us.run-state.json", NULL};
+    for (size_t i = 0; left[i] != NULL; i++) {
+        snprintf(path, sizeof path, "%s/%s", s->dir, left[i]);
+        unlink(path);
+    }
+    remove_csvs(s->dir);
 
     /* Polls never faster than the documented floor. */
     run_cli(s, &r, (const char *const[]){"status", "aud_x", "--wait", "--interval", "0", NULL});
     assert_int_equal(r.exit_code, 2);
     assert_non_null(strstr(r.err, "--interval: at least 1"));
     run_result_free(&r);
+}
+
+/* Removes the CSV files a run left in dir. */
+static void remove_csvs(const char *dir)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    for (;;) {
+        struct dirent *e = readdir(d);
+        if (e == NULL)
+            break;
+        size_t len = strlen(e->d_name);
+        if (len > 4 && strcmp(e->d_name + len - 4, ".csv") == 0) {
+            char path[512];
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            unlink(path);
+        }
+    }
+    closedir(d);
 }
 
 /* A bad --out fails before the export is asked for: no quota spent. */
