@@ -38,4 +38,7 @@ echo "== the CI recipe of docs/CI.md: conformance against a mock started by ci/w
 DESCOVO_MOCK=build/ci-gcc/mockserver/descovo-mock bash ci/with-mock.sh --clock manual -- \
   build/ci-gcc/conformance/descovo-conformance --results build/ci-gcc/conformance-recipe
 
+echo "== documents as tests: every shell block of README.md, client/README.md, conformance/README.md, docs/CI.md"
+bash ci/doc-commands.sh
+
 echo "== all suites passed"

@@ -624,19 +624,27 @@ static void test_export_checks_output_first(void **st)
 }
 
 typedef struct interrupt_ctx {
-    const char *when;         /* interrupt 0.5 s after this was shown */
-    double seen;
+    test_mock *mock;          /* interrupt once its first fault rule held a request */
     int sent;
 } interrupt_ctx;
 
-static void interrupt_when(void *ctx, pid_t pid, int master, const char *shown)
+/* Whether the first fault rule has seen a request: the CLI is inside it. */
+static int fault_seen(test_mock *m)
+{
+    json_t *answer = descovo_request(m->control, "GET", "/_mock/faults", NULL);
+    assert_non_null(answer);
+    const json_t *rule = json_array_get(json_object_get(json_object_get(answer, "output"), "faults"), 0);
+    int seen = json_integer_value(json_object_get(rule, "seen")) > 0;
+    json_decref(answer);
+    return seen;
+}
+
+static void interrupt_when_held(void *ctx, pid_t pid, int master, const char *shown)
 {
     interrupt_ctx *c = ctx;
     (void)master;
-    if (c->seen == 0 && strstr(shown, c->when) != NULL)
-        c->seen = seconds_now();
-    /* By then the CLI is inside the held request. */
-    if (!c->sent && c->seen > 0 && seconds_now() - c->seen > 0.5) {
+    (void)shown;
+    if (!c->sent && fault_seen(c->mock)) {
         kill(pid, SIGINT);
         c->sent = 1;
     }
@@ -653,10 +661,10 @@ static void test_interrupt_and_resume(void **st)
     /* The first enrichment-status poll hangs for 30 s: the CLI is waiting. */
     add_fault(s, "{\"match\":{\"method\":\"GET\",\"path\":\"/v1/audiences/*/enrichment/status\"},"
                  "\"times\":1,\"action\":{\"type\":\"latency\",\"ms\":30000}}");
-    interrupt_ctx ic = {.when = "[7/9]"};
+    interrupt_ctx ic = {.mock = s->mock};
     run_result r;
     run_on_terminal(s, &r, (const char *const[]){"run", job, "--yes", "--out", out_dir, NULL}, NULL, 0,
-                    interrupt_when, &ic);
+                    interrupt_when_held, &ic);
     if (r.exit_code != 130)
         fail_msg("exit %d; the terminal showed:\n%s", r.exit_code, r.err);
     assert_non_null(strstr(r.err, "interrupted"));
@@ -691,9 +699,9 @@ static void test_interrupt_and_resume(void **st)
     remove_dir(out_dir);
     add_fault(s, "{\"match\":{\"method\":\"POST\",\"path\":\"/v1/audiences/*/enrich\"},"
                  "\"times\":1,\"action\":{\"type\":\"latency\",\"ms\":30000}}");
-    interrupt_ctx ic2 = {.when = "[6/9]"};
+    interrupt_ctx ic2 = {.mock = s->mock};
     run_on_terminal(s, &r, (const char *const[]){"run", job, "--yes", "--out", out_dir, NULL}, NULL, 0,
-                    interrupt_when, &ic2);
+                    interrupt_when_held, &ic2);
     assert_int_equal(r.exit_code, 130);
     assert_non_null(strstr(r.err, "may have been started"));
     run_result_free(&r);
@@ -704,7 +712,8 @@ static void test_interrupt_and_resume(void **st)
         fail_msg("resume: exit %d: %s", r.exit_code, r.err);
     assert_non_null(strstr(r.err, "already started"));
     run_result_free(&r);
-    /* The held enrich is journaled when its answer goes out; resume sent none. */
+    /* The held enrich (processed, journaled when its answer goes out) was
+     * found by the resume, which sent none. */
     assert_int_equal(journal_count(s, "POST", "/v1/audiences/*/enrich"), enriches);
     remove_dir(out_dir);
 }
@@ -760,6 +769,31 @@ static void test_transparency(void **st)
     assert_int_equal(r.exit_code, 2);
     assert_non_null(strstr(r.err, "DESCOVO_TIMEOUT"));
     run_result_free(&r);
+}
+
+/* An error of run --json names the audience and the command that resumes. */
+static void test_run_json_error(void **st)
+{
+    state *s = *st;
+    char out_dir[128];
+    snprintf(out_dir, sizeof out_dir, "%s/json-error", s->dir);
+    add_fault(s, "{\"match\":{\"path\":\"/v1/audiences/*/build\"},\"times\":1,"
+                 "\"action\":{\"type\":\"fail-build\"}}");
+    run_result r;
+    run_cli(s, &r, (const char *const[]){"run", DESCOVO_FIXTURES_DIR "/jobs/ai-leaders-us.json", "--yes", "--json",
+                                          "--out", out_dir, NULL});
+    assert_int_equal(r.exit_code, 12);
+    json_t *j = json_loads(r.out, 0, NULL);
+    assert_non_null(j);
+    const json_t *e = json_object_get(j, "error");
+    const char *id = json_string_value(json_object_get(e, "audienceId"));
+    assert_non_null(id);
+    assert_true(strncmp(id, "aud_", 4) == 0);
+    assert_non_null(strstr(json_string_value(json_object_get(e, "resume")), "--resume"));
+    json_decref(j);
+    run_result_free(&r);
+    clear_faults(s);
+    remove_dir(out_dir);
 }
 
 /* Filter files are checked like job files; the answer's warnings show. */
@@ -943,6 +977,7 @@ int main(void)
         cmocka_unit_test_setup(test_interrupt_and_resume, setup),
         cmocka_unit_test_setup(test_transparency, setup),
         cmocka_unit_test_setup(test_filters_and_warnings, setup),
+        cmocka_unit_test_setup(test_run_json_error, setup),
         cmocka_unit_test_setup(test_help_and_tables, setup),
         cmocka_unit_test_setup(test_bar_fits_the_terminal, setup),
     };
