@@ -202,6 +202,8 @@ static void make_resume_command(run *r)
         n += snprintf(r->resume + n, sizeof r->resume - (size_t)n, " --out %s", o->out_dir);
     if (n > 0 && (size_t)n < sizeof r->resume && o->mock_clock)
         n += snprintf(r->resume + n, sizeof r->resume - (size_t)n, " --mock-clock");
+    if (n > 0 && (size_t)n < sizeof r->resume && o->max_credits >= 0)
+        n += snprintf(r->resume + n, sizeof r->resume - (size_t)n, " --max-credits %ld", o->max_credits);
     if (n > 0 && (size_t)n < sizeof r->resume && o->yes)
         snprintf(r->resume + n, sizeof r->resume - (size_t)n, " --yes");
 }
