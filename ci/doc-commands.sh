@@ -99,7 +99,12 @@ cleanup() { rm -rf "$work" "$meta"; }
 trap cleanup EXIT
 
 # The source tree as a clone would have it (plus files not committed yet).
-(cd "$here" && git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf -) | (cd "$work" && tar -xf -)
+if git -C "$here" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  (cd "$here" && git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf -) | (cd "$work" && tar -xf -)
+else
+  # Not a clone (an unpacked archive): everything but build output.
+  (cd "$here" && tar --exclude='./build*' --exclude='./demo-out' -cf - .) | (cd "$work" && tar -xf -)
+fi
 printf 'fail\nshow-error\n' >"$meta/.curlrc"
 export CURL_HOME=$meta
 # The documents say `cmake --build build -j`: unbounded parallel compiles.
