@@ -100,7 +100,7 @@ trap cleanup EXIT
 
 # The source tree as a clone would have it (plus files not committed yet).
 if git -C "$here" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-  (cd "$here" && git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf -) | (cd "$work" && tar -xf -)
+  (cd "$here" && git ls-files -z --cached --others --exclude-standard | tar --ignore-failed-read --null -T - -cf - 2>/dev/null) | (cd "$work" && tar -xf -)
 else
   # Not a clone (an unpacked archive): everything but build output.
   (cd "$here" && tar --exclude='./build*' --exclude='./demo-out' -cf - .) | (cd "$work" && tar -xf -)
