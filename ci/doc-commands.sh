@@ -73,6 +73,12 @@ DOCS=(README.md client/README.md conformance/README.md docs/CI.md)
 skip_file="$here/ci/doc-commands.skip"
 block_timeout=${DOC_BLOCK_TIMEOUT:-600}
 
+# ps (procps) finds what the blocks left running; ip (iproute2) brings up the
+# private namespace's loopback. Once, before the namespace and the session.
+if [ -z "${DOC_COMMANDS_SESSION:-}" ] && [ -z "${DOC_COMMANDS_IN_NS:-}" ]; then
+  bash "$here/ci/install-deps.sh" procps iproute2
+fi
+
 # ---- network namespace ----
 if [ -z "${DOC_COMMANDS_IN_NS:-}" ] && [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null &&
    command -v ip >/dev/null && unshare -n true 2>/dev/null; then

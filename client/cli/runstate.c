@@ -71,9 +71,9 @@ int runstate_open(cli *app, const char *job_file, runstate *st)
                                   json_is_string(json_object_get(old, "pending")));
     if (!app->opt.resume) {
         if (started && !finished) {
+            const char *id = json_string_value(json_object_get(old, "audienceId"));
             rc = cli_error(EXIT_USAGE, "%s records an unfinished run of this job (audience %s): go on with "
-                           "--resume, or delete the file to start over", st->path,
-                           json_string_value(json_object_get(old, "audienceId")) ? json_string_value(json_object_get(old, "audienceId")) : "not created yet");
+                           "--resume, or delete the file to start over", st->path, id != NULL ? id : "not created yet");
             json_decref(old);
             return rc;
         }
