@@ -109,7 +109,7 @@ call GET "/v1/credits?apiKey=$key"
 
 step "the same nine steps with the descovo CLI, from a job file"
 DESCOVO_BASE_URL=$base DESCOVO_API_KEY=$key \
-  build/demo/client/cli/descovo run fixtures/jobs/ai-leaders-us.json --yes --interval 0.5 --out demo-out/cli
+  build/demo/client/cli/descovo run fixtures/jobs/ai-leaders-us.json --yes --interval 1 --out demo-out/cli
 ls -l demo-out/cli
 
 printf '\nRequest log of descovo-mock:\n'

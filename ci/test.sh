@@ -54,4 +54,7 @@ bash ci/package-check.sh
 echo "== container image: podman build, export, its entry point under chroot through a workflow"
 bash ci/image-check.sh
 
+echo "== documents as tests: every shell block of README.md, client/README.md, conformance/README.md, docs/CI.md"
+bash ci/doc-commands.sh
+
 echo "== all suites passed"

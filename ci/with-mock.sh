@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs a command against a descovo-mock started for it: the mock listens on a
 # free loopback port, the command starts once GET /_mock/health answers, and
-# sees DESCOVO_BASE_URL and DESCOVO_API_KEY (the development key unless set).
+# sees DESCOVO_BASE_URL, DESCOVO_API_KEY and DESCOVO_API_KEY_2 (the mock's
+# two development keys unless set: the second is another account, for the
+# conformance suite's isolation cases).
 # The mock is stopped afterwards; the exit status is the command's.
 #
 # Usage: ci/with-mock.sh [MOCK OPTIONS ...] -- COMMAND [ARGS ...]
@@ -45,6 +47,7 @@ done
 
 export DESCOVO_BASE_URL=$base
 export DESCOVO_API_KEY=${DESCOVO_API_KEY:-sk_test_descovo_dev}
+export DESCOVO_API_KEY_2=${DESCOVO_API_KEY_2:-sk_test_descovo_other}
 set +e
 "$@"
 status=$?

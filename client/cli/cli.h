@@ -1,23 +1,32 @@
-/* descovo: the command-line tool over libdescovo. Shared declarations of
- * its files:
+/* descovo: the command-line tool over libdescovo. The types every file of
+ * client/cli/ shares; no functions. Who calls whom (no cycles):
  *
- *   main.c      options, the table of subcommands, --help, exit codes
- *   commands.c  one function per subcommand
- *   run.c       `descovo run JOB.json`: the nine steps from a job file
- *   ui.c        progress display, the confirmation before spending, output
+ *   main.c      the table of subcommands, the client, dispatch
+ *     options.c   flags and environment variables -> cli_options
+ *     help.c      --help texts, `descovo help exit-codes`
+ *     commands.c  one function per subcommand (but run)
+ *     run.c       `descovo run JOB.json [--resume]`: the nine steps
+ *       runstate.c  run.c's state file, for --resume
+ *       steps.c     steps shared by commands.c and run.c: confirm, export
+ *         files.c     JSON files checked strictly, output paths
+ *         report.c    errors, exit codes, warnings, --verbose, retries
+ *           ui.c        progress bar, y/N question, JSON on stdout
+ *           suggest.c   the closest name, for typos
+ *           interrupt.c what Ctrl-C prints
  */
 #ifndef DESCOVO_CLI_H
 #define DESCOVO_CLI_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "descovo.h"
 
-/* Exit codes: one per error class, documented in --help and client/README.md. */
+/* Exit codes: one per error class; `descovo help exit-codes` lists them. */
 enum {
     EXIT_OK_ = 0,
     EXIT_INTERNAL = 1,       /* out of memory, an answer we do not understand */
-    EXIT_USAGE = 2,          /* bad flags or job file */
+    EXIT_USAGE = 2,          /* bad flags, job or filter file; --mock-clock against a non-mock */
     EXIT_AUTH = 3,           /* 401 */
     EXIT_NOT_FOUND = 4,      /* 404 */
     EXIT_INVALID_STATE = 5,  /* 400: the audience's status forbids it */
@@ -28,13 +37,18 @@ enum {
     EXIT_SERVER = 10,        /* 5xx */
     EXIT_NETWORK = 11,       /* no answer */
     EXIT_FAILED = 12,        /* build or enrichment FAILED */
-    EXIT_TIMEOUT = 13,       /* --timeout passed while waiting */
+    EXIT_TIMEOUT = 13,       /* --wait-timeout passed while waiting */
     EXIT_NOT_CONFIRMED = 14, /* enrichment not confirmed: no terminal and no --yes, or "no" */
     EXIT_OVER_BUDGET = 15,   /* estimate above --max-credits */
-    EXIT_IO = 16             /* a local file could not be read or written */
+    EXIT_IO = 16,            /* a local file could not be read or written */
+    EXIT_INTERRUPTED = 130   /* Ctrl-C (SIGINT) */
 };
 
-/* Every flag of every subcommand; main.c checks which ones a command takes. */
+/* The shortest --interval: once a second is within every polled
+ * endpoint's per-minute limit (status 100, enrichment status 60). */
+#define CLI_MIN_INTERVAL_S 1.0
+
+/* Every flag of every subcommand; main.c lists which ones a command takes. */
 typedef struct cli_options {
     const char *api_key;
     const char *base_url;
@@ -49,11 +63,17 @@ typedef struct cli_options {
     long max_rows;
     long page_size;
     const char *cursor;
-    double interval_s;
-    double timeout_s;
+    double interval_s;            /* between polls */
+    double wait_timeout_s;        /* give up waiting after */
+    double timeout_s;             /* one HTTP request */
+    double connect_timeout_s;
+    long retries;                 /* after the first attempt */
     int json;
     int yes;
     int wait;
+    int all;                      /* companies/prospects: every page */
+    int resume;                   /* run --resume */
+    int verbose;                  /* --verbose or DESCOVO_DEBUG=1 */
     int only_with_contacts;
     int mock_clock;               /* advance a manual-clock descovo-mock instead of sleeping */
     int no_work_emails, no_personal_emails, no_phones;
@@ -66,59 +86,35 @@ typedef struct cli_options {
 typedef struct cli {
     cli_options opt;
     descovo_client *client;
-    descovo_client *control;      /* --mock-clock: advances the mock's clock */
-    int64_t virtual_ms;           /* --mock-clock: simulated time */
+    const char *audience_id;      /* for errors (--json "audienceId"), once known */
+    char resume_hint[1536];       /* in --json errors, when set */
     int argc;                     /* positional arguments after the command */
     char **argv;
 } cli;
 
-/* ---- main.c ---- */
-/* Prints "descovo: <what>: <error>" and returns the exit code of the
- * client's last error. */
-int cli_fail(cli *app, const char *what);
-/* Prints "descovo: message" to stderr and returns code. */
-int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* One bit per flag; each subcommand lists the flags it takes. */
+enum {
+    F_API_KEY = 1u << 0, F_BASE_URL = 1u << 1, F_JSON = 1u << 2, F_MOCK_CLOCK = 1u << 3,
+    F_YES = 1u << 4, F_MAX_CREDITS = 1u << 5, F_OUT = 1u << 6, F_METHOD = 1u << 7,
+    F_MAX_COMPANIES = 1u << 8, F_MAX_PROSPECTS = 1u << 9, F_PROSPECTS = 1u << 10,
+    F_ENRICH_FLAGS = 1u << 11, F_USER_EMAIL = 1u << 12, F_WAIT = 1u << 13,
+    F_INTERVAL = 1u << 14, F_WAIT_TIMEOUT = 1u << 15, F_MAX_ROWS = 1u << 16,
+    F_EXCLUDE = 1u << 17, F_ONLY_CONTACTS = 1u << 18, F_PAGE = 1u << 19,
+    F_HTTP = 1u << 20, F_ALL = 1u << 21, F_RESUME = 1u << 22,
+};
 
-/* ---- commands.c ---- */
-int cmd_create(cli *app);
-int cmd_set_filters(cli *app);
-int cmd_build(cli *app);
-int cmd_status(cli *app);
-int cmd_estimate(cli *app);
-int cmd_enrich(cli *app);
-int cmd_enrichment_status(cli *app);
-int cmd_export_companies(cli *app);
-int cmd_export_prospects(cli *app);
-int cmd_credits(cli *app);
-int cmd_list(cli *app);
-int cmd_archive(cli *app);
-int cmd_companies(cli *app);
-int cmd_prospects(cli *app);
+#define F_COMMON (F_API_KEY | F_BASE_URL | F_JSON | F_MOCK_CLOCK | F_HTTP)
+#define F_WAITING (F_WAIT | F_INTERVAL | F_WAIT_TIMEOUT)
+#define F_EXPORT (F_OUT | F_MAX_ROWS | F_EXCLUDE | F_USER_EMAIL)
 
-/* Shared with run.c. */
-void cli_enrich_options(const cli *app, long prospects, descovo_enrich_options *o);
-/* Estimate, show, check --max-credits, ask; 0 to go on, else an exit code. */
-int cli_confirm_enrichment(cli *app, const char *id, const descovo_enrich_options *o,
-                           descovo_estimate *estimate);
-/* Exports one kind and downloads it into --out; path_out gets the file. */
-int cli_export(cli *app, const char *id, int prospects, const descovo_export_options *o,
-               descovo_export *exp, char *path_out, size_t path_size);
-
-/* ---- run.c ---- */
-int cmd_run(cli *app);
-
-/* ---- ui.c ---- */
-/* Wait for a build (until NORMAL or FAILED) or an enrichment (until DONE),
- * polling at --interval up to --timeout, with the progress on stderr: a bar
- * redrawn in place on a terminal, a line per change otherwise. Return what
- * descovo_wait_build / descovo_wait_enrichment return. */
-int ui_wait_build(cli *app, const char *id, descovo_audience *aud);
-int ui_wait_enrichment(cli *app, const char *id, descovo_enrichment_progress *st);
-/* Asks a yes/no question on the terminal; 1 for yes. */
-int ui_ask_yes(const char *question);
-/* Prints a JSON value on stdout, indented, with a newline. */
-void ui_print_json(const json_t *value);
-/* Reads a JSON object from a file ("-": stdin). NULL with a message printed. */
-json_t *ui_load_json(const char *path);
+typedef struct command {
+    const char *name;
+    int (*run)(cli *app);
+    int min_args, max_args;
+    unsigned flags;
+    const char *usage;        /* after "descovo NAME " */
+    const char *summary;      /* one line, for the list of commands */
+    const char *help;         /* the rest of `descovo NAME --help` */
+} command;
 
 #endif

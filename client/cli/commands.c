@@ -4,9 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "cli.h"
+#include "commands.h"
+
+#include "files.h"
+#include "interrupt.h"
+#include "report.h"
+#include "steps.h"
+#include "ui.h"
 
 /* Prints the "output" of the last answer with --json. */
 static void print_output(cli *app)
@@ -29,6 +34,7 @@ static void print_audience(const descovo_audience *a)
 int cmd_create(cli *app)
 {
     descovo_audience aud;
+    interrupt_note("An audience named \"%s\" may have been created: see descovo list", app->argv[0]);
     if (descovo_create(app->client, app->argv[0], app->opt.method, &aud) != 0)
         return cli_fail(app, "create");
     if (app->opt.json)
@@ -41,9 +47,13 @@ int cmd_create(cli *app)
 int cmd_set_filters(cli *app)
 {
     const char *id = app->argv[0];
-    json_t *file = ui_load_json(app->argv[1]);
+    json_t *file = files_load_object(app->argv[1]);
     if (file == NULL)
         return EXIT_USAGE;
+    if (files_check_filters(app->argv[1], file) != 0) {
+        json_decref(file);
+        return EXIT_USAGE;
+    }
     const json_t *company = json_object_get(file, "companySearchParams");
     const json_t *prospect = json_object_get(file, "prospectSearchParams");
     long max_companies = app->opt.max_companies > 0 ? app->opt.max_companies
@@ -57,12 +67,6 @@ int cmd_set_filters(cli *app)
     } else if (app->opt.json) {
         print_output(app);
     } else {
-        const json_t *warnings = json_object_get(descovo_last_response(app->client), "warnings");
-        size_t i;
-        const json_t *w;
-        json_array_foreach(warnings, i, w)
-            fprintf(stderr, "descovo: warning: %s: %s\n", json_string_value(json_object_get(w, "field")),
-                    json_string_value(json_object_get(w, "message")));
         printf("filters set on %s\n", id);
     }
     json_decref(file);
@@ -73,8 +77,12 @@ int cmd_build(cli *app)
 {
     const char *id = app->argv[0];
     char status[DESCOVO_STATUS_MAX];
+    interrupt_note("A build of audience %s may have been started (charged at completion). "
+                   "See: descovo status %s", id, id);
     if (descovo_build(app->client, id, status) != 0)
         return cli_fail(app, "build");
+    interrupt_note("The build of audience %s was started (charged at completion). "
+                   "Resume waiting: descovo status %s --wait%s", id, id, app->opt.mock_clock ? " --mock-clock" : "");
     if (!app->opt.wait) {
         if (app->opt.json)
             print_output(app);
@@ -105,62 +113,19 @@ int cmd_status(cli *app)
     return 0;
 }
 
-void cli_enrich_options(const cli *app, long prospects, descovo_enrich_options *o)
-{
-    const cli_options *opt = &app->opt;
-    descovo_enrich_options_init(o, prospects);
-    o->work_emails = !opt->no_work_emails;
-    o->personal_emails = !opt->no_personal_emails;
-    o->phone_numbers = !opt->no_phones;
-    o->company_live = !opt->no_company_live;
-    o->profile_live = !opt->no_profile_live;
-    o->sales_nav = !opt->no_sales_nav;
-    o->contact = !opt->no_contact;
-    o->user_email = opt->user_email;
-}
-
 int cmd_estimate(cli *app)
 {
     if (app->opt.prospects <= 0)
         return cli_error(EXIT_USAGE, "estimate: --prospects N is required");
     descovo_enrich_options o;
     descovo_estimate est;
-    cli_enrich_options(app, app->opt.prospects, &o);
+    steps_enrich_options(app, app->opt.prospects, &o);
     if (descovo_estimate_enrichment(app->client, app->argv[0], &o, &est) != 0)
         return cli_fail(app, "estimate");
     if (app->opt.json)
         print_output(app);
     else
         printf("%lld credits, about %s\n", est.total_credits, est.time_formatted);
-    return 0;
-}
-
-int cli_confirm_enrichment(cli *app, const char *id, const descovo_enrich_options *o,
-                           descovo_estimate *est)
-{
-    if (descovo_estimate_enrichment(app->client, id, o, est) != 0)
-        return cli_fail(app, "estimate");
-    long long balance = -1;
-    if (descovo_credits(app->client, &balance) != 0)
-        balance = -1;
-    fprintf(stderr, "Enrichment of %ld prospects: estimated %lld credits, about %s", o->max_prospects,
-            est->total_credits, est->time_formatted);
-    if (balance >= 0)
-        fprintf(stderr, " (balance %lld)", balance);
-    fputs(".\n", stderr);
-    if (app->opt.max_credits >= 0 && est->total_credits > app->opt.max_credits)
-        return cli_error(EXIT_OVER_BUDGET, "the estimate (%lld credits) is above --max-credits %ld: nothing was spent",
-                         est->total_credits, app->opt.max_credits);
-    if (app->opt.yes)
-        return 0;
-    if (!app->opt.tty_in)
-        return cli_error(EXIT_NOT_CONFIRMED,
-                         "not enriching: this would spend %lld credits and stdin is not a terminal to confirm. "
-                         "Re-run with --yes to accept the estimate. Nothing was spent.", est->total_credits);
-    char question[128];
-    snprintf(question, sizeof question, "Spend %lld credits on this enrichment?", est->total_credits);
-    if (!ui_ask_yes(question))
-        return cli_error(EXIT_NOT_CONFIRMED, "not enriching: not confirmed. Nothing was spent.");
     return 0;
 }
 
@@ -172,18 +137,23 @@ int cmd_enrich(cli *app)
     descovo_enrich_options o;
     descovo_estimate est;
     descovo_enrichment enr;
-    cli_enrich_options(app, app->opt.prospects, &o);
-    int rc = cli_confirm_enrichment(app, id, &o, &est);
+    steps_enrich_options(app, app->opt.prospects, &o);
+    int rc = steps_confirm_enrichment(app, id, &o, &est);
     if (rc != 0)
         return rc;
+    interrupt_note("An enrichment of audience %s may have been started and charged (estimate %lld credits). "
+                   "See: descovo enrichment-status %s", id, est.total_credits, id);
     if (descovo_enrich(app->client, id, &o, &enr) != 0)
         return cli_fail(app, "enrich");
+    long long charged = enr.credits_charged >= 0 ? enr.credits_charged : enr.estimated_credits;
+    interrupt_note("Enrichment %s of audience %s was started: %lld credits spent. "
+                   "Resume waiting: descovo enrichment-status %s --wait%s", enr.enrichment_id, id, charged, id,
+                   app->opt.mock_clock ? " --mock-clock" : "");
     if (!app->opt.wait) {
         if (app->opt.json)
             print_output(app);
         else
-            printf("%s %s, %lld credits charged\n", enr.enrichment_id, enr.status,
-                   enr.credits_charged >= 0 ? enr.credits_charged : enr.estimated_credits);
+            printf("%s %s, %lld credits charged\n", enr.enrichment_id, enr.status, charged);
         return 0;
     }
     descovo_enrichment_progress st;
@@ -208,43 +178,6 @@ int cmd_enrichment_status(cli *app)
     else
         printf("%s %s %d%%%s%s\n", st.enrichment_id, st.current_stage, st.progress_percent,
                st.completed_at[0] ? " completed " : "", st.completed_at);
-    return 0;
-}
-
-/* Creates DIR if missing (one level, like mkdir). */
-static int ensure_dir(const char *dir)
-{
-    struct stat st;
-    if (stat(dir, &st) == 0)
-        return S_ISDIR(st.st_mode) ? 0 : cli_error(EXIT_IO, "%s: not a directory", dir);
-    if (mkdir(dir, 0777) != 0)
-        return cli_error(EXIT_IO, "cannot create %s: %s", dir, strerror(errno));
-    return 0;
-}
-
-int cli_export(cli *app, const char *id, int prospects, const descovo_export_options *o,
-               descovo_export *exp, char *path_out, size_t path_size)
-{
-    const char *what = prospects ? "export-prospects" : "export-companies";
-    path_out[0] = '\0';
-    int rc = prospects ? descovo_export_prospects(app->client, id, o, exp)
-                       : descovo_export_companies(app->client, id, o, exp);
-    if (rc != 0)
-        return cli_fail(app, what);
-    if (exp->download_url[0] == '\0') {
-        /* The real service delivers exports by e-mail or its dashboard. */
-        fprintf(stderr, "descovo: %s: %s (no download URL in the answer; nothing downloaded)\n", what, exp->message);
-        return 0;
-    }
-    rc = ensure_dir(app->opt.out_dir);
-    if (rc != 0)
-        return rc;
-    int n = snprintf(path_out, path_size, "%s/%s-%s.csv", app->opt.out_dir, id, prospects ? "prospects" : "companies");
-    if (n < 0 || (size_t)n >= path_size)
-        return cli_error(EXIT_USAGE, "--out: path too long");
-    long long bytes = 0;
-    if (descovo_download(app->client, exp->download_url, path_out, &bytes) != 0)
-        return cli_fail(app, what);
     return 0;
 }
 
@@ -286,7 +219,7 @@ static int cmd_export(cli *app, int prospects)
     descovo_export exp;
     char path[4096];
     if (rc == 0)
-        rc = cli_export(app, app->argv[0], prospects, &o, &exp, path, sizeof path);
+        rc = steps_export(app, app->argv[0], prospects, &o, &exp, path, sizeof path);
     free(buf);
     if (rc != 0)
         return rc;
@@ -327,19 +260,82 @@ int cmd_credits(cli *app)
     return 0;
 }
 
+/* A column of a text table: a header and the record's member (a string
+ * or an integer; missing members print empty). width 0: the last column,
+ * not padded. */
+typedef struct column {
+    const char *header;
+    const char *key;
+    const char *key2;         /* joined to key with a space ("firstName lastName") */
+    int width;
+    int right;                /* numbers: right-aligned */
+} column;
+
+static void cell_text(const json_t *record, const column *c, char *buf, size_t size)
+{
+    const json_t *v = json_object_get(record, c->key);
+    if (json_is_integer(v))
+        snprintf(buf, size, "%lld", (long long)json_integer_value(v));
+    else
+        snprintf(buf, size, "%s", json_is_string(v) ? json_string_value(v) : "");
+    if (c->key2 != NULL) {
+        const char *second = json_string_value(json_object_get(record, c->key2));
+        size_t len = strlen(buf);
+        if (second != NULL)
+            snprintf(buf + len, size - len, "%s%s", len > 0 ? " " : "", second);
+    }
+}
+
+static void print_row(const column *cols, size_t n, const json_t *record)
+{
+    for (size_t i = 0; i < n; i++) {
+        char cell[512];
+        if (record != NULL)
+            cell_text(record, &cols[i], cell, sizeof cell);
+        else
+            snprintf(cell, sizeof cell, "%s", cols[i].header);
+        const char *sep = i + 1 < n ? "  " : "\n";
+        if (cols[i].width == 0)
+            printf("%s%s", cell, sep);
+        else if (cols[i].right)
+            printf("%*.*s%s", cols[i].width, cols[i].width, cell, sep);
+        else
+            printf("%-*.*s%s", cols[i].width, cols[i].width, cell, sep);
+    }
+}
+
+static void print_table(const column *cols, size_t n, const json_t *records)
+{
+    size_t i;
+    const json_t *r;
+    json_array_foreach(records, i, r)
+        print_row(cols, n, r);
+}
+
 int cmd_list(cli *app)
 {
+    static const column cols[] = {
+        {"AUDIENCE ID", "audienceId", NULL, 24, 0}, {"STATUS", "status", NULL, 10, 0},
+        {"COMPANIES", "companiesCount", NULL, 9, 1}, {"PROSPECTS", "prospectsCount", NULL, 9, 1},
+        {"CREATED", "createdAt", NULL, 24, 0}, {"NAME", "name", NULL, 0, 0},
+    };
     json_t *list = descovo_list(app->client);
     if (list == NULL)
         return cli_fail(app, "list");
     if (app->opt.json) {
         ui_print_json(list);
     } else {
-        size_t i;
-        json_t *a;
-        json_array_foreach(json_object_get(list, "audiences"), i, a)
-            printf("%s  %-34s %s\n", json_string_value(json_object_get(a, "audienceId")),
-                   json_string_value(json_object_get(a, "status")), json_string_value(json_object_get(a, "name")));
+        const json_t *audiences = json_object_get(list, "audiences");
+        size_t n = json_array_size(audiences);
+        if (n > 0) {
+            print_row(cols, sizeof cols / sizeof cols[0], NULL);
+            print_table(cols, sizeof cols / sizeof cols[0], audiences);
+        }
+        json_int_t total = json_integer_value(json_object_get(list, "totalCount"));
+        printf("%zu audience%s", n, n == 1 ? "" : "s");
+        if (total > (json_int_t)n)
+            printf(" shown, of %lld", (long long)total);
+        printf(" (archived ones not listed)\n");
     }
     json_decref(list);
     return 0;
@@ -356,16 +352,75 @@ int cmd_archive(cli *app)
     return 0;
 }
 
+/* One page (--page-size, --cursor) or, with --all, every page by cursor.
+ * Text: a table and a count, and the next cursor when there is more;
+ * --json: the page's output, or with --all one output of every record. */
 static int cmd_page(cli *app, int prospects)
 {
+    static const column company_cols[] = {
+        {"COMPANY ID", "companyId", NULL, 14, 0}, {"NAME", "name", NULL, 28, 0}, {"DOMAIN", "domain", NULL, 26, 0},
+        {"HEADCOUNT", "headcount", NULL, 9, 1}, {"INDUSTRY", "industry", NULL, 0, 0},
+    };
+    static const column prospect_cols[] = {
+        {"PROSPECT ID", "prospectId", NULL, 14, 0}, {"NAME", "firstName", "lastName", 24, 0},
+        {"JOB TITLE", "jobTitle", NULL, 30, 0}, {"COMPANY", "companyName", NULL, 24, 0},
+        {"LOCATION", "location", NULL, 0, 0},
+    };
+    const char *kind = prospects ? "prospects" : "companies";
+    const column *cols = prospects ? prospect_cols : company_cols;
+    size_t ncols = 5;
     int size = app->opt.page_size > 500 ? 500 : (int)app->opt.page_size;
-    json_t *page = prospects ? descovo_prospects_page(app->client, app->argv[0], app->opt.cursor, size)
-                             : descovo_companies_page(app->client, app->argv[0], app->opt.cursor, size);
-    if (page == NULL)
-        return cli_fail(app, prospects ? "prospects" : "companies");
-    ui_print_json(page);
+    if (app->opt.all && size == 0)
+        size = 500;
+    char cursor[DESCOVO_ID_MAX * 4] = "";
+    if (app->opt.cursor != NULL)
+        snprintf(cursor, sizeof cursor, "%s", app->opt.cursor);
+    json_t *all = app->opt.all ? json_array() : NULL;
+    json_t *page = NULL;
+    size_t shown = 0;
+    int rc = 0;
+    for (int first = 1;; first = 0) {
+        json_decref(page);
+        page = prospects ? descovo_prospects_page(app->client, app->argv[0], cursor, size)
+                         : descovo_companies_page(app->client, app->argv[0], cursor, size);
+        if (page == NULL) {
+            rc = cli_fail(app, kind);
+            goto out;
+        }
+        const json_t *records = json_object_get(page, kind);
+        if (app->opt.json && all != NULL)
+            json_array_extend(all, (json_t *)records);
+        if (!app->opt.json) {
+            if (first && json_array_size(records) > 0)
+                print_row(cols, ncols, NULL);
+            print_table(cols, ncols, records);
+        }
+        shown += json_array_size(records);
+        const char *next = json_string_value(json_object_get(page, "nextCursor"));
+        if (!app->opt.all || !json_is_true(json_object_get(page, "hasMore")) || next == NULL)
+            break;
+        snprintf(cursor, sizeof cursor, "%s", next);
+    }
+    if (app->opt.json && all != NULL) {
+        json_t *out = json_pack("{s:s, s:O, s:O?}", "audienceId", app->argv[0], kind, all, "totalCount",
+                                json_object_get(page, "totalCount"));
+        if (out != NULL)
+            ui_print_json(out);
+        json_decref(out);
+    } else if (app->opt.json) {
+        ui_print_json(page);
+    } else {
+        long long total = (long long)json_integer_value(json_object_get(page, "totalCount"));
+        printf("%zu of %lld %s", shown, total, kind);
+        const char *next = json_string_value(json_object_get(page, "nextCursor"));
+        if (json_is_true(json_object_get(page, "hasMore")) && next != NULL)
+            printf("; next page: --cursor %s (or --all)", next);
+        printf("\n");
+    }
+out:
     json_decref(page);
-    return 0;
+    json_decref(all);
+    return rc;
 }
 
 int cmd_companies(cli *app)

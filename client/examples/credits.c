@@ -1,8 +1,7 @@
 /* A program built outside the tree against an installed libdescovo:
- *     cc credits.c $(pkg-config --cflags --libs descovo) -lcurl -o credits
+ *     cc credits.c $(pkg-config --cflags --libs descovo) -o credits
  *     DESCOVO_BASE_URL=http://127.0.0.1:8080 DESCOVO_API_KEY=sk_test_descovo_dev ./credits
  * Prints the balance and the library's version; exits 1 with the error. */
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -15,7 +14,7 @@ int main(void)
         fprintf(stderr, "credits: set DESCOVO_API_KEY\n");
         return 2;
     }
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+    if (descovo_global_init() != 0)
         return 1;
     descovo_options options;
     descovo_options_init(&options);
@@ -34,6 +33,6 @@ int main(void)
         rc = 0;
     }
     descovo_client_free(client);
-    curl_global_cleanup();
+    descovo_global_cleanup();
     return rc;
 }

@@ -7,9 +7,11 @@
  * pointer return NULL on failure, with the error set the same way.
  *
  * Program duties:
- *   - call curl_global_init(CURL_GLOBAL_DEFAULT) once before creating the
- *     first client, and curl_global_cleanup() after freeing the last one;
- *     the library never calls either.
+ *   - call descovo_global_init() once before creating the first client, and
+ *     descovo_global_cleanup() after freeing the last one (they initialise
+ *     and release libcurl: a program that also uses libcurl itself may call
+ *     curl_global_init/curl_global_cleanup instead). Clients never call
+ *     either. Link with `pkg-config --cflags --libs descovo`.
  *   - one client per thread: a client (and its curl handle) must not be used
  *     from two threads at once. Distinct clients are independent.
  *
@@ -82,7 +84,8 @@ typedef enum descovo_error_class {
     DESCOVO_ERR_TIMEOUT,       /* a wait helper gave up */
     DESCOVO_ERR_IO,            /* a local file could not be written */
     DESCOVO_ERR_USAGE,         /* a bad argument to a library function */
-    DESCOVO_ERR_OOM            /* out of memory */
+    DESCOVO_ERR_OOM,           /* out of memory */
+    DESCOVO_ERR_NOT_A_MOCK     /* mock_clock: the server is not a manual-clock descovo-mock */
 } descovo_error_class;
 
 typedef struct descovo_error {
@@ -101,6 +104,42 @@ DESCOVO_API const descovo_error *descovo_last_error(const descovo_client *c);
 
 /* "auth", "not_found", "invalid_state", ... ; never NULL. */
 DESCOVO_API const char *descovo_error_class_name(descovo_error_class cls);
+
+/* ---- Program set-up ----------------------------------------------------- */
+
+/* Initialises libcurl for the whole program (curl_global_init with
+ * CURL_GLOBAL_DEFAULT). Not thread-safe: call it once, before any thread
+ * uses the library. Returns 0, or -1 when libcurl cannot be initialised. */
+DESCOVO_API int descovo_global_init(void);
+/* Releases what descovo_global_init acquired; after the last client is freed. */
+DESCOVO_API void descovo_global_cleanup(void);
+
+/* ---- Events: what the client is doing, for logs and progress ------------ */
+
+typedef enum descovo_event_kind {
+    DESCOVO_EVENT_RESPONSE,    /* an attempt ended (http_status 0: no answer) */
+    DESCOVO_EVENT_RETRY,       /* the failed attempt is retried after delay_ms */
+    DESCOVO_EVENT_GIVE_UP      /* the failed attempt is not retried: reason */
+} descovo_event_kind;
+
+/* Everything is borrowed, valid during the callback only. */
+typedef struct descovo_event {
+    descovo_event_kind kind;
+    const char *method;
+    const char *path;          /* path and query, never the host or the API key */
+    long http_status;          /* 0 when no answer was received */
+    const char *error;         /* no answer: curl's text; an HTTP error: the service's message; else "" */
+    int64_t duration_ms;       /* of this attempt, on the wall clock */
+    int attempt;               /* from 1 */
+    int max_attempts;
+    int64_t delay_ms;          /* RETRY: the wait before the next attempt */
+    const char *reason;        /* RETRY and GIVE_UP: why, in words; else "" */
+    const json_t *warnings;    /* RESPONSE of a 2xx: the answer's "warnings" array, or NULL */
+} descovo_event;
+
+/* Called on the client's thread, from inside the call that caused it; it
+ * must not call the library on the same client. */
+typedef void (*descovo_event_fn)(void *ctx, const descovo_event *event);
 
 /* ---- Options and the client ------------------------------------------- */
 
@@ -130,6 +169,17 @@ typedef struct descovo_options {
     descovo_sleep_fn sleep_ms;
     descovo_random_fn random;
     void *time_ctx;            /* passed to the three functions above */
+    /* For descovo-mock started with --clock manual only. Instead of
+     * sleeping (between polls, before a retry) the client advances the
+     * mock's clock by the same time (POST /_mock/clock/advance), and counts
+     * time on it, so waits end at once. Before its first request the client
+     * checks GET /_mock/health: unless that answers with clock "manual",
+     * every call fails with DESCOVO_ERR_NOT_A_MOCK and nothing else is sent
+     * (never a /_mock/ request to a server that is not a mock). Overrides
+     * now_ms and sleep_ms. */
+    int mock_clock;
+    descovo_event_fn on_event; /* may be NULL */
+    void *event_ctx;
 } descovo_options;
 
 /* Fills *options with the defaults above (api_key NULL). */
@@ -293,8 +343,14 @@ DESCOVO_API json_t *descovo_request(descovo_client *c, const char *method, const
 typedef void (*descovo_progress_fn)(void *ctx, const char *status, int percent,
                                     int64_t elapsed_ms);
 
+/* The shortest interval between two polls: the documented per-minute limit
+ * of the endpoint polled (status: 100 a minute; enrichment status: 60). A
+ * shorter interval_ms is raised to it. */
+#define DESCOVO_STATUS_MIN_INTERVAL_MS 600
+#define DESCOVO_ENRICHMENT_STATUS_MIN_INTERVAL_MS 1000
+
 typedef struct descovo_wait_options {
-    int64_t interval_ms;       /* between polls, 2000 */
+    int64_t interval_ms;       /* between polls, 2000; see the minimums above */
     int64_t timeout_ms;        /* give up after, 600000; 0: never */
     descovo_progress_fn progress;  /* may be NULL */
     void *progress_ctx;

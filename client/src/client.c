@@ -25,6 +25,7 @@ static const char *const class_names[] = {
     [DESCOVO_ERR_IO] = "io",
     [DESCOVO_ERR_USAGE] = "usage",
     [DESCOVO_ERR_OOM] = "oom",
+    [DESCOVO_ERR_NOT_A_MOCK] = "not_a_mock",
 };
 
 const char *descovo_error_class_name(descovo_error_class cls)
@@ -37,6 +38,16 @@ const char *descovo_error_class_name(descovo_error_class cls)
 const char *descovo_version(void)
 {
     return DESCOVO_VERSION;
+}
+
+int descovo_global_init(void)
+{
+    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+void descovo_global_cleanup(void)
+{
+    curl_global_cleanup();
 }
 
 void descovo_options_init(descovo_options *options)
@@ -123,6 +134,9 @@ descovo_client *descovo_client_new(const descovo_options *options)
     c->sleep_ms = options->sleep_ms != NULL ? options->sleep_ms : default_sleep;
     c->random = options->random;
     c->time_ctx = options->time_ctx;
+    c->on_event = options->on_event;
+    c->event_ctx = options->event_ctx;
+    c->mock_clock = options->mock_clock != 0;
     c->prng = (uint64_t)default_now(NULL) * 0x9E3779B97F4A7C15ULL + (uintptr_t)c;
     if (c->prng == 0)
         c->prng = 1;
@@ -175,13 +189,23 @@ int client_set_error(descovo_client *c, descovo_error_class cls, const char *fmt
 
 int64_t client_now(descovo_client *c)
 {
-    return c->now_ms(c->time_ctx);
+    return c->mock_clock ? c->mock_ms : c->now_ms(c->time_ctx);
 }
 
-void client_sleep(descovo_client *c, int64_t ms)
+int client_sleep(descovo_client *c, int64_t ms)
 {
-    if (ms > 0)
-        c->sleep_ms(c->time_ctx, ms);
+    if (ms <= 0)
+        return 0;
+    if (c->mock_clock)
+        return mockclock_advance(c, ms);
+    c->sleep_ms(c->time_ctx, ms);
+    return 0;
+}
+
+void client_emit(descovo_client *c, const descovo_event *event)
+{
+    if (c->on_event != NULL)
+        c->on_event(c->event_ctx, event);
 }
 
 static uint32_t client_random(descovo_client *c)
@@ -273,18 +297,30 @@ static int attempt_once(descovo_client *c, request_kind kind, const transport_re
 {
     json_t *body = NULL;
     *retry = 0;
+    descovo_event ev = {.kind = DESCOVO_EVENT_RESPONSE, .method = req->method,
+                        .path = req->path != NULL ? req->path : "", .error = "", .reason = "",
+                        .attempt = c->err.attempts, .max_attempts = c->retry.max_attempts};
     int sent = transport_perform(c, req, res);
+    ev.duration_ms = res->duration_ms;
     if (sent != 0) {
         set_transport_error(c, res);
         *retry = !res->too_large && retry_should(kind, res, 1);
+        ev.error = c->err.message;
+        client_emit(c, &ev);
         return -1;
     }
     descovo_error err;
     int rc = decode_response(res, &body, &err);
     json_decref(c->last);
     c->last = body;
-    if (rc == 0)
+    ev.http_status = res->status;
+    if (rc == 0) {
+        ev.warnings = json_object_get(body, "warnings");
+        client_emit(c, &ev);
         return 0;
+    }
+    ev.error = err.message;
+    client_emit(c, &ev);
     int attempts = c->err.attempts;
     c->err = err;
     c->err.attempts = attempts;
@@ -292,8 +328,20 @@ static int attempt_once(descovo_client *c, request_kind kind, const transport_re
     return -1;
 }
 
+/* Tells the event callback what becomes of a failed attempt. */
+static void emit_decision(descovo_client *c, const transport_request *req, descovo_event_kind kind,
+                          int attempt, int64_t delay, const char *reason)
+{
+    descovo_event ev = {.kind = kind, .method = req->method, .path = req->path != NULL ? req->path : "",
+                        .http_status = c->err.http_status, .error = c->err.message, .attempt = attempt,
+                        .max_attempts = c->retry.max_attempts, .delay_ms = delay, .reason = reason};
+    client_emit(c, &ev);
+}
+
 int client_perform(descovo_client *c, request_kind kind, const transport_request *req_in)
 {
+    if (mockclock_check(c) != 0)
+        return -1;
     transport_request fresh = *req_in;
     fresh.fresh_connection = kind == REQUEST_UNSAFE;
     const transport_request *req = &fresh;
@@ -305,6 +353,7 @@ int client_perform(descovo_client *c, request_kind kind, const transport_request
         int rc = attempt_once(c, kind, req, &retry, &res);
         int has_ra = res.has_retry_after;
         long ra = res.retry_after;
+        const char *reason = rc == 0 ? "" : retry_reason(kind, &res, res.status == 0);
         transport_result_free(&res);
         if (rc == 0) {
             int attempts = attempt;
@@ -313,13 +362,26 @@ int client_perform(descovo_client *c, request_kind kind, const transport_request
             return 0;
         }
         c->err.retry_after = has_ra ? ra : -1;
-        if (!retry || attempt >= c->retry.max_attempts)
+        if (!retry) {
+            emit_decision(c, req, DESCOVO_EVENT_GIVE_UP, attempt, 0, reason);
             return -1;
+        }
+        if (attempt >= c->retry.max_attempts) {
+            emit_decision(c, req, DESCOVO_EVENT_GIVE_UP, attempt, 0, "no attempts left");
+            return -1;
+        }
         int64_t delay = retry_delay_ms(&c->retry, attempt, has_ra, ra, client_random(c));
         int64_t elapsed = client_now(c) - started;
-        if (c->retry.max_total_ms > 0 && elapsed + delay > c->retry.max_total_ms)
+        if (c->retry.max_total_ms > 0 && elapsed + delay > c->retry.max_total_ms) {
+            emit_decision(c, req, DESCOVO_EVENT_GIVE_UP, attempt, delay,
+                          "the wait would pass the retry time budget (retry.max_total_ms)");
             return -1;
-        client_sleep(c, delay);
+        }
+        emit_decision(c, req, DESCOVO_EVENT_RETRY, attempt, delay, reason);
+        descovo_error kept = c->err;
+        if (client_sleep(c, delay) != 0)
+            return -1;
+        c->err = kept;
     }
 }
 
@@ -336,6 +398,7 @@ int client_call_raw(descovo_client *c, const char *method, const char *path,
     transport_request req = {
         .method = method,
         .url = url,
+        .path = path,
         .body = text,
         .body_len = text != NULL ? strlen(text) : 0,
         .timeout_ms = c->timeout_ms,

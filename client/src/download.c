@@ -34,9 +34,13 @@ int descovo_download(descovo_client *c, const char *url, const char *path,
         goto out;
     }
     created = 1;
+    /* Events name the path only, as for the API calls. */
+    const char *scheme_end = strstr(url, "://");
+    const char *url_path = scheme_end != NULL ? strchr(scheme_end + 3, '/') : NULL;
     transport_request req = {
         .method = "GET",
         .url = url,
+        .path = url_path != NULL ? url_path : "/",
         .sink = file,
         /* A large export takes longer than an API call. */
         .timeout_ms = c->timeout_ms > LONG_MAX / 10 ? LONG_MAX : c->timeout_ms * 10,

@@ -8,6 +8,7 @@
  *   endpoints.c  one function per endpoint
  *   poll.c       wait for a build or an enrichment
  *   download.c   stream an export to a file
+ *   mockclock.c  mock_clock: the health check and advancing the mock's clock
  */
 #ifndef DESCOVO_INTERNAL_H
 #define DESCOVO_INTERNAL_H
@@ -34,6 +35,12 @@ struct descovo_client {
     descovo_random_fn random;
     void *time_ctx;
     uint64_t prng;             /* state of the default random function */
+    descovo_event_fn on_event;
+    void *event_ctx;
+    int mock_clock;            /* options.mock_clock */
+    int mock_state;            /* 0: not checked yet, 1: a manual-clock mock, -1: refused */
+    int64_t mock_ms;           /* time advanced on the mock's clock */
+    descovo_error mock_refusal;  /* mock_state -1: the error every call repeats */
     descovo_error err;
     json_t *last;              /* last response body, see descovo_last_response */
     char curl_errbuf[CURL_ERROR_SIZE];
@@ -66,13 +73,19 @@ int client_call_raw(descovo_client *c, const char *method, const char *path,
                     const json_t *body, int auth, const json_t **envelope);
 
 int64_t client_now(descovo_client *c);
-void client_sleep(descovo_client *c, int64_t ms);
+/* Waits ms (through the injected sleep, or by advancing the mock's clock).
+ * Returns 0, or -1 with the error set when the mock's clock could not be
+ * advanced. */
+int client_sleep(descovo_client *c, int64_t ms);
+/* Reports an event to options.on_event, when set. */
+void client_emit(descovo_client *c, const descovo_event *event);
 
 /* ---- transport.c ---- */
 
 typedef struct transport_request {
     const char *method;
     const char *url;
+    const char *path;          /* for events: url without the host and the key */
     const char *body;          /* NULL: no body */
     size_t body_len;
     FILE *sink;                /* NULL: keep the body in memory */
@@ -94,6 +107,7 @@ typedef struct transport_result {
     size_t body_len;
     int too_large;             /* body exceeded DESCOVO_MAX_BODY_BYTES */
     int write_failed;          /* the sink refused bytes */
+    int64_t duration_ms;       /* wall clock, from curl */
 } transport_result;
 
 /* One exchange. Returns 0 when an HTTP answer arrived (any status), -1 on a
@@ -123,6 +137,8 @@ long long decode_integer(const json_t *obj, const char *key, long long dflt);
 /* Whether an attempt that failed with res (transport or HTTP error) may be
  * retried for this kind of request. */
 int retry_should(request_kind kind, const transport_result *res, int transport_failed);
+/* Why retry_should decided as it did, in words (for events). */
+const char *retry_reason(request_kind kind, const transport_result *res, int transport_failed);
 
 /* The wait before attempt number `attempt + 1` (attempt counts from 1):
  * full jitter over min(cap, base * 2^(attempt-1)), and at least the
@@ -136,5 +152,16 @@ int64_t retry_delay_ms(const descovo_retry_policy *policy, int attempt,
  * or the attempts or total time run out. Returns 0 (c->last holds the
  * parsed body, NULL for a sink) or -1 with the error of the last attempt. */
 int client_perform(descovo_client *c, request_kind kind, const transport_request *req);
+
+/* ---- mockclock.c ---- */
+
+/* mock_clock: checks once that the server is a descovo-mock with a manual
+ * clock (GET /_mock/health). Returns 0 (or when mock_clock is off), or -1
+ * with DESCOVO_ERR_NOT_A_MOCK (or a network error) set; a refusal is kept
+ * and repeated without sending anything more. */
+int mockclock_check(descovo_client *c);
+/* POST /_mock/clock/advance by ms. Leaves c->err and c->last alone on
+ * success; -1 with the error set otherwise. */
+int mockclock_advance(descovo_client *c, int64_t ms);
 
 #endif

@@ -41,7 +41,7 @@ static const descovo_wait_options *wait_options(const descovo_wait_options *w,
 /* Sleeps one interval unless that would pass the timeout. Returns 0, or -1
  * with DESCOVO_ERR_TIMEOUT set. */
 static int wait_interval(descovo_client *c, const descovo_wait_options *w, int64_t started,
-                         const char *what, const char *last)
+                         int64_t min_interval, const char *what, const char *last)
 {
     int64_t elapsed = client_now(c) - started;
     if (w->timeout_ms > 0 && elapsed >= w->timeout_ms) {
@@ -49,11 +49,11 @@ static int wait_interval(descovo_client *c, const descovo_wait_options *w, int64
         return client_set_error(c, DESCOVO_ERR_TIMEOUT, "%s still %s after %lld s; giving up",
                                 what, last, (long long)(elapsed / 1000));
     }
-    int64_t delay = w->interval_ms > 0 ? w->interval_ms : 1;
+    /* Never faster than the endpoint's per-minute limit allows. */
+    int64_t delay = w->interval_ms > min_interval ? w->interval_ms : min_interval;
     if (w->timeout_ms > 0 && elapsed + delay > w->timeout_ms)
         delay = w->timeout_ms - elapsed;
-    client_sleep(c, delay);
-    return 0;
+    return client_sleep(c, delay);
 }
 
 int descovo_wait_build(descovo_client *c, const char *id,
@@ -84,7 +84,7 @@ int descovo_wait_build(descovo_client *c, const char *id,
             return client_set_error(c, DESCOVO_ERR_INVALID_STATE,
                                     "audience %s is %s, not building: start a build first", id,
                                     aud->status[0] != '\0' ? aud->status : "(no status)");
-        if (wait_interval(c, w, started, "the build", aud->status) != 0)
+        if (wait_interval(c, w, started, DESCOVO_STATUS_MIN_INTERVAL_MS, "the build", aud->status) != 0)
             return -1;
     }
 }
@@ -109,7 +109,8 @@ int descovo_wait_enrichment(descovo_client *c, const char *id,
             return client_set_error(c, DESCOVO_ERR_FAILED, "the enrichment of audience %s FAILED", id);
         if (strcmp(st->current_stage, "DONE") == 0 || st->progress_percent >= 100)
             return 0;
-        if (wait_interval(c, w, started, "the enrichment", st->current_stage) != 0)
+        if (wait_interval(c, w, started, DESCOVO_ENRICHMENT_STATUS_MIN_INTERVAL_MS, "the enrichment",
+                          st->current_stage) != 0)
             return -1;
     }
 }

@@ -50,3 +50,23 @@ int64_t retry_delay_ms(const descovo_retry_policy *policy, int attempt,
     }
     return delay;
 }
+
+const char *retry_reason(request_kind kind, const transport_result *res, int transport_failed)
+{
+    if (transport_failed) {
+        if (res->write_failed)
+            return "a local write failed";
+        if (res->too_large)
+            return "the answer is too large";
+        if (never_sent(res->code))
+            return "no connection, so nothing was sent";
+        return kind == REQUEST_SAFE ? "a GET is safe to repeat"
+                                    : "not repeated: the service may have processed it (check before trying again)";
+    }
+    if (res->status == 429 || res->status == 503)
+        return "the service did not process it";
+    if (res->status >= 500 && res->status <= 599)
+        return kind == REQUEST_SAFE ? "a GET is safe to repeat"
+                                    : "not repeated: the service may have processed it (check before trying again)";
+    return "the answer is final";
+}

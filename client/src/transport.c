@@ -136,6 +136,9 @@ int transport_perform(descovo_client *c, const transport_request *req, transport
     res->code = curl_easy_perform(curl);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
     curl_slist_free_all(headers);
+    curl_off_t total_us = 0;
+    if (curl_easy_getinfo(curl, CURLINFO_TOTAL_TIME_T, &total_us) == CURLE_OK)
+        res->duration_ms = (int64_t)(total_us / 1000);
     if (res->code != CURLE_OK)
         return -1;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &res->status);

@@ -386,6 +386,154 @@ static void test_error_network(void **st)
     descovo_client_free(c);
 }
 
+
+/* Events seen by a test: the last few, copied. */
+typedef struct event_log {
+    int responses, retries, give_ups;
+    char last_path[256];
+    char retry_reason[128];
+    int64_t retry_delay;
+    int saw_warning;
+    int saw_key;
+} event_log;
+
+static void record_event(void *ctx, const descovo_event *ev)
+{
+    event_log *l = ctx;
+    if (strstr(ev->path, DEV_KEY) != NULL)
+        l->saw_key = 1;
+    if (ev->kind == DESCOVO_EVENT_RESPONSE) {
+        l->responses++;
+        snprintf(l->last_path, sizeof l->last_path, "%s", ev->path);
+        if (ev->warnings != NULL && json_array_size(ev->warnings) > 0)
+            l->saw_warning = 1;
+    } else if (ev->kind == DESCOVO_EVENT_RETRY) {
+        l->retries++;
+        l->retry_delay = ev->delay_ms;
+        snprintf(l->retry_reason, sizeof l->retry_reason, "%s", ev->reason);
+    } else {
+        l->give_ups++;
+    }
+}
+
+static void post_fault(state *s, const char *json)
+{
+    json_t *body = json_loads(json, 0, NULL);
+    assert_non_null(body);
+    json_t *answer = descovo_request(s->mock->control, "POST", "/_mock/faults", body);
+    assert_non_null(answer);
+    json_decref(answer);
+    json_decref(body);
+}
+
+/* on_event: every attempt (path without the key), retries with their wait
+ * and reason, the answer's warnings. */
+static void test_events(void **st)
+{
+    state *s = *st;
+    event_log log;
+    memset(&log, 0, sizeof log);
+    descovo_options o;
+    test_client_options(&o, s->mock->base_url, DEV_KEY, &s->clock);
+    o.on_event = record_event;
+    o.event_ctx = &log;
+    descovo_client *c = descovo_client_new(&o);
+    assert_non_null(c);
+    long long credits = 0;
+    assert_int_equal(descovo_credits(c, &credits), 0);
+    assert_int_equal(log.responses, 1);
+    assert_string_equal(log.last_path, "/v1/credits");
+    post_fault(s, "{\"match\":{\"path\":\"/v1/credits\"},\"times\":1,"
+                  "\"action\":{\"type\":\"status\",\"status\":503,\"retryAfter\":3}}");
+    assert_int_equal(descovo_credits(c, &credits), 0);
+    assert_int_equal(log.retries, 1);
+    assert_true(log.retry_delay >= 3000);
+    assert_string_equal(log.retry_reason, "the service did not process it");
+    descovo_audience aud;
+    assert_int_equal(descovo_create(c, "events", NULL, &aud), 0);
+    json_t *f = json_pack("{s:[s], s:{s:i}}", "headquartersCountryCode", "US", "revenueUSD", "min", 1);
+    assert_int_equal(descovo_set_search_params(c, aud.id, f, NULL, 5, 5), 0);
+    json_decref(f);
+    assert_true(log.saw_warning);
+    assert_int_equal(descovo_status(c, "aud_missing", &aud), -1);
+    assert_int_equal(log.give_ups, 1);
+    assert_false(log.saw_key);
+    descovo_client_free(c);
+}
+
+/* Polls are never closer than the endpoint's per-minute limit allows. */
+static void test_poll_floor(void **st)
+{
+    state *s = *st;
+    descovo_audience aud;
+    json_t *f = json_pack("{s:[s]}", "headquartersCountryCode", "US");
+    assert_int_equal(descovo_create(s->c, "floor", NULL, &aud), 0);
+    assert_int_equal(descovo_set_search_params(s->c, aud.id, f, NULL, 30, 60), 0);
+    json_decref(f);
+    assert_int_equal(descovo_build(s->c, aud.id, NULL), 0);
+    descovo_wait_options w;
+    descovo_wait_options_init(&w);
+    w.interval_ms = 1;
+    s->clock.sleeps = 0;
+    assert_int_equal(descovo_wait_build(s->c, aud.id, &w, &aud), 0);
+    assert_true(s->clock.sleeps > 0);
+    assert_true(s->clock.slept_ms >= (int64_t)s->clock.sleeps * DESCOVO_STATUS_MIN_INTERVAL_MS);
+}
+
+static void configure_real(mock_options *o)
+{
+    o->clock_mode = MOCK_CLOCK_REAL;
+}
+
+/* mock_clock: waits move the manual clock; anything but a manual-clock
+ * mock is refused after one health check, and nothing else is sent. */
+static void test_mock_clock_option(void **st)
+{
+    state *s = *st;
+    assert_int_equal(descovo_global_init(), 0);
+    descovo_options o;
+    descovo_options_init(&o);
+    o.api_key = DEV_KEY;
+    o.base_url = s->mock->base_url;
+    o.mock_clock = 1;
+    descovo_client *c = descovo_client_new(&o);
+    assert_non_null(c);
+    descovo_audience aud;
+    json_t *f = json_pack("{s:[s]}", "headquartersCountryCode", "US");
+    assert_int_equal(descovo_create(c, "mock clock", NULL, &aud), 0);
+    assert_int_equal(descovo_set_search_params(c, aud.id, f, NULL, 20, 40), 0);
+    json_decref(f);
+    assert_int_equal(descovo_build(c, aud.id, NULL), 0);
+    /* Real time would take seconds of sleeping; the manual clock none. */
+    assert_int_equal(descovo_wait_build(c, aud.id, NULL, &aud), 0);
+    assert_string_equal(aud.status, "NORMAL");
+    descovo_client_free(c);
+    descovo_global_cleanup();
+
+    static const fake_action not_found[] = {{"404 Not Found", NULL, "{\"error\":{\"code\":404,\"message\":\"no\"}}"}};
+    fake_server fake;
+    fake_server_start(&fake, not_found, 1);
+    o.base_url = fake.base_url;
+    c = descovo_client_new(&o);
+    long long credits = 0;
+    assert_int_equal(descovo_credits(c, &credits), -1);
+    assert_int_equal(descovo_last_error(c)->cls, DESCOVO_ERR_NOT_A_MOCK);
+    assert_int_equal(descovo_credits(c, &credits), -1);
+    assert_int_equal(descovo_last_error(c)->cls, DESCOVO_ERR_NOT_A_MOCK);
+    descovo_client_free(c);
+    fake_server_stop(&fake);
+    assert_int_equal(fake.connections, 1);
+
+    test_mock *real = test_mock_start(configure_real);
+    o.base_url = real->base_url;
+    c = descovo_client_new(&o);
+    assert_int_equal(descovo_credits(c, &credits), -1);
+    assert_int_equal(descovo_last_error(c)->cls, DESCOVO_ERR_NOT_A_MOCK);
+    assert_non_null(strstr(descovo_last_error(c)->message, "real clock"));
+    descovo_client_free(c);
+    test_mock_stop(real);
+}
+
 static void test_free_null(void **st)
 {
     (void)st;
@@ -413,6 +561,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_error_credits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_error_quota, setup, teardown),
         cmocka_unit_test_setup_teardown(test_error_network, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_poll_floor, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mock_clock_option, setup, teardown),
         cmocka_unit_test(test_free_null),
     };
     return cmocka_run_group_tests_name("client_api", tests, group_setup, group_teardown);

@@ -43,7 +43,10 @@ json_t *scenario_load(const char *name_or_path, char *err, size_t errlen)
         return s;
     json_error_t error;
     s = json_load_file(name_or_path, JSON_REJECT_DUPLICATES, &error);
-    if (s == NULL)
+    /* jansson gives line -1 when the file could not be read at all. */
+    if (s == NULL && error.line < 0)
+        snprintf(err, errlen, "scenario %s: not a built-in scenario, and as a file: %s", name_or_path, error.text);
+    else if (s == NULL)
         snprintf(err, errlen, "scenario %s: not a built-in scenario, and as a file: %s (line %d)",
                  name_or_path, error.text, error.line);
     return s;

@@ -14,6 +14,7 @@
 
 #include "harness.h"
 #include "api/routes.h"
+#include "sim/scenario.h"
 
 static json_t *output_of(const http_response *res)
 {
@@ -483,6 +484,18 @@ static void load_scenario(harness *h, const char *name)
     http_response_free(&res);
 }
 
+/* A --scenario that is neither built in nor a readable file: the message
+ * names the file's problem, without a "(line -1)". */
+static void test_scenario_file_unreadable(void **state)
+{
+    (void)state;
+    char err[512] = "";
+    json_t *s = scenario_load("/nonexistent/scenario.json", err, sizeof err);
+    assert_null(s);
+    assert_non_null(strstr(err, "/nonexistent/scenario.json"));
+    assert_null(strstr(err, "line -1"));
+}
+
 static void test_scenario_list_and_errors(void **state)
 {
     harness *h = *state;
@@ -808,6 +821,7 @@ int main(void)
         cmocka_unit_test(test_journal_is_a_ring),
         cmocka_unit_test_setup(test_outbox, harness_reset_state),
         cmocka_unit_test_setup(test_scenario_list_and_errors, harness_reset_state),
+        cmocka_unit_test(test_scenario_file_unreadable),
         cmocka_unit_test_setup(test_scenario_rate_limited, harness_reset_state),
         cmocka_unit_test_setup(test_scenario_flaky, harness_reset_state),
         cmocka_unit_test_setup(test_scenario_build_fails, harness_reset_state),
