@@ -14,6 +14,7 @@
 #include "sim/clock.h"
 #include "api/handlers.h"
 #include "sim/scenario.h"
+#include "text/glob.h"
 #include "http/server.h"
 
 /* Largest single clock advance: 10 years, so arithmetic never overflows. */
@@ -273,6 +274,11 @@ void handle_mock_requests(const mock_request *req, mock_reply *reply)
         .path = req->query(req, "path"),
         .status = -1,
     };
+    if (filter.path != NULL && strlen(filter.path) > GLOB_MAX_PATTERN) {
+        reply_error(reply, 400, "path: expected a pattern of at most %d characters, got %zu.", GLOB_MAX_PATTERN,
+                    strlen(filter.path));
+        return;
+    }
     char masked[32];
     const char *key = req->query(req, "apiKey");
     if (key != NULL) {

@@ -404,6 +404,48 @@ static void test_journal_filters(void **state)
     assert_int_equal(journal_count(h, "path=/v1/**"), 0);
 }
 
+/* Patterns that made the old backtracking matcher run for ever: on the
+ * journal (it held journal slots locked), and in a fault rule (it held the
+ * fault lock, so every request waited, health included). Each request here
+ * must answer within the harness's 20 s timeout; they take milliseconds. */
+static void test_patterns_cannot_hang(void **state)
+{
+    harness *h = *state;
+    http_response res;
+    char path[200] = "/v1/audiences/";
+    size_t used = strlen(path);
+    memset(path + used, 'a', 120);
+    path[used + 120] = '\0';
+    for (int i = 0; i < 8; i++) {
+        harness_get(h, &res, "%s?apiKey=%s", path, DEV_KEY);
+        http_response_free(&res);
+    }
+    const char *evil = "**a**a**a**a**a**a**a**b";
+    assert_int_equal(journal_count(h, "path=**a**a**a**a**a**a**a**b"), 0);
+    assert_int_equal(journal_count(h, "path=**a**a**a**a**a**a**a"), 8);
+    char rule[256];
+    snprintf(rule, sizeof rule, "{\"match\":{\"path\":\"%s\"},\"action\":{\"type\":\"status\",\"status\":500}}", evil);
+    assert_int_equal(harness_send(h, "POST", &res, "/_mock/faults", "%s", rule), 200);
+    http_response_free(&res);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(harness_get(h, &res, "%s?apiKey=%s", path, DEV_KEY), 404);
+        http_response_free(&res);
+    }
+    assert_int_equal(harness_get(h, &res, "%sb?apiKey=%s", path, DEV_KEY), 500);
+    http_response_free(&res);
+    assert_int_equal(harness_get(h, &res, "/_mock/health"), 200);
+    http_response_free(&res);
+    /* Patterns are bounded: a clear 400 past 256 characters. */
+    char long_query[400] = "path=";
+    memset(long_query + 5, '*', 300);
+    long_query[305] = '\0';
+    assert_int_equal(harness_get(h, &res, "/_mock/requests?%s", long_query), 400);
+    assert_non_null(strstr(harness_error_message(&res), "at most 256"));
+    http_response_free(&res);
+    harness_request(h, "DELETE", "/_mock/faults", NULL, &res);
+    http_response_free(&res);
+}
+
 static void small_journal(mock_options *options)
 {
     options->journal_size = 5;
@@ -785,6 +827,7 @@ int main(void)
         cmocka_unit_test(test_chaos_replays),
         cmocka_unit_test_setup(test_journal_filters, harness_reset_state),
         cmocka_unit_test(test_journal_is_a_ring),
+        cmocka_unit_test_setup(test_patterns_cannot_hang, harness_reset_state),
         cmocka_unit_test_setup(test_outbox, harness_reset_state),
         cmocka_unit_test_setup(test_scenario_list_and_errors, harness_reset_state),
         cmocka_unit_test_setup(test_scenario_rate_limited, harness_reset_state),
