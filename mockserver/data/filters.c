@@ -34,6 +34,7 @@
 
 #include "data/filters_internal.h"
 #include "data/vocab.h"
+#include "text/utf8.h"
 
 /* Hard limits on hostile input: items per array, members per object and
  * bytes per string value. */
@@ -78,28 +79,7 @@ typedef struct filter_bits {
 static void utf8_trim(char *s)
 {
     size_t len = strlen(s);
-    size_t lead = len;
-    size_t need = 1;
-    unsigned char c = 0;
-
-    if (len == 0) {
-        return;
-    }
-    lead = len - 1;
-    while (lead > 0 && ((unsigned char)s[lead] & 0xC0u) == 0x80u) {
-        lead--;
-    }
-    c = (unsigned char)s[lead];
-    if (c >= 0xF0u) {
-        need = 4;
-    } else if (c >= 0xE0u) {
-        need = 3;
-    } else if (c >= 0xC0u) {
-        need = 2;
-    }
-    if (lead + need > len) {
-        s[lead] = '\0';
-    }
+    s[utf8_cut(s, len, len)] = '\0';
 }
 
 static void format_into(char *buf, size_t len, const char *fmt, va_list ap)

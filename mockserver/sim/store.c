@@ -8,6 +8,7 @@
 #include <sys/random.h>
 
 #include "sim/clock.h"
+#include "text/utf8.h"
 
 #define ACCOUNT_BUCKETS 256
 
@@ -481,7 +482,8 @@ static void notify_enrichment(store *st, const audience *aud)
     char subject[160];
     char body[512];
     char link[256];
-    snprintf(subject, sizeof subject, "Your Descovo enrichment of \"%.80s\" %s", aud->name,
+    snprintf(subject, sizeof subject, "Your Descovo enrichment of \"%.*s\" %s",
+             (int)utf8_cut(aud->name, strlen(aud->name), STORE_SUBJECT_NAME_MAX), aud->name,
              enr->failed ? "failed" : "is complete");
     snprintf(body, sizeof body, "Enrichment %s of audience %s %s. %s", enr->id, aud->id,
              enr->failed ? "failed; its credits were refunded" : "is DONE",

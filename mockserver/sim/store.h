@@ -138,6 +138,9 @@ typedef struct store_config {
 
 /* Notification e-mails kept (a ring): the outbox of GET /_mock/outbox. */
 #define STORE_OUTBOX_CAPACITY 1000
+/* Bytes of an audience name quoted in an e-mail subject, cut on a character
+ * boundary (utf8_cut). */
+#define STORE_SUBJECT_NAME_MAX 80
 
 typedef struct store store;
 

@@ -31,3 +31,17 @@ size_t utf8_sequence_length(const unsigned char *s, size_t avail)
     }
     return n;
 }
+
+size_t utf8_cut(const char *s, size_t len, size_t max)
+{
+    size_t n = len < max ? len : max;
+    if (n == 0)
+        return 0;
+    /* The lead byte of the last character that starts before the cut. */
+    size_t lead = n - 1;
+    while (lead > 0 && n - lead < 4 && ((unsigned char)s[lead] & 0xC0) == 0x80)
+        lead--;
+    unsigned char c = (unsigned char)s[lead];
+    size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+    return lead + need > n ? lead : n;
+}

@@ -10,4 +10,11 @@
  * the `avail` bytes there; 0 when there is none (avail == 0 included). */
 size_t utf8_sequence_length(const unsigned char *s, size_t avail);
 
+/* Where to cut s (len bytes) to keep at most max bytes without splitting a
+ * character: the length of the longest such prefix. A multi-byte sequence
+ * that the cut (or the end of s) would leave incomplete is dropped whole.
+ * Used wherever text is cut to fit (e-mail subjects, messages), so that the
+ * result is still valid UTF-8 when s was. */
+size_t utf8_cut(const char *s, size_t len, size_t max);
+
 #endif

@@ -512,6 +512,43 @@ static void test_outbox(void **state)
     http_response_free(&res);
 }
 
+/* A name whose 80th byte falls inside a character: the subjects are cut on
+ * a character boundary, and both messages arrive (a split character made
+ * the message invalid UTF-8, and it was dropped). */
+static void test_outbox_non_ascii_names(void **state)
+{
+    harness *h = *state;
+    char name[200] = "a";
+    for (int i = 0; i < 30; i++)
+        strcat(name, "\xc3\xa9\xe2\x9c\x93"); /* é✓, 5 bytes: byte 80 is inside a ✓ */
+    char id[64];
+    snprintf(id, sizeof id, "%s", harness_create(h, DEV_KEY, name, "NORMAL"));
+    harness_set_filters(h, DEV_KEY, id, "\"companySearchParams\":{\"employeeCountV2\":{\"min\":1}},\"maxCompanies\":10");
+    harness_build_until_normal(h, DEV_KEY, id);
+    char path[128];
+    http_response res;
+    snprintf(path, sizeof path, "/v1/audiences/%s/enrich", id);
+    assert_int_equal(harness_send(h, "POST", &res, path, "{\"apiKey\":\"%s\",\"maxProspectsToEnrich\":5,"
+                                  "\"userEmail\":\"dev@example.com\"}", DEV_KEY), 200);
+    http_response_free(&res);
+    harness_advance(h, 3600);
+    harness_get(h, &res, "/v1/credits?apiKey=%s", DEV_KEY);
+    http_response_free(&res);
+    snprintf(path, sizeof path, "/v1/audiences/%s/export/companies", id);
+    assert_int_equal(harness_send(h, "POST", &res, path, "{\"apiKey\":\"%s\",\"format\":\"COMPANY_GENERIC_CSV\","
+                                  "\"userEmail\":\"dev@example.com\"}", DEV_KEY), 200);
+    http_response_free(&res);
+    assert_int_equal(harness_get(h, &res, "/_mock/outbox?to=dev@example.com"), 200);
+    json_t *messages = json_object_get(output_of(&res), "messages");
+    assert_int_equal(json_array_size(messages), 2);
+    for (size_t i = 0; i < 2; i++) {
+        const char *subject = json_string_value(json_object_get(json_array_get(messages, i), "subject"));
+        assert_non_null(subject);
+        assert_non_null(strstr(subject, "\xe2\x9c\x93\xc3\xa9\"")); /* 78 bytes: ...✓é */
+    }
+    http_response_free(&res);
+}
+
 /* --- scenarios ------------------------------------------------------------ */
 
 static void load_scenario(harness *h, const char *name)
@@ -829,6 +866,7 @@ int main(void)
         cmocka_unit_test(test_journal_is_a_ring),
         cmocka_unit_test_setup(test_patterns_cannot_hang, harness_reset_state),
         cmocka_unit_test_setup(test_outbox, harness_reset_state),
+        cmocka_unit_test_setup(test_outbox_non_ascii_names, harness_reset_state),
         cmocka_unit_test_setup(test_scenario_list_and_errors, harness_reset_state),
         cmocka_unit_test_setup(test_scenario_rate_limited, harness_reset_state),
         cmocka_unit_test_setup(test_scenario_flaky, harness_reset_state),
