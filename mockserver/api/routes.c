@@ -91,7 +91,6 @@ const char *routes_pattern(size_t i, const char **method)
 typedef struct route_shape {
     size_t segments;              /* "/v1/audiences/{id}": 3 */
     int literal;                  /* no {id} */
-    int control;                  /* under /_mock/ */
 } route_shape;
 
 /* Patterns have at most this many segments; a longer path matches none. */
@@ -123,7 +122,6 @@ static void shape_routes(void)
         route_shapes[i] = (route_shape){
             .segments = count_segments(pattern),
             .literal = strchr(pattern, '{') == NULL,
-            .control = strncmp(pattern, "/_mock/", 7) == 0,
         };
         size_t segments = route_shapes[i].segments;
         if (segments > ROUTE_MAX_SEGMENTS)
@@ -545,11 +543,13 @@ void routes_dispatch(mock_app *app, const http_request *http, mock_reply *reply)
     char param[API_MAX_PATH_PARAM + 1] = "";
     const char *segment = NULL;
     size_t segment_len = 0;
+    /* Before routing: with --no-control every /_mock/ path is 404, and
+     * without the admin token a 405 would list the routes. */
+    int control = strncmp(http->path, "/_mock/", 7) == 0;
+    if (control && check_control(app, http, reply) != 0)
+        return;
     const route *r = find_route(http, &segment, &segment_len, reply);
     if (r == NULL)
-        return;
-    int control = shape_of(r)->control;
-    if (control && check_control(app, http, reply) != 0)
         return;
     if (!shape_of(r)->literal && check_path_param(r, segment, segment_len, param, sizeof param, reply) != 0)
         return;

@@ -738,6 +738,13 @@ static void test_admin_token_and_no_control(void **state)
     assert_int_equal(harness_get(h, &res, "/_mock/health"), 401);
     assert_non_null(strstr(harness_error_message(&res), "X-Mock-Admin-Token"));
     http_response_free(&res);
+    /* Without the token, no route is revealed: 401 before any 404 or 405. */
+    assert_int_equal(harness_send(h, "DELETE", &res, "/_mock/health", "%s", ""), 401);
+    assert_string_equal(res.allow, "");
+    assert_null(strstr(res.raw, "allowed"));
+    http_response_free(&res);
+    assert_int_equal(harness_get(h, &res, "/_mock/no-such-thing"), 401);
+    http_response_free(&res);
     struct curl_slist *headers = curl_slist_append(NULL, "X-Mock-Admin-Token: s3cret-token");
     char url[128];
     snprintf(url, sizeof url, "%s/_mock/health", h->base_url);
@@ -761,6 +768,11 @@ static void test_admin_token_and_no_control(void **state)
 
     h = harness_start(without_control);
     assert_int_equal(harness_get(h, &res, "/_mock/health"), 404);
+    http_response_free(&res);
+    /* The documented 404, whatever the method. */
+    assert_int_equal(harness_send(h, "DELETE", &res, "/_mock/health", "%s", ""), 404);
+    assert_string_equal(res.allow, "");
+    assert_non_null(strstr(harness_error_message(&res), "--no-control"));
     http_response_free(&res);
     harness_stop(h);
 
