@@ -42,7 +42,7 @@ struct faults {
     uint64_t next_id;
     double chaos_rate;
     uint64_t chaos_seed;
-    uint64_t chaos_seq;          /* /v1/ requests seen by chaos */
+    uint64_t chaos_seq;          /* requests seen by chaos */
     /* Nonzero when any rule exists or chaos is on; read without the lock so
      * that a server with no faults pays nothing per request. */
     atomic_int armed;
@@ -507,7 +507,7 @@ void faults_decide(faults *f, const char *method, const char *path,
                    const char *key, fault_decision *out)
 {
     memset(out, 0, sizeof *out);
-    if (!atomic_load_explicit(&f->armed, memory_order_relaxed) || strncmp(path, "/_mock/", 7) == 0)
+    if (!atomic_load_explicit(&f->armed, memory_order_relaxed))
         return;
     /* Pin the rules, match them with no lock held (the request's path, of
      * the caller's length, sets the cost), then count and fire in order. */
@@ -525,7 +525,7 @@ void faults_decide(faults *f, const char *method, const char *path,
     fault_rule *to_free = NULL;
     pthread_mutex_lock(&f->lock);
     decide_locked(pinned, matched, n, out);
-    if (out->type == FAULT_NONE && f->chaos_rate > 0 && strncmp(path, "/v1/", 4) == 0)
+    if (out->type == FAULT_NONE && f->chaos_rate > 0)
         chaos_decide(f, out);
     for (size_t i = 0; i < n; i++) {
         if (--pinned[i]->pins == 0 && pinned[i]->removed) {
