@@ -21,6 +21,7 @@
 #include "data/export.h"
 #include "sim/context.h"
 #include "sim/faults.h"
+#include "sim/keys.h"
 #include "sim/store.h"
 #include "text/strbuf.h"
 
@@ -89,6 +90,10 @@ typedef struct mock_reply {
     export_file *csv_file;      /* the export it reads, acquired; released by server.c */
     char filename[96];          /* Content-Disposition of a CSV */
     char masked_key[32];        /* the caller's API key, masked, for the log */
+    /* The key the request named (body, query, or the path of an account
+     * route), for the HTTP layer to mask wherever the log and the journal
+     * keep the request; "" when none (or longer than any key). */
+    char secret[KEYS_MAX_KEY_LEN + 1];
     strbuf text;                /* owned: a success answer already serialised
                                  * (reply_ok); sent instead of body */
     char export_id[40];         /* the export a request created, for the state file */

@@ -579,6 +579,9 @@ void routes_dispatch(const mock_context *ctx, const http_request *http, mock_rep
     const char *key = req.api_key;
     if (key != NULL)
         keys_mask(key, reply->masked_key);
+    const char *secret = key != NULL ? key : strcmp(param_name(r->pattern), "apiKey") == 0 ? req.param : NULL;
+    if (secret != NULL && strlen(secret) < sizeof reply->secret)
+        memcpy(reply->secret, secret, strlen(secret) + 1);
     fault_decision fault = {0};
     if (!control)
         faults_decide(ctx->faults, http->method, http->path, key, &fault);

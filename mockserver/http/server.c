@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sim/keys.h"
 #include "text/jsonw.h"
 #include "text/strbuf.h"
 
@@ -56,6 +57,7 @@ typedef struct request_state {
     char method[12];
     char path[LOG_PATH_MAX];
     char key[32];                 /* masked */
+    char secret[KEYS_MAX_KEY_LEN + 1]; /* the key the request named, for the journal to mask */
     char *response_text;          /* start of the JSON answer, for the journal */
     size_t response_len;          /* its full length */
     struct MHD_Response *pending; /* answer held back by an injected latency */
@@ -334,6 +336,22 @@ static void stop_delays(mock_http *http)
     }
 }
 
+/* Keeps the key the request named, for the journal to mask in the bodies,
+ * and masks it in the path the log and the journal keep
+ * (/_mock/accounts/KEY). */
+static void keep_secret(request_state *state, const char *secret)
+{
+    copy_cut(state->secret, sizeof state->secret, secret);
+    size_t len = 0;
+    int oom = 0;
+    char *masked = keys_mask_text(state->path, strlen(state->path), secret, &len, &oom);
+    if (masked != NULL)
+        copy_cut(state->path, sizeof state->path, masked);
+    else if (oom)
+        copy_cut(state->path, sizeof state->path, "(path not kept: out of memory)");
+    free(masked);
+}
+
 static enum MHD_Result answer(mock_http *http, struct MHD_Connection *connection,
                               request_state *state, const char *url, const char *method)
 {
@@ -351,6 +369,8 @@ static enum MHD_Result answer(mock_http *http, struct MHD_Connection *connection
     mock_reply reply = {0};
     http->config.dispatch(http->config.dispatch_ctx, &request, &reply);
     memcpy(state->key, reply.masked_key, sizeof state->key);
+    if (reply.secret[0] != '\0')
+        keep_secret(state, reply.secret);
     if (reply.connection != REPLY_SEND) {
         json_decref(reply.body);
         strbuf_release(&reply.text);
@@ -464,6 +484,7 @@ static void request_completed(void *cls, struct MHD_Connection *connection,
             .method = state->method,
             .path = state->path,
             .masked_key = state->key,
+            .secret = state->secret,
             .status = state->status,
             .duration_ms = ms,
             .request_body = state->body.data,

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "sim/clock.h"
+#include "sim/keys.h"
 #include "text/glob.h"
 
 typedef struct journal_entry {
@@ -92,17 +93,30 @@ void journal_free(journal *j)
 }
 
 /* A copy cut to cap bytes (whole bytes; the JSON layer replaces a cut UTF-8
- * sequence when it serialises). NULL for no body. */
-static char *copy_cut(const char *body, size_t len, size_t cap)
+ * sequence when it serialises), its keys masked (keys_mask_text). NULL for
+ * no body, and when memory runs out: better no body than one with a key. */
+static char *copy_cut(const char *body, size_t len, size_t cap, const char *secret)
 {
     if (body == NULL || len == 0)
         return NULL;
+    /* Mask a little past the cap, so that a key cut by it is masked too. */
+    size_t scan = len < cap + KEYS_MAX_KEY_LEN ? len : cap + KEYS_MAX_KEY_LEN;
+    size_t masked_len = 0;
+    int oom = 0;
+    char *masked = keys_mask_text(body, scan, secret, &masked_len, &oom);
+    if (oom)
+        return NULL;
+    if (masked != NULL) {
+        body = masked;
+        len = masked_len;
+    }
     size_t n = len < cap ? len : cap;
     char *copy = malloc(n + 1);
-    if (copy == NULL)
-        return NULL;
-    memcpy(copy, body, n);
-    copy[n] = '\0';
+    if (copy != NULL) {
+        memcpy(copy, body, n);
+        copy[n] = '\0';
+    }
+    free(masked);
     return copy;
 }
 
@@ -117,9 +131,21 @@ static void copy_text(char *dst, size_t size, const char *src)
 void journal_add(journal *j, const journal_record *r)
 {
     /* Copy the bodies before taking the slot's lock. */
-    char *request = copy_cut(r->request_body, r->request_len, j->body_cap);
-    char *response = r->response_owned != NULL ? r->response_owned
-                   : copy_cut(r->response_body, r->response_len, j->body_cap);
+    char *request = copy_cut(r->request_body, r->request_len, j->body_cap, r->secret);
+    char *response = NULL;
+    if (r->response_owned != NULL) {
+        size_t len = strlen(r->response_owned), masked_len = 0;
+        int oom = 0;
+        char *masked = keys_mask_text(r->response_owned, len, r->secret, &masked_len, &oom);
+        if (masked != NULL || oom) {
+            free(r->response_owned);
+            response = masked;
+        } else {
+            response = r->response_owned;
+        }
+    } else {
+        response = copy_cut(r->response_body, r->response_len, j->body_cap, r->secret);
+    }
     uint64_t seq = atomic_fetch_add(&j->last_seq, 1) + 1;
     journal_entry *e = &j->entries[seq % j->capacity];
     pthread_mutex_lock(&e->lock);

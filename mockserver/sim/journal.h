@@ -24,6 +24,10 @@ typedef struct journal_record {
     const char *method;
     const char *path;
     const char *masked_key;      /* "" when none */
+    /* The key the request named, masked wherever it appears in the bodies
+     * (as is every JSON "apiKey" value): the journal keeps no key. NULL or
+     * "" when none. The path must come masked already. */
+    const char *secret;
     unsigned status;             /* 0: connection dropped or reset, no answer */
     double duration_ms;
     const char *request_body;    /* may be NULL */

@@ -393,7 +393,7 @@ static void test_journal_filters(void **state)
     json_t *entry = json_array_get(json_object_get(output_of(&res), "entries"), 0);
     assert_non_null(strstr(json_string_value(json_object_get(entry, "requestBody")), "\"name\""));
     assert_non_null(strstr(json_string_value(json_object_get(entry, "responseBody")), "audienceId"));
-    assert_null(strstr(res.raw, DEV_KEY "\""));
+    assert_null(strstr(res.raw, DEV_KEY));
     assert_string_equal(json_string_value(json_object_get(entry, "apiKey")), "sk_test_***ev");
     http_response_free(&res);
     harness_get(h, &res, "/_mock/requests?since=yesterday");
@@ -443,6 +443,36 @@ static void test_patterns_cannot_hang(void **state)
     assert_non_null(strstr(harness_error_message(&res), "at most 256"));
     http_response_free(&res);
     harness_request(h, "DELETE", "/_mock/faults", NULL, &res);
+    http_response_free(&res);
+}
+
+/* The journal keeps no key: not in a path (/_mock/accounts/KEY), not in a
+ * request body (apiKey, or the key quoted elsewhere), not in an answer. */
+static void test_journal_masks_keys(void **state)
+{
+    harness *h = *state;
+    http_response res;
+    harness_request(h, "DELETE", "/_mock/requests", NULL, &res);
+    http_response_free(&res);
+    const char *secret = "sk_test_journal_secret_1";
+    assert_int_equal(harness_send(h, "PUT", &res, "/_mock/accounts/sk_test_journal_secret_1", "%s",
+                                  "{\"credits\":50}"), 200);
+    http_response_free(&res);
+    assert_int_equal(harness_get(h, &res, "/_mock/accounts/%s", secret), 200);
+    http_response_free(&res);
+    assert_int_equal(harness_send(h, "POST", &res, "/v1/audiences/create",
+                                  "{\"apiKey\" : \"%s\",\"name\":\"named %s\"}", secret, secret), 200);
+    http_response_free(&res);
+    assert_int_equal(harness_get(h, &res, "/v1/credits?apiKey=%s", secret), 200);
+    http_response_free(&res);
+    assert_int_equal(harness_send(h, "POST", &res, "/v1/audiences/create", "{\"apiKey\":\"sk_wrong_but_secret\"}"), 401);
+    http_response_free(&res);
+    assert_int_equal(harness_get(h, &res, "/_mock/requests"), 200);
+    assert_int_equal(json_integer_value(json_object_get(output_of(&res), "count")), 6); /* the clear too */
+    assert_null(strstr(res.raw, secret));
+    assert_null(strstr(res.raw, "sk_wrong_but_secret"));
+    assert_non_null(strstr(res.raw, "/_mock/accounts/sk_test_***_1"));
+    assert_non_null(strstr(res.raw, "named sk_test_***_1"));
     http_response_free(&res);
 }
 
@@ -877,6 +907,7 @@ int main(void)
         cmocka_unit_test_setup(test_journal_filters, harness_reset_state),
         cmocka_unit_test(test_journal_is_a_ring),
         cmocka_unit_test_setup(test_patterns_cannot_hang, harness_reset_state),
+        cmocka_unit_test_setup(test_journal_masks_keys, harness_reset_state),
         cmocka_unit_test_setup(test_outbox, harness_reset_state),
         cmocka_unit_test_setup(test_outbox_non_ascii_names, harness_reset_state),
         cmocka_unit_test_setup(test_scenario_list_and_errors, harness_reset_state),
