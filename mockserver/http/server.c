@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http/logq.h"
 #include "sim/keys.h"
 #include "text/jsonw.h"
 #include "text/strbuf.h"
@@ -33,7 +34,7 @@ typedef struct delayed {
 struct mock_http {
     struct MHD_Daemon *daemon;
     mock_http_config config;
-    FILE *log;
+    logq *log;                   /* NULL: no request log */
     journal *journal;            /* NULL: not kept */
     uint16_t port;
     /* Injected latency: a timer thread resumes suspended connections, so no
@@ -438,13 +439,17 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *connecti
     return answer(http, connection, state, url, method);
 }
 
-/* One line per request: text, or one JSON object for log shippers. */
+/* One line per request: text, or one JSON object for log shippers. Handed
+ * to the log's own thread (logq.c): a slow reader of the output never
+ * holds up a request. */
 static void log_request(mock_http *http, const request_state *state, double ms)
 {
     if (!http->config.log_json) {
-        fprintf(http->log, "%s %s %u %.3fms%s%s\n", state->method, state->path, state->status, ms,
-                state->key[0] ? " key=" : "", state->key);
-        fflush(http->log);
+        char line[LOG_PATH_MAX + 128];
+        int n = snprintf(line, sizeof line, "%s %s %u %.3fms%s%s", state->method, state->path, state->status, ms,
+                         state->key[0] ? " key=" : "", state->key);
+        if (n > 0)
+            logq_put(http->log, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
         return;
     }
     char when[32];
@@ -458,10 +463,8 @@ static void log_request(mock_http *http, const request_state *state, double ms)
                              "durationUs", (json_int_t)(ms * 1000.0),
                              "apiKey", state->key[0] ? state->key : NULL);
     strbuf text = STRBUF_INIT;
-    if (line != NULL && jsonw_write(line, &text) == 0 && !text.oom && text.data != NULL) {
-        fprintf(http->log, "%s\n", text.data);
-        fflush(http->log);
-    }
+    if (line != NULL && jsonw_write(line, &text) == 0 && !text.oom && text.data != NULL)
+        logq_put(http->log, text.data, text.len);
     strbuf_release(&text);
     json_decref(line);
 }
@@ -523,8 +526,19 @@ mock_http *mock_http_start(const mock_http_config *config, char *err, size_t err
         return NULL;
     }
     http->config = *config;
-    http->log = config->log;
     http->journal = config->journal;
+    if (config->log != NULL) {
+        /* What the stream holds goes first; then only the log's thread
+         * writes to the descriptor. */
+        fflush(config->log);
+        int fd = fileno(config->log);
+        http->log = fd >= 0 ? logq_start(fd) : NULL;
+        if (http->log == NULL) {
+            snprintf(err, errlen, "cannot start the request log (%s)", fd < 0 ? "the log is not a file" : "out of memory");
+            free(http);
+            return NULL;
+        }
+    }
     pthread_mutex_init(&http->delay_lock, NULL);
     pthread_cond_init(&http->delay_cond, NULL);
     if (pthread_create(&http->timer, NULL, delay_timer, http) != 0) {
@@ -555,6 +569,7 @@ mock_http *mock_http_start(const mock_http_config *config, char *err, size_t err
     return http;
 fail:
     stop_delays(http);
+    logq_stop(http->log);
     pthread_cond_destroy(&http->delay_cond);
     pthread_mutex_destroy(&http->delay_lock);
     free(http);
@@ -572,6 +587,7 @@ void mock_http_stop(mock_http *http)
         return;
     stop_delays(http);
     MHD_stop_daemon(http->daemon);
+    logq_stop(http->log);
     pthread_cond_destroy(&http->delay_cond);
     pthread_mutex_destroy(&http->delay_lock);
     free(http);

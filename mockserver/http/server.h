@@ -1,7 +1,8 @@
 /* server: the HTTP layer on libmicrohttpd. Reads each request (body up to
  * API_MAX_BODY_BYTES) into an http_request, hands it to the dispatch
  * callback it was started with, writes the reply (JSON, or a streamed CSV),
- * and logs one line per request.
+ * and logs one line per request through logq.c (its own thread: a request
+ * never waits for the output).
  *
  * It knows the request and reply types (api/api.h) but no route: what a
  * request means is the callback's business (app.c points it at
