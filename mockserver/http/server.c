@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,6 +63,8 @@ typedef struct request_state {
     char *response_text;          /* start of the JSON answer, for the journal */
     size_t response_len;          /* its full length */
     struct MHD_Response *pending; /* answer held back by an injected latency */
+    int begun;                    /* the access handler was called */
+    int encoded_slash;            /* "%2F" in the raw path: refused */
     unsigned pending_status;
 } request_state;
 
@@ -353,12 +356,50 @@ static void keep_secret(request_state *state, const char *secret)
     free(masked);
 }
 
-static enum MHD_Result answer(mock_http *http, struct MHD_Connection *connection,
-                              request_state *state, const char *url, const char *method)
+/* Sends a reply (or carries out its injected fault); takes what it owns. */
+static enum MHD_Result send_reply(mock_http *http, struct MHD_Connection *connection,
+                                  request_state *state, mock_reply *reply)
 {
+    if (reply->connection != REPLY_SEND) {
+        json_decref(reply->body);
+        strbuf_release(&reply->text);
+        state->status = 0;
+        return abort_connection(connection, reply->connection == REPLY_RESET);
+    }
+    struct MHD_Response *response = make_response(http, state, reply);
+    state->status = response != NULL ? reply->status : 500;
+    json_decref(reply->body);
+    strbuf_release(&reply->text);
+    if (response == NULL)
+        return MHD_NO;
+    if (reply->delay_ms > 0) {
+        /* Answer later without holding this thread: suspend, and let the
+         * timer resume the connection; the handler is then called again. */
+        state->pending = response;
+        state->pending_status = reply->status;
+        MHD_suspend_connection(connection);
+        delay_connection(http, connection, reply->delay_ms);
+        return MHD_YES;
+    }
+    enum MHD_Result rc = MHD_queue_response(connection, reply->status, response);
+    MHD_destroy_response(response);
+    return rc;
+}
+
+static enum MHD_Result answer(mock_http *http, struct MHD_Connection *connection,
+                              request_state *state, const char *path, const char *method)
+{
+    mock_reply reply = {0};
+    if (state->encoded_slash) {
+        /* libmicrohttpd decodes the path before we see it: "a%2Fb" would
+         * become two segments, so it is refused instead. */
+        reply_error(&reply, 400, "Path: an encoded '/' (%%2F) inside a path segment is not accepted; ids never "
+                    "contain '/'.");
+        return send_reply(http, connection, state, &reply);
+    }
     http_request request = {
         .method = method,
-        .path = url,
+        .path = path,
         .body = state->body.data,
         .body_len = state->body.len,
         .body_too_large = state->too_large || state->body.oom,
@@ -367,35 +408,67 @@ static enum MHD_Result answer(mock_http *http, struct MHD_Connection *connection
         .header = header_value,
         .query_each = query_each,
     };
-    mock_reply reply = {0};
     http->config.dispatch(http->config.dispatch_ctx, &request, &reply);
     memcpy(state->key, reply.masked_key, sizeof state->key);
     if (reply.secret[0] != '\0')
         keep_secret(state, reply.secret);
-    if (reply.connection != REPLY_SEND) {
-        json_decref(reply.body);
-        strbuf_release(&reply.text);
-        state->status = 0;
-        return abort_connection(connection, reply.connection == REPLY_RESET);
+    return send_reply(http, connection, state, &reply);
+}
+
+/* The path of a request target: HTTP/1.1 servers must accept the absolute
+ * form ("http://host:port/v1/credits", RFC 9112, 3.2.2) as well as the
+ * origin form ("/v1/credits"). */
+static const char *origin_path(const char *url)
+{
+    const char *rest = NULL;
+    if (strncasecmp(url, "http://", 7) == 0)
+        rest = url + 7;
+    else if (strncasecmp(url, "https://", 8) == 0)
+        rest = url + 8;
+    if (rest == NULL)
+        return url;
+    const char *slash = strchr(rest, '/');
+    return slash != NULL ? slash : "/";
+}
+
+/* Whether the raw target's path (before any '?') holds an encoded '/'. */
+static int has_encoded_slash(const char *uri)
+{
+    for (const char *c = uri; *c != '\0' && *c != '?'; c++) {
+        if (c[0] == '%' && c[1] == '2' && (c[2] == 'F' || c[2] == 'f'))
+            return 1;
     }
-    struct MHD_Response *response = make_response(http, state, &reply);
-    state->status = response != NULL ? reply.status : 500;
-    json_decref(reply.body);
-    strbuf_release(&reply.text);
-    if (response == NULL)
-        return MHD_NO;
-    if (reply.delay_ms > 0) {
-        /* Answer later without holding this thread: suspend, and let the
-         * timer resume the connection; the handler is then called again. */
-        state->pending = response;
-        state->pending_status = reply.status;
-        MHD_suspend_connection(connection);
-        delay_connection(http, connection, reply.delay_ms);
-        return MHD_YES;
-    }
-    enum MHD_Result rc = MHD_queue_response(connection, reply.status, response);
-    MHD_destroy_response(response);
-    return rc;
+    return 0;
+}
+
+/* Called by libmicrohttpd with the raw request target, before it decodes
+ * it: the per-request state starts here (it becomes *con_cls). */
+static void *request_started(void *cls, const char *uri, struct MHD_Connection *connection)
+{
+    (void)connection;
+    mock_http *http = cls;
+    request_state *state = calloc(1, sizeof *state);
+    if (state == NULL)
+        return NULL;
+    state->started_ns = monotonic_ns();
+    state->started_sim_ms = mock_clock_now_ms(http->config.clock);
+    state->encoded_slash = has_encoded_slash(uri);
+    return state;
+}
+
+/* Only "chunked" is a transfer coding libmicrohttpd decodes; with any other
+ * ("gzip, chunked") it cannot tell where the body ends. Returns 1 when the
+ * request has such a coding. */
+static int unsupported_transfer_coding(struct MHD_Connection *connection)
+{
+    const char *te = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Transfer-Encoding");
+    if (te == NULL)
+        return 0;
+    te += strspn(te, " \t");
+    size_t n = strlen(te);
+    while (n > 0 && (te[n - 1] == ' ' || te[n - 1] == '\t'))
+        n--;
+    return !(n == 7 && strncasecmp(te, "chunked", 7) == 0);
 }
 
 static enum MHD_Result access_handler(void *cls, struct MHD_Connection *connection,
@@ -406,17 +479,22 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *connecti
     (void)version;
     mock_http *http = cls;
     request_state *state = *con_cls;
-    if (state == NULL) {
+    if (state == NULL)
+        return MHD_NO; /* request_started ran out of memory */
+    const char *path = origin_path(url);
+    if (!state->begun) {
         /* First call: headers only. Answering now would make libmicrohttpd
-         * close the connection, so only set up and come back. */
-        state = calloc(1, sizeof *state);
-        if (state == NULL)
-            return MHD_NO;
-        state->started_ns = monotonic_ns();
-        state->started_sim_ms = mock_clock_now_ms(http->config.clock);
+         * close the connection, so only set up and come back; except for a
+         * body that cannot be read, answered (and closed) at once. */
+        state->begun = 1;
         copy_cut(state->method, sizeof state->method, method);
-        copy_cut(state->path, sizeof state->path, url);
-        *con_cls = state;
+        copy_cut(state->path, sizeof state->path, path);
+        if (unsupported_transfer_coding(connection)) {
+            mock_reply reply = {0};
+            reply_error(&reply, 501, "Transfer-Encoding: only \"chunked\" is supported; send the body with "
+                        "Content-Length or chunked alone.");
+            return send_reply(http, connection, state, &reply);
+        }
         return MHD_YES;
     }
     if (state->pending != NULL) {
@@ -436,7 +514,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *connecti
         *upload_data_size = 0;
         return MHD_YES;
     }
-    return answer(http, connection, state, url, method);
+    return answer(http, connection, state, path, method);
 }
 
 /* One line per request: text, or one JSON object for log shippers. Handed
@@ -478,6 +556,13 @@ static void request_completed(void *cls, struct MHD_Connection *connection,
     request_state *state = *con_cls;
     if (state == NULL)
         return;
+    if (!state->begun) {
+        /* libmicrohttpd answered it itself (a 4xx for a malformed request)
+         * or the client went away before its headers ended: not logged. */
+        free(state);
+        *con_cls = NULL;
+        return;
+    }
     double ms = (double)(monotonic_ns() - state->started_ns) / 1e6;
     if (http->log != NULL)
         log_request(http, state, ms);
@@ -559,6 +644,7 @@ mock_http *mock_http_start(const mock_http_config *config, char *err, size_t err
                                     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY_LIMIT,
                                     MHD_OPTION_NOTIFY_COMPLETED, request_completed, http,
                                     MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+                                    MHD_OPTION_URI_LOG_CALLBACK, request_started, http,
                                     MHD_OPTION_END);
     if (http->daemon == NULL) {
         snprintf(err, errlen, "cannot listen on %s:%u (address in use, or not an address of this machine)", host, port);
