@@ -33,6 +33,8 @@ void mock_options_default(mock_options *options)
     options->start_ms = MOCK_CLOCK_DEFAULT_START_MS;
     options->rate_limit_scale = 1.0;
     options->journal_size = JOURNAL_DEFAULT_CAPACITY;
+    options->idle_timeout_s = MOCK_HTTP_IDLE_TIMEOUT_S;
+    options->request_timeout_s = MOCK_HTTP_REQUEST_TIMEOUT_S;
     options->chaos_seed = 1;
     options->control = 1;
     options->log = stdout;
@@ -224,6 +226,8 @@ int mock_app_start(mock_app *app, char *err, size_t errlen)
         .host = app->options.host,
         .port = app->options.port,
         .threads = app->options.threads,
+        .idle_timeout_s = app->options.idle_timeout_s,
+        .request_timeout_s = app->options.request_timeout_s,
         .log = app->options.quiet ? NULL : app->options.log,
         .log_json = app->options.log_json,
         .journal = app->ctx.journal,

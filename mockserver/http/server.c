@@ -11,12 +11,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http/conns.h"
 #include "http/logq.h"
 #include "sim/keys.h"
 #include "text/jsonw.h"
 #include "text/strbuf.h"
 
-#define CONNECTION_LIMIT 1024
+/* libmicrohttpd's own inactivity timeout: a backstop for answers a client
+ * does not read (conns.c handles idle and slow requests). */
 #define CONNECTION_TIMEOUT_S 30
 #define CSV_BLOCK_SIZE (64 * 1024)
 /* libmicrohttpd's per-connection pool (request line, headers and the
@@ -36,6 +38,8 @@ struct mock_http {
     struct MHD_Daemon *daemon;
     mock_http_config config;
     logq *log;                   /* NULL: no request log */
+    conns *conns;                /* deadlines and the connection limit */
+    size_t connection_limit;     /* libmicrohttpd's; 503 from connection_limit - headroom */
     journal *journal;            /* NULL: not kept */
     uint16_t port;
     /* Injected latency: a timer thread resumes suspended connections, so no
@@ -443,10 +447,30 @@ static int has_encoded_slash(const char *uri)
 
 /* Called by libmicrohttpd with the raw request target, before it decodes
  * it: the per-request state starts here (it becomes *con_cls). */
+/* The tracking of conns.c for a connection (its socket context). */
+static conn *connection_track(struct MHD_Connection *connection)
+{
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info != NULL ? info->socket_context : NULL;
+}
+
+static void connection_event(void *cls, struct MHD_Connection *connection, void **socket_context,
+                             enum MHD_ConnectionNotificationCode code)
+{
+    mock_http *http = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = info != NULL ? conns_open(http->conns, info->connect_fd) : NULL;
+    } else {
+        conns_close(http->conns, *socket_context);
+        *socket_context = NULL;
+    }
+}
+
 static void *request_started(void *cls, const char *uri, struct MHD_Connection *connection)
 {
-    (void)connection;
     mock_http *http = cls;
+    conn_reading(connection_track(connection));
     request_state *state = calloc(1, sizeof *state);
     if (state == NULL)
         return NULL;
@@ -489,6 +513,14 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *connecti
         state->begun = 1;
         copy_cut(state->method, sizeof state->method, method);
         copy_cut(state->path, sizeof state->path, path);
+        conn *track = connection_track(connection);
+        if (conn_over_limit(track)) {
+            mock_reply reply = {0};
+            reply_error(&reply, 503, "descovo-mock has %zu connections open, its limit (from the file descriptor "
+                        "limit); retry in a moment, or reuse a connection.", http->connection_limit);
+            reply.retry_after = 1;
+            return send_reply(http, connection, state, &reply);
+        }
         if (unsupported_transfer_coding(connection)) {
             mock_reply reply = {0};
             reply_error(&reply, 501, "Transfer-Encoding: only \"chunked\" is supported; send the body with "
@@ -514,6 +546,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *connecti
         *upload_data_size = 0;
         return MHD_YES;
     }
+    conn_answering(connection_track(connection));
     return answer(http, connection, state, path, method);
 }
 
@@ -550,9 +583,9 @@ static void log_request(mock_http *http, const request_state *state, double ms)
 static void request_completed(void *cls, struct MHD_Connection *connection,
                               void **con_cls, enum MHD_RequestTerminationCode code)
 {
-    (void)connection;
     (void)code;
     mock_http *http = cls;
+    conn_idle(connection_track(connection));
     request_state *state = *con_cls;
     if (state == NULL)
         return;
@@ -635,12 +668,29 @@ mock_http *mock_http_start(const mock_http_config *config, char *err, size_t err
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         threads = cores > 0 ? (unsigned)cores : 1;
     }
+    /* Each connection holds a descriptor: the limit follows the process's
+     * (raised to its hard limit), minus what files, the epoll sets and the
+     * threads' wake-up pipes need. */
+    size_t fd_limit = conns_raise_fd_limit();
+    size_t reserve = MOCK_HTTP_FD_RESERVE + 4 * (size_t)threads;
+    http->connection_limit = fd_limit > reserve + 2 * MOCK_HTTP_HEADROOM ? fd_limit - reserve : 2 * MOCK_HTTP_HEADROOM;
+    unsigned idle_s = config->idle_timeout_s != 0 ? config->idle_timeout_s : MOCK_HTTP_IDLE_TIMEOUT_S;
+    unsigned request_s = config->request_timeout_s != 0 ? config->request_timeout_s : MOCK_HTTP_REQUEST_TIMEOUT_S;
+    unsigned backstop_s = CONNECTION_TIMEOUT_S;
+    if (backstop_s < idle_s + request_s)
+        backstop_s = idle_s + request_s;
+    http->conns = conns_start(idle_s, request_s, http->connection_limit - MOCK_HTTP_HEADROOM);
+    if (http->conns == NULL) {
+        snprintf(err, errlen, "cannot start the connection reaper thread");
+        goto fail;
+    }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
     http->daemon = MHD_start_daemon(flags, 0, NULL, NULL, access_handler, http,
                                     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
                                     MHD_OPTION_THREAD_POOL_SIZE, threads,
-                                    MHD_OPTION_CONNECTION_LIMIT, CONNECTION_LIMIT,
-                                    MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_TIMEOUT_S,
+                                    MHD_OPTION_CONNECTION_LIMIT, (unsigned)http->connection_limit,
+                                    MHD_OPTION_CONNECTION_TIMEOUT, backstop_s,
+                                    MHD_OPTION_NOTIFY_CONNECTION, connection_event, http,
                                     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY_LIMIT,
                                     MHD_OPTION_NOTIFY_COMPLETED, request_completed, http,
                                     MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
@@ -655,6 +705,7 @@ mock_http *mock_http_start(const mock_http_config *config, char *err, size_t err
     return http;
 fail:
     stop_delays(http);
+    conns_stop(http->conns);
     logq_stop(http->log);
     pthread_cond_destroy(&http->delay_cond);
     pthread_mutex_destroy(&http->delay_lock);
@@ -673,6 +724,7 @@ void mock_http_stop(mock_http *http)
         return;
     stop_delays(http);
     MHD_stop_daemon(http->daemon);
+    conns_stop(http->conns);
     logq_stop(http->log);
     pthread_cond_destroy(&http->delay_cond);
     pthread_mutex_destroy(&http->delay_lock);
