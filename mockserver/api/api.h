@@ -62,7 +62,17 @@ typedef struct mock_request {
     /* Query parameters: returns the value or NULL. */
     const char *(*query)(const struct mock_request *req, const char *name);
     void *query_ctx;
+    struct request_log *log;    /* where routes.c logs the change (request_took_effect) */
 } mock_request;
+
+/* Store lock held, in a handler that releases the lock before it answers
+ * (a build runs its filters unlocked): logs the change to the state file
+ * now, at the moment it takes effect, so that the log keeps the order in
+ * which changes took effect whatever another request does meanwhile.
+ * Handlers that keep the lock throughout need not call it: the dispatcher
+ * logs their 200 before it releases the lock. Once called, the change is
+ * logged whatever the handler answers. */
+void request_took_effect(const mock_request *req);
 
 /* One HTTP request as the HTTP layer read it, for the dispatch callback. */
 typedef struct http_request {
@@ -71,6 +81,7 @@ typedef struct http_request {
     const char *body;             /* NULL when none */
     size_t body_len;
     int body_too_large;           /* more than API_MAX_BODY_BYTES were sent */
+    int can_defer;                /* the caller honours mock_reply.durable_log */
     const char *(*query)(const struct mock_request *req, const char *name);
     void *query_ctx;
     /* A request header, or NULL. */
@@ -100,7 +111,17 @@ typedef struct mock_reply {
     /* Injected faults the HTTP layer carries out. */
     enum { REPLY_SEND = 0, REPLY_DROP, REPLY_RESET } connection;
     int64_t delay_ms;           /* answer this much later (real time) */
+    /* A change not yet durable (only when http_request.can_defer): the
+     * HTTP layer holds the answer, without holding a thread, until
+     * persist_await calls back, and answers reply_not_durable instead if
+     * the write failed. */
+    persist *durable_log;
+    uint64_t durable_seq;
 } mock_reply;
+
+/* The 500 of a change that was made but could not be written to the
+ * state file (error: its errno). */
+void reply_not_durable(mock_reply *reply, int error);
 
 /* Sets an error reply: {"error":{"code":status,"message":...}}. */
 void reply_error(mock_reply *reply, unsigned status, const char *fmt, ...)

@@ -1,6 +1,7 @@
 #include "http/server.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -14,6 +15,7 @@
 #include "http/conns.h"
 #include "http/logq.h"
 #include "sim/keys.h"
+#include "sim/persist.h"
 #include "text/jsonw.h"
 #include "text/strbuf.h"
 
@@ -39,6 +41,7 @@ struct mock_http {
     mock_http_config config;
     logq *log;                   /* NULL: no request log */
     conns *conns;                /* deadlines and the connection limit */
+    int awaiting;                /* answers held until durable (atomic) */
     size_t connection_limit;     /* libmicrohttpd's; 503 from connection_limit - headroom */
     journal *journal;            /* NULL: not kept */
     uint16_t port;
@@ -70,6 +73,11 @@ typedef struct request_state {
     int begun;                    /* the access handler was called */
     int encoded_slash;            /* "%2F" in the raw path: refused */
     unsigned pending_status;
+    /* Held until the change is durable (reply.durable_log): */
+    mock_http *http;
+    struct MHD_Connection *connection;
+    int64_t pending_delay_ms;     /* an injected latency still to come after */
+    int durable_error;            /* the write failed: answer 500 instead */
 } request_state;
 
 /* A CSV being streamed. */
@@ -360,6 +368,20 @@ static void keep_secret(request_state *state, const char *secret)
     free(masked);
 }
 
+/* Called back by the state file once a held answer's change is durable
+ * (error 0) or cannot be (its errno); any thread. */
+static void durable_done(void *arg, int error)
+{
+    request_state *state = arg;
+    mock_http *http = state->http;
+    state->durable_error = error;
+    if (error == 0 && state->pending_delay_ms > 0)
+        delay_connection(http, state->connection, state->pending_delay_ms);
+    else
+        MHD_resume_connection(state->connection);
+    __atomic_sub_fetch(&http->awaiting, 1, __ATOMIC_ACQ_REL);
+}
+
 /* Sends a reply (or carries out its injected fault); takes what it owns. */
 static enum MHD_Result send_reply(mock_http *http, struct MHD_Connection *connection,
                                   request_state *state, mock_reply *reply)
@@ -376,6 +398,21 @@ static enum MHD_Result send_reply(mock_http *http, struct MHD_Connection *connec
     strbuf_release(&reply->text);
     if (response == NULL)
         return MHD_NO;
+    if (reply->durable_log != NULL) {
+        /* Hold the answer until the change is durable, without holding
+         * this thread: the log's flusher resumes the connection (one sync
+         * for all the answers waiting meanwhile: group commit). */
+        state->pending = response;
+        state->pending_status = reply->status;
+        state->pending_delay_ms = reply->delay_ms;
+        state->http = http;
+        state->connection = connection;
+        MHD_suspend_connection(connection);
+        __atomic_add_fetch(&http->awaiting, 1, __ATOMIC_ACQ_REL);
+        if (persist_await(reply->durable_log, reply->durable_seq, durable_done, state) != 0)
+            durable_done(state, persist_sync(reply->durable_log, reply->durable_seq) != 0 ? errno : 0);
+        return MHD_YES;
+    }
     if (reply->delay_ms > 0) {
         /* Answer later without holding this thread: suspend, and let the
          * timer resume the connection; the handler is then called again. */
@@ -411,6 +448,7 @@ static enum MHD_Result answer(mock_http *http, struct MHD_Connection *connection
         .query_ctx = connection,
         .header = header_value,
         .query_each = query_each,
+        .can_defer = 1,
     };
     http->config.dispatch(http->config.dispatch_ctx, &request, &reply);
     memcpy(state->key, reply.masked_key, sizeof state->key);
@@ -530,9 +568,16 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *connecti
         return MHD_YES;
     }
     if (state->pending != NULL) {
-        /* Resumed after an injected latency: send what was held back. */
+        /* Resumed after an injected latency, or once durable: send what
+         * was held back, or the 500 of a change that could not be written. */
         struct MHD_Response *response = state->pending;
         state->pending = NULL;
+        if (state->durable_error != 0) {
+            MHD_destroy_response(response);
+            mock_reply reply = {0};
+            reply_not_durable(&reply, state->durable_error);
+            return send_reply(http, connection, state, &reply);
+        }
         enum MHD_Result rc = MHD_queue_response(connection, state->pending_status, response);
         MHD_destroy_response(response);
         return rc;
@@ -722,6 +767,12 @@ void mock_http_stop(mock_http *http)
 {
     if (http == NULL)
         return;
+    /* Held answers come back within one sync; libmicrohttpd cannot stop
+     * with a connection suspended. */
+    while (__atomic_load_n(&http->awaiting, __ATOMIC_ACQUIRE) > 0) {
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
     stop_delays(http);
     MHD_stop_daemon(http->daemon);
     conns_stop(http->conns);

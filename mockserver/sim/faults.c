@@ -136,6 +136,30 @@ void faults_set_chaos(faults *f, double rate, uint64_t seed)
     pthread_mutex_unlock(&f->lock);
 }
 
+/* --- names ------------------------------------------------------------------ */
+
+static const char *const fault_type_names[] = {
+    [FAULT_NONE] = "none", [FAULT_STATUS] = "status", [FAULT_LATENCY] = "latency", [FAULT_DROP] = "drop",
+    [FAULT_RESET] = "reset", [FAULT_FAIL_BUILD] = "fail-build", [FAULT_FAIL_ENRICHMENT] = "fail-enrichment",
+    [FAULT_HOLD] = "hold",
+};
+
+const char *fault_type_name(fault_type type)
+{
+    return fault_type_names[type];
+}
+
+int fault_type_from_name(const char *name, fault_type *out)
+{
+    for (size_t i = FAULT_STATUS; name != NULL && i < sizeof fault_type_names / sizeof fault_type_names[0]; i++) {
+        if (strcmp(fault_type_names[i], name) == 0) {
+            *out = (fault_type)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
 /* --- parsing rules -------------------------------------------------------- */
 
 #define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
@@ -287,21 +311,10 @@ typedef struct latency_range {
 static int parse_action(const json_t *action, fault_decision *d, latency_range *range,
                         char *err, size_t errlen)
 {
-    static const struct {
-        const char *name;
-        fault_type type;
-    } types[] = {
-        {"status", FAULT_STATUS}, {"latency", FAULT_LATENCY}, {"drop", FAULT_DROP},
-        {"reset", FAULT_RESET}, {"fail-build", FAULT_FAIL_BUILD},
-        {"fail-enrichment", FAULT_FAIL_ENRICHMENT}, {"hold", FAULT_HOLD},
-    };
     if (!json_is_object(action))
         FAIL("action: expected an object with a \"type\"");
-    const char *type = json_string_value(json_object_get(action, "type"));
-    for (size_t i = 0; type != NULL && i < sizeof types / sizeof types[0]; i++) {
-        if (strcmp(types[i].name, type) == 0)
-            d->type = types[i].type;
-    }
+    if (fault_type_from_name(json_string_value(json_object_get(action, "type")), &d->type) != 0)
+        d->type = FAULT_NONE;
     switch (d->type) {
     case FAULT_STATUS: return parse_status(action, d, err, errlen);
     case FAULT_LATENCY: return parse_latency(action, d, &range->min_ms, &range->max_ms, err, errlen);

@@ -226,6 +226,16 @@ void store_work_end(store *st)
     pthread_rwlock_unlock(&st->work);
 }
 
+void store_work_alone_begin(store *st)
+{
+    pthread_rwlock_wrlock(&st->work);
+}
+
+void store_work_alone_end(store *st)
+{
+    pthread_rwlock_unlock(&st->work);
+}
+
 const dataset *store_dataset(const store *st)
 {
     return st->ds;
