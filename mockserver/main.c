@@ -6,6 +6,7 @@
 
 #include "app.h"
 #include "options.h"
+#include "sim/persist.h"
 
 int main(int argc, char **argv)
 {
@@ -45,6 +46,10 @@ int main(int argc, char **argv)
     sigwait(&stop_signals, &sig);
     if (!options.quiet)
         printf("descovo-mock: %s received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    persist *state = mock_app_context(app)->persist;
+    if (state != NULL)
+        printf("descovo-mock: state file: %llu changes in %llu syncs\n",
+               (unsigned long long)persist_records(state), (unsigned long long)persist_syncs(state));
     mock_app_free(app);
     return 0;
 }

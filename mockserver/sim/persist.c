@@ -641,6 +641,14 @@ int persist_vouch_time(persist *p, int64_t now_ms, int64_t ahead_ms)
     return 0;
 }
 
+uint64_t persist_records(persist *p)
+{
+    pthread_mutex_lock(&p->lock);
+    uint64_t n = p->appended;
+    pthread_mutex_unlock(&p->lock);
+    return n;
+}
+
 uint64_t persist_syncs(persist *p)
 {
     pthread_mutex_lock(&p->lock);

@@ -143,8 +143,9 @@ int persist_await(persist *p, uint64_t seq, persist_done_fn done, void *arg);
  * such wait per ahead_ms of time). -1 when the log cannot be written. */
 int persist_vouch_time(persist *p, int64_t now_ms, int64_t ahead_ms);
 
-/* fdatasync calls made so far (for the benchmark). */
+/* fdatasync calls made, and records appended, since open (benchmark). */
 uint64_t persist_syncs(persist *p);
+uint64_t persist_records(persist *p);
 
 /* The errno of a failed write or sync (the log then misses a change and
  * later changes are refused until a restart), or 0. Any thread. */
