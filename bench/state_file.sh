@@ -140,7 +140,7 @@ times.sort(); print("%.2f" % (times[len(times) // 2] * 1000))
 PY
 )
 printf 'state_file creates_per_s memory=%s durable=%s ratio=%.2f (target >= 0.50) %s fdatasync_ms=%s\n' \
-  "$memory_rate" "$durable_rate" "$(echo "$durable_rate / $memory_rate" | bc -l)" "$durable_syncs" "$sync_ms"
+  "$memory_rate" "$durable_rate" "$(awk -v a="$durable_rate" -v b="$memory_rate" 'BEGIN { print a / b }')" "$durable_syncs" "$sync_ms"
 if [ "$more_connections" -gt 0 ]; then
   rm -f "$state_dir/bench-state.log"
   start wide --state-file "$state_dir/bench-state.log"

@@ -62,7 +62,9 @@ typedef struct mock_request {
     /* Query parameters: returns the value or NULL. */
     const char *(*query)(const struct mock_request *req, const char *name);
     void *query_ctx;
-    struct request_log *log;    /* where routes.c logs the change (request_took_effect) */
+    /* Set by routes.c: logs the change now (request_took_effect). */
+    void (*took_effect)(const struct mock_request *req);
+    struct request_log *log;    /* where it logs it */
 } mock_request;
 
 /* Store lock held, in a handler that releases the lock before it answers

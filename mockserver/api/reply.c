@@ -282,3 +282,10 @@ void reply_not_durable(mock_reply *reply, int error)
                 "(%s); it may be lost at the next restart, and later changes are refused until then.",
                 strerror(error != 0 ? error : EIO));
 }
+
+void request_took_effect(const mock_request *req)
+{
+    /* A hook, not a call into routes.c: handlers stay below the table. */
+    if (req->took_effect != NULL)
+        req->took_effect(req);
+}

@@ -603,7 +603,7 @@ static void log_change(request_log *lg, const mock_request *req, const char *exp
                              export_id);
 }
 
-void request_took_effect(const mock_request *req)
+static void took_effect(const mock_request *req)
 {
     log_change(req->log, req, NULL);
 }
@@ -618,6 +618,7 @@ void request_took_effect(const mock_request *req)
 static void run_route(const route *r, mock_request *req, mock_reply *reply, request_log *lg)
 {
     req->log = lg;
+    req->took_effect = took_effect;
     if (r->flags & ROUTE_UNLOCKED) {
         int alone = lg->log != NULL;
         if (alone) {
