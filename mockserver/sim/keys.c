@@ -1,3 +1,6 @@
+/* memmem: glibc declares it only with _GNU_SOURCE; it is much faster than a
+ * memchr loop on the journal's path, which scans every answer. */
+#define _GNU_SOURCE
 #include "sim/keys.h"
 
 #include <ctype.h>
@@ -109,19 +112,9 @@ void keys_mask(const char *key, char out[32])
     memcpy(out + 11, key + n - 2, 3); /* the last two and the NUL */
 }
 
-/* memmem, which glibc declares only with _GNU_SOURCE. */
 static const char *find(const char *hay, size_t len, const char *needle, size_t n)
 {
-    const char *end = hay + len;
-    while (n > 0 && (size_t)(end - hay) >= n) {
-        const char *c = memchr(hay, needle[0], (size_t)(end - hay) - n + 1);
-        if (c == NULL)
-            return NULL;
-        if (memcmp(c, needle, n) == 0)
-            return c;
-        hay = c + 1;
-    }
-    return NULL;
+    return n > 0 ? memmem(hay, len, needle, n) : NULL;
 }
 
 /* Where the next secret in text[from..len) starts, with its length; the
