@@ -1,5 +1,7 @@
 #include "text/utf8.h"
 
+#include <string.h>
+
 size_t utf8_sequence_length(const unsigned char *s, size_t avail)
 {
     if (avail == 0)
@@ -32,16 +34,25 @@ size_t utf8_sequence_length(const unsigned char *s, size_t avail)
     return n;
 }
 
+size_t utf8_whole_prefix(const char *s, size_t len)
+{
+    size_t lead = len;
+    while (lead > 0 && ((unsigned char)s[lead - 1] & 0xC0) == 0x80)
+        lead--;
+    if (lead == 0)
+        return len; /* continuation bytes only: nothing to cut back to */
+    lead--;
+    unsigned char c = (unsigned char)s[lead];
+    size_t want = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : 4;
+    return len - lead < want ? lead : len;
+}
+
+void utf8_trim(char *s)
+{
+    s[utf8_whole_prefix(s, strlen(s))] = '\0';
+}
+
 size_t utf8_cut(const char *s, size_t len, size_t max)
 {
-    size_t n = len < max ? len : max;
-    if (n == 0)
-        return 0;
-    /* The lead byte of the last character that starts before the cut. */
-    size_t lead = n - 1;
-    while (lead > 0 && n - lead < 4 && ((unsigned char)s[lead] & 0xC0) == 0x80)
-        lead--;
-    unsigned char c = (unsigned char)s[lead];
-    size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-    return lead + need > n ? lead : n;
+    return utf8_whole_prefix(s, len < max ? len : max);
 }
