@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bench/smoke.sh SCALE_BIN BUILD_DIR: the CTest test bench.smoke.
-# Runs descovo-bench-scale --smoke, then bench/run.sh --smoke on the binaries
+# Runs descovo-bench-scale --smoke, then bench/state_file.sh --smoke and
+# bench/run.sh --smoke on the binaries
 # of BUILD_DIR (no rebuild). Exits 77 (skipped) when wrk is not installed,
 # after the scale part passed; 0 when both pass; 1 otherwise.
 set -euo pipefail
@@ -16,6 +17,8 @@ if ! command -v wrk >/dev/null 2>&1; then
   echo "bench.smoke: wrk is not installed (apt-get install wrk): run.sh --smoke skipped"
   exit 77
 fi
+echo "== bench/state_file.sh --smoke"
+timeout 90 bash "$here/state_file.sh" --smoke --no-build --build-dir "$build_dir"
 echo "== bench/run.sh --smoke"
 timeout 90 bash "$here/run.sh" --smoke --no-build --build-dir "$build_dir"
 if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null 2>&1; then

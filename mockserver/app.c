@@ -16,7 +16,6 @@ struct mock_app {
     dataset *ds;
     mock_context ctx;            /* what requests see; points into the above */
     mock_http *http;
-    int64_t replayed_ms;         /* the latest time in the state file */
 };
 
 void mock_options_default(mock_options *options)
@@ -33,6 +32,8 @@ void mock_options_default(mock_options *options)
     options->start_ms = MOCK_CLOCK_DEFAULT_START_MS;
     options->rate_limit_scale = 1.0;
     options->journal_size = JOURNAL_DEFAULT_CAPACITY;
+    options->idle_timeout_s = MOCK_HTTP_IDLE_TIMEOUT_S;
+    options->request_timeout_s = MOCK_HTTP_REQUEST_TIMEOUT_S;
     options->chaos_seed = 1;
     options->control = 1;
     options->log = stdout;
@@ -240,6 +241,8 @@ static int app_start(mock_app *app, mock_exit *why, char *err, size_t errlen)
         .host = app->options.host,
         .port = app->options.port,
         .threads = app->options.threads,
+        .idle_timeout_s = app->options.idle_timeout_s,
+        .request_timeout_s = app->options.request_timeout_s,
         .log = app->options.quiet ? NULL : app->options.log,
         .log_json = app->options.log_json,
         .journal = app->ctx.journal,
@@ -269,8 +272,6 @@ int mock_app_start(mock_app *app, char *err, size_t errlen)
 static int replay_record(void *cls, const persist_record *record, char *detail, size_t detail_len)
 {
     mock_app *app = cls;
-    if (record->now_ms > app->replayed_ms)
-        app->replayed_ms = record->now_ms;
     mock_reply reply = {0};
     routes_replay(&app->ctx, record->method, record->path, record->body, record->query_key, record->now_ms,
                   record->fault, record->export_id, &reply);
@@ -294,7 +295,9 @@ static int replay_state(mock_app *app, char *err, size_t errlen)
     mock_context *ctx = &app->ctx;
     if (persist_replay(ctx->persist, replay_record, app, err, errlen) < 0)
         return -1;
-    mock_clock_not_before(ctx->clock, app->replayed_ms);
+    /* The last change, or a later clock mark: answers were given up to
+     * then, and a restart must not show less. */
+    mock_clock_not_before(ctx->clock, persist_replayed_until(ctx->persist));
     int64_t now = mock_clock_now_ms(ctx->clock);
     store_lock(ctx->store);
     store_release_holds(ctx->store, 0, now);

@@ -45,6 +45,8 @@ typedef struct mock_options {
     double time_scale;           /* real clock speed-up, 1.0 */
     int64_t start_ms;            /* manual clock start */
     unsigned threads;            /* thread pool size, 0: one per core */
+    unsigned idle_timeout_s;     /* a keep-alive connection with no request is closed */
+    unsigned request_timeout_s;  /* a request must be read whole within this */
     int quiet;                   /* no request log */
     int log_json;                /* request log as one JSON object a line */
     int build_stages;            /* report SAVING_* / LINKING_* while building */

@@ -8,6 +8,7 @@
 #include "app.h"
 #include "options.h"
 #include "startup.h"
+#include "sim/persist.h"
 
 int main(int argc, char **argv)
 {
@@ -50,6 +51,10 @@ int main(int argc, char **argv)
     int sig = 0;
     sigwait(&stop_signals, &sig);
     startup_print_stopping(stdout, &options, sig);
+    persist *state = mock_app_context(app)->persist;
+    if (state != NULL && !options.quiet && !options.log_json)
+        printf("descovo-mock: state file: %llu changes in %llu syncs\n",
+               (unsigned long long)persist_records(state), (unsigned long long)persist_syncs(state));
     mock_app_free(app);
     startup_remove_ready_file(&options);
     return MOCK_EXIT_OK;

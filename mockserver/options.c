@@ -47,6 +47,10 @@ static const char usage[] =
     "  --threads N            HTTP thread pool size (default: one per core)\n"
     "  --ready-file PATH      once serving, write {url, port, pid, version} to PATH\n"
     "                         (atomically); removed at a clean stop\n"
+    "  --idle-timeout S       close a keep-alive connection idle for S seconds\n"
+    "                         (default 15)\n"
+    "  --request-timeout S    close a connection whose request is not read whole\n"
+    "                         within S seconds (slow clients; default 10)\n"
     "  --quiet                no request log\n"
     "  --log-format text|json the request log as text (default) or one JSON\n"
     "                         object a line\n"
@@ -64,7 +68,8 @@ enum {
     OPT_CREDITS, OPT_EXPORT_QUOTA, OPT_CLOCK, OPT_TIME_SCALE, OPT_START_MS,
     OPT_BUILD_STAGES, OPT_RATE_SCALE, OPT_NO_RATE_LIMIT, OPT_THREADS, OPT_QUIET,
     OPT_SCENARIO, OPT_CHAOS_RATE, OPT_CHAOS_SEED, OPT_JOURNAL_SIZE, OPT_ADMIN_TOKEN,
-    OPT_NO_CONTROL, OPT_STATE_FILE, OPT_LOG_FORMAT, OPT_READY_FILE, OPT_HELP, OPT_VERSION
+    OPT_NO_CONTROL, OPT_STATE_FILE, OPT_LOG_FORMAT, OPT_READY_FILE, OPT_HELP, OPT_VERSION,
+    OPT_IDLE_TIMEOUT, OPT_REQUEST_TIMEOUT
 };
 
 static const struct option long_options[] = {
@@ -83,6 +88,8 @@ static const struct option long_options[] = {
     {"rate-limit-scale", required_argument, NULL, OPT_RATE_SCALE},
     {"no-rate-limit", no_argument, NULL, OPT_NO_RATE_LIMIT},
     {"threads", required_argument, NULL, OPT_THREADS},
+    {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
+    {"request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"scenario", required_argument, NULL, OPT_SCENARIO},
     {"chaos-rate", required_argument, NULL, OPT_CHAOS_RATE},
@@ -266,6 +273,16 @@ options_result options_parse(int argc, char **argv, mock_options *options,
             if (parse_uint(optarg, 1, 256, &n) != 0)
                 return bad(err, errlen, "--threads: expected 1 to 256, got \"%s\"", optarg);
             options->threads = (unsigned)n;
+            break;
+        case OPT_IDLE_TIMEOUT:
+            if (parse_uint(optarg, 1, 3600, &n) != 0)
+                return bad(err, errlen, "--idle-timeout: expected 1 to 3600 seconds, got \"%s\"", optarg);
+            options->idle_timeout_s = (unsigned)n;
+            break;
+        case OPT_REQUEST_TIMEOUT:
+            if (parse_uint(optarg, 1, 3600, &n) != 0)
+                return bad(err, errlen, "--request-timeout: expected 1 to 3600 seconds, got \"%s\"", optarg);
+            options->request_timeout_s = (unsigned)n;
             break;
         case OPT_QUIET: options->quiet = 1; break;
         case OPT_SCENARIO: options->scenario = optarg; break;

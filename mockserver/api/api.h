@@ -21,6 +21,7 @@
 #include "data/export.h"
 #include "sim/context.h"
 #include "sim/faults.h"
+#include "sim/keys.h"
 #include "sim/store.h"
 #include "text/strbuf.h"
 
@@ -61,7 +62,19 @@ typedef struct mock_request {
     /* Query parameters: returns the value or NULL. */
     const char *(*query)(const struct mock_request *req, const char *name);
     void *query_ctx;
+    /* Set by routes.c: logs the change now (request_took_effect). */
+    void (*took_effect)(const struct mock_request *req);
+    struct request_log *log;    /* where it logs it */
 } mock_request;
+
+/* Store lock held, in a handler that releases the lock before it answers
+ * (a build runs its filters unlocked): logs the change to the state file
+ * now, at the moment it takes effect, so that the log keeps the order in
+ * which changes took effect whatever another request does meanwhile.
+ * Handlers that keep the lock throughout need not call it: the dispatcher
+ * logs their 200 before it releases the lock. Once called, the change is
+ * logged whatever the handler answers. */
+void request_took_effect(const mock_request *req);
 
 /* One HTTP request as the HTTP layer read it, for the dispatch callback. */
 typedef struct http_request {
@@ -70,6 +83,7 @@ typedef struct http_request {
     const char *body;             /* NULL when none */
     size_t body_len;
     int body_too_large;           /* more than API_MAX_BODY_BYTES were sent */
+    int can_defer;                /* the caller honours mock_reply.durable_log */
     const char *(*query)(const struct mock_request *req, const char *name);
     void *query_ctx;
     /* A request header, or NULL. */
@@ -89,13 +103,27 @@ typedef struct mock_reply {
     export_file *csv_file;      /* the export it reads, acquired; released by server.c */
     char filename[96];          /* Content-Disposition of a CSV */
     char masked_key[32];        /* the caller's API key, masked, for the log */
+    /* The key the request named (body, query, or the path of an account
+     * route), for the HTTP layer to mask wherever the log and the journal
+     * keep the request; "" when none (or longer than any key). */
+    char secret[KEYS_MAX_KEY_LEN + 1];
     strbuf text;                /* owned: a success answer already serialised
                                  * (reply_ok); sent instead of body */
     char export_id[40];         /* the export a request created, for the state file */
     /* Injected faults the HTTP layer carries out. */
     enum { REPLY_SEND = 0, REPLY_DROP, REPLY_RESET } connection;
     int64_t delay_ms;           /* answer this much later (real time) */
+    /* A change not yet durable (only when http_request.can_defer): the
+     * HTTP layer holds the answer, without holding a thread, until
+     * persist_await calls back, and answers reply_not_durable instead if
+     * the write failed. */
+    persist *durable_log;
+    uint64_t durable_seq;
 } mock_reply;
+
+/* The 500 of a change that was made but could not be written to the
+ * state file (error: its errno). */
+void reply_not_durable(mock_reply *reply, int error);
 
 /* Sets an error reply: {"error":{"code":status,"message":...}}. */
 void reply_error(mock_reply *reply, unsigned status, const char *fmt, ...)

@@ -178,6 +178,9 @@ void handle_build(const mock_request *req, mock_reply *reply)
         faults.hold_status = req->fault->hold_status;
     }
     store_begin_build(req->store, aud, req->now_ms, &faults);
+    /* The build takes effect now: log it before the lock goes, so that a
+     * change made while the filters run comes after it in the log. */
+    request_took_effect(req);
 
     /* Run the filters without the lock: the audience is BUILDING, so its
      * filters cannot change, and the dispatcher's store_work_begin keeps a

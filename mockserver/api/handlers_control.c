@@ -14,6 +14,7 @@
 #include "api/handlers.h"
 #include "sim/scenario.h"
 #include "sim/keys.h"
+#include "text/glob.h"
 
 /* Largest single clock advance: 10 years, so arithmetic never overflows. */
 #define MAX_ADVANCE_SECONDS (10.0 * 365 * 24 * 3600)
@@ -270,6 +271,11 @@ void handle_mock_requests(const mock_request *req, mock_reply *reply)
         .path = req->query(req, "path"),
         .status = -1,
     };
+    if (filter.path != NULL && strlen(filter.path) > GLOB_MAX_PATTERN) {
+        reply_error(reply, 400, "path: expected a pattern of at most %d characters, got %zu.", GLOB_MAX_PATTERN,
+                    strlen(filter.path));
+        return;
+    }
     char masked[32];
     const char *key = req->query(req, "apiKey");
     if (key != NULL) {

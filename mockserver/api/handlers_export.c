@@ -7,6 +7,7 @@
 
 #include "api/handlers.h"
 #include "api/links.h"
+#include "text/utf8.h"
 
 static const char *const company_export_fields[] = {
     "apiKey", "format", "maxRowsToExport", "excludeFields", "userEmail", NULL};
@@ -135,8 +136,9 @@ static void handle_export(const mock_request *req, mock_reply *reply, export_kin
              user_email != NULL ? " A link was sent to userEmail." : "");
     if (user_email != NULL) {
         char subject[160];
-        snprintf(subject, sizeof subject, "Your Descovo %s export of \"%.80s\" is ready",
-                 kind == EXPORT_COMPANIES ? "company" : "prospect", aud->name);
+        snprintf(subject, sizeof subject, "Your Descovo %s export of \"%.*s\" is ready",
+                 kind == EXPORT_COMPANIES ? "company" : "prospect",
+                 (int)utf8_cut(aud->name, strlen(aud->name), STORE_SUBJECT_NAME_MAX), aud->name);
         char body[256];
         snprintf(body, sizeof body, "%zu rows of audience %s. Download the CSV from the link below.", n, aud->id);
         json_t *links = json_pack("[s]", url);

@@ -1,4 +1,5 @@
 /* The service's envelopes and the typed readers of request bodies. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -259,4 +260,18 @@ int body_email(const mock_request *req, mock_reply *reply, const char *field,
     }
     *out = email;
     return 0;
+}
+
+void reply_not_durable(mock_reply *reply, int error)
+{
+    reply_error(reply, 500, "Internal error: the change was made but could not be written to the state file "
+                "(%s); it may be lost at the next restart, and later changes are refused until then.",
+                strerror(error != 0 ? error : EIO));
+}
+
+void request_took_effect(const mock_request *req)
+{
+    /* A hook, not a call into routes.c: handlers stay below the table. */
+    if (req->took_effect != NULL)
+        req->took_effect(req);
 }

@@ -90,7 +90,6 @@ const char *routes_pattern(size_t i, const char **method)
 typedef struct route_shape {
     size_t segments;              /* "/v1/audiences/{id}": 3 */
     int literal;                  /* no {id} */
-    int control;                  /* under /_mock/ */
 } route_shape;
 
 /* Patterns have at most this many segments; a longer path matches none. */
@@ -122,7 +121,6 @@ static void shape_routes(void)
         route_shapes[i] = (route_shape){
             .segments = count_segments(pattern),
             .literal = strchr(pattern, '{') == NULL,
-            .control = strncmp(pattern, "/_mock/", 7) == 0,
         };
         size_t segments = route_shapes[i].segments;
         if (segments > ROUTE_MAX_SEGMENTS)
@@ -586,30 +584,57 @@ static const route *resolve(const http_request *http, char param[API_MAX_PATH_PA
 }
 
 /* Where a change is logged: the state file, the apiKey a query route took,
- * and a download id to reuse (replay). */
+ * and a download id to reuse (replay); then what became of it. */
 typedef struct request_log {
     persist *log;                 /* NULL: nothing to log */
-    const char *query_key;
+    const char *query_key;        /* of a route that takes the key from the query */
     const char *export_token;     /* NULL: a random one */
+    int appended;                 /* the change is in the log (or failed to be) */
+    uint64_t seq;                 /* its record, for persist_sync; 0: the append failed */
 } request_log;
+
+/* Store lock held. Appends the request's change once. */
+static void log_change(request_log *lg, const mock_request *req, const char *export_id)
+{
+    if (lg == NULL || lg->log == NULL || lg->appended)
+        return;
+    lg->appended = 1;
+    lg->seq = persist_append(lg->log, req->method, req->path, req->body, lg->query_key, req->now_ms, req->fault,
+                             export_id);
+}
+
+static void took_effect(const mock_request *req)
+{
+    log_change(req->log, req, NULL);
+}
 
 /* Runs the handler with the locks its route asks for: authenticate, settle,
  * rate-limit (live only), handler, and, for a 200 of a logged route, the
- * append, under the same store lock so that the log order is the order of
- * the changes. Returns -1 when nothing was to be logged, 0 when appended,
- * 1 when the append failed. */
-static int run_route(const route *r, mock_request *req, mock_reply *reply, const request_log *lg)
+ * append, under the same store lock as the change (unless the handler
+ * logged it at the moment it took effect), so that the log order is the
+ * order of the changes. A route that takes the locks itself (a scenario
+ * load) runs alone: no other request's change can fall between its own
+ * changes and its record. */
+static void run_route(const route *r, mock_request *req, mock_reply *reply, request_log *lg)
 {
-    int logged = -1;
+    req->log = lg;
+    req->took_effect = took_effect;
     if (r->flags & ROUTE_UNLOCKED) {
+        int alone = lg->log != NULL;
+        if (alone) {
+            store_work_alone_begin(req->store);
+            if (!req->replaying)
+                req->now_ms = mock_clock_now_ms(req->ctx->clock);
+        }
         r->handler(req, reply);
-        if (lg->log != NULL && reply->status == 200) {
+        if (alone && reply->status == 200) {
             store_lock(req->store);
-            logged = persist_append(lg->log, req->method, req->path, req->body, NULL, req->now_ms, req->fault,
-                                    reply->export_id) != 0;
+            log_change(lg, req, reply->export_id);
             store_unlock(req->store);
         }
-        return logged;
+        if (alone)
+            store_work_alone_end(req->store);
+        return;
     }
     store_work_begin(req->store);
     store_lock(req->store);
@@ -623,13 +648,18 @@ static int run_route(const route *r, mock_request *req, mock_reply *reply, const
     run_locked(r, req, reply);
     if (lg->export_token != NULL)
         store_force_export_token(req->store, NULL);
-    if (lg->log != NULL && reply->status == 200)
-        logged = persist_append(lg->log, req->method, req->path, req->body,
-                                r->auth == AUTH_QUERY ? lg->query_key : NULL, req->now_ms, req->fault,
-                                reply->export_id) != 0;
+    if (reply->status == 200)
+        log_change(lg, req, reply->export_id);
     store_unlock(req->store);
     store_work_end(req->store);
-    return logged;
+}
+
+/* How far ahead of an answer's time a clock mark vouches: one mark per
+ * second of real time, whatever --time-scale. */
+static int64_t clock_mark_ahead_ms(const mock_context *ctx)
+{
+    double scale = ctx->options.time_scale > 1 ? ctx->options.time_scale : 1;
+    return (int64_t)(1000.0 * scale);
 }
 
 /* A handler that left no answer (it ran out of memory, or has a bug) is
@@ -649,12 +679,14 @@ void routes_dispatch(const mock_context *ctx, const http_request *http, mock_rep
         reply->retry_after = 1;
         return;
     }
+    /* Before routing: with --no-control every /_mock/ path is 404, and
+     * without the admin token a 405 would list the routes. */
+    int control = strncmp(http->path, "/_mock/", 7) == 0;
+    if (control && check_control(ctx, http, reply) != 0)
+        return;
     char param[API_MAX_PATH_PARAM + 1];
     const route *r = resolve(http, param, reply);
     if (r == NULL)
-        return;
-    int control = shape_of(r)->control;
-    if (control && check_control(ctx, http, reply) != 0)
         return;
     if (check_query(http, reply) != 0)
         return;
@@ -681,10 +713,13 @@ void routes_dispatch(const mock_context *ctx, const http_request *http, mock_rep
     const char *key = req.api_key;
     if (key != NULL)
         keys_mask(key, reply->masked_key);
+    const char *secret = key != NULL ? key : strcmp(param_name(r->pattern), "apiKey") == 0 ? req.param : NULL;
+    if (secret != NULL && strlen(secret) < sizeof reply->secret)
+        memcpy(reply->secret, secret, strlen(secret) + 1);
     if (!control)
         faults_decide(ctx->faults, http->method, http->path, key, &fault);
-    request_log lg = {.log = (r->flags & ROUTE_PERSIST) ? ctx->persist : NULL, .query_key = key};
-    int logged = -1;
+    request_log lg = {.log = (r->flags & ROUTE_PERSIST) ? ctx->persist : NULL,
+                      .query_key = r->auth == AUTH_QUERY ? key : NULL};
     if (apply_fault_before(&fault, reply))
         goto out;
     if (lg.log != NULL && persist_failed(lg.log) != 0) {
@@ -692,12 +727,21 @@ void routes_dispatch(const mock_context *ctx, const http_request *http, mock_rep
                     "until descovo-mock is restarted.", strerror(persist_failed(lg.log)));
         goto out;
     }
-    logged = run_route(r, &req, reply, &lg);
-    /* Durable before it is acknowledged. */
-    if (logged >= 0 && (persist_sync(lg.log) != 0 || logged == 1))
-        reply_error(reply, 500, "Internal error: the change was made but could not be written to the state file "
-                    "(%s); it may be lost at the next restart, and later changes are refused until then.",
-                    strerror(persist_failed(lg.log)));
+    run_route(r, &req, reply, &lg);
+    /* Durable before it is acknowledged (group commit: persist.h): the
+     * HTTP layer holds the answer until then, or this thread waits. */
+    if (lg.appended && lg.seq != 0 && http->can_defer) {
+        reply->durable_log = lg.log;
+        reply->durable_seq = lg.seq;
+    } else if (lg.appended && (lg.seq == 0 || persist_sync(lg.log, lg.seq) != 0)) {
+        reply_not_durable(reply, persist_failed(lg.log));
+    }
+    /* A real clock moves without any logged change: what this answer
+     * shows of time must survive a restart too. */
+    if (ctx->persist != NULL && ctx->options.clock_mode == MOCK_CLOCK_REAL &&
+        persist_vouch_time(ctx->persist, req.now_ms, clock_mark_ahead_ms(ctx)) != 0 && reply->status < 500)
+        reply_error(reply, 500, "Internal error: the state file cannot be written (%s); changes are refused "
+                    "until descovo-mock is restarted.", strerror(persist_failed(ctx->persist)));
 out:
     ensure_answer(reply, "answering");
     json_decref(req.warnings);

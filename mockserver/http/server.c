@@ -1,19 +1,26 @@
 #include "http/server.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "http/conns.h"
+#include "http/logq.h"
+#include "sim/keys.h"
+#include "sim/persist.h"
 #include "text/jsonw.h"
 #include "text/strbuf.h"
 
-#define CONNECTION_LIMIT 1024
+/* libmicrohttpd's own inactivity timeout: a backstop for answers a client
+ * does not read (conns.c handles idle and slow requests). */
 #define CONNECTION_TIMEOUT_S 30
 #define CSV_BLOCK_SIZE (64 * 1024)
 /* libmicrohttpd's per-connection pool (request line, headers and the
@@ -32,7 +39,10 @@ typedef struct delayed {
 struct mock_http {
     struct MHD_Daemon *daemon;
     mock_http_config config;
-    FILE *log;
+    logq *log;                   /* NULL: no request log */
+    conns *conns;                /* deadlines and the connection limit */
+    int awaiting;                /* answers held until durable (atomic) */
+    size_t connection_limit;     /* libmicrohttpd's; 503 from connection_limit - headroom */
     journal *journal;            /* NULL: not kept */
     uint16_t port;
     /* Injected latency: a timer thread resumes suspended connections, so no
@@ -56,10 +66,18 @@ typedef struct request_state {
     char method[12];
     char path[LOG_PATH_MAX];
     char key[32];                 /* masked */
+    char secret[KEYS_MAX_KEY_LEN + 1]; /* the key the request named, for the journal to mask */
     char *response_text;          /* start of the JSON answer, for the journal */
     size_t response_len;          /* its full length */
     struct MHD_Response *pending; /* answer held back by an injected latency */
+    int begun;                    /* the access handler was called */
+    int encoded_slash;            /* "%2F" in the raw path: refused */
     unsigned pending_status;
+    /* Held until the change is durable (reply.durable_log): */
+    mock_http *http;
+    struct MHD_Connection *connection;
+    int64_t pending_delay_ms;     /* an injected latency still to come after */
+    int durable_error;            /* the write failed: answer 500 instead */
 } request_state;
 
 /* A CSV being streamed. */
@@ -334,12 +352,95 @@ static void stop_delays(mock_http *http)
     }
 }
 
-static enum MHD_Result answer(mock_http *http, struct MHD_Connection *connection,
-                              request_state *state, const char *url, const char *method)
+/* Keeps the key the request named, for the journal to mask in the bodies,
+ * and masks it in the path the log and the journal keep
+ * (/_mock/accounts/KEY). */
+static void keep_secret(request_state *state, const char *secret)
 {
+    copy_cut(state->secret, sizeof state->secret, secret);
+    size_t len = 0;
+    int oom = 0;
+    char *masked = keys_mask_text(state->path, strlen(state->path), secret, &len, &oom);
+    if (masked != NULL)
+        copy_cut(state->path, sizeof state->path, masked);
+    else if (oom)
+        copy_cut(state->path, sizeof state->path, "(path not kept: out of memory)");
+    free(masked);
+}
+
+/* Called back by the state file once a held answer's change is durable
+ * (error 0) or cannot be (its errno); any thread. */
+static void durable_done(void *arg, int error)
+{
+    request_state *state = arg;
+    mock_http *http = state->http;
+    state->durable_error = error;
+    if (error == 0 && state->pending_delay_ms > 0)
+        delay_connection(http, state->connection, state->pending_delay_ms);
+    else
+        MHD_resume_connection(state->connection);
+    __atomic_sub_fetch(&http->awaiting, 1, __ATOMIC_ACQ_REL);
+}
+
+/* Sends a reply (or carries out its injected fault); takes what it owns. */
+static enum MHD_Result send_reply(mock_http *http, struct MHD_Connection *connection,
+                                  request_state *state, mock_reply *reply)
+{
+    if (reply->connection != REPLY_SEND) {
+        json_decref(reply->body);
+        strbuf_release(&reply->text);
+        state->status = 0;
+        return abort_connection(connection, reply->connection == REPLY_RESET);
+    }
+    struct MHD_Response *response = make_response(http, state, reply);
+    state->status = response != NULL ? reply->status : 500;
+    json_decref(reply->body);
+    strbuf_release(&reply->text);
+    if (response == NULL)
+        return MHD_NO;
+    if (reply->durable_log != NULL) {
+        /* Hold the answer until the change is durable, without holding
+         * this thread: the log's flusher resumes the connection (one sync
+         * for all the answers waiting meanwhile: group commit). */
+        state->pending = response;
+        state->pending_status = reply->status;
+        state->pending_delay_ms = reply->delay_ms;
+        state->http = http;
+        state->connection = connection;
+        MHD_suspend_connection(connection);
+        __atomic_add_fetch(&http->awaiting, 1, __ATOMIC_ACQ_REL);
+        if (persist_await(reply->durable_log, reply->durable_seq, durable_done, state) != 0)
+            durable_done(state, persist_sync(reply->durable_log, reply->durable_seq) != 0 ? errno : 0);
+        return MHD_YES;
+    }
+    if (reply->delay_ms > 0) {
+        /* Answer later without holding this thread: suspend, and let the
+         * timer resume the connection; the handler is then called again. */
+        state->pending = response;
+        state->pending_status = reply->status;
+        MHD_suspend_connection(connection);
+        delay_connection(http, connection, reply->delay_ms);
+        return MHD_YES;
+    }
+    enum MHD_Result rc = MHD_queue_response(connection, reply->status, response);
+    MHD_destroy_response(response);
+    return rc;
+}
+
+static enum MHD_Result answer(mock_http *http, struct MHD_Connection *connection,
+                              request_state *state, const char *path, const char *method)
+{
+    mock_reply reply = {0};
+    if (state->encoded_slash) {
+        /* libmicrohttpd decodes the path before we see it: "a%2Fb" would
+         * become two segments, so it is refused instead. */
+        reply_error(&reply, 400, "Path: an encoded '/' (%%2F) inside a path segment is not accepted; ids never "
+                    "contain '/'.");
+        return send_reply(http, connection, state, &reply);
+    }
     http_request request = {
         .method = method,
-        .path = url,
+        .path = path,
         .body = state->body.data,
         .body_len = state->body.len,
         .body_too_large = state->too_large || state->body.oom,
@@ -347,34 +448,89 @@ static enum MHD_Result answer(mock_http *http, struct MHD_Connection *connection
         .query_ctx = connection,
         .header = header_value,
         .query_each = query_each,
+        .can_defer = 1,
     };
-    mock_reply reply = {0};
     http->config.dispatch(http->config.dispatch_ctx, &request, &reply);
     memcpy(state->key, reply.masked_key, sizeof state->key);
-    if (reply.connection != REPLY_SEND) {
-        json_decref(reply.body);
-        strbuf_release(&reply.text);
-        state->status = 0;
-        return abort_connection(connection, reply.connection == REPLY_RESET);
+    if (reply.secret[0] != '\0')
+        keep_secret(state, reply.secret);
+    return send_reply(http, connection, state, &reply);
+}
+
+/* The path of a request target: HTTP/1.1 servers must accept the absolute
+ * form ("http://host:port/v1/credits", RFC 9112, 3.2.2) as well as the
+ * origin form ("/v1/credits"). */
+static const char *origin_path(const char *url)
+{
+    const char *rest = NULL;
+    if (strncasecmp(url, "http://", 7) == 0)
+        rest = url + 7;
+    else if (strncasecmp(url, "https://", 8) == 0)
+        rest = url + 8;
+    if (rest == NULL)
+        return url;
+    const char *slash = strchr(rest, '/');
+    return slash != NULL ? slash : "/";
+}
+
+/* Whether the raw target's path (before any '?') holds an encoded '/'. */
+static int has_encoded_slash(const char *uri)
+{
+    for (const char *c = uri; *c != '\0' && *c != '?'; c++) {
+        if (c[0] == '%' && c[1] == '2' && (c[2] == 'F' || c[2] == 'f'))
+            return 1;
     }
-    struct MHD_Response *response = make_response(http, state, &reply);
-    state->status = response != NULL ? reply.status : 500;
-    json_decref(reply.body);
-    strbuf_release(&reply.text);
-    if (response == NULL)
-        return MHD_NO;
-    if (reply.delay_ms > 0) {
-        /* Answer later without holding this thread: suspend, and let the
-         * timer resume the connection; the handler is then called again. */
-        state->pending = response;
-        state->pending_status = reply.status;
-        MHD_suspend_connection(connection);
-        delay_connection(http, connection, reply.delay_ms);
-        return MHD_YES;
+    return 0;
+}
+
+/* Called by libmicrohttpd with the raw request target, before it decodes
+ * it: the per-request state starts here (it becomes *con_cls). */
+/* The tracking of conns.c for a connection (its socket context). */
+static conn *connection_track(struct MHD_Connection *connection)
+{
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info != NULL ? info->socket_context : NULL;
+}
+
+static void connection_event(void *cls, struct MHD_Connection *connection, void **socket_context,
+                             enum MHD_ConnectionNotificationCode code)
+{
+    mock_http *http = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = info != NULL ? conns_open(http->conns, info->connect_fd) : NULL;
+    } else {
+        conns_close(http->conns, *socket_context);
+        *socket_context = NULL;
     }
-    enum MHD_Result rc = MHD_queue_response(connection, reply.status, response);
-    MHD_destroy_response(response);
-    return rc;
+}
+
+static void *request_started(void *cls, const char *uri, struct MHD_Connection *connection)
+{
+    mock_http *http = cls;
+    conn_reading(connection_track(connection));
+    request_state *state = calloc(1, sizeof *state);
+    if (state == NULL)
+        return NULL;
+    state->started_ns = monotonic_ns();
+    state->started_sim_ms = mock_clock_now_ms(http->config.clock);
+    state->encoded_slash = has_encoded_slash(uri);
+    return state;
+}
+
+/* Only "chunked" is a transfer coding libmicrohttpd decodes; with any other
+ * ("gzip, chunked") it cannot tell where the body ends. Returns 1 when the
+ * request has such a coding. */
+static int unsupported_transfer_coding(struct MHD_Connection *connection)
+{
+    const char *te = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Transfer-Encoding");
+    if (te == NULL)
+        return 0;
+    te += strspn(te, " \t");
+    size_t n = strlen(te);
+    while (n > 0 && (te[n - 1] == ' ' || te[n - 1] == '\t'))
+        n--;
+    return !(n == 7 && strncasecmp(te, "chunked", 7) == 0);
 }
 
 static enum MHD_Result access_handler(void *cls, struct MHD_Connection *connection,
@@ -385,23 +541,43 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *connecti
     (void)version;
     mock_http *http = cls;
     request_state *state = *con_cls;
-    if (state == NULL) {
+    if (state == NULL)
+        return MHD_NO; /* request_started ran out of memory */
+    const char *path = origin_path(url);
+    if (!state->begun) {
         /* First call: headers only. Answering now would make libmicrohttpd
-         * close the connection, so only set up and come back. */
-        state = calloc(1, sizeof *state);
-        if (state == NULL)
-            return MHD_NO;
-        state->started_ns = monotonic_ns();
-        state->started_sim_ms = mock_clock_now_ms(http->config.clock);
+         * close the connection, so only set up and come back; except for a
+         * body that cannot be read, answered (and closed) at once. */
+        state->begun = 1;
         copy_cut(state->method, sizeof state->method, method);
-        copy_cut(state->path, sizeof state->path, url);
-        *con_cls = state;
+        copy_cut(state->path, sizeof state->path, path);
+        conn *track = connection_track(connection);
+        if (conn_over_limit(track)) {
+            mock_reply reply = {0};
+            reply_error(&reply, 503, "descovo-mock has %zu connections open, its limit (from the file descriptor "
+                        "limit); retry in a moment, or reuse a connection.", http->connection_limit);
+            reply.retry_after = 1;
+            return send_reply(http, connection, state, &reply);
+        }
+        if (unsupported_transfer_coding(connection)) {
+            mock_reply reply = {0};
+            reply_error(&reply, 501, "Transfer-Encoding: only \"chunked\" is supported; send the body with "
+                        "Content-Length or chunked alone.");
+            return send_reply(http, connection, state, &reply);
+        }
         return MHD_YES;
     }
     if (state->pending != NULL) {
-        /* Resumed after an injected latency: send what was held back. */
+        /* Resumed after an injected latency, or once durable: send what
+         * was held back, or the 500 of a change that could not be written. */
         struct MHD_Response *response = state->pending;
         state->pending = NULL;
+        if (state->durable_error != 0) {
+            MHD_destroy_response(response);
+            mock_reply reply = {0};
+            reply_not_durable(&reply, state->durable_error);
+            return send_reply(http, connection, state, &reply);
+        }
         enum MHD_Result rc = MHD_queue_response(connection, state->pending_status, response);
         MHD_destroy_response(response);
         return rc;
@@ -415,16 +591,21 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *connecti
         *upload_data_size = 0;
         return MHD_YES;
     }
-    return answer(http, connection, state, url, method);
+    conn_answering(connection_track(connection));
+    return answer(http, connection, state, path, method);
 }
 
-/* One line per request: text, or one JSON object for log shippers. */
+/* One line per request: text, or one JSON object for log shippers. Handed
+ * to the log's own thread (logq.c): a slow reader of the output never
+ * holds up a request. */
 static void log_request(mock_http *http, const request_state *state, double ms)
 {
     if (!http->config.log_json) {
-        fprintf(http->log, "%s %s %u %.3fms%s%s\n", state->method, state->path, state->status, ms,
-                state->key[0] ? " key=" : "", state->key);
-        fflush(http->log);
+        char line[LOG_PATH_MAX + 128];
+        int n = snprintf(line, sizeof line, "%s %s %u %.3fms%s%s", state->method, state->path, state->status, ms,
+                         state->key[0] ? " key=" : "", state->key);
+        if (n > 0)
+            logq_put(http->log, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
         return;
     }
     char when[32];
@@ -438,10 +619,8 @@ static void log_request(mock_http *http, const request_state *state, double ms)
                              "durationUs", (json_int_t)(ms * 1000.0),
                              "apiKey", state->key[0] ? state->key : NULL);
     strbuf text = STRBUF_INIT;
-    if (line != NULL && jsonw_write(line, &text) == 0 && !text.oom && text.data != NULL) {
-        fprintf(http->log, "%s\n", text.data);
-        fflush(http->log);
-    }
+    if (line != NULL && jsonw_write(line, &text) == 0 && !text.oom && text.data != NULL)
+        logq_put(http->log, text.data, text.len);
     strbuf_release(&text);
     json_decref(line);
 }
@@ -449,12 +628,19 @@ static void log_request(mock_http *http, const request_state *state, double ms)
 static void request_completed(void *cls, struct MHD_Connection *connection,
                               void **con_cls, enum MHD_RequestTerminationCode code)
 {
-    (void)connection;
     (void)code;
     mock_http *http = cls;
+    conn_idle(connection_track(connection));
     request_state *state = *con_cls;
     if (state == NULL)
         return;
+    if (!state->begun) {
+        /* libmicrohttpd answered it itself (a 4xx for a malformed request)
+         * or the client went away before its headers ended: not logged. */
+        free(state);
+        *con_cls = NULL;
+        return;
+    }
     double ms = (double)(monotonic_ns() - state->started_ns) / 1e6;
     if (http->log != NULL)
         log_request(http, state, ms);
@@ -464,6 +650,7 @@ static void request_completed(void *cls, struct MHD_Connection *connection,
             .method = state->method,
             .path = state->path,
             .masked_key = state->key,
+            .secret = state->secret,
             .status = state->status,
             .duration_ms = ms,
             .request_body = state->body.data,
@@ -502,8 +689,19 @@ mock_http *mock_http_start(const mock_http_config *config, char *err, size_t err
         return NULL;
     }
     http->config = *config;
-    http->log = config->log;
     http->journal = config->journal;
+    if (config->log != NULL) {
+        /* What the stream holds goes first; then only the log's thread
+         * writes to the descriptor. */
+        fflush(config->log);
+        int fd = fileno(config->log);
+        http->log = fd >= 0 ? logq_start(fd) : NULL;
+        if (http->log == NULL) {
+            snprintf(err, errlen, "cannot start the request log (%s)", fd < 0 ? "the log is not a file" : "out of memory");
+            free(http);
+            return NULL;
+        }
+    }
     pthread_mutex_init(&http->delay_lock, NULL);
     pthread_cond_init(&http->delay_cond, NULL);
     if (pthread_create(&http->timer, NULL, delay_timer, http) != 0) {
@@ -515,15 +713,33 @@ mock_http *mock_http_start(const mock_http_config *config, char *err, size_t err
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         threads = cores > 0 ? (unsigned)cores : 1;
     }
+    /* Each connection holds a descriptor: the limit follows the process's
+     * (raised to its hard limit), minus what files, the epoll sets and the
+     * threads' wake-up pipes need. */
+    size_t fd_limit = conns_raise_fd_limit();
+    size_t reserve = MOCK_HTTP_FD_RESERVE + 4 * (size_t)threads;
+    http->connection_limit = fd_limit > reserve + 2 * MOCK_HTTP_HEADROOM ? fd_limit - reserve : 2 * MOCK_HTTP_HEADROOM;
+    unsigned idle_s = config->idle_timeout_s != 0 ? config->idle_timeout_s : MOCK_HTTP_IDLE_TIMEOUT_S;
+    unsigned request_s = config->request_timeout_s != 0 ? config->request_timeout_s : MOCK_HTTP_REQUEST_TIMEOUT_S;
+    unsigned backstop_s = CONNECTION_TIMEOUT_S;
+    if (backstop_s < idle_s + request_s)
+        backstop_s = idle_s + request_s;
+    http->conns = conns_start(idle_s, request_s, http->connection_limit - MOCK_HTTP_HEADROOM);
+    if (http->conns == NULL) {
+        snprintf(err, errlen, "cannot start the connection reaper thread");
+        goto fail;
+    }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
     http->daemon = MHD_start_daemon(flags, 0, NULL, NULL, access_handler, http,
                                     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
                                     MHD_OPTION_THREAD_POOL_SIZE, threads,
-                                    MHD_OPTION_CONNECTION_LIMIT, CONNECTION_LIMIT,
-                                    MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_TIMEOUT_S,
+                                    MHD_OPTION_CONNECTION_LIMIT, (unsigned)http->connection_limit,
+                                    MHD_OPTION_CONNECTION_TIMEOUT, backstop_s,
+                                    MHD_OPTION_NOTIFY_CONNECTION, connection_event, http,
                                     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY_LIMIT,
                                     MHD_OPTION_NOTIFY_COMPLETED, request_completed, http,
                                     MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+                                    MHD_OPTION_URI_LOG_CALLBACK, request_started, http,
                                     MHD_OPTION_END);
     if (http->daemon == NULL) {
         snprintf(err, errlen, "cannot listen on %s:%u (address in use, or not an address of this machine)", host, port);
@@ -534,6 +750,8 @@ mock_http *mock_http_start(const mock_http_config *config, char *err, size_t err
     return http;
 fail:
     stop_delays(http);
+    conns_stop(http->conns);
+    logq_stop(http->log);
     pthread_cond_destroy(&http->delay_cond);
     pthread_mutex_destroy(&http->delay_lock);
     free(http);
@@ -549,8 +767,16 @@ void mock_http_stop(mock_http *http)
 {
     if (http == NULL)
         return;
+    /* Held answers come back within one sync; libmicrohttpd cannot stop
+     * with a connection suspended. */
+    while (__atomic_load_n(&http->awaiting, __ATOMIC_ACQUIRE) > 0) {
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
     stop_delays(http);
     MHD_stop_daemon(http->daemon);
+    conns_stop(http->conns);
+    logq_stop(http->log);
     pthread_cond_destroy(&http->delay_cond);
     pthread_mutex_destroy(&http->delay_lock);
     free(http);

@@ -9,7 +9,7 @@
 #include <strings.h>
 
 #include "data/mix.h"
-#include "sim/journal.h"
+#include "text/glob.h"
 
 /* Most rules at once: bounded memory, and a linear scan per request stays
  * cheap. */
@@ -20,6 +20,7 @@ typedef struct fault_rule {
     uint64_t id;
     char *method;                /* NULL: any */
     char *path;                  /* NULL: any */
+    glob *path_glob;             /* path compiled; immutable once added */
     char *key;                   /* NULL: any */
     uint64_t after;
     uint64_t times;              /* 0: unlimited */
@@ -29,6 +30,10 @@ typedef struct fault_rule {
     uint64_t fired;
     fault_decision action;
     json_t *json;                /* as given, with "id" */
+    /* Deciders match with no lock held, on rules they pinned: a rule
+     * removed meanwhile is freed by the last one to let go of it. */
+    unsigned pins;               /* lock held */
+    int removed;                 /* lock held */
     struct fault_rule *next;
 } fault_rule;
 
@@ -75,9 +80,19 @@ static void rule_free(fault_rule *rule)
         return;
     free(rule->method);
     free(rule->path);
+    glob_free(rule->path_glob);
     free(rule->key);
     json_decref(rule->json);
     free(rule);
+}
+
+/* Lock held. Unlinked rule: frees it now, or marks it for the last
+ * decider that pinned it. */
+static void rule_release(fault_rule *rule)
+{
+    rule->removed = 1;
+    if (rule->pins == 0)
+        rule_free(rule);
 }
 
 void faults_clear(faults *f)
@@ -86,7 +101,7 @@ void faults_clear(faults *f)
     fault_rule *rule = f->rules;
     while (rule != NULL) {
         fault_rule *next = rule->next;
-        rule_free(rule);
+        rule_release(rule);
         rule = next;
     }
     f->rules = NULL;
@@ -113,6 +128,30 @@ void faults_set_chaos(faults *f, double rate, uint64_t seed)
     f->chaos_seq = 0;
     update_armed(f);
     pthread_mutex_unlock(&f->lock);
+}
+
+/* --- names ------------------------------------------------------------------ */
+
+static const char *const fault_type_names[] = {
+    [FAULT_NONE] = "none", [FAULT_STATUS] = "status", [FAULT_LATENCY] = "latency", [FAULT_DROP] = "drop",
+    [FAULT_RESET] = "reset", [FAULT_FAIL_BUILD] = "fail-build", [FAULT_FAIL_ENRICHMENT] = "fail-enrichment",
+    [FAULT_HOLD] = "hold",
+};
+
+const char *fault_type_name(fault_type type)
+{
+    return fault_type_names[type];
+}
+
+int fault_type_from_name(const char *name, fault_type *out)
+{
+    for (size_t i = FAULT_STATUS; name != NULL && i < sizeof fault_type_names / sizeof fault_type_names[0]; i++) {
+        if (strcmp(fault_type_names[i], name) == 0) {
+            *out = (fault_type)i;
+            return 0;
+        }
+    }
+    return -1;
 }
 
 /* --- parsing rules -------------------------------------------------------- */
@@ -276,21 +315,10 @@ typedef struct latency_range {
 static int parse_action(const json_t *action, fault_decision *d, latency_range *range,
                         char *err, size_t errlen)
 {
-    static const struct {
-        const char *name;
-        fault_type type;
-    } types[] = {
-        {"status", FAULT_STATUS}, {"latency", FAULT_LATENCY}, {"drop", FAULT_DROP},
-        {"reset", FAULT_RESET}, {"fail-build", FAULT_FAIL_BUILD},
-        {"fail-enrichment", FAULT_FAIL_ENRICHMENT}, {"hold", FAULT_HOLD},
-    };
     if (!json_is_object(action))
         return fail(err, errlen, "action: expected an object with a \"type\"");
-    const char *type = json_string_value(json_object_get(action, "type"));
-    for (size_t i = 0; type != NULL && i < sizeof types / sizeof types[0]; i++) {
-        if (strcmp(types[i].name, type) == 0)
-            d->type = types[i].type;
-    }
+    if (fault_type_from_name(json_string_value(json_object_get(action, "type")), &d->type) != 0)
+        d->type = FAULT_NONE;
     switch (d->type) {
     case FAULT_STATUS: return parse_status(action, d, err, errlen);
     case FAULT_LATENCY: return parse_latency(action, d, &range->min_ms, &range->max_ms, err, errlen);
@@ -310,6 +338,17 @@ typedef struct fault_rule_ext {
     latency_range latency;
 } fault_rule_ext;
 
+static int compile_path(fault_rule *rule, char *err, size_t errlen)
+{
+    if (rule->path == NULL)
+        return 0;
+    char why[128];
+    rule->path_glob = glob_compile(rule->path, why, sizeof why);
+    if (rule->path_glob == NULL)
+        return fail(err, errlen, "match.path: %s", why);
+    return 0;
+}
+
 static int parse_rule(const json_t *json, fault_rule_ext *ext, char *err, size_t errlen)
 {
     fault_rule *rule = &ext->rule;
@@ -321,6 +360,7 @@ static int parse_rule(const json_t *json, fault_rule_ext *ext, char *err, size_t
     if (opt_string(match, "method", "match", 16, &rule->method, err, errlen) != 0 ||
         opt_string(match, "path", "match", 256, &rule->path, err, errlen) != 0 ||
         opt_string(match, "apiKey", "match", 128, &rule->key, err, errlen) != 0 ||
+        compile_path(rule, err, errlen) != 0 ||
         opt_count(json, "after", &rule->after, err, errlen) != 0 ||
         opt_count(json, "times", &rule->times, err, errlen) != 0)
         return -1;
@@ -400,14 +440,15 @@ int faults_remove(faults *f, uint64_t id)
     while (*link != NULL && (*link)->id != id)
         link = &(*link)->next;
     fault_rule *rule = *link;
-    if (rule != NULL) {
+    int found = rule != NULL;
+    if (found) {
         *link = rule->next;
         f->n_rules--;
         update_armed(f);
+        rule_release(rule);
     }
     pthread_mutex_unlock(&f->lock);
-    rule_free(rule);
-    return rule != NULL ? 0 : -1;
+    return found ? 0 : -1;
 }
 
 /* --- deciding ------------------------------------------------------------- */
@@ -416,7 +457,7 @@ static int rule_matches(const fault_rule *rule, const char *method, const char *
 {
     if (rule->method != NULL && strcasecmp(rule->method, method) != 0)
         return 0;
-    if (rule->path != NULL && !journal_path_matches(rule->path, path))
+    if (rule->path_glob != NULL && !glob_match(rule->path_glob, path))
         return 0;
     if (rule->key != NULL && (key == NULL || strcmp(rule->key, key) != 0))
         return 0;
@@ -459,15 +500,14 @@ static void chaos_decide(faults *f, fault_decision *out)
     }
 }
 
-void faults_decide(faults *f, const char *method, const char *path,
-                   const char *key, fault_decision *out)
+/* The first pinned rule that matched and fires, in creation order. Lock
+ * held. */
+static void decide_locked(fault_rule *const *pinned, const unsigned char *matched, size_t n,
+                          fault_decision *out)
 {
-    memset(out, 0, sizeof *out);
-    if (!atomic_load_explicit(&f->armed, memory_order_relaxed))
-        return;
-    pthread_mutex_lock(&f->lock);
-    for (fault_rule *rule = f->rules; rule != NULL; rule = rule->next) {
-        if (!rule_matches(rule, method, path, key) || !rule_fires(rule))
+    for (size_t i = 0; i < n; i++) {
+        fault_rule *rule = pinned[i];
+        if (!matched[i] || rule->removed || !rule_fires(rule))
             continue;
         *out = rule->action;
         if (out->type == FAULT_LATENCY) {
@@ -476,10 +516,44 @@ void faults_decide(faults *f, const char *method, const char *path,
             rule->rng = mix64(rule->rng);
             out->delay_ms = range->min_ms + (span > 0 ? (int64_t)(rule->rng % (uint64_t)(span + 1)) : 0);
         }
-        pthread_mutex_unlock(&f->lock);
         return;
     }
-    if (f->chaos_rate > 0)
-        chaos_decide(f, out);
+}
+
+void faults_decide(faults *f, const char *method, const char *path,
+                   const char *key, fault_decision *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!atomic_load_explicit(&f->armed, memory_order_relaxed))
+        return;
+    /* Pin the rules, match them with no lock held (the request's path, of
+     * the caller's length, sets the cost), then count and fire in order. */
+    fault_rule *pinned[FAULTS_MAX_RULES];
+    unsigned char matched[FAULTS_MAX_RULES];
+    size_t n = 0;
+    pthread_mutex_lock(&f->lock);
+    for (fault_rule *rule = f->rules; rule != NULL && n < FAULTS_MAX_RULES; rule = rule->next) {
+        rule->pins++;
+        pinned[n++] = rule;
+    }
     pthread_mutex_unlock(&f->lock);
+    for (size_t i = 0; i < n; i++)
+        matched[i] = (unsigned char)rule_matches(pinned[i], method, path, key);
+    fault_rule *to_free = NULL;
+    pthread_mutex_lock(&f->lock);
+    decide_locked(pinned, matched, n, out);
+    if (out->type == FAULT_NONE && f->chaos_rate > 0)
+        chaos_decide(f, out);
+    for (size_t i = 0; i < n; i++) {
+        if (--pinned[i]->pins == 0 && pinned[i]->removed) {
+            pinned[i]->next = to_free;
+            to_free = pinned[i];
+        }
+    }
+    pthread_mutex_unlock(&f->lock);
+    while (to_free != NULL) {
+        fault_rule *next = to_free->next;
+        rule_free(to_free);
+        to_free = next;
+    }
 }

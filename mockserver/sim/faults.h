@@ -67,6 +67,11 @@ typedef struct fault_decision {
     audience_status hold_status; /* FAULT_HOLD */
 } fault_decision;
 
+/* The name of a fault type as rules spell it ("fail-build"), and back:
+ * 0, or -1 for no such name (NULL and "none" included). */
+const char *fault_type_name(fault_type type);
+int fault_type_from_name(const char *name, fault_type *out);
+
 typedef struct faults faults;
 
 /* chaos_rate in [0, 1]: the share of the requests given to faults_decide

@@ -7,6 +7,8 @@
 #include <strings.h>
 
 #include "sim/clock.h"
+#include "sim/keys.h"
+#include "text/glob.h"
 
 typedef struct journal_entry {
     pthread_mutex_t lock;        /* this slot only: writers rarely meet */
@@ -91,17 +93,30 @@ void journal_free(journal *j)
 }
 
 /* A copy cut to cap bytes (whole bytes; the JSON layer replaces a cut UTF-8
- * sequence when it serialises). NULL for no body. */
-static char *copy_cut(const char *body, size_t len, size_t cap)
+ * sequence when it serialises), its keys masked (keys_mask_text). NULL for
+ * no body, and when memory runs out: better no body than one with a key. */
+static char *copy_cut(const char *body, size_t len, size_t cap, const char *secret)
 {
     if (body == NULL || len == 0)
         return NULL;
+    /* Mask a little past the cap, so that a key cut by it is masked too. */
+    size_t scan = len < cap + KEYS_MAX_KEY_LEN ? len : cap + KEYS_MAX_KEY_LEN;
+    size_t masked_len = 0;
+    int oom = 0;
+    char *masked = keys_mask_text(body, scan, secret, &masked_len, &oom);
+    if (oom)
+        return NULL;
+    if (masked != NULL) {
+        body = masked;
+        len = masked_len;
+    }
     size_t n = len < cap ? len : cap;
     char *copy = malloc(n + 1);
-    if (copy == NULL)
-        return NULL;
-    memcpy(copy, body, n);
-    copy[n] = '\0';
+    if (copy != NULL) {
+        memcpy(copy, body, n);
+        copy[n] = '\0';
+    }
+    free(masked);
     return copy;
 }
 
@@ -116,9 +131,21 @@ static void copy_text(char *dst, size_t size, const char *src)
 void journal_add(journal *j, const journal_record *r)
 {
     /* Copy the bodies before taking the slot's lock. */
-    char *request = copy_cut(r->request_body, r->request_len, j->body_cap);
-    char *response = r->response_owned != NULL ? r->response_owned
-                   : copy_cut(r->response_body, r->response_len, j->body_cap);
+    char *request = copy_cut(r->request_body, r->request_len, j->body_cap, r->secret);
+    char *response = NULL;
+    if (r->response_owned != NULL) {
+        size_t len = strlen(r->response_owned), masked_len = 0;
+        int oom = 0;
+        char *masked = keys_mask_text(r->response_owned, len, r->secret, &masked_len, &oom);
+        if (masked != NULL || oom) {
+            free(r->response_owned);
+            response = masked;
+        } else {
+            response = r->response_owned;
+        }
+    } else {
+        response = copy_cut(r->response_body, r->response_len, j->body_cap, r->secret);
+    }
     uint64_t seq = atomic_fetch_add(&j->last_seq, 1) + 1;
     journal_entry *e = &j->entries[seq % j->capacity];
     pthread_mutex_lock(&e->lock);
@@ -145,50 +172,19 @@ void journal_add(journal *j, const journal_record *r)
     pthread_mutex_unlock(&e->lock);
 }
 
-int journal_path_matches(const char *pattern, const char *path)
-{
-    while (*pattern != '\0') {
-        if (pattern[0] == '*' && pattern[1] == '*') {
-            /* "**" crosses segments. */
-            pattern += 2;
-            for (;;) {
-                if (journal_path_matches(pattern, path))
-                    return 1;
-                if (*path == '\0')
-                    return 0;
-                path++;
-            }
-        }
-        if (*pattern == '*') {
-            /* Try every split of the current segment. */
-            pattern++;
-            for (;;) {
-                if (journal_path_matches(pattern, path))
-                    return 1;
-                if (*path == '\0' || *path == '/')
-                    return 0;
-                path++;
-            }
-        }
-        if (*pattern != *path)
-            return 0;
-        pattern++;
-        path++;
-    }
-    return *path == '\0';
-}
-
-static int entry_matches(const journal_entry *e, const journal_filter *f)
+/* Runs on a copy of the entry, with no lock held: the caller's pattern
+ * sets the cost of matching. */
+static int entry_matches(const journal_entry *e, const journal_filter *f, const glob *path)
 {
     if (f->method != NULL && strcasecmp(f->method, e->method) != 0)
-        return 0;
-    if (f->path != NULL && !journal_path_matches(f->path, e->path))
         return 0;
     if (f->masked_key != NULL && strcmp(f->masked_key, e->masked_key) != 0)
         return 0;
     if (f->status >= 0 && (unsigned)f->status != e->status)
         return 0;
-    return e->time_ms >= f->since_ms;
+    if (e->time_ms < f->since_ms)
+        return 0;
+    return path == NULL || glob_match(path, e->path);
 }
 
 static json_t *body_json(const char *body)
@@ -216,27 +212,13 @@ static json_t *entry_json(const journal_entry *e, size_t cap)
                      "responseBodyTruncated", e->response_len > cap);
 }
 
-/* Visits the kept entries oldest first, each with its slot locked. */
-typedef void (*entry_visit_fn)(const journal_entry *e, void *ctx);
-
-static void for_each_entry(journal *j, entry_visit_fn visit, void *ctx)
-{
-    uint64_t last = atomic_load(&j->last_seq);
-    uint64_t floor = atomic_load(&j->cleared_through);
-    uint64_t first = last > j->capacity ? last - j->capacity + 1 : 1;
-    if (first <= floor)
-        first = floor + 1;
-    for (uint64_t seq = first; seq <= last; seq++) {
-        journal_entry *e = &j->entries[seq % j->capacity];
-        pthread_mutex_lock(&e->lock);
-        if (e->seq == seq)
-            visit(e, ctx);
-        pthread_mutex_unlock(&e->lock);
-    }
-}
-
+/* Walks the kept entries oldest first. Each slot is locked only to copy
+ * its fixed-size fields; the copy is matched with no lock held. The bodies
+ * of a matching entry are copied (at most body_cap bytes each) under the
+ * lock again, if the slot still holds the same entry. */
 typedef struct query_ctx {
     const journal_filter *filter;
+    const glob *path;
     size_t matched;
     size_t kept;
     size_t skip;
@@ -244,33 +226,75 @@ typedef struct query_ctx {
     json_t *entries;             /* NULL while counting */
 } query_ctx;
 
-static void visit_entry(const journal_entry *e, void *arg)
+static char *dup_or_null(const char *s)
 {
-    query_ctx *q = arg;
-    q->kept++;
-    if (!entry_matches(e, q->filter))
-        return;
-    q->matched++;
-    if (q->entries == NULL)
-        return;
-    if (q->skip > 0) {
-        q->skip--;
-        return;
+    return s != NULL ? strdup(s) : NULL;
+}
+
+static void query_pass(journal *j, query_ctx *q)
+{
+    uint64_t last = atomic_load(&j->last_seq);
+    uint64_t floor = atomic_load(&j->cleared_through);
+    uint64_t first = last > j->capacity ? last - j->capacity + 1 : 1;
+    if (first <= floor)
+        first = floor + 1;
+    for (uint64_t seq = first; seq <= last; seq++) {
+        journal_entry *slot = &j->entries[seq % j->capacity];
+        journal_entry copy;
+        pthread_mutex_lock(&slot->lock);
+        int present = slot->seq == seq;
+        if (present) {
+            copy = *slot;
+            copy.request_body = NULL;
+            copy.response_body = NULL;
+        }
+        pthread_mutex_unlock(&slot->lock);
+        if (!present)
+            continue;
+        q->kept++;
+        if (!entry_matches(&copy, q->filter, q->path))
+            continue;
+        q->matched++;
+        if (q->entries == NULL)
+            continue;
+        if (q->skip > 0) {
+            q->skip--;
+            continue;
+        }
+        pthread_mutex_lock(&slot->lock);
+        if (slot->seq == seq) {
+            copy.request_body = dup_or_null(slot->request_body);
+            copy.response_body = dup_or_null(slot->response_body);
+        }
+        pthread_mutex_unlock(&slot->lock);
+        json_array_append_new(q->entries, entry_json(&copy, q->body_cap));
+        free(copy.request_body);
+        free(copy.response_body);
     }
-    json_array_append_new(q->entries, entry_json(e, q->body_cap));
 }
 
 json_t *journal_query(journal *j, const journal_filter *filter)
 {
+    char err[128];
+    glob *path = NULL;
+    if (filter->path != NULL) {
+        path = glob_compile(filter->path, err, sizeof err);
+        if (path == NULL)
+            return NULL;
+    }
     /* Count first, then collect the newest `limit` matches. Entries added
      * between the passes are newer and do not shift the older ones. */
-    query_ctx count = {.filter = filter, .body_cap = j->body_cap};
-    for_each_entry(j, visit_entry, &count);
-    query_ctx collect = {.filter = filter, .body_cap = j->body_cap, .entries = json_array()};
+    query_ctx count = {.filter = filter, .path = path, .body_cap = j->body_cap};
+    query_pass(j, &count);
+    query_ctx collect = {.filter = filter, .path = path, .body_cap = j->body_cap, .entries = json_array()};
+    json_t *out = NULL;
     if (collect.entries == NULL)
-        return NULL;
+        goto out;
     collect.skip = filter->limit > 0 && count.matched > filter->limit ? count.matched - filter->limit : 0;
-    for_each_entry(j, visit_entry, &collect);
-    return json_pack("{s:I, s:I, s:o}", "count", (json_int_t)collect.matched, "total", (json_int_t)collect.kept,
-                     "entries", collect.entries);
+    query_pass(j, &collect);
+    out = json_pack("{s:I, s:I, s:o}", "count", (json_int_t)collect.matched, "total", (json_int_t)collect.kept,
+                    "entries", collect.entries);
+out:
+    glob_free(path);
+    return out;
 }

@@ -24,6 +24,10 @@ typedef struct journal_record {
     const char *method;
     const char *path;
     const char *masked_key;      /* "" when none */
+    /* The key the request named, masked wherever it appears in the bodies
+     * (as is every JSON "apiKey" value): the journal keeps no key. NULL or
+     * "" when none. The path must come masked already. */
+    const char *secret;
     unsigned status;             /* 0: connection dropped or reset, no answer */
     double duration_ms;
     const char *request_body;    /* may be NULL */
@@ -47,7 +51,7 @@ void journal_clear(journal *j);
 /* Which entries a query wants; NULL, 0 (and status -1) match everything. */
 typedef struct journal_filter {
     const char *method;          /* exact, case-insensitive */
-    const char *path;            /* exact, or a glob (journal_path_matches) */
+    const char *path;            /* a glob (text/glob.h), at most GLOB_MAX_PATTERN bytes */
     const char *masked_key;      /* compare masked keys */
     int status;                  /* -1: any; 0: dropped connections */
     int64_t since_ms;            /* entries at or after this simulated time */
@@ -55,11 +59,9 @@ typedef struct journal_filter {
 } journal_filter;
 
 /* {"count": N matching, "total": entries kept, "entries": [...]} oldest
- * first. Returns a new reference, or NULL when out of memory. */
+ * first. No slot stays locked while an entry is matched or serialised.
+ * Returns a new reference, or NULL when out of memory or the path pattern
+ * is longer than GLOB_MAX_PATTERN (check it first for a clear error). */
 json_t *journal_query(journal *j, const journal_filter *filter);
-
-/* Glob used for paths: '*' matches any run of characters except '/', and
- * '**' any run including '/'. */
-int journal_path_matches(const char *pattern, const char *path);
 
 #endif

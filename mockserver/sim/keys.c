@@ -1,3 +1,6 @@
+/* memmem: glibc declares it only with _GNU_SOURCE; it is much faster than a
+ * memchr loop on the journal's path, which scans every answer. */
+#define _GNU_SOURCE
 #include "sim/keys.h"
 
 #include <ctype.h>
@@ -5,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "text/strbuf.h"
 
 /* Parses a non-negative decimal number of at most 18 digits. */
 static int parse_amount(const char *word, int64_t *out)
@@ -105,4 +110,89 @@ void keys_mask(const char *key, char out[32])
     memcpy(out, key, 8);
     memcpy(out + 8, "***", 3);
     memcpy(out + 11, key + n - 2, 3); /* the last two and the NUL */
+}
+
+static const char *find(const char *hay, size_t len, const char *needle, size_t n)
+{
+    return n > 0 ? memmem(hay, len, needle, n) : NULL;
+}
+
+/* Where the next secret in text[from..len) starts, with its length; the
+ * request's own key, or the value of a JSON "apiKey" field. Returns 0 when
+ * there is none. */
+static int next_secret(const char *text, size_t len, size_t from, const char *key, size_t key_len,
+                       size_t *start, size_t *n)
+{
+    static const char field[] = "\"apiKey\"";
+    const char *best = NULL;
+    size_t best_len = 0;
+    if (key_len > 0) {
+        best = find(text + from, len - from, key, key_len);
+        best_len = key_len;
+    }
+    const char *f = find(text + from, len - from, field, sizeof field - 1);
+    while (f != NULL && (best == NULL || f < best)) {
+        size_t i = (size_t)(f - text) + sizeof field - 1;
+        while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r'))
+            i++;
+        if (i < len && text[i] == ':') {
+            i++;
+            while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r'))
+                i++;
+        } else {
+            i = len;
+        }
+        if (i < len && text[i] == '"') {
+            size_t v = i + 1;
+            size_t e = v;
+            while (e < len && text[e] != '"')
+                e += text[e] == '\\' ? 2 : 1;
+            if (e > len)
+                e = len;
+            if (e > v) {
+                best = text + v;
+                best_len = e - v;
+            }
+            break;
+        }
+        size_t next = (size_t)(f - text) + 1;
+        f = find(text + next, len - next, field, sizeof field - 1);
+    }
+    if (best == NULL)
+        return 0;
+    *start = (size_t)(best - text);
+    *n = best_len;
+    return 1;
+}
+
+char *keys_mask_text(const char *text, size_t len, const char *key, size_t *out_len, int *oom)
+{
+    size_t key_len = key != NULL ? strlen(key) : 0;
+    size_t start = 0, n = 0;
+    *out_len = 0;
+    *oom = 0;
+    if (text == NULL || !next_secret(text, len, 0, key, key_len, &start, &n))
+        return NULL;
+    strbuf out = STRBUF_INIT;
+    size_t from = 0;
+    do {
+        char secret[KEYS_MAX_KEY_LEN + 1];
+        char masked[32] = "***";
+        if (n <= KEYS_MAX_KEY_LEN) {
+            memcpy(secret, text + start, n);
+            secret[n] = '\0';
+            keys_mask(secret, masked);
+        }
+        strbuf_append(&out, text + from, start - from);
+        strbuf_puts(&out, masked);
+        from = start + n;
+    } while (next_secret(text, len, from, key, key_len, &start, &n));
+    strbuf_append(&out, text + from, len - from);
+    if (out.oom) {
+        strbuf_release(&out);
+        *oom = 1;
+        return NULL;
+    }
+    *out_len = out.len;
+    return strbuf_detach(&out);
 }

@@ -24,6 +24,16 @@ int keys_parse(const char *text, size_t len, keys_visit_fn visit, void *ctx,
  * request: copies, no printf. */
 void keys_mask(const char *key, char out[32]);
 
+/* Masks the keys in a text the server keeps (a journaled body or path):
+ * every occurrence of key (the one the request named; NULL or "" for
+ * none), and the value of every JSON "apiKey" string field, each replaced
+ * by its keys_mask form. Returns a new NUL-terminated copy (malloc; its
+ * length in *out_len) when anything was masked, or NULL when nothing was
+ * (the text holds no key) or memory ran out, in which case *out_len is
+ * 0 and the caller drops the text rather than keep a key. Cost: a scan
+ * of the text; no allocation when there is nothing to mask. */
+char *keys_mask_text(const char *text, size_t len, const char *key, size_t *out_len, int *oom);
+
 /* The embedded fixtures/keys.txt. */
 extern const unsigned char mock_default_keys[];
 extern const size_t mock_default_keys_len;

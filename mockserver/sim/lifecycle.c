@@ -1,5 +1,7 @@
 #include "sim/lifecycle.h"
 
+#include <string.h>
+
 static const char *const audience_status_names[] = {
     [AUDIENCE_DRAFT] = "DRAFT",
     [AUDIENCE_BUILDING] = "BUILDING",
@@ -33,6 +35,28 @@ const char *audience_status_name(audience_status status)
 const char *enrichment_stage_name(enrichment_stage stage)
 {
     return enrichment_stage_names[stage];
+}
+
+int audience_status_from_name(const char *name, audience_status *out)
+{
+    for (size_t i = 0; name != NULL && i < sizeof audience_status_names / sizeof audience_status_names[0]; i++) {
+        if (strcmp(audience_status_names[i], name) == 0) {
+            *out = (audience_status)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int enrichment_stage_from_name(const char *name, enrichment_stage *out)
+{
+    for (size_t i = 0; name != NULL && i < STAGE_COUNT; i++) {
+        if (strcmp(enrichment_stage_names[i], name) == 0) {
+            *out = (enrichment_stage)i;
+            return 0;
+        }
+    }
+    return -1;
 }
 
 int64_t lifecycle_build_duration_ms(size_t n_companies, size_t n_prospects)

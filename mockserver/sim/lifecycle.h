@@ -22,6 +22,9 @@ typedef enum audience_status {
 } audience_status;
 
 const char *audience_status_name(audience_status status);
+/* The status named `name` into *out: 0, or -1 for no such name (NULL
+ * included). */
+int audience_status_from_name(const char *name, audience_status *out);
 
 /* Simulated duration of a build that finds this many records: 2 s plus 1 ms
  * per record, at most 120 s. */
@@ -52,6 +55,8 @@ typedef enum enrichment_stage {
 } enrichment_stage;
 
 const char *enrichment_stage_name(enrichment_stage stage);
+/* The stage named `name` into *out (STAGE_COUNT is no stage): 0, or -1. */
+int enrichment_stage_from_name(const char *name, enrichment_stage *out);
 
 /* What an enrichment was asked to do (the estimate and enrich bodies). */
 typedef struct enrichment_options {

@@ -3,25 +3,64 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define STATE_FORMAT 1
+#include "text/strbuf.h"
+
+/* 2: fault types, stages and statuses by name; clock marks. 1: the same
+ * with raw enum integers (still read). */
+#define STATE_FORMAT 2
+#define STATE_FORMAT_INTEGERS 1
 /* Largest state file read at start; far above what 10,000 audiences per
  * key between two resets write. */
 #define STATE_MAX_BYTES (1024LL * 1024 * 1024)
+
+typedef struct persist_waiter {
+    uint64_t seq;
+    persist_done_fn done;
+    void *arg;
+} persist_waiter;
 
 struct persist {
     char *path;
     int fd;                      /* O_APPEND; replaced with dup2 by truncate */
     persist_identity identity;
-    off_t size;                  /* bytes of whole lines */
     int failed_errno;            /* sticky: a write failed, the log misses a change */
     char *text;                  /* the log read at open, until replayed */
     size_t text_len;
+    int format;                  /* of the file read at open */
+    int64_t replayed_ms;         /* the latest time the replayed log vouches for */
+
+    /* Group commit (lock): records are appended to `pending` in the order
+     * of their sequence numbers; one thread at a time (the leader) writes
+     * and syncs everything pending, and wakes those it made durable. */
+    pthread_mutex_t lock;
+    pthread_cond_t synced;
+    strbuf pending;              /* whole lines not yet written */
+    strbuf spare;                /* the leader's last batch, kept for reuse */
+    uint64_t appended;           /* sequence number of the last record appended */
+    uint64_t durable;            /* ... of the last one written and synced */
+    int flushing;                /* a leader is writing and syncing */
+    off_t size;                  /* bytes of whole lines in the file */
+    uint64_t syncs;              /* fdatasync calls, for the benchmark */
+    /* Clock marks: the log vouches that time reached `vouched_ms`; a mark
+     * for `mark_ms` is pending as record `mark_seq`. */
+    int64_t vouched_ms;          /* atomic: read without the lock */
+    int64_t mark_ms;
+    uint64_t mark_seq;
+    /* Answers waiting for their record (persist_await), and the thread
+     * that writes, syncs and calls them back. */
+    persist_waiter *waiters;
+    size_t n_waiters, cap_waiters;
+    pthread_t flusher;
+    int flusher_started;
+    int stopping;
+    pthread_cond_t work;         /* wakes the flusher */
 };
 
 /* Once a change could not be written, the log no longer replays to the
@@ -124,7 +163,8 @@ static char *read_all(int fd, size_t *len)
     return text;
 }
 
-static int check_header(const char *line, size_t len, const persist_identity *id, char *err, size_t errlen)
+static int check_header(const char *line, size_t len, const persist_identity *id, int *format_out,
+                        char *err, size_t errlen)
 {
     json_error_t error;
     json_t *header = json_loadb(line, len, 0, &error);
@@ -133,12 +173,18 @@ static int check_header(const char *line, size_t len, const persist_identity *id
     json_int_t companies = 0;
     const char *clock = NULL;
     if (header == NULL || json_unpack(header, "{s:I, s:s, s:I, s:s}", "descovoState", &format, "seed", &seed,
-                                      "companies", &companies, "clock", &clock) != 0 ||
-        format != STATE_FORMAT) {
-        snprintf(err, errlen, "its first line is not a descovo-mock state header (format %d)", STATE_FORMAT);
+                                      "companies", &companies, "clock", &clock) != 0) {
+        snprintf(err, errlen, "line 1 is not a descovo-mock state header ({\"descovoState\":%d,...})", STATE_FORMAT);
         json_decref(header);
         return -1;
     }
+    if (format != STATE_FORMAT && format != STATE_FORMAT_INTEGERS) {
+        snprintf(err, errlen, "line 1: format %lld is not one this descovo-mock reads (%d or %d); it was written by "
+                 "another version", (long long)format, STATE_FORMAT_INTEGERS, STATE_FORMAT);
+        json_decref(header);
+        return -1;
+    }
+    *format_out = (int)format;
     char want_seed[24];
     snprintf(want_seed, sizeof want_seed, "%llu", (unsigned long long)id->seed);
     const char *want_clock = id->clock_mode == MOCK_CLOCK_MANUAL ? "manual" : "real";
@@ -163,6 +209,10 @@ persist *persist_open(const char *path, const persist_identity *identity, char *
         return NULL;
     }
     p->identity = *identity;
+    p->format = STATE_FORMAT;
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->synced, NULL);
+    pthread_cond_init(&p->work, NULL);
     p->fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
     if (p->fd < 0 && errno == ENOENT) {
         p->fd = write_fresh(path, identity, &p->size);
@@ -186,7 +236,7 @@ persist *persist_open(const char *path, const persist_identity *identity, char *
         snprintf(detail, sizeof detail, "it has no complete header line");
         goto fail;
     }
-    if (check_header(p->text, (size_t)(first_end - p->text), identity, detail, sizeof detail) != 0)
+    if (check_header(p->text, (size_t)(first_end - p->text), identity, &p->format, detail, sizeof detail) != 0)
         goto fail;
     /* A last line without its newline was being written when the server
      * died: never acknowledged, so dropped. */
@@ -206,27 +256,146 @@ fail:
     return NULL;
 }
 
-/* The side effect of a fault rule, as logged. */
-static int read_fault(json_t *record, fault_decision *fault)
+/* Latest time a state file may hold: the end of year 9999, as --start-ms
+ * allows; far from overflowing the sums the lifecycle makes with it. */
+#define STATE_MAX_MS 253402300799999LL
+
+/* The side effect of a fault rule, as logged: names (format 2), or the
+ * enum integers of format 1, range-checked. Returns 0 (none), 1, or -1
+ * with what is wrong in why. */
+static int read_fault(const persist *p, json_t *record, fault_decision *fault, char *why, size_t whylen)
 {
     json_t *f = json_object_get(record, "f");
     if (f == NULL)
         return 0;
-    json_int_t type = 0, rule = 0, stage = STAGE_COUNT, hold = 0;
-    if (json_unpack(f, "{s:I, s?I, s?I, s?I}", "type", &type, "rule", &rule, "stage", &stage, "hold", &hold) != 0)
-        return -1;
     memset(fault, 0, sizeof *fault);
-    fault->type = (fault_type)type;
+    json_int_t rule = 0;
+    json_t *type = NULL, *stage = NULL, *hold = NULL;
+    if (json_unpack(f, "{s:o, s?I, s?o, s?o}", "type", &type, "rule", &rule, "stage", &stage, "hold", &hold) != 0 ||
+        rule < 0) {
+        snprintf(why, whylen, "\"f\": expected {\"type\", \"rule\", \"stage\", \"hold\"}");
+        return -1;
+    }
     fault->rule_id = (uint64_t)rule;
-    fault->fail_stage = (enrichment_stage)stage;
-    fault->hold_status = (audience_status)hold;
+    fault->fail_stage = STAGE_COUNT;
+    fault->hold_status = AUDIENCE_DRAFT;
+    if (p->format == STATE_FORMAT_INTEGERS) {
+        json_int_t t = json_integer_value(type), s = stage != NULL ? json_integer_value(stage) : STAGE_COUNT;
+        json_int_t h = hold != NULL ? json_integer_value(hold) : AUDIENCE_DRAFT;
+        if (!json_is_integer(type) || t < FAULT_FAIL_BUILD || t > FAULT_HOLD || s < 0 || s > STAGE_COUNT ||
+            h < AUDIENCE_DRAFT || h > AUDIENCE_FAILED) {
+            snprintf(why, whylen, "\"f\": a fault type, stage or status out of range");
+            return -1;
+        }
+        fault->type = (fault_type)t;
+        fault->fail_stage = (enrichment_stage)s;
+        fault->hold_status = (audience_status)h;
+    } else {
+        const char *name = json_string_value(type);
+        if (fault_type_from_name(name, &fault->type) != 0 ||
+            (fault->type != FAULT_FAIL_BUILD && fault->type != FAULT_FAIL_ENRICHMENT && fault->type != FAULT_HOLD)) {
+            snprintf(why, whylen, "\"f\": unknown fault type %s%s%s (expected fail-build, fail-enrichment or hold)",
+                     name != NULL ? "\"" : "", name != NULL ? name : "(not a string)", name != NULL ? "\"" : "");
+            return -1;
+        }
+        if (stage != NULL && enrichment_stage_from_name(json_string_value(stage), &fault->fail_stage) != 0) {
+            snprintf(why, whylen, "\"f\".stage: unknown enrichment stage");
+            return -1;
+        }
+        if (hold != NULL && audience_status_from_name(json_string_value(hold), &fault->hold_status) != 0) {
+            snprintf(why, whylen, "\"f\".hold: unknown audience status");
+            return -1;
+        }
+    }
     return 1;
+}
+
+/* A time field: an integer from 0 to STATE_MAX_MS. */
+static int read_time(json_t *value, int64_t *out)
+{
+    if (!json_is_integer(value) || json_integer_value(value) < 0 || json_integer_value(value) > STATE_MAX_MS)
+        return -1;
+    *out = json_integer_value(value);
+    return 0;
+}
+
+/* Replays one line. Returns 0, or -1 with the reason in why. */
+static int replay_line(persist *p, const char *line, size_t len, int64_t *last_t, persist_replay_fn replay,
+                       void *ctx, char *why, size_t whylen)
+{
+    json_error_t error;
+    json_t *record = json_loadb(line, len, JSON_REJECT_DUPLICATES, &error);
+    int rc = -1;
+    if (!json_is_object(record)) {
+        snprintf(why, whylen, "is damaged (%s)", record == NULL ? error.text : "not a JSON object");
+        goto out;
+    }
+    json_t *mark = json_object_get(record, "c");
+    if (mark != NULL) {
+        /* A clock mark: time had reached this when an answer was given. */
+        int64_t c = 0;
+        if (json_object_size(record) != 1 || read_time(mark, &c) != 0) {
+            snprintf(why, whylen, "is damaged (a clock mark is {\"c\": milliseconds from 0 to %lld})", STATE_MAX_MS);
+            goto out;
+        }
+        if (c > p->replayed_ms)
+            p->replayed_ms = c;
+        rc = 0;
+        goto out;
+    }
+    int64_t t = 0;
+    const char *method = NULL, *path = NULL, *key = NULL, *token = NULL;
+    json_t *body = NULL;
+    if (json_unpack(record, "{s:s, s:s, s?o, s?s, s?s}", "m", &method, "p", &path, "b", &body, "k", &key,
+                    "x", &token) != 0 || (body != NULL && !json_is_object(body))) {
+        snprintf(why, whylen, "is damaged (expected \"t\", \"m\", \"p\" and optional \"b\" object, \"k\", \"x\")");
+        goto out;
+    }
+    if (read_time(json_object_get(record, "t"), &t) != 0) {
+        snprintf(why, whylen, "(%s %s): \"t\" must be milliseconds from 0 to %lld", method, path, STATE_MAX_MS);
+        goto out;
+    }
+    /* Changes are logged in the order they took effect, each at the time
+     * it was made (format 1 did not promise it for scenario loads). */
+    if (t < *last_t && p->format != STATE_FORMAT_INTEGERS) {
+        snprintf(why, whylen, "(%s %s): \"t\" %lld is earlier than the line before (%lld); time never goes back "
+                 "in a state file", method, path, (long long)t, (long long)*last_t);
+        goto out;
+    }
+    *last_t = t;
+    if (t > p->replayed_ms)
+        p->replayed_ms = t;
+    fault_decision fault;
+    char detail[400] = "";
+    int has_fault = read_fault(p, record, &fault, detail, sizeof detail);
+    if (has_fault < 0) {
+        snprintf(why, whylen, "(%s %s): %s", method, path, detail);
+        goto out;
+    }
+    persist_record r = {
+        .now_ms = t,
+        .method = method,
+        .path = path,
+        .body = body,
+        .query_key = key,
+        .fault = has_fault ? &fault : NULL,
+        .export_id = token,
+    };
+    if (replay(ctx, &r, detail, sizeof detail) != 0) {
+        snprintf(why, whylen, "(%s %s) %s", method, path, detail);
+        goto out;
+    }
+    rc = 1;
+out:
+    json_decref(record);
+    return rc;
 }
 
 long persist_replay(persist *p, persist_replay_fn replay, void *ctx, char *err, size_t errlen)
 {
     long replayed = 0;
     long line_no = 1;
+    int64_t last_t = 0;
     if (p->text == NULL)
         return 0; /* a file created at open: nothing to replay */
     const char *line = memchr(p->text, '\n', p->text_len);
@@ -234,49 +403,43 @@ long persist_replay(persist *p, persist_replay_fn replay, void *ctx, char *err, 
     while (line != NULL && ++line < end) {
         const char *next = memchr(line, '\n', (size_t)(end - line));
         line_no++;
-        json_error_t error;
-        json_t *record = json_loadb(line, (size_t)(next - line), 0, &error);
-        json_int_t t = 0;
-        const char *method = NULL, *path = NULL, *key = NULL, *token = NULL;
-        json_t *body = NULL;
-        fault_decision fault = {0};
-        int has_fault = record != NULL ? read_fault(record, &fault) : -1;
-        if (record == NULL || has_fault < 0 ||
-            json_unpack(record, "{s:I, s:s, s:s, s?o, s?s, s?s}", "t", &t, "m", &method, "p", &path,
-                        "b", &body, "k", &key, "x", &token) != 0) {
-            snprintf(err, errlen, "--state-file %s: line %ld is damaged", p->path, line_no);
-            json_decref(record);
+        char why[600] = "";
+        int rc = replay_line(p, line, (size_t)(next - line), &last_t, replay, ctx, why, sizeof why);
+        if (rc < 0) {
+            snprintf(err, errlen, "--state-file %s: line %ld %s", p->path, line_no, why);
             return -1;
         }
-        persist_record r = {
-            .now_ms = t,
-            .method = method,
-            .path = path,
-            .body = json_is_object(body) ? body : NULL,
-            .query_key = key,
-            .fault = has_fault ? &fault : NULL,
-            .export_id = token,
-        };
-        char detail[400] = "";
-        if (replay(ctx, &r, detail, sizeof detail) != 0) {
-            snprintf(err, errlen, "--state-file %s: line %ld (%s %s) %s", p->path, line_no, method, path, detail);
-            json_decref(record);
-            return -1;
-        }
-        json_decref(record);
-        replayed++;
+        replayed += rc;
         line = next;
     }
     free(p->text);
     p->text = NULL;
     p->text_len = 0;
+    __atomic_store_n(&p->vouched_ms, p->replayed_ms, __ATOMIC_RELEASE);
     return replayed;
 }
 
-int persist_append(persist *p, const char *method, const char *path, const json_t *body,
-                   const char *query_key, int64_t now_ms, const fault_decision *fault,
-                   const char *export_id)
+int64_t persist_replayed_until(const persist *p)
 {
+    return p->replayed_ms;
+}
+
+/* Lock held. Queues one whole line (text without its newline) as the next
+ * record; returns its sequence number, or 0 when out of memory. */
+static uint64_t queue_line(persist *p, const char *text, size_t len)
+{
+    strbuf_append(&p->pending, text, len);
+    strbuf_putc(&p->pending, '\n');
+    if (p->pending.oom)
+        return 0;
+    return ++p->appended;
+}
+
+uint64_t persist_append(persist *p, const char *method, const char *path, const json_t *body,
+                        const char *query_key, int64_t now_ms, const fault_decision *fault,
+                        const char *export_id)
+{
+    uint64_t seq = 0;
     json_t *record = json_pack("{s:I, s:s, s:s}", "t", (json_int_t)now_ms, "m", method, "p", path);
     if (record == NULL)
         goto fail;
@@ -285,47 +448,215 @@ int persist_append(persist *p, const char *method, const char *path, const json_
     if (query_key != NULL)
         json_object_set_new(record, "k", json_string(query_key));
     if (fault != NULL && (fault->type == FAULT_FAIL_BUILD || fault->type == FAULT_FAIL_ENRICHMENT ||
-                          fault->type == FAULT_HOLD))
-        json_object_set_new(record, "f", json_pack("{s:i, s:I, s:i, s:i}", "type", (int)fault->type,
-                                                   "rule", (json_int_t)fault->rule_id,
-                                                   "stage", (int)fault->fail_stage,
-                                                   "hold", (int)fault->hold_status));
+                          fault->type == FAULT_HOLD)) {
+        json_t *f = json_pack("{s:s, s:I}", "type", fault_type_name(fault->type), "rule", (json_int_t)fault->rule_id);
+        if (fault->type == FAULT_FAIL_ENRICHMENT && fault->fail_stage < STAGE_COUNT)
+            json_object_set_new(f, "stage", json_string(enrichment_stage_name(fault->fail_stage)));
+        if (fault->type == FAULT_HOLD)
+            json_object_set_new(f, "hold", json_string(audience_status_name(fault->hold_status)));
+        json_object_set_new(record, "f", f);
+    }
     if (export_id != NULL && export_id[0] != '\0')
         json_object_set_new(record, "x", json_string(export_id));
     char *text = json_dumps(record, JSON_COMPACT);
     json_decref(record);
     if (text == NULL)
         goto fail;
-    size_t len = strlen(text);
-    text[len] = '\n'; /* in place of the NUL: one write for the whole line */
-    int rc = write_all(p->fd, text, len + 1);
+    pthread_mutex_lock(&p->lock);
+    seq = queue_line(p, text, strlen(text));
+    pthread_mutex_unlock(&p->lock);
     free(text);
-    if (rc != 0) {
-        /* Leave no partial line for the next record to follow. */
-        int saved = errno;
-        if (ftruncate(p->fd, p->size) != 0) {
-            /* the next open drops a torn last line anyway */
-        }
-        errno = saved;
+    if (seq == 0)
         goto fail;
-    }
-    p->size += (off_t)len + 1;
-    return 0;
+    return seq;
 fail:
-    mark_failed(p, errno != 0 ? errno : ENOMEM);
-    return -1;
+    mark_failed(p, ENOMEM);
+    return 0;
 }
 
-int persist_sync(persist *p)
+static void notify_ready(persist *p);
+
+/* Lock held, as the leader: writes and syncs everything pending, with the
+ * lock released meanwhile (appends go on into a fresh buffer), then calls
+ * back the answers it made durable. */
+static void flush_pending(persist *p)
 {
-    if (fdatasync(p->fd) != 0)
-        mark_failed(p, errno);
-    int failed = __atomic_load_n(&p->failed_errno, __ATOMIC_ACQUIRE);
+    p->flushing = 1;
+    strbuf batch = p->pending;
+    p->pending = p->spare;
+    p->spare = (strbuf)STRBUF_INIT;
+    strbuf_reset(&p->pending);
+    uint64_t target = p->appended;
+    off_t start = p->size;
+    pthread_mutex_unlock(&p->lock);
+    int rc = batch.len > 0 ? write_all(p->fd, batch.data, batch.len) : 0;
+    int error = rc != 0 ? errno : 0;
+    if (rc == 0 && fdatasync(p->fd) != 0) {
+        rc = -1;
+        error = errno;
+    }
+    if (rc != 0 && ftruncate(p->fd, start) != 0) {
+        /* Leave no partial line: failing that, the next open drops a torn
+         * last line anyway. */
+    }
+    pthread_mutex_lock(&p->lock);
+    if (rc == 0) {
+        p->size = start + (off_t)batch.len;
+        p->durable = target;
+    } else {
+        mark_failed(p, error);
+    }
+    p->syncs++;
+    p->spare = batch;
+    p->flushing = 0;
+    pthread_cond_broadcast(&p->synced);
+    notify_ready(p);
+}
+
+/* Lock held (released while calling back). Calls every waiter whose
+ * record is durable, or all of them once the log has failed. */
+static void notify_ready(persist *p)
+{
+    int failed = persist_failed(p);
+    size_t kept = 0;
+    persist_waiter ready[64];
+    size_t n_ready = 0;
+    for (size_t i = 0; i < p->n_waiters; i++) {
+        persist_waiter w = p->waiters[i];
+        if ((w.seq <= p->durable || failed) && n_ready < sizeof ready / sizeof ready[0])
+            ready[n_ready++] = w;
+        else
+            p->waiters[kept++] = w;
+    }
+    p->n_waiters = kept;
+    if (n_ready == 0)
+        return;
+    pthread_mutex_unlock(&p->lock);
+    for (size_t i = 0; i < n_ready; i++)
+        ready[i].done(ready[i].arg, failed);
+    pthread_mutex_lock(&p->lock);
+    if (p->n_waiters > 0)
+        pthread_cond_signal(&p->work);
+}
+
+/* The flusher: whenever answers wait, writes and syncs what is pending
+ * (one sync for all of them) and calls them back. */
+static void *flusher(void *arg)
+{
+    persist *p = arg;
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        while (!p->stopping && (p->n_waiters == 0 || p->flushing))
+            pthread_cond_wait(&p->work, &p->lock);
+        if (p->n_waiters == 0 && p->stopping)
+            break;
+        if (p->flushing) {
+            pthread_cond_wait(&p->synced, &p->lock);
+            continue;
+        }
+        int behind = 0;
+        for (size_t i = 0; i < p->n_waiters && !behind; i++)
+            behind = p->waiters[i].seq > p->durable;
+        if (behind && persist_failed(p) == 0)
+            flush_pending(p);
+        else
+            notify_ready(p);
+    }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+int persist_await(persist *p, uint64_t seq, persist_done_fn done, void *arg)
+{
+    pthread_mutex_lock(&p->lock);
+    if (!p->flusher_started) {
+        if (pthread_create(&p->flusher, NULL, flusher, p) != 0) {
+            pthread_mutex_unlock(&p->lock);
+            return -1;
+        }
+        p->flusher_started = 1;
+    }
+    if (p->n_waiters == p->cap_waiters) {
+        size_t cap = p->cap_waiters ? p->cap_waiters * 2 : 64;
+        persist_waiter *grown = realloc(p->waiters, cap * sizeof *grown);
+        if (grown == NULL) {
+            pthread_mutex_unlock(&p->lock);
+            return -1;
+        }
+        p->waiters = grown;
+        p->cap_waiters = cap;
+    }
+    p->waiters[p->n_waiters++] = (persist_waiter){seq, done, arg};
+    pthread_cond_signal(&p->work);
+    pthread_mutex_unlock(&p->lock);
+    return 0;
+}
+
+int persist_sync(persist *p, uint64_t seq)
+{
+    pthread_mutex_lock(&p->lock);
+    while (p->durable < seq && persist_failed(p) == 0) {
+        if (p->flushing)
+            pthread_cond_wait(&p->synced, &p->lock);
+        else
+            flush_pending(p);
+    }
+    int failed = persist_failed(p);
+    pthread_mutex_unlock(&p->lock);
     if (failed != 0) {
         errno = failed;
         return -1;
     }
     return 0;
+}
+
+int persist_vouch_time(persist *p, int64_t now_ms, int64_t ahead_ms)
+{
+    if (now_ms <= __atomic_load_n(&p->vouched_ms, __ATOMIC_ACQUIRE))
+        return 0;
+    pthread_mutex_lock(&p->lock);
+    uint64_t seq = 0;
+    int64_t mark = p->mark_ms;
+    if (now_ms <= p->vouched_ms) {
+        seq = 0;
+    } else if (now_ms <= p->mark_ms) {
+        seq = p->mark_seq;
+    } else {
+        mark = now_ms + ahead_ms > STATE_MAX_MS ? STATE_MAX_MS : now_ms + ahead_ms;
+        char line[64];
+        int n = snprintf(line, sizeof line, "{\"c\":%lld}", (long long)mark);
+        seq = queue_line(p, line, (size_t)n);
+        if (seq == 0)
+            mark_failed(p, ENOMEM);
+        p->mark_ms = mark;
+        p->mark_seq = seq;
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (seq == 0)
+        return persist_failed(p) != 0 ? -1 : 0;
+    if (persist_sync(p, seq) != 0)
+        return -1;
+    pthread_mutex_lock(&p->lock);
+    if (mark > p->vouched_ms)
+        __atomic_store_n(&p->vouched_ms, mark, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&p->lock);
+    return 0;
+}
+
+uint64_t persist_records(persist *p)
+{
+    pthread_mutex_lock(&p->lock);
+    uint64_t n = p->appended;
+    pthread_mutex_unlock(&p->lock);
+    return n;
+}
+
+uint64_t persist_syncs(persist *p)
+{
+    pthread_mutex_lock(&p->lock);
+    uint64_t n = p->syncs;
+    pthread_mutex_unlock(&p->lock);
+    return n;
 }
 
 int persist_failed(const persist *p)
@@ -336,26 +667,51 @@ int persist_failed(const persist *p)
 void persist_truncate(void *ctx)
 {
     persist *p = ctx;
+    pthread_mutex_lock(&p->lock);
+    /* Let a leader finish with the old file first; what is pending was
+     * made before the reset, which wipes it: it counts as written. */
+    while (p->flushing)
+        pthread_cond_wait(&p->synced, &p->lock);
+    strbuf_reset(&p->pending);
+    p->durable = p->appended;
+    p->mark_ms = 0;
+    p->mark_seq = 0;
+    __atomic_store_n(&p->vouched_ms, 0, __ATOMIC_RELEASE);
     off_t size = 0;
     int fd = write_fresh(p->path, &p->identity, &size);
-    /* dup2 keeps the descriptor number: a sync running in another thread
-     * on the old file cannot touch an unrelated file. */
+    /* dup2 keeps the descriptor number. */
     if (fd < 0 || dup2(fd, p->fd) < 0) {
         mark_failed(p, errno);
         if (fd >= 0)
             close(fd);
-        return;
+    } else {
+        close(fd);
+        p->size = size;
     }
-    close(fd);
-    p->size = size;
+    pthread_cond_broadcast(&p->synced);
+    pthread_cond_signal(&p->work); /* waiters of wiped records: call them back */
+    pthread_mutex_unlock(&p->lock);
 }
 
 void persist_close(persist *p)
 {
     if (p == NULL)
         return;
+    if (p->flusher_started) {
+        pthread_mutex_lock(&p->lock);
+        p->stopping = 1;
+        pthread_cond_signal(&p->work);
+        pthread_mutex_unlock(&p->lock);
+        pthread_join(p->flusher, NULL);
+    }
+    free(p->waiters);
+    pthread_cond_destroy(&p->work);
     if (p->fd >= 0)
         close(p->fd);
+    strbuf_release(&p->pending);
+    strbuf_release(&p->spare);
+    pthread_cond_destroy(&p->synced);
+    pthread_mutex_destroy(&p->lock);
     free(p->text);
     free(p->path);
     free(p);

@@ -16,27 +16,50 @@
  * table (routes_replay), so a replayed request takes the path a live one
  * takes.
  *
- *   {"descovoState":1,"seed":"42","companies":2000,"clock":"manual"}   header
+ * Format 2 (docs/RELIABILITY.md, "The state file"):
+ *   {"descovoState":2,"seed":"42","companies":2000,"clock":"manual"}   header
  *   {"t":1735689600000,"m":"POST","p":"/v1/audiences/create","b":{...}}
  *   {"t":...,"m":"DELETE","p":"/v1/audiences/aud_..","k":"sk_..."}    key of a query route
  *   {"t":...,"m":"POST","p":"/v1/audiences/aud_../export/companies","b":{...},"x":"exp_..."}
- *   {"t":...,"m":"POST","p":"/v1/audiences/aud_../build","b":{...},"f":{"type":5,...}}
+ *   {"t":...,"m":"POST","p":"/v1/audiences/aud_../build","b":{...},"f":{"type":"hold","rule":3,"hold":"BUILDING"}}
+ *   {"c":1735689700000}                 clock mark: answers were given up to this time
+ * Fault types, enrichment stages and statuses are written by name, so that
+ * reordering an enum cannot change what an old file means; format 1 (the
+ * same with enum integers) is still read. Every field read back is
+ * checked: times are integers from 0 to the end of year 9999 and never go
+ * back from one change to the next, names must be known; anything else
+ * refuses the start with the line number.
  *
  * Logged: the requests of routes marked ROUTE_PERSIST in routes.c when
  * they answer 200 (create, search-params, build, enrich, exports, archive,
  * clock advance, account PUT, fault deletions (they release holds), outbox
- * clear, scenario load). POST /_mock/reset empties the file (a new header,
- * written to a temporary file, synced and renamed), so the log only grows
- * between resets. Not kept: fault rules, the request journal, rate-limit
- * windows; a build held by a hold rule is released at restart.
+ * clear, scenario load), in the order in which they took effect: under the
+ * store lock, at the moment the change is made (a build logs itself
+ * before it releases the lock to run its filters; a scenario load runs
+ * alone). POST /_mock/reset empties the file (a new header, written to a
+ * temporary file, synced and renamed). Not kept: fault rules, the request
+ * journal, rate-limit windows; a build held by a hold rule is released at
+ * restart.
+ *
+ * Durability, group commit: persist_append queues a record in memory and
+ * returns its sequence number; persist_sync(seq) returns once that record
+ * is written and synced. One waiting thread at a time writes and syncs
+ * everything queued so far (one fdatasync for every change made while the
+ * previous sync ran); the others wait for it. Every answer still waits
+ * for its own change to be durable.
+ *
+ * Time: with a real clock, time moves without any logged change, and an
+ * answer may show what that time did (a build finished). persist_vouch_time
+ * makes sure, before such an answer is sent, that the log holds a clock
+ * mark at least as late, written ahead of time, so a restart never shows a
+ * state older than one already answered.
  *
  * A torn last line (a crash in the middle of a write, never acknowledged) is
  * dropped at open. Any other damage, or a header of another seed, size or
  * clock mode, refuses the start with a message.
  *
- * Threads: persist_append runs with the store lock held, so the log order is
- * the order in which changes were made; persist_sync runs after the lock is
- * released, before the answer is sent. */
+ * Threads: persist_append runs with the store lock held; persist_sync and
+ * persist_vouch_time with no lock held, from any thread. */
 #ifndef DESCOVO_PERSIST_H
 #define DESCOVO_PERSIST_H
 
@@ -82,23 +105,47 @@ typedef int (*persist_replay_fn)(void *ctx, const persist_record *record,
 
 /* Hands every logged request, in order, to replay (once, before serving)
  * and frees the text read at open. Returns the number of requests
- * replayed, or -1 with a message in err naming the line that is damaged or
- * that replay refused. */
+ * replayed, or -1 with a message in err naming the line that is damaged,
+ * holds a value out of range or unknown, or that replay refused. */
 long persist_replay(persist *p, persist_replay_fn replay, void *ctx, char *err, size_t errlen);
 
-/* Store lock held. Appends one request whose answer was 200. query_key is
- * the apiKey of a route that takes it from the query, fault the decision
- * for the request (only fail-build, fail-enrichment and hold are kept),
- * export_id the download id the request created ("" or NULL: none).
- * Returns 0, or -1 when the write failed (the file is cut back to its last
- * whole line). */
-int persist_append(persist *p, const char *method, const char *path, const json_t *body,
-                   const char *query_key, int64_t now_ms, const fault_decision *fault,
-                   const char *export_id);
+/* After persist_replay: the latest time the log vouches for (its last
+ * change, or a later clock mark). A clock restarts no earlier. */
+int64_t persist_replayed_until(const persist *p);
 
-/* Store lock NOT held. Makes everything appended so far durable. Returns
- * 0, or -1 when a sync or an earlier append failed (errno set). */
-int persist_sync(persist *p);
+/* Store lock held. Queues one request whose answer is 200, as the next
+ * record. query_key is the apiKey of a route that takes it from the query,
+ * fault the decision for the request (only fail-build, fail-enrichment
+ * and hold are kept), export_id the download id the request created (""
+ * or NULL: none). Returns the record's sequence number for persist_sync,
+ * or 0 when out of memory (the log then misses a change: persist_failed). */
+uint64_t persist_append(persist *p, const char *method, const char *path, const json_t *body,
+                        const char *query_key, int64_t now_ms, const fault_decision *fault,
+                        const char *export_id);
+
+/* Store lock NOT held. Returns once record seq (and all before it) is
+ * written and synced: 0, or -1 when a write, a sync or an earlier append
+ * failed (errno set). */
+int persist_sync(persist *p, uint64_t seq);
+
+/* The asynchronous persist_sync, so that an answer waits for its record
+ * without holding a server thread: done(arg, error) is called once record
+ * seq is durable (error 0) or the log has failed (its errno), from the
+ * log's flusher thread (or at once, from this one); it must not call back
+ * into the log. Returns 0, or -1 when out of memory (done is then never
+ * called: use persist_sync). */
+typedef void (*persist_done_fn)(void *arg, int error);
+int persist_await(persist *p, uint64_t seq, persist_done_fn done, void *arg);
+
+/* Store lock NOT held. Before an answer showing time now_ms (real clock):
+ * returns 0 at once when the log already vouches for it; otherwise queues
+ * a clock mark for now_ms + ahead_ms and waits until it is durable (one
+ * such wait per ahead_ms of time). -1 when the log cannot be written. */
+int persist_vouch_time(persist *p, int64_t now_ms, int64_t ahead_ms);
+
+/* fdatasync calls made, and records appended, since open (benchmark). */
+uint64_t persist_syncs(persist *p);
+uint64_t persist_records(persist *p);
 
 /* The errno of a failed write or sync (the log then misses a change and
  * later changes are refused until a restart), or 0. Any thread. */

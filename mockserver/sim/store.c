@@ -9,6 +9,7 @@
 
 #include "data/mix.h"
 #include "sim/clock.h"
+#include "text/utf8.h"
 
 #define ACCOUNT_BUCKETS 256
 
@@ -214,6 +215,16 @@ void store_work_begin(store *st)
 }
 
 void store_work_end(store *st)
+{
+    pthread_rwlock_unlock(&st->work);
+}
+
+void store_work_alone_begin(store *st)
+{
+    pthread_rwlock_wrlock(&st->work);
+}
+
+void store_work_alone_end(store *st)
 {
     pthread_rwlock_unlock(&st->work);
 }
@@ -543,7 +554,8 @@ static void notify_enrichment(store *st, const audience *aud)
     char subject[160];
     char body[512];
     char link[256];
-    snprintf(subject, sizeof subject, "Your Descovo enrichment of \"%.80s\" %s", aud->name,
+    snprintf(subject, sizeof subject, "Your Descovo enrichment of \"%.*s\" %s",
+             (int)utf8_cut(aud->name, strlen(aud->name), STORE_SUBJECT_NAME_MAX), aud->name,
              enr->failed ? "failed" : "is complete");
     snprintf(body, sizeof body, "Enrichment %s of audience %s %s. %s", enr->id, aud->id,
              enr->failed ? "failed; its credits were refunded" : "is DONE",

@@ -145,6 +145,9 @@ typedef struct store_config {
 
 /* Notification e-mails kept (a ring): the outbox of GET /_mock/outbox. */
 #define STORE_OUTBOX_CAPACITY 1000
+/* Bytes of an audience name quoted in an e-mail subject, cut on a character
+ * boundary (utf8_cut). */
+#define STORE_SUBJECT_NAME_MAX 80
 
 typedef struct store store;
 
@@ -160,6 +163,11 @@ void store_unlock(store *st);
  * (a build's filters). store_reset waits until no such work is running. */
 void store_work_begin(store *st);
 void store_work_end(store *st);
+/* Waits until no other work runs, and keeps any from starting until
+ * store_work_alone_end (a scenario load, whose changes and their log
+ * record nothing else may come between). Store lock NOT held. */
+void store_work_alone_begin(store *st);
+void store_work_alone_end(store *st);
 
 const dataset *store_dataset(const store *st);
 /* Lock held (or, for the fields no scenario changes, any time). */

@@ -51,3 +51,8 @@ void utf8_trim(char *s)
 {
     s[utf8_whole_prefix(s, strlen(s))] = '\0';
 }
+
+size_t utf8_cut(const char *s, size_t len, size_t max)
+{
+    return utf8_whole_prefix(s, len < max ? len : max);
+}

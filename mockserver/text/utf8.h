@@ -19,4 +19,11 @@ size_t utf8_whole_prefix(const char *s, size_t len);
 /* Cuts the NUL-terminated s in place to utf8_whole_prefix(s, strlen(s)). */
 void utf8_trim(char *s);
 
+/* Where to cut s (len bytes) to keep at most max bytes without splitting a
+ * character: the length of the longest such prefix. A multi-byte sequence
+ * that the cut (or the end of s) would leave incomplete is dropped whole.
+ * Used wherever text is cut to fit (e-mail subjects, messages), so that the
+ * result is still valid UTF-8 when s was. */
+size_t utf8_cut(const char *s, size_t len, size_t max);
+
 #endif

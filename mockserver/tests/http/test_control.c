@@ -394,7 +394,7 @@ static void test_journal_filters(void **state)
     json_t *entry = json_array_get(json_object_get(output_of(&res), "entries"), 0);
     assert_non_null(strstr(json_string_value(json_object_get(entry, "requestBody")), "\"name\""));
     assert_non_null(strstr(json_string_value(json_object_get(entry, "responseBody")), "audienceId"));
-    assert_null(strstr(res.raw, DEV_KEY "\""));
+    assert_null(strstr(res.raw, DEV_KEY));
     assert_string_equal(json_string_value(json_object_get(entry, "apiKey")), "sk_test_***ev");
     http_response_free(&res);
     harness_get(h, &res, "/_mock/requests?since=yesterday");
@@ -403,6 +403,78 @@ static void test_journal_filters(void **state)
     harness_request(h, "DELETE", "/_mock/requests", NULL, &res);
     http_response_free(&res);
     assert_int_equal(journal_count(h, "path=/v1/**"), 0);
+}
+
+/* Patterns that made the old backtracking matcher run for ever: on the
+ * journal (it held journal slots locked), and in a fault rule (it held the
+ * fault lock, so every request waited, health included). Each request here
+ * must answer within the harness's 20 s timeout; they take milliseconds. */
+static void test_patterns_cannot_hang(void **state)
+{
+    harness *h = *state;
+    http_response res;
+    char path[200] = "/v1/audiences/";
+    size_t used = strlen(path);
+    memset(path + used, 'a', 120);
+    path[used + 120] = '\0';
+    for (int i = 0; i < 8; i++) {
+        harness_get(h, &res, "%s?apiKey=%s", path, DEV_KEY);
+        http_response_free(&res);
+    }
+    const char *evil = "**a**a**a**a**a**a**a**b";
+    assert_int_equal(journal_count(h, "path=**a**a**a**a**a**a**a**b"), 0);
+    assert_int_equal(journal_count(h, "path=**a**a**a**a**a**a**a"), 8);
+    char rule[256];
+    snprintf(rule, sizeof rule, "{\"match\":{\"path\":\"%s\"},\"action\":{\"type\":\"status\",\"status\":500}}", evil);
+    assert_int_equal(harness_send(h, "POST", &res, "/_mock/faults", "%s", rule), 200);
+    http_response_free(&res);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(harness_get(h, &res, "%s?apiKey=%s", path, DEV_KEY), 404);
+        http_response_free(&res);
+    }
+    assert_int_equal(harness_get(h, &res, "%sb?apiKey=%s", path, DEV_KEY), 500);
+    http_response_free(&res);
+    assert_int_equal(harness_get(h, &res, "/_mock/health"), 200);
+    http_response_free(&res);
+    /* Patterns are bounded: a clear 400 past 256 characters. */
+    char long_query[400] = "path=";
+    memset(long_query + 5, '*', 300);
+    long_query[305] = '\0';
+    assert_int_equal(harness_get(h, &res, "/_mock/requests?%s", long_query), 400);
+    assert_non_null(strstr(harness_error_message(&res), "at most 256"));
+    http_response_free(&res);
+    harness_request(h, "DELETE", "/_mock/faults", NULL, &res);
+    http_response_free(&res);
+}
+
+/* The journal keeps no key: not in a path (/_mock/accounts/KEY), not in a
+ * request body (apiKey, or the key quoted elsewhere), not in an answer. */
+static void test_journal_masks_keys(void **state)
+{
+    harness *h = *state;
+    http_response res;
+    harness_request(h, "DELETE", "/_mock/requests", NULL, &res);
+    http_response_free(&res);
+    const char *secret = "sk_test_journal_secret_1";
+    assert_int_equal(harness_send(h, "PUT", &res, "/_mock/accounts/sk_test_journal_secret_1", "%s",
+                                  "{\"credits\":50}"), 200);
+    http_response_free(&res);
+    assert_int_equal(harness_get(h, &res, "/_mock/accounts/%s", secret), 200);
+    http_response_free(&res);
+    assert_int_equal(harness_send(h, "POST", &res, "/v1/audiences/create",
+                                  "{\"apiKey\" : \"%s\",\"name\":\"named %s\"}", secret, secret), 200);
+    http_response_free(&res);
+    assert_int_equal(harness_get(h, &res, "/v1/credits?apiKey=%s", secret), 200);
+    http_response_free(&res);
+    assert_int_equal(harness_send(h, "POST", &res, "/v1/audiences/create", "{\"apiKey\":\"sk_wrong_but_secret\"}"), 401);
+    http_response_free(&res);
+    assert_int_equal(harness_get(h, &res, "/_mock/requests"), 200);
+    assert_int_equal(json_integer_value(json_object_get(output_of(&res), "count")), 6); /* the clear too */
+    assert_null(strstr(res.raw, secret));
+    assert_null(strstr(res.raw, "sk_wrong_but_secret"));
+    assert_non_null(strstr(res.raw, "/_mock/accounts/sk_test_***_1"));
+    assert_non_null(strstr(res.raw, "named sk_test_***_1"));
+    http_response_free(&res);
 }
 
 static void small_journal(mock_options *options)
@@ -468,6 +540,43 @@ static void test_outbox(void **state)
     http_response_free(&res);
     assert_int_equal(harness_get(h, &res, "/_mock/outbox"), 200);
     assert_int_equal(json_integer_value(json_object_get(output_of(&res), "count")), 0);
+    http_response_free(&res);
+}
+
+/* A name whose 80th byte falls inside a character: the subjects are cut on
+ * a character boundary, and both messages arrive (a split character made
+ * the message invalid UTF-8, and it was dropped). */
+static void test_outbox_non_ascii_names(void **state)
+{
+    harness *h = *state;
+    char name[200] = "a";
+    for (int i = 0; i < 30; i++)
+        strcat(name, "\xc3\xa9\xe2\x9c\x93"); /* é✓, 5 bytes: byte 80 is inside a ✓ */
+    char id[64];
+    snprintf(id, sizeof id, "%s", harness_create(h, DEV_KEY, name, "NORMAL"));
+    harness_set_filters(h, DEV_KEY, id, "\"companySearchParams\":{\"employeeCountV2\":{\"min\":1}},\"maxCompanies\":10");
+    harness_build_until_normal(h, DEV_KEY, id);
+    char path[128];
+    http_response res;
+    snprintf(path, sizeof path, "/v1/audiences/%s/enrich", id);
+    assert_int_equal(harness_send(h, "POST", &res, path, "{\"apiKey\":\"%s\",\"maxProspectsToEnrich\":5,"
+                                  "\"userEmail\":\"dev@example.com\"}", DEV_KEY), 200);
+    http_response_free(&res);
+    harness_advance(h, 3600);
+    harness_get(h, &res, "/v1/credits?apiKey=%s", DEV_KEY);
+    http_response_free(&res);
+    snprintf(path, sizeof path, "/v1/audiences/%s/export/companies", id);
+    assert_int_equal(harness_send(h, "POST", &res, path, "{\"apiKey\":\"%s\",\"format\":\"COMPANY_GENERIC_CSV\","
+                                  "\"userEmail\":\"dev@example.com\"}", DEV_KEY), 200);
+    http_response_free(&res);
+    assert_int_equal(harness_get(h, &res, "/_mock/outbox?to=dev@example.com"), 200);
+    json_t *messages = json_object_get(output_of(&res), "messages");
+    assert_int_equal(json_array_size(messages), 2);
+    for (size_t i = 0; i < 2; i++) {
+        const char *subject = json_string_value(json_object_get(json_array_get(messages, i), "subject"));
+        assert_non_null(subject);
+        assert_non_null(strstr(subject, "\xe2\x9c\x93\xc3\xa9\"")); /* 78 bytes: ...✓é */
+    }
     http_response_free(&res);
 }
 
@@ -672,6 +781,13 @@ static void test_admin_token_and_no_control(void **state)
     assert_int_equal(harness_get(h, &res, "/_mock/health"), 401);
     assert_non_null(strstr(harness_error_message(&res), "X-Mock-Admin-Token"));
     http_response_free(&res);
+    /* Without the token, no route is revealed: 401 before any 404 or 405. */
+    assert_int_equal(harness_send(h, "DELETE", &res, "/_mock/health", "%s", ""), 401);
+    assert_string_equal(res.allow, "");
+    assert_null(strstr(res.raw, "allowed"));
+    http_response_free(&res);
+    assert_int_equal(harness_get(h, &res, "/_mock/no-such-thing"), 401);
+    http_response_free(&res);
     struct curl_slist *headers = curl_slist_append(NULL, "X-Mock-Admin-Token: s3cret-token");
     char url[128];
     snprintf(url, sizeof url, "%s/_mock/health", h->base_url);
@@ -695,6 +811,11 @@ static void test_admin_token_and_no_control(void **state)
 
     h = harness_start(without_control);
     assert_int_equal(harness_get(h, &res, "/_mock/health"), 404);
+    http_response_free(&res);
+    /* The documented 404, whatever the method. */
+    assert_int_equal(harness_send(h, "DELETE", &res, "/_mock/health", "%s", ""), 404);
+    assert_string_equal(res.allow, "");
+    assert_non_null(strstr(harness_error_message(&res), "--no-control"));
     http_response_free(&res);
     harness_stop(h);
 
@@ -819,7 +940,10 @@ int main(void)
         cmocka_unit_test(test_chaos_replays),
         cmocka_unit_test_setup(test_journal_filters, harness_reset_state),
         cmocka_unit_test(test_journal_is_a_ring),
+        cmocka_unit_test_setup(test_patterns_cannot_hang, harness_reset_state),
+        cmocka_unit_test_setup(test_journal_masks_keys, harness_reset_state),
         cmocka_unit_test_setup(test_outbox, harness_reset_state),
+        cmocka_unit_test_setup(test_outbox_non_ascii_names, harness_reset_state),
         cmocka_unit_test_setup(test_scenario_list_and_errors, harness_reset_state),
         cmocka_unit_test(test_scenario_file_unreadable),
         cmocka_unit_test_setup(test_scenario_rate_limited, harness_reset_state),

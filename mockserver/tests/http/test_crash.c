@@ -26,6 +26,7 @@
 
 #include <cmocka.h>
 
+#include "child.h"
 #include "harness.h"
 #include "text/strbuf.h"
 
@@ -35,72 +36,26 @@
 
 /* --- the child process ---------------------------------------------------- */
 
-typedef struct server {
-    pid_t pid;
-    int out;
-    char url[128];
-} server;
+typedef child server;
 
 /* Largest file the child may write (RLIMIT_FSIZE), 0 for no limit: past
  * it a write fails with EFBIG, as on a full disk. */
 static rlim_t child_file_limit;
 
-static int start_server(const char *state_file, const char *seed, server *s, char *output, size_t size)
+static void limit_file_size(void)
 {
-    int fds[2];
-    assert_int_equal(pipe(fds), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        if (child_file_limit > 0) {
-            struct rlimit limit = {child_file_limit, child_file_limit};
-            signal(SIGXFSZ, SIG_IGN); /* kept across exec: writes fail instead */
-            setrlimit(RLIMIT_FSIZE, &limit);
-        }
-        dup2(fds[1], STDOUT_FILENO);
-        dup2(fds[1], STDERR_FILENO);
-        close(fds[0]);
-        close(fds[1]);
-        char *const argv[] = {"descovo-mock", "--port", "0", "--quiet", "--clock", "manual", "--companies", "400",
-                              "--no-rate-limit", "--seed", (char *)seed, "--state-file", (char *)state_file, NULL};
-        execv(DESCOVO_MOCK_BINARY, argv);
-        _exit(127);
+    if (child_file_limit > 0) {
+        struct rlimit limit = {child_file_limit, child_file_limit};
+        signal(SIGXFSZ, SIG_IGN); /* kept across exec: writes fail instead */
+        setrlimit(RLIMIT_FSIZE, &limit);
     }
-    close(fds[1]);
-    s->pid = pid;
-    s->out = fds[0];
-    /* The first line: the URL, or the reason it refused to start. */
-    size_t n = 0;
-    while (n + 1 < size) {
-        struct pollfd p = {s->out, POLLIN, 0};
-        if (poll(&p, 1, 30000) <= 0)
-            break;
-        ssize_t got = read(s->out, output + n, 1);
-        if (got <= 0)
-            break;
-        if (output[n++] == '\n')
-            break;
-    }
-    output[n] = '\0';
-    const char *at = strstr(output, "http://");
-    if (at == NULL)
-        return -1;
-    snprintf(s->url, sizeof s->url, "%.*s", (int)strcspn(at, " \n"), at);
-    return 0;
 }
 
-static int wait_child(pid_t pid)
+static int start_server(const char *state_file, const char *seed, server *s, char *output, size_t size)
 {
-    int status = 0;
-    for (int i = 0; i < 3000; i++) {
-        if (waitpid(pid, &status, WNOHANG) == pid)
-            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        struct timespec ts = {0, 10 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    return -1;
+    const char *const args[] = {"--port", "0", "--quiet", "--clock", "manual", "--companies", "400",
+                                "--no-rate-limit", "--seed", seed, "--state-file", state_file, NULL};
+    return child_start(args, limit_file_size, s, output, size);
 }
 
 /* --- a small client -------------------------------------------------------- */
@@ -427,7 +382,7 @@ static void test_sigkill_under_load(void **state)
         kill(s.pid, SIGKILL);
         __atomic_store_n(&l.stop, 1, __ATOMIC_RELEASE);
         pthread_join(thread, NULL);
-        assert_int_equal(wait_child(s.pid), 128 + SIGKILL);
+        assert_int_equal(child_wait(s.pid), 128 + SIGKILL);
         close(s.out);
         print_message("round %zu: %zu changes acknowledged before SIGKILL (%zu audiences known)\n", round, l.acked,
                       l.n);
@@ -440,7 +395,7 @@ static void test_sigkill_under_load(void **state)
     l.c.base = s.url;
     verify(&l);
     kill(s.pid, SIGTERM);
-    assert_int_equal(wait_child(s.pid), 0);
+    assert_int_equal(child_wait(s.pid), 0);
     close(s.out);
     curl_easy_cleanup(l.c.curl);
     free(l.aud);
@@ -470,13 +425,13 @@ static void test_damaged_and_foreign_files(void **state)
     snprintf(id, sizeof id, "%s", json_string_value(out(json, "audienceId")));
     json_decref(json);
     kill(s.pid, SIGKILL);
-    wait_child(s.pid);
+    child_wait(s.pid);
     close(s.out);
 
     /* Another seed: refused, saying why. */
     char refusal[1024];
     assert_int_equal(start_server(file, "43", &s, refusal, sizeof refusal), -1);
-    assert_int_equal(wait_child(s.pid), MOCK_EXIT_STATE);
+    assert_int_equal(child_wait(s.pid), MOCK_EXIT_STATE);
     close(s.out);
     if (strstr(refusal, "--seed 42") == NULL || strstr(refusal, "--seed 43") == NULL)
         fail_msg("refusal does not name the seeds: %s", refusal);
@@ -489,13 +444,13 @@ static void test_damaged_and_foreign_files(void **state)
     snprintf(path, sizeof path, "/v1/audiences/%s?apiKey=%s", id, KEY);
     assert_int_equal(request(&c, "GET", path, NULL, NULL, NULL), 200);
     kill(s.pid, SIGTERM);
-    assert_int_equal(wait_child(s.pid), 0);
+    assert_int_equal(child_wait(s.pid), 0);
     close(s.out);
 
     /* A damaged whole line refuses the start, naming it. */
     append_text(file, "{\"t\":oops}\n");
     assert_int_equal(start_server(file, "42", &s, refusal, sizeof refusal), -1);
-    assert_int_equal(wait_child(s.pid), MOCK_EXIT_STATE);
+    assert_int_equal(child_wait(s.pid), MOCK_EXIT_STATE);
     close(s.out);
     if (strstr(refusal, "line 3 is damaged") == NULL)
         fail_msg("refusal does not name the line: %s", refusal);
@@ -520,7 +475,7 @@ static void test_reset_empties_the_file(void **state)
     snprintf(id, sizeof id, "%s", json_string_value(out(json, "audienceId")));
     json_decref(json);
     kill(s.pid, SIGKILL);
-    wait_child(s.pid);
+    child_wait(s.pid);
     close(s.out);
     FILE *f = fopen(file, "rb");
     assert_non_null(f);
@@ -536,7 +491,7 @@ static void test_reset_empties_the_file(void **state)
     assert_int_equal(json_array_size(out(json, "audiences")), 1);
     json_decref(json);
     kill(s.pid, SIGTERM);
-    assert_int_equal(wait_child(s.pid), 0);
+    assert_int_equal(child_wait(s.pid), 0);
     close(s.out);
     curl_easy_cleanup(c.curl);
     unlink(file);
@@ -578,7 +533,7 @@ static void test_write_failure_refuses_changes(void **state)
     assert_int_equal(json_array_size(out(json, "audiences")), creates + 1);
     json_decref(json);
     kill(s.pid, SIGKILL);
-    wait_child(s.pid);
+    child_wait(s.pid);
     close(s.out);
     /* What was acknowledged replays; the half-written line is dropped. */
     assert_int_equal(start_server(file, "42", &s, line, sizeof line), 0);
@@ -587,7 +542,7 @@ static void test_write_failure_refuses_changes(void **state)
     assert_int_equal(json_array_size(out(json, "audiences")), creates);
     json_decref(json);
     kill(s.pid, SIGTERM);
-    assert_int_equal(wait_child(s.pid), 0);
+    assert_int_equal(child_wait(s.pid), 0);
     close(s.out);
     curl_easy_cleanup(c.curl);
     unlink(file);

@@ -215,7 +215,7 @@ static void test_path_ids(void **state)
     send_expect(f, "GET", "/v1/audiences/aud%00x?apiKey=" DEV_KEY, NULL, NULL, 0, 404, "\"aud%00x\"");
     send_expect(f, "GET", "/v1/credits%00?apiKey=" DEV_KEY, NULL, NULL, 0, 404, "No such endpoint");
     /* Traversal-looking ids are just unknown ids. */
-    send_expect(f, "GET", "/v1/exports/..%2F..%2Fetc%2Fpasswd", NULL, NULL, 0, 404, "No such endpoint");
+    send_expect(f, "GET", "/v1/exports/..%2F..%2Fetc%2Fpasswd", NULL, NULL, 0, 400, "(%2F)");
     send_expect(f, "GET", "/v1/exports/..", NULL, NULL, 0, 404, "Export not found");
     send_expect(f, "GET", "/v1/audiences//build", NULL, NULL, 0, 404, "No such endpoint");
     /* A path that is not UTF-8, quoted in a 404, and one cut mid-character

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -299,9 +300,43 @@ static void test_mask(void **state)
     assert_string_equal(out, "sk_test_***cd");
 }
 
+static char *masked(const char *text, const char *key)
+{
+    size_t len = 0;
+    int oom = 0;
+    char *out = keys_mask_text(text, strlen(text), key, &len, &oom);
+    assert_false(oom);
+    if (out != NULL)
+        assert_int_equal(len, strlen(out));
+    return out;
+}
+
+static void test_mask_text(void **state)
+{
+    (void)state;
+    assert_null(masked("{\"name\":\"x\"}", "sk_test_descovo_dev"));
+    assert_null(masked("", NULL));
+    char *out = masked("{\"apiKey\":\"sk_test_descovo_dev\",\"name\":\"sk_test_descovo_dev!\"}", "sk_test_descovo_dev");
+    assert_string_equal(out, "{\"apiKey\":\"sk_test_***ev\",\"name\":\"sk_test_***ev!\"}");
+    free(out);
+    /* Any apiKey field, with spaces, escapes and short values. */
+    out = masked("[{\"apiKey\" :\n \"sk_other_key_42\"}, {\"apiKey\":\"a\\\"b\"}, {\"apiKey\":1}]", NULL);
+    assert_string_equal(out, "[{\"apiKey\" :\n \"sk_other***42\"}, {\"apiKey\":\"***\"}, {\"apiKey\":1}]");
+    free(out);
+    /* A path. */
+    out = masked("/_mock/accounts/sk_test_descovo_new", "sk_test_descovo_new");
+    assert_string_equal(out, "/_mock/accounts/sk_test_***ew");
+    free(out);
+    /* An unterminated value is masked to the end. */
+    out = masked("{\"apiKey\":\"sk_test_desc", NULL);
+    assert_string_equal(out, "{\"apiKey\":\"sk_test_***sc");
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mask_text),
         cmocka_unit_test(test_empty),
         cmocka_unit_test(test_comments_and_blank_lines),
         cmocka_unit_test(test_word_counts),

@@ -63,6 +63,23 @@ static void test_make_utf8(void **state)
     assert_string_equal(text, "ok \xc3\xa9 ? ?? \xf0\x9f\x98\x80 ?");
 }
 
+/* utf8_cut never ends inside a character, whatever the limit. */
+static void test_cut(void **state)
+{
+    (void)state;
+    const char *s = "ab\xc3\xa9\xe2\x9c\x93\xf0\x9f\x98\x80z"; /* a b é ✓ 😀 z */
+    size_t len = strlen(s);
+    static const size_t want[] = {0, 1, 2, 2, 4, 4, 4, 7, 7, 7, 7, 11, 12};
+    for (size_t max = 0; max <= len; max++) {
+        if (utf8_cut(s, len, max) != want[max])
+            fail_msg("max %zu: cut at %zu, expected %zu", max, utf8_cut(s, len, max), want[max]);
+    }
+    assert_int_equal(utf8_cut(s, len, 100), len);
+    /* A sequence the string itself ends inside of is dropped. */
+    assert_int_equal(utf8_cut("ab\xe2\x9c", 4, 10), 2);
+    assert_int_equal(utf8_cut("", 0, 10), 0);
+}
+
 /* utf8_whole_prefix drops a sequence cut short at the end, and only that. */
 static void test_whole_prefix(void **state)
 {
@@ -89,6 +106,7 @@ int main(void)
         cmocka_unit_test(test_valid),
         cmocka_unit_test(test_invalid),
         cmocka_unit_test(test_make_utf8),
+        cmocka_unit_test(test_cut),
         cmocka_unit_test(test_whole_prefix),
     };
     return cmocka_run_group_tests_name("utf8", tests, NULL, NULL);
