@@ -200,10 +200,9 @@ int mock_app_start(mock_app *app, char *err, size_t errlen)
     if (app->http == NULL)
         return -1;
     const char *host = strcmp(app->options.host, "0.0.0.0") == 0 ? "127.0.0.1" : app->options.host;
-    snprintf(app->base_url, sizeof app->base_url, "http://%s:%u", host, mock_http_port(app->http));
-    store_lock(app->store);
-    snprintf(store_settings(app->store)->base_url, sizeof store_settings(app->store)->base_url, "%s", app->base_url);
-    store_unlock(app->store);
+    char url[64];
+    snprintf(url, sizeof url, "http://%s:%u", host, mock_http_port(app->http));
+    mock_app_set_base_url(app, url);
     return mock_app_prepare(app, err, errlen);
 }
 
@@ -281,4 +280,12 @@ int mock_app_ready(const mock_app *app)
 const char *mock_app_base_url(const mock_app *app)
 {
     return app->base_url;
+}
+
+void mock_app_set_base_url(mock_app *app, const char *url)
+{
+    snprintf(app->base_url, sizeof app->base_url, "%s", url);
+    store_lock(app->store);
+    snprintf(store_settings(app->store)->base_url, sizeof store_settings(app->store)->base_url, "%s", app->base_url);
+    store_unlock(app->store);
 }

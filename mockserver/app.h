@@ -51,6 +51,13 @@ typedef struct mock_options {
     const char *scenario;        /* a scenario to load at start: name or file */
     const char *state_file;      /* --state-file: log of changes, replayed at start */
     FILE *log;                   /* request log, stdout by default */
+    /* Drift detection (docs/DRIFT.md): a recording proxy, or a replay. */
+    const char *upstream;        /* --upstream URL: forward /v1/ there (proxy/) */
+    const char *record;          /* --record FILE.har */
+    const char *verify;          /* --verify FILE.har (drift/) */
+    const char *known;           /* --known KNOWN.json */
+    const char *report_format;   /* --format text|json|junit, "text" */
+    const char *report_out;      /* --out PATH, NULL: stdout */
 } mock_options;
 
 /* Fills the defaults listed above. */
@@ -90,6 +97,9 @@ struct persist *mock_app_persist(mock_app *app);
 int mock_app_ready(const mock_app *app);
 /* "http://127.0.0.1:PORT", for download URLs. */
 const char *mock_app_base_url(const mock_app *app);
+/* Sets that URL for an app dispatched without HTTP (--verify, drift/):
+ * download URLs and notification links then name it. */
+void mock_app_set_base_url(mock_app *app, const char *url);
 /* Restores accounts from the options and the keys file; used at start and
  * by POST /_mock/reset. Lock NOT held. Returns 0 or -1 (message in err). */
 int mock_app_load_accounts(mock_app *app, char *err, size_t errlen);

@@ -44,6 +44,16 @@ static const char usage[] =
     "  --quiet                no request log\n"
     "  --log-format text|json the request log as text (default) or one JSON\n"
     "                         object a line\n"
+    "\n"
+    "Drift detection (docs/DRIFT.md):\n"
+    "  --upstream URL         run as a proxy: forward every /v1/ request to URL\n"
+    "  --record FILE.har      with --upstream: record each exchange, redacted, in\n"
+    "                         HTTP Archive 1.2 format\n"
+    "  --verify FILE.har      replay FILE's requests against a fresh simulator and\n"
+    "                         report every difference (exit 0 none, 1 drift, 2 bad file)\n"
+    "  --known KNOWN.json     with --verify: accepted divergences, each with its reason\n"
+    "  --format text|json|junit  the report's format (default text)\n"
+    "  --out PATH             write the report to PATH instead of stdout\n"
     "  --help                 this text\n"
     "  --version              the version\n"
     "\n"
@@ -55,7 +65,8 @@ enum {
     OPT_CREDITS, OPT_EXPORT_QUOTA, OPT_CLOCK, OPT_TIME_SCALE, OPT_START_MS,
     OPT_BUILD_STAGES, OPT_RATE_SCALE, OPT_NO_RATE_LIMIT, OPT_THREADS, OPT_QUIET,
     OPT_SCENARIO, OPT_CHAOS_RATE, OPT_CHAOS_SEED, OPT_JOURNAL_SIZE, OPT_ADMIN_TOKEN,
-    OPT_NO_CONTROL, OPT_STATE_FILE, OPT_LOG_FORMAT, OPT_HELP, OPT_VERSION
+    OPT_NO_CONTROL, OPT_STATE_FILE, OPT_LOG_FORMAT, OPT_UPSTREAM, OPT_RECORD, OPT_VERIFY,
+    OPT_KNOWN, OPT_FORMAT, OPT_OUT, OPT_HELP, OPT_VERSION
 };
 
 static const struct option long_options[] = {
@@ -83,6 +94,12 @@ static const struct option long_options[] = {
     {"no-control", no_argument, NULL, OPT_NO_CONTROL},
     {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
     {"state-file", required_argument, NULL, OPT_STATE_FILE},
+    {"upstream", required_argument, NULL, OPT_UPSTREAM},
+    {"record", required_argument, NULL, OPT_RECORD},
+    {"verify", required_argument, NULL, OPT_VERIFY},
+    {"known", required_argument, NULL, OPT_KNOWN},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"out", required_argument, NULL, OPT_OUT},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -163,6 +180,20 @@ static const char *bad_option_name(char **argv, char *buf, size_t size)
 }
 
 #define BAD(...) do { snprintf(err, errlen, __VA_ARGS__); return OPTIONS_ERROR; } while (0)
+
+/* The drift options go together only in these ways (docs/DRIFT.md). */
+static options_result check_drift_options(const mock_options *o, char *err, size_t errlen)
+{
+    if (o->record != NULL && o->upstream == NULL)
+        BAD("--record needs --upstream URL (the service to record)");
+    if (o->verify != NULL && o->upstream != NULL)
+        BAD("--verify replays against the simulator: it cannot be combined with --upstream");
+    if (o->verify == NULL && (o->known != NULL || o->report_format != NULL || o->report_out != NULL))
+        BAD("--known, --format and --out go with --verify FILE.har");
+    if ((o->record != NULL && o->record[0] == '\0') || (o->verify != NULL && o->verify[0] == '\0'))
+        BAD("--record and --verify expect a file path");
+    return OPTIONS_RUN;
+}
 
 options_result options_parse(int argc, char **argv, mock_options *options,
                              FILE *out, char *err, size_t errlen)
@@ -273,6 +304,16 @@ options_result options_parse(int argc, char **argv, mock_options *options,
                 BAD("--state-file: expected a file path");
             options->state_file = optarg;
             break;
+        case OPT_UPSTREAM: options->upstream = optarg; break;
+        case OPT_RECORD: options->record = optarg; break;
+        case OPT_VERIFY: options->verify = optarg; break;
+        case OPT_KNOWN: options->known = optarg; break;
+        case OPT_FORMAT:
+            if (strcmp(optarg, "text") != 0 && strcmp(optarg, "json") != 0 && strcmp(optarg, "junit") != 0)
+                BAD("--format: expected text, json or junit, got \"%s\"", optarg);
+            options->report_format = optarg;
+            break;
+        case OPT_OUT: options->report_out = optarg; break;
         case OPT_HELP:
             fputs(usage, out);
             return OPTIONS_EXIT;
@@ -287,5 +328,5 @@ options_result options_parse(int argc, char **argv, mock_options *options,
     }
     if (optind < argc)
         BAD("unexpected argument \"%s\" (see --help)", argv[optind]);
-    return OPTIONS_RUN;
+    return check_drift_options(options, err, errlen);
 }
