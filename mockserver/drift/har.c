@@ -40,7 +40,7 @@ static int digits(const char *s, int n, int *out)
     return 0;
 }
 
-int drift_parse_iso(const char *s, int64_t *ms)
+int drift_parse_iso(const char *s, int64_t *us)
 {
     int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, frac = 0;
     if (strlen(s) < 20 || digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) || s[7] != '-' ||
@@ -51,9 +51,9 @@ int drift_parse_iso(const char *s, int64_t *ms)
     if (*p == '.') {
         p++;
         int n = 0;
-        int scale = 100;
+        int scale = 100000;
         while (*p >= '0' && *p <= '9') {
-            if (n < 3) {
+            if (n < 6) {
                 frac += (*p - '0') * scale;
                 scale /= 10;
             }
@@ -85,7 +85,7 @@ int drift_parse_iso(const char *s, int64_t *ms)
     tm.tm_min = mi;
     tm.tm_sec = sec;
     time_t t = timegm(&tm);
-    *ms = (int64_t)t * 1000 + frac - (int64_t)offset_min * 60000;
+    *us = ((int64_t)t - (int64_t)offset_min * 60) * 1000000 + frac;
     return 0;
 }
 
@@ -190,7 +190,7 @@ static int load_entry(const char *path, size_t i, json_t *e, drift_entry *out, c
     const char *started = json_string_value(json_object_get(e, "startedDateTime"));
     if (started == NULL)
         BAD_ENTRY("startedDateTime is missing (expected an ISO 8601 string)");
-    if (drift_parse_iso(started, &out->started_ms) != 0)
+    if (drift_parse_iso(started, &out->started_us) != 0)
         BAD_ENTRY("startedDateTime \"%.64s\" is not ISO 8601 (e.g. 2025-01-01T00:00:00.000Z)", started);
     out->comment = json_string_value(json_object_get(e, "comment"));
     json_t *req = json_object_get(e, "request");

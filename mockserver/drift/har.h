@@ -20,7 +20,7 @@ typedef struct drift_pair {
 
 typedef struct drift_entry {
     size_t index;                /* in log.entries */
-    int64_t started_ms;          /* startedDateTime, ms since the epoch */
+    int64_t started_us;          /* startedDateTime, microseconds since the epoch */
     const char *method;
     char *path;                  /* from request.url, percent-decoded */
     drift_pair *query;           /* request.queryString, decoded */
@@ -46,9 +46,9 @@ typedef struct drift_har {
 /* Loads path. Returns 0, or -1 with a message in err. */
 int drift_har_load(const char *path, drift_har *har, char *err, size_t errlen);
 
-/* Parses "2025-01-01T00:00:00.000Z" (also without ms, or with +hh:mm).
- * Returns 0 and sets *ms, or -1. */
-int drift_parse_iso(const char *s, int64_t *ms);
+/* Parses "2025-01-01T00:00:00.000Z" (any number of fraction digits, none,
+ * or an offset +hh:mm). Returns 0 and sets *us (since the epoch), or -1. */
+int drift_parse_iso(const char *s, int64_t *us);
 
 /* Data rows of a CSV text (its header row not counted). */
 long drift_csv_rows(const char *text);

@@ -86,7 +86,7 @@ void replay_dispatch(mock_app *app, const char *method, const char *path, const 
         .query_each = n_query > 0 ? query_each : NULL,
     };
     mock_reply reply = {0};
-    routes_dispatch(app, &http, &reply);
+    routes_dispatch(mock_app_context(app), &http, &reply);
     out->status = reply.status;
     if (reply.retry_after > 0)
         snprintf(out->retry_after, sizeof out->retry_after, "%d", reply.retry_after);

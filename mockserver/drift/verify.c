@@ -166,9 +166,11 @@ static int make_simulator(verify *v, char *err, size_t errlen)
     o.state_file = NULL;
     o.verify = NULL;
     v->app = mock_app_new(&o, err, errlen);
-    if (v->app == NULL || mock_app_prepare(v->app, err, errlen) != 0)
+    if (v->app == NULL)
         return -1;
     mock_app_set_base_url(v->app, VERIFY_BASE_URL);
+    if (mock_app_prepare(v->app, err, errlen) != 0)
+        return -1;
     store *st = mock_app_store(v->app);
     int rc = 0;
     store_lock(st);
@@ -344,7 +346,7 @@ static int is_csv(const char *type)
     return type != NULL && strstr(type, "csv") != NULL;
 }
 
-static void replay_entry(verify *v, drift_entry *e, int64_t first_ms)
+static void replay_entry(verify *v, drift_entry *e, int64_t first_us)
 {
     char *endpoint = v->run.endpoints + e->index * ENDPOINT_LEN;
     char param[PATH_LEN];
@@ -364,7 +366,8 @@ static void replay_entry(verify *v, drift_entry *e, int64_t first_ms)
     }
     /* Time: the entry's offset from the first, at the recording's speed. */
     mock_clock *clock = mock_app_clock(v->app);
-    int64_t target = v->options->start_ms + (int64_t)((double)(e->started_ms - first_ms) * v->options->time_scale);
+    int64_t target = v->options->start_ms +
+                     (int64_t)((double)(e->started_us - first_us) / 1000.0 * v->options->time_scale);
     int64_t now = mock_clock_now_ms(clock);
     if (target > now)
         mock_clock_advance(clock, target - now);
@@ -433,9 +436,9 @@ static int run(verify *v, char *err, size_t errlen)
     scan_keys(v);
     if (make_simulator(v, err, errlen) != 0)
         return -1;
-    int64_t first_ms = v->har.n > 0 ? v->har.entries[0].started_ms : 0;
+    int64_t first_us = v->har.n > 0 ? v->har.entries[0].started_us : 0;
     for (size_t i = 0; i < v->har.n; i++)
-        replay_entry(v, &v->har.entries[i], first_ms);
+        replay_entry(v, &v->har.entries[i], first_us);
     if (v->run.diffs.oom) {
         snprintf(err, errlen, "out of memory collecting differences");
         return -1;

@@ -72,7 +72,8 @@ static double monotonic_ms(void)
     return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
-/* "2026-12-01T20:07:09.123Z" */
+/* "2026-12-01T20:07:09.123456Z": microseconds, so that a replay at a fast
+ * recorded clock (--time-scale) places each entry where it happened. */
 static void iso_now(char out[32])
 {
     struct timespec ts;
@@ -81,7 +82,7 @@ static void iso_now(char out[32])
     gmtime_r(&ts.tv_sec, &tm);
     char day[24];
     strftime(day, sizeof day, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out, 32, "%.20s.%03dZ", day, (int)(ts.tv_nsec / 1000000L) % 1000);
+    snprintf(out, 32, "%.20s.%06dZ", day, (int)(ts.tv_nsec / 1000L) % 1000000);
 }
 
 /* Leaves path and query percent-encoded as the client sent them, so that
