@@ -1,5 +1,6 @@
 /* descovo-mock: parse options, start the simulator, wait for SIGINT or
  * SIGTERM, stop cleanly. Everything else lives in the library (app.h). */
+#include <curl/curl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@ static int run_proxy(const mock_options *options, sigset_t *stop_signals)
         .version = DESCOVO_VERSION,
         .log = options->quiet ? NULL : options->log,
     };
+    curl_global_init(CURL_GLOBAL_DEFAULT);
     proxy *p = proxy_start(&po, err, sizeof err);
     if (p == NULL) {
         fprintf(stderr, "descovo-mock: %s\n", err);

@@ -135,6 +135,28 @@ static int is_enum(const char *name, const char *parent)
            (strcmp(name, "code") == 0 && strcmp(parent, "error") == 0);
 }
 
+/* Both values are documented steps of the same lifecycle (docs/DRIFT.md,
+ * "progress"): the answers differ in how far the work had got, not in
+ * what the service may say. */
+static int is_progress(const char *name, const json_t *rec, const json_t *sim)
+{
+    static const char *const audience[] = {"DRAFT", "BUILDING", "SAVING_COMPANIES", "SAVING_PROSPECTS",
+                                           "LINKING_PROSPECTS_WITH_COMPANIES", "HEALING_COMPANIES", "NORMAL",
+                                           "FAILED", NULL};
+    static const char *const stage[] = {"NOT_STARTED", "STARTED", "RUNNING_SALES_NAV", "RUNNING_LIVE_ENRICH",
+                                        "RESUBMITTING_AUDIENCE", "CLEANING_NAMES", "FETCHING_CONTACT_DETAILS",
+                                        "VALIDATING_CONTACT_DETAILS", "EXPORTING_CSV", "DONE", "FAILED", NULL};
+    const char *const *set = strcmp(name, "status") == 0 ? audience : strcmp(name, "currentStage") == 0 ? stage : NULL;
+    if (set == NULL || !json_is_string(rec) || !json_is_string(sim))
+        return 0;
+    int found = 0;
+    for (size_t i = 0; set[i] != NULL; i++) {
+        found += strcmp(set[i], json_string_value(rec)) == 0;
+        found += strcmp(set[i], json_string_value(sim)) == 0;
+    }
+    return found == 2;
+}
+
 /* A short rendering of a value for a report. */
 static void render(const json_t *v, char *out, size_t size)
 {
@@ -238,7 +260,7 @@ static void compare_node(drift_compare *c, char *path, size_t len, const char *n
         if (!json_equal((json_t *)rec, (json_t *)sim)) {
             render(rec, a, sizeof a);
             render(sim, b, sizeof b);
-            add(c, path, "value", a, b);
+            add(c, path, is_progress(name, rec, sim) ? "progress" : "value", a, b);
         }
     } else if (json_is_string(rec)) {
         drift_format_of(json_string_value(rec), a, sizeof a);

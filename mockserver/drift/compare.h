@@ -4,7 +4,8 @@
  *     real are both "number"), null versus absent, array items index by
  *     index (up to the shorter array: lengths are counts, which differ);
  *   - enumerations by value: status, currentStage, creationMethod, format,
- *     chargeInfo.method, error.code;
+ *     chargeInfo.method, error.code ("progress" when both values are
+ *     documented steps of the same lifecycle, "value" otherwise);
  *   - every other string by its format only: ISO 8601 with or without
  *     milliseconds, URL, UUID, id with its prefix ("aud_"), e-mail, text;
  *     numbers and booleans by type;
@@ -27,8 +28,8 @@ typedef struct drift_diff {
     size_t entry;                /* index in log.entries */
     char endpoint[160];          /* "POST /v1/audiences/{id}/build" */
     char path[256];              /* "output.status", "headers.Retry-After", "csv.columns[3]" */
-    const char *kind;            /* status, missing, extra, type, value, format, header,
-                                  * csv-column, csv-rows, credits */
+    const char *kind;            /* status, missing, extra, type, value, progress, format,
+                                  * header, csv-column, csv-rows, credits: docs/DRIFT.md */
     char recorded[200];
     char simulated[200];
     const char *known_reason;    /* set by drift_known_apply: accepted */

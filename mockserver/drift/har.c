@@ -193,6 +193,12 @@ static int load_entry(const char *path, size_t i, json_t *e, drift_entry *out, c
     if (drift_parse_iso(started, &out->started_us) != 0)
         BAD_ENTRY("startedDateTime \"%.64s\" is not ISO 8601 (e.g. 2025-01-01T00:00:00.000Z)", started);
     out->comment = json_string_value(json_object_get(e, "comment"));
+    json_t *time = json_object_get(e, "time");
+    if (time != NULL && (!json_is_number(time) || json_number_value(time) < 0))
+        BAD_ENTRY("time is not a non-negative number of milliseconds");
+    out->time_ms = json_number_value(time);
+    json_t *wait = json_object_get(json_object_get(e, "timings"), "wait");
+    out->wait_ms = json_is_number(wait) && json_number_value(wait) >= 0 ? json_number_value(wait) : out->time_ms;
     json_t *req = json_object_get(e, "request");
     if (!json_is_object(req))
         BAD_ENTRY("request is missing (expected an object)");

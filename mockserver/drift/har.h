@@ -21,6 +21,8 @@ typedef struct drift_pair {
 typedef struct drift_entry {
     size_t index;                /* in log.entries */
     int64_t started_us;          /* startedDateTime, microseconds since the epoch */
+    double time_ms;              /* the exchange's duration ("time"), 0 if absent */
+    double wait_ms;              /* timings.wait (to the first byte), else time_ms */
     const char *method;
     char *path;                  /* from request.url, percent-decoded */
     drift_pair *query;           /* request.queryString, decoded */

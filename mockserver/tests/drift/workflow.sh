@@ -5,6 +5,10 @@
 # curl. The drift tests record it through `descovo-mock --upstream`, against
 # a descovo-mock started with --time-scale 100, and replay the recording
 # with --verify. Usage: workflow.sh BASE_URL
+# DRIFT_SETTLE=SECONDS waits that long before the first poll of a build or
+# an enrichment, so that the polls see finished work: a poll made while the
+# work runs is as exact as the recording's timestamps (docs/DRIFT.md,
+# "progress"), and the planted-difference tests want nothing uncertain.
 set -euo pipefail
 base=$1
 k1=sk_test_descovo_dev
@@ -24,6 +28,7 @@ send PATCH "/v1/audiences/$audience/search-params" "{\"apiKey\":\"$k1\",
   \"companySearchParams\":{\"headquartersCountryCode\":[\"US\"],\"industriesV2\":[\"artificial-intelligence\"]},
   \"prospectSearchParams\":{\"yearsOfExperience\":{\"min\":3,\"max\":40}},\"maxCompanies\":5,\"maxProspects\":12}" >/dev/null
 send POST "/v1/audiences/$audience/build" "{\"apiKey\":\"$k1\"}" >/dev/null
+sleep "${DRIFT_SETTLE:-0}"
 for _ in $(seq 1 100); do
   status=$(get "/v1/audiences/$audience?apiKey=$k1" | field .output.status)
   case $status in NORMAL|FAILED) break ;; esac
@@ -32,6 +37,7 @@ done
 get "/v1/audiences/$audience?apiKey=$k2" >/dev/null                        # another key's: 404
 send POST "/v1/audiences/$audience/enrichment/estimate" "{\"apiKey\":\"$k1\",\"maxProspectsToEnrich\":3}" >/dev/null
 send POST "/v1/audiences/$audience/enrich" "{\"apiKey\":\"$k1\",\"maxProspectsToEnrich\":3,\"userEmail\":\"ann.lee@acme.io\"}" >/dev/null
+sleep "${DRIFT_SETTLE:-0}"
 for _ in $(seq 1 100); do
   stage=$(get "/v1/audiences/$audience/enrichment/status?apiKey=$k1" | field .output.currentStage)
   case $stage in DONE|FAILED) break ;; esac
@@ -47,5 +53,8 @@ get "/v1/audiences/$audience/prospects?apiKey=$k1&pageSize=2&cursor=$cursor" >/d
 get "/v1/audiences?apiKey=$k1" >/dev/null
 get "/v1/audiences/create?apiKey=$k1" >/dev/null                           # 405 with Allow
 # The third key's first minute: the 101st credits check is refused (429).
-for _ in $(seq 1 101); do get "/v1/credits?apiKey=$k3" >/dev/null; done
+# One curl for all of them, so that they fit well inside the minute.
+burst=()
+for _ in $(seq 1 101); do burst+=("$base/v1/credits?apiKey=$k3"); done
+curl -sS "${burst[@]}" >/dev/null
 curl -sS -X DELETE "$base/v1/audiences/$audience?apiKey=$k1" >/dev/null

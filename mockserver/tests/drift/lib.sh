@@ -1,0 +1,33 @@
+# Shared by the drift tests: start a process that prints its URL on its
+# first line, and stop everything started at exit. Needs $work (a folder).
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+# start NAME COMMAND...: runs it in the background; sets $url (and $pid).
+start() {
+  local name=$1
+  shift
+  "$@" >"$work/$name.out" 2>&1 &
+  pid=$!
+  pids+=("$pid")
+  url=""
+  for _ in $(seq 1 100); do
+    url=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$work/$name.out" | head -n 1 || true)
+    [ -n "$url" ] && return 0
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  echo "$name did not start:" >&2
+  cat "$work/$name.out" >&2
+  exit 1
+}
+
+# stop PID: SIGTERM, then wait for it.
+stop() {
+  kill -TERM "$1"
+  wait "$1" 2>/dev/null || true
+}
