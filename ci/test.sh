@@ -38,4 +38,8 @@ echo "== the CI recipe of docs/CI.md: conformance against a mock started by ci/w
 DESCOVO_MOCK=build/ci-gcc/mockserver/descovo-mock bash ci/with-mock.sh --clock manual -- \
   build/ci-gcc/conformance/descovo-conformance --results build/ci-gcc/conformance-recipe
 
+echo "== drift detection: the vendor-docs cassette, a self-consistency recording, har-validator (docs/DRIFT.md)"
+DESCOVO_MOCK_BIN=build/ci-gcc/mockserver/descovo-mock DESCOVO_CONFORMANCE_BIN=build/ci-gcc/conformance/descovo-conformance \
+  bash ci/drift-check.sh
+
 echo "== all suites passed"
