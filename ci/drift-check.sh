@@ -74,6 +74,7 @@ wait "$recorder" || die "the recording proxy did not stop cleanly"
 "$MOCK" --verify "$WORK/self.har" --time-scale $SCALE | tail -n 1
 
 say "3. the HAR files, read by har-validator"
+command -v node >/dev/null && command -v npm >/dev/null || bash ci/install-deps.sh nodejs npm
 if ! cmp -s ci/har/package-lock.json "$TOOLS/package-lock.json" || [ ! -d "$TOOLS/node_modules/har-validator" ]; then
   cp ci/har/package.json ci/har/package-lock.json "$TOOLS/"
   (cd "$TOOLS" && timeout 600 npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
