@@ -26,28 +26,8 @@ while [ $# -gt 0 ]; do
 done
 mock="$build_dir/mockserver/descovo-mock"
 [ -x "$mock" ] || { echo "bench/drift.sh: no $mock (build first, or --build-dir)" >&2; exit 2; }
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-start() {
-  local name=$1
-  shift
-  "$@" >"$work/$name.out" 2>&1 &
-  pid=$!
-  pids+=("$pid")
-  for _ in $(seq 1 100); do
-    url=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$work/$name.out" | head -n 1 || true)
-    [ -n "$url" ] && return 0
-    sleep 0.05
-  done
-  cat "$work/$name.out" >&2
-  exit 1
-}
+work=$(mktemp -d) work_is_temp=1
+. "$here/../mockserver/tests/drift/lib.sh"
 now() { date +%s.%N; }
 calc() { awk "BEGIN { print $1 }"; }
 secs() { calc "$2 - $1"; }
@@ -80,8 +60,7 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 ticks0=$(cpu_ticks "$recorder")
 curl -sS -K "$work/proxied.cfg"; t2=$(now)
 ticks1=$(cpu_ticks "$recorder")
-kill -TERM "$recorder"
-wait "$recorder"
+stop "$recorder"
 [ -z "${DRIFT_BENCH_KEEP:-}" ] || cp "$work/bench.har" "$DRIFT_BENCH_KEEP"
 recorded=$(jq '.log.entries | length' "$work/bench.har")
 # Wall and CPU time: on a shared machine the CPU time is the replay's own.

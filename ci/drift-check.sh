@@ -19,32 +19,10 @@ TOOLS=build/npm-har
 WORK=build/drift
 SCALE=100
 started=$(date +%s)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-}
-trap cleanup EXIT
 say() { echo "== [$(( $(date +%s) - started ))s] $*"; }
 die() { echo "drift-check: FAIL: $*" >&2; exit 1; }
-
-# start NAME ARGS...: a server that prints its URL first; sets $url, $pid.
-start() {
-  local name=$1
-  shift
-  "$@" >"$WORK/$name.out" 2>&1 &
-  pid=$!
-  pids+=("$pid")
-  url=""
-  for _ in $(seq 1 100); do
-    url=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$WORK/$name.out" | head -n 1 || true)
-    [ -n "$url" ] && return 0
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  cat "$WORK/$name.out" >&2
-  die "$name did not start"
-}
+work=$WORK
+. mockserver/tests/drift/lib.sh
 
 [ -x "$MOCK" ] || die "no descovo-mock at $MOCK (set DESCOVO_MOCK_BIN)"
 [ -x "$CONFORMANCE" ] || die "no descovo-conformance at $CONFORMANCE (set DESCOVO_CONFORMANCE_BIN)"
@@ -67,8 +45,7 @@ DESCOVO_BASE_URL=$url DESCOVO_API_KEY=sk_test_descovo_dev DESCOVO_API_KEY_2=sk_t
   "$CONFORMANCE" --results "$WORK/conformance" >"$WORK/conformance.out" 2>&1 ||
   { cat "$WORK/conformance.out"; die "the conformance suite failed through the proxy"; }
 tail -n 1 "$WORK/conformance.out"
-kill -TERM "$recorder"
-wait "$recorder" || die "the recording proxy did not stop cleanly"
+stop "$recorder" || die "the recording proxy did not stop cleanly"
 "$MOCK" --verify "$WORK/self.har" --time-scale $SCALE --format junit --out "$WORK/self-consistency.xml" ||
   { "$MOCK" --verify "$WORK/self.har" --time-scale $SCALE || true; die "the self-consistency cassette drifts"; }
 "$MOCK" --verify "$WORK/self.har" --time-scale $SCALE | tail -n 1

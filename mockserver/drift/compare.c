@@ -350,31 +350,38 @@ static void presence(drift_compare *c, const char *path, const char *rec, const 
         add(c, path, "extra", "(absent)", sim);
 }
 
+static void retry_unit_of(const char *value, char *out, size_t size)
+{
+    snprintf(out, size, "%s", retry_unit(value));
+}
+
+/* One header: present on both sides or neither, and the same once
+ * normalised (media type, unit, method set). */
+static void compare_header(drift_compare *c, const char *path, const char *rec, const char *sim,
+                           void (*normalise)(const char *value, char *out, size_t size))
+{
+    presence(c, path, rec, sim);
+    if (rec == NULL || sim == NULL)
+        return;
+    char a[128];
+    char b[128];
+    normalise(rec, a, sizeof a);
+    normalise(sim, b, sizeof b);
+    if (strcmp(a, b) != 0) {
+        char ra[200];
+        char rb[200];
+        snprintf(ra, sizeof ra, "%.60s (%s)", rec, a);
+        snprintf(rb, sizeof rb, "%.60s (%s)", sim, b);
+        add(c, path, "header", ra, rb);
+    }
+}
+
 void drift_compare_headers(drift_compare *c, const char *rec_type, const char *rec_retry, const char *rec_allow,
                            const char *sim_type, const char *sim_retry, const char *sim_allow)
 {
-    char a[128];
-    char b[128];
-    presence(c, "headers.Content-Type", rec_type, sim_type);
-    if (rec_type != NULL && sim_type != NULL) {
-        media_type(rec_type, a, sizeof a);
-        media_type(sim_type, b, sizeof b);
-        if (strcmp(a, b) != 0)
-            add(c, "headers.Content-Type", "header", a, b);
-    }
-    presence(c, "headers.Retry-After", rec_retry, sim_retry);
-    if (rec_retry != NULL && sim_retry != NULL && strcmp(retry_unit(rec_retry), retry_unit(sim_retry)) != 0) {
-        snprintf(a, sizeof a, "%.60s (%s)", rec_retry, retry_unit(rec_retry));
-        snprintf(b, sizeof b, "%.60s (%s)", sim_retry, retry_unit(sim_retry));
-        add(c, "headers.Retry-After", "header", a, b);
-    }
-    presence(c, "headers.Allow", rec_allow, sim_allow);
-    if (rec_allow != NULL && sim_allow != NULL) {
-        method_set(rec_allow, a, sizeof a);
-        method_set(sim_allow, b, sizeof b);
-        if (strcmp(a, b) != 0)
-            add(c, "headers.Allow", "header", a, b);
-    }
+    compare_header(c, "headers.Content-Type", rec_type, sim_type, media_type);
+    compare_header(c, "headers.Retry-After", rec_retry, sim_retry, retry_unit_of);
+    compare_header(c, "headers.Allow", rec_allow, sim_allow, method_set);
 }
 
 /* Splits the first row of a CSV into columns (quotes removed). */

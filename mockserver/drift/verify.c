@@ -237,27 +237,28 @@ static void taint(verify *v, size_t entry, const char *param, const json_t *reco
 }
 
 /* Maps every string of a JSON body that names a recorded id. */
+static void map_json(const idmap *ids, json_t *node);
+
+static void map_value(const idmap *ids, json_t *value)
+{
+    const char *to = json_is_string(value) ? idmap_get(ids, json_string_value(value)) : NULL;
+    if (to != NULL)
+        json_string_set(value, to);
+    else
+        map_json(ids, value);
+}
+
 static void map_json(const idmap *ids, json_t *node)
 {
     const char *name = NULL;
     json_t *value = NULL;
     size_t i = 0;
     if (json_is_object(node)) {
-        json_object_foreach(node, name, value) {
-            const char *to = json_is_string(value) ? idmap_get(ids, json_string_value(value)) : NULL;
-            if (to != NULL)
-                json_string_set(value, to);
-            else
-                map_json(ids, value);
-        }
+        json_object_foreach(node, name, value)
+            map_value(ids, value);
     } else if (json_is_array(node)) {
-        json_array_foreach(node, i, value) {
-            const char *to = json_is_string(value) ? idmap_get(ids, json_string_value(value)) : NULL;
-            if (to != NULL)
-                json_string_set(value, to);
-            else
-                map_json(ids, value);
-        }
+        json_array_foreach(node, i, value)
+            map_value(ids, value);
     }
 }
 

@@ -7,9 +7,8 @@
 set -euo pipefail
 mock=$1
 here=$(cd "$(dirname "$0")" && pwd)
-work=$(mktemp -d)
+work=$(mktemp -d) work_is_temp=1
 . "$here/lib.sh"
-trap 'cleanup; rm -rf "$work"' EXIT
 
 start upstream "$mock" --port 0 --quiet --clock manual
 start recorder "$mock" --port 0 --quiet --upstream "$url" --record "$work/rec.har"

@@ -1,13 +1,18 @@
-# Shared by the drift tests: start a process that prints its URL on its
-# first line, and stop everything started at exit. Needs $work (a folder).
+# Shared by the drift tests, bench/drift.sh and ci/drift-check.sh: start
+# servers that print their URL on their first line, stop them all at exit.
+# Needs $work (a folder for their output); removes it at exit when
+# $work_is_temp is 1 (and DRIFT_KEEP is unset, to look at it after a failure).
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ "${work_is_temp:-0}" = 1 ] && [ -z "${DRIFT_KEEP:-}" ]; then
+    rm -rf "$work"
+  fi
 }
 trap cleanup EXIT
 
-# start NAME COMMAND...: runs it in the background; sets $url (and $pid).
+# start NAME COMMAND...: runs it in the background; sets $url and $pid.
 start() {
   local name=$1
   shift
@@ -26,8 +31,8 @@ start() {
   exit 1
 }
 
-# stop PID: SIGTERM, then wait for it.
+# stop PID: SIGTERM, then wait for it; returns its exit status.
 stop() {
   kill -TERM "$1"
-  wait "$1" 2>/dev/null || true
+  wait "$1"
 }

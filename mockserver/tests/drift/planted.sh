@@ -8,9 +8,8 @@ set -euo pipefail
 mock=$1 planted=$2 mode=$3
 shift 3
 here=$(cd "$(dirname "$0")" && pwd)
-work=$(mktemp -d)
+work=$(mktemp -d) work_is_temp=1
 . "$here/lib.sh"
-trap 'cleanup; rm -rf "$work"' EXIT
 
 scale=20
 start upstream "$mock" --port 0 --quiet --time-scale $scale
@@ -18,7 +17,7 @@ start planted "$planted" --mode "$mode" --upstream "$url"
 start recorder "$mock" --port 0 --quiet --upstream "$url" --record "$work/rec.har"
 recorder=$pid
 DRIFT_SETTLE=1 bash "$here/workflow.sh" "$url"
-stop "$recorder"
+stop "$recorder" || { echo "FAIL: the recording proxy did not stop cleanly"; exit 1; }
 
 rc=0
 "$mock" --verify "$work/rec.har" --time-scale $scale --format json --out "$work/report.json" || rc=$?

@@ -8,9 +8,8 @@
 set -euo pipefail
 mock=$1
 here=$(cd "$(dirname "$0")" && pwd)
-work=$(mktemp -d)
+work=$(mktemp -d) work_is_temp=1
 . "$here/lib.sh"
-trap 'cleanup; rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
 start upstream "$mock" --port 0 --quiet --clock manual --rate-limit-scale 0.01
@@ -63,7 +62,7 @@ curl -sS -D "$work/hcsv" -o "$work/got.csv" "$csv_url"
 grep -qi '^Content-Type: text/csv' "$work/hcsv" || fail "the CSV lost its Content-Type"
 rows=$(( $(tr -cd '\n' <"$work/got.csv" | wc -c) - 1 ))
 [ "$rows" = "$(jq .output.estimatedRows <<<"$export_answer")" ] || fail "the CSV has $rows rows"
-stop "$recorder"
+stop "$recorder" || fail "the recording proxy did not stop cleanly"
 [ "$(jq '[.log.entries[] | select(.request.url | test("/v1/exports/")) | .response.content._descovoRows][0]' "$work/rec.har")" = "$rows" ] ||
   fail "the recorded CSV does not count its $rows rows"
 
@@ -72,5 +71,5 @@ start dead "$mock" --port 0 --quiet --upstream "http://127.0.0.1:9" --record "$w
 dead=$pid
 code=$(curl -sS -o "$work/body" -w '%{http_code}' "$url/v1/credits?apiKey=$k")
 [ "$code" = 502 ] && grep -q '127.0.0.1:9' "$work/body" || fail "a dead upstream answered $code: $(cat "$work/body")"
-stop "$dead"
+stop "$dead" || fail "the proxy of a dead upstream did not stop cleanly"
 echo "ok proxy: health, 404s, bytes unchanged, Allow, Retry-After, the CSV streamed and counted, 502"

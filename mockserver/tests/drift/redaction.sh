@@ -10,9 +10,8 @@
 set -euo pipefail
 mock=$1
 here=$(cd "$(dirname "$0")" && pwd)
-work=$(mktemp -d)
+work=$(mktemp -d) work_is_temp=1
 . "$here/lib.sh"
-trap 'cleanup; [ -n "${DRIFT_KEEP:-}" ] || rm -rf "$work"' EXIT
 
 scale=20
 start upstream "$mock" --port 0 --quiet --time-scale $scale
@@ -52,7 +51,7 @@ csv_url=$(call -X POST "${json[@]}" "$base/v1/audiences/$audience/export/prospec
 call "$csv_url" >/dev/null
 call "$base/v1/audiences/$audience/prospects?apiKey=$k1&pageSize=30" >/dev/null
 call -X POST "${json[@]}" "$base/v1/audiences/$audience/build" -d '{"apiKey": "sk_live_SECRET_in_bad_json", ' >/dev/null
-stop "$recorder"
+stop "$recorder" || { echo "FAIL: the recording proxy did not stop cleanly"; exit 1; }
 har="$work/rec.har"
 
 secrets=(sk_test_descovo_dev sk_test_descovo_other sk_live_SECRET_wrong_key_1234 sk_live_SECRET_in_bad_json
