@@ -277,7 +277,8 @@ static void log_exchange(proxy *p, const exchange *x, long status, double ms)
     fflush(p->log);
 }
 
-/* Completes the entry with the response and appends it to the journal. */
+/* Completes the entry with the response (taken) and appends it to the
+ * journal; frees the entry. */
 static void record(exchange *x, json_t *response, double receive_ms)
 {
     proxy *p = x->p;
@@ -295,6 +296,8 @@ static void record(exchange *x, json_t *response, double receive_ms)
                                                        "receive", receive_ms));
     if (redact_entry_strings(p->redactor, x->entry) == 0)
         har_recorder_add(p->recorder, x->entry);
+    json_decref(x->entry);
+    x->entry = NULL;
 }
 
 static json_t *response_entry(const upstream_xfer *xfer, long status, const char *mime, json_int_t size,
