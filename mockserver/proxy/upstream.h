@@ -2,7 +2,8 @@
  * in two steps so that a large answer (a CSV) can be passed on as it
  * arrives: upstream_start returns once the status and headers are in, then
  * upstream_read hands over the body piece by piece, never holding more than
- * what one transfer step delivered (a few 16 KiB blocks).
+ * what one transfer step delivered (libcurl reads at most about a hundred
+ * 16 KiB blocks in one step), whatever the size of the body.
  *
  * TLS is verified (peer and host name); connect and total timeouts are
  * always set. One transfer is used by one thread at a time. */

@@ -9,13 +9,13 @@ mock=$1
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d) work_is_temp=1
 . "$here/lib.sh"
-scale=20
-start upstream "$mock" --port 0 --quiet --time-scale $scale
+scale=50
+start upstream "$mock" --port 0 --quiet --time-scale $scale --rate-limit-scale 0.2
 start recorder "$mock" --port 0 --quiet --upstream "$url" --record "$work/rec.har"
 recorder=$pid
-DRIFT_SETTLE=1 bash "$here/workflow.sh" "$url"
+DRIFT_SETTLE=0.5 DRIFT_BURST=25 bash "$here/workflow.sh" "$url"
 stop "$recorder"
-"$mock" --verify "$work/rec.har" --time-scale $scale >"$work/base.txt" || { cat "$work/base.txt"; echo "FAIL: the unedited recording drifts"; exit 1; }
+"$mock" --verify "$work/rec.har" --time-scale $scale --rate-limit-scale 0.2 >"$work/base.txt" || { cat "$work/base.txt"; echo "FAIL: the unedited recording drifts"; exit 1; }
 
 failed=0
 # mutate NAME EXPECTED FILTER: the recording through a jq FILTER must report
@@ -24,7 +24,7 @@ mutate() {
   local name=$1 expected=$2 filter=$3
   jq "$filter" "$work/rec.har" >"$work/$name.har"
   local rc=0
-  "$mock" --verify "$work/$name.har" --time-scale $scale --format json --out "$work/$name.json" || rc=$?
+  "$mock" --verify "$work/$name.har" --time-scale $scale --rate-limit-scale 0.2 --format json --out "$work/$name.json" || rc=$?
   local got
   got=$(jq -r '.differences[] | "\(.endpoint)|\(.path)|\(.kind)"' "$work/$name.json" | sort -u)
   if [ $rc = 1 ] && [ "$got" = "$expected" ]; then

@@ -11,22 +11,22 @@ here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d) work_is_temp=1
 . "$here/lib.sh"
 
-scale=20
-start upstream "$mock" --port 0 --quiet --time-scale $scale
+scale=50
+start upstream "$mock" --port 0 --quiet --time-scale $scale --rate-limit-scale 0.2
 start planted "$planted" --mode "$mode" --upstream "$url"
 start recorder "$mock" --port 0 --quiet --upstream "$url" --record "$work/rec.har"
 recorder=$pid
-DRIFT_SETTLE=1 bash "$here/workflow.sh" "$url"
+DRIFT_SETTLE=0.5 DRIFT_BURST=25 bash "$here/workflow.sh" "$url"
 stop "$recorder" || { echo "FAIL: the recording proxy did not stop cleanly"; exit 1; }
 
 rc=0
-"$mock" --verify "$work/rec.har" --time-scale $scale --format json --out "$work/report.json" || rc=$?
+"$mock" --verify "$work/rec.har" --time-scale $scale --rate-limit-scale 0.2 --format json --out "$work/report.json" || rc=$?
 got=$(jq -r '.differences[] | "\(.endpoint)|\(.path)|\(.kind)"' "$work/report.json" | sort -u)
 want=$(printf '%s\n' "$@" | sed '/^$/d' | sort -u)
 if [ "$got" != "$want" ]; then
   echo "FAIL $mode: expected differences:"; echo "$want"
   echo "reported:"; echo "$got"
-  "$mock" --verify "$work/rec.har" --time-scale $scale || true
+  "$mock" --verify "$work/rec.har" --time-scale $scale --rate-limit-scale 0.2 || true
   exit 1
 fi
 expected_rc=$([ $# -gt 0 ] && echo 1 || echo 0)

@@ -13,7 +13,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d) work_is_temp=1
 . "$here/lib.sh"
 
-scale=20
+scale=50
 start upstream "$mock" --port 0 --quiet --time-scale $scale
 start recorder "$mock" --port 0 --quiet --upstream "$url" --record "$work/rec.har"
 recorder=$pid
@@ -38,12 +38,12 @@ audience=$(call -X POST "${json[@]}" "$base/v1/audiences/create" -d "{\"apiKey\"
 call -X PATCH "${json[@]}" "$base/v1/audiences/$audience/search-params" -d "{\"apiKey\":\"$k1\",
   \"companySearchParams\":{\"headquartersCountryCode\":[\"US\"]},\"maxCompanies\":8,\"maxProspects\":30}" >/dev/null
 call -X POST "${json[@]}" "$base/v1/audiences/$audience/build" -d "{\"apiKey\":\"$k1\"}" >/dev/null
-sleep 1
+sleep 0.5
 call "$base/v1/audiences/$audience?apiKey=$k1" >/dev/null
 call "$base/v1/audiences/$audience?apiKey=$k2" >/dev/null                  # isolation: 404
 call -X POST "${json[@]}" "$base/v1/audiences/$audience/enrich" \
   -d "{\"apiKey\":\"$k1\",\"maxProspectsToEnrich\":30,\"userEmail\":\"owner.SECRET@private-mail.org\"}" >/dev/null
-sleep 1
+sleep 0.5
 call "$base/v1/audiences/$audience/enrichment/status?apiKey=$k1" >/dev/null
 csv_url=$(call -X POST "${json[@]}" "$base/v1/audiences/$audience/export/prospects" \
   -d "{\"apiKey\":\"$k1\",\"format\":\"PROSPECT_GENERIC_CSV\",\"onlyWithContacts\":true,\"userEmail\":\"x.SECRET@mail.example.org\"}" \

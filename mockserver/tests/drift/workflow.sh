@@ -52,9 +52,10 @@ cursor=$(get "/v1/audiences/$audience/prospects?apiKey=$k1&pageSize=2" | field .
 get "/v1/audiences/$audience/prospects?apiKey=$k1&pageSize=2&cursor=$cursor" >/dev/null
 get "/v1/audiences?apiKey=$k1" >/dev/null
 get "/v1/audiences/create?apiKey=$k1" >/dev/null                           # 405 with Allow
-# The third key's first minute: the 101st credits check is refused (429).
-# One curl for all of them, so that they fit well inside the minute.
+# The third key's first minute: past the credits limit (100 a minute, or
+# DRIFT_BURST-1 with the --rate-limit-scale of the tests) checks are refused
+# (429). One curl for all of them, so that they fit well inside the minute.
 burst=()
-for _ in $(seq 1 101); do burst+=("$base/v1/credits?apiKey=$k3"); done
+for _ in $(seq 1 "${DRIFT_BURST:-101}"); do burst+=("$base/v1/credits?apiKey=$k3"); done
 curl -sS "${burst[@]}" >/dev/null
 curl -sS -X DELETE "$base/v1/audiences/$audience?apiKey=$k1" >/dev/null
