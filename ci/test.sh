@@ -57,4 +57,8 @@ bash ci/image-check.sh
 echo "== documents as tests: every shell block of README.md, client/README.md, conformance/README.md, docs/CI.md"
 bash ci/doc-commands.sh
 
+echo "== drift detection: the vendor-docs cassette, a self-consistency recording, har-validator (docs/DRIFT.md)"
+DESCOVO_MOCK_BIN=build/ci-gcc/mockserver/descovo-mock DESCOVO_CONFORMANCE_BIN=build/ci-gcc/conformance/descovo-conformance \
+  bash ci/drift-check.sh
+
 echo "== all suites passed"

@@ -394,3 +394,8 @@ const char *mock_app_base_url(const mock_app *app)
 {
     return app->ctx.base_url;
 }
+
+void mock_app_set_base_url(mock_app *app, const char *url)
+{
+    snprintf(app->ctx.base_url, sizeof app->ctx.base_url, "%s", url);
+}

@@ -60,6 +60,13 @@ typedef struct mock_options {
     const char *state_file;      /* --state-file: log of changes, replayed at start */
     const char *ready_file;      /* --ready-file: written by main.c once serving */
     FILE *log;                   /* request log, stdout by default */
+    /* Drift detection (docs/DRIFT.md): a recording proxy, or a replay. */
+    const char *upstream;        /* --upstream URL: forward /v1/ there (proxy/) */
+    const char *record;          /* --record FILE.har */
+    const char *verify;          /* --verify FILE.har (drift/) */
+    const char *known;           /* --known KNOWN.json */
+    const char *report_format;   /* --format text|json|junit, "text" */
+    const char *report_out;      /* --out PATH, NULL: stdout */
 } mock_options;
 
 /* Fills the defaults listed above. */
@@ -115,6 +122,9 @@ const mock_options *mock_app_options(const mock_app *app);
 const dataset *mock_app_dataset(const mock_app *app);
 /* "http://127.0.0.1:PORT", for download URLs. */
 const char *mock_app_base_url(const mock_app *app);
+/* Sets that URL for an app dispatched without HTTP (--verify, drift/), before
+ * mock_app_prepare: download URLs and notification links then name it. */
+void mock_app_set_base_url(mock_app *app, const char *url);
 /* Adds the accounts of the options or the keys file (mock_app_new does,
  * marking them as those a reset restores). Lock NOT held. Returns 0 or -1
  * (message in err). */

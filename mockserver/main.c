@@ -1,14 +1,54 @@
 /* descovo-mock: parse options, start the simulator, tell the harness
  * (startup.h), wait for SIGINT or SIGTERM, stop cleanly. Everything else
- * lives in the library (app.h); the exit statuses are mock_exit's. */
+ * lives in the library (app.h); the exit statuses are mock_exit's (--verify
+ * has its own: drift/verify.h). */
+#include <curl/curl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "app.h"
+#include "drift/verify.h"
 #include "options.h"
 #include "startup.h"
 #include "sim/persist.h"
+#include "proxy/proxy.h"
+
+/* --upstream: serve as a recording proxy until SIGINT or SIGTERM, then
+ * complete the HAR file (proxy.h). */
+static int run_proxy(const mock_options *options, sigset_t *stop_signals)
+{
+    char err[512];
+    proxy_options po = {
+        .host = options->host,
+        .port = options->port,
+        .upstream = options->upstream,
+        .record_path = options->record,
+        .version = DESCOVO_VERSION,
+        .log = options->quiet ? NULL : options->log,
+    };
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    proxy *p = proxy_start(&po, err, sizeof err);
+    if (p == NULL) {
+        fprintf(stderr, "descovo-mock: %s\n", err);
+        return MOCK_EXIT_LISTEN;
+    }
+    printf("descovo-mock %s proxy listening on %s, forwarding to %s%s%s\n", DESCOVO_VERSION, proxy_url(p),
+           options->upstream, options->record != NULL ? ", recording to " : "",
+           options->record != NULL ? options->record : "");
+    fflush(stdout);
+    int sig = 0;
+    sigwait(stop_signals, &sig);
+    long n = proxy_stop(p, err, sizeof err);
+    if (n < 0) {
+        fprintf(stderr, "descovo-mock: %s\n", err);
+        return MOCK_EXIT_INTERNAL;
+    }
+    if (options->record != NULL && !options->quiet)
+        printf("descovo-mock: %s received, %ld exchanges written to %s\n", sig == SIGINT ? "SIGINT" : "SIGTERM", n,
+               options->record);
+    return MOCK_EXIT_OK;
+}
 
 int main(int argc, char **argv)
 {
@@ -25,6 +65,9 @@ int main(int argc, char **argv)
     /* A stale file from an earlier run must not look like this one. */
     startup_remove_ready_file(&options);
 
+    if (options.verify != NULL)
+        return drift_verify_main(&options, stderr);
+
     /* Block the stop signals in every thread, so that the daemon's threads
      * inherit the mask and only sigwait below receives them. */
     sigset_t stop_signals;
@@ -33,6 +76,8 @@ int main(int argc, char **argv)
     sigaddset(&stop_signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     signal(SIGPIPE, SIG_IGN);
+    if (options.upstream != NULL)
+        return run_proxy(&options, &stop_signals);
 
     mock_exit why = MOCK_EXIT_OK;
     mock_app *app = mock_app_launch(&options, &why, err, sizeof err);

@@ -54,6 +54,16 @@ static const char usage[] =
     "  --quiet                no request log\n"
     "  --log-format text|json the request log as text (default) or one JSON\n"
     "                         object a line\n"
+    "\n"
+    "Drift detection (docs/DRIFT.md):\n"
+    "  --upstream URL         run as a proxy: forward every /v1/ request to URL\n"
+    "  --record FILE.har      with --upstream: record each exchange, redacted, in\n"
+    "                         HTTP Archive 1.2 format\n"
+    "  --verify FILE.har      replay FILE's requests against a fresh simulator and\n"
+    "                         report every difference (exit 0 none, 1 drift, 2 bad file)\n"
+    "  --known KNOWN.json     with --verify: accepted divergences, each with its reason\n"
+    "  --format text|json|junit  the report's format (default text)\n"
+    "  --out PATH             write the report to PATH instead of stdout\n"
     "  --help                 this text\n"
     "  --version              the version\n"
     "\n"
@@ -69,7 +79,7 @@ enum {
     OPT_BUILD_STAGES, OPT_RATE_SCALE, OPT_NO_RATE_LIMIT, OPT_THREADS, OPT_QUIET,
     OPT_SCENARIO, OPT_CHAOS_RATE, OPT_CHAOS_SEED, OPT_JOURNAL_SIZE, OPT_ADMIN_TOKEN,
     OPT_NO_CONTROL, OPT_STATE_FILE, OPT_LOG_FORMAT, OPT_READY_FILE, OPT_HELP, OPT_VERSION,
-    OPT_IDLE_TIMEOUT, OPT_REQUEST_TIMEOUT
+    OPT_IDLE_TIMEOUT, OPT_REQUEST_TIMEOUT, OPT_UPSTREAM, OPT_RECORD, OPT_VERIFY, OPT_KNOWN, OPT_FORMAT, OPT_OUT
 };
 
 static const struct option long_options[] = {
@@ -100,6 +110,12 @@ static const struct option long_options[] = {
     {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
     {"state-file", required_argument, NULL, OPT_STATE_FILE},
     {"ready-file", required_argument, NULL, OPT_READY_FILE},
+    {"upstream", required_argument, NULL, OPT_UPSTREAM},
+    {"record", required_argument, NULL, OPT_RECORD},
+    {"verify", required_argument, NULL, OPT_VERIFY},
+    {"known", required_argument, NULL, OPT_KNOWN},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"out", required_argument, NULL, OPT_OUT},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -196,6 +212,20 @@ static options_result bad(char *err, size_t errlen, const char *fmt, ...)
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
     return OPTIONS_ERROR;
+}
+
+/* The drift options go together only in these ways (docs/DRIFT.md). */
+static options_result check_drift_options(const mock_options *o, char *err, size_t errlen)
+{
+    if (o->record != NULL && o->upstream == NULL)
+        return bad(err, errlen, "--record needs --upstream URL (the service to record)");
+    if (o->verify != NULL && o->upstream != NULL)
+        return bad(err, errlen, "--verify replays against the simulator: it cannot be combined with --upstream");
+    if (o->verify == NULL && (o->known != NULL || o->report_format != NULL || o->report_out != NULL))
+        return bad(err, errlen, "--known, --format and --out go with --verify FILE.har");
+    if ((o->record != NULL && o->record[0] == '\0') || (o->verify != NULL && o->verify[0] == '\0'))
+        return bad(err, errlen, "--record and --verify expect a file path");
+    return OPTIONS_RUN;
 }
 
 options_result options_parse(int argc, char **argv, mock_options *options,
@@ -322,6 +352,16 @@ options_result options_parse(int argc, char **argv, mock_options *options,
                 return bad(err, errlen, "--ready-file: expected a file path");
             options->ready_file = optarg;
             break;
+        case OPT_UPSTREAM: options->upstream = optarg; break;
+        case OPT_RECORD: options->record = optarg; break;
+        case OPT_VERIFY: options->verify = optarg; break;
+        case OPT_KNOWN: options->known = optarg; break;
+        case OPT_FORMAT:
+            if (strcmp(optarg, "text") != 0 && strcmp(optarg, "json") != 0 && strcmp(optarg, "junit") != 0)
+                return bad(err, errlen, "--format: expected text, json or junit, got \"%s\"", optarg);
+            options->report_format = optarg;
+            break;
+        case OPT_OUT: options->report_out = optarg; break;
         case OPT_HELP:
             fputs(usage, out);
             return OPTIONS_EXIT;
@@ -349,4 +389,5 @@ options_result options_parse(int argc, char **argv, mock_options *options,
         options->admin_token = env_token;
     }
     return OPTIONS_RUN;
+    return check_drift_options(options, err, errlen);
 }

@@ -305,6 +305,34 @@ static void test_version(void **state)
     assert_int_equal(run.out[run.out_len - 1], '\n');
 }
 
+/* --upstream, --record, --verify and the report options go together only
+ * as docs/DRIFT.md says. */
+static void test_drift_options(void **state)
+{
+    (void)state;
+    parse_run run;
+    run_parse(&run, "--upstream", "https://api.descovo.com", "--record", "a.har", NULL);
+    expect_run(&run);
+    assert_string_equal(run.options.upstream, "https://api.descovo.com");
+    assert_string_equal(run.options.record, "a.har");
+    run_parse(&run, "--verify", "a.har", "--known", "k.json", "--format", "junit", "--out", "r.xml", NULL);
+    expect_run(&run);
+    assert_string_equal(run.options.verify, "a.har");
+    assert_string_equal(run.options.known, "k.json");
+    assert_string_equal(run.options.report_format, "junit");
+    assert_string_equal(run.options.report_out, "r.xml");
+
+    run_parse(&run, "--record", "a.har", NULL);
+    expect_error(&run, "--record needs --upstream");
+    run_parse(&run, "--verify", "a.har", "--upstream", "http://x", NULL);
+    expect_error(&run, "--verify");
+    run_parse(&run, "--known", "k.json", NULL);
+    expect_error(&run, "go with --verify");
+    run_parse(&run, "--verify", "", NULL);
+    expect_error(&run, "file path");
+    expect_bad_value("--format", "xml");
+}
+
 static void test_unknown_option(void **state)
 {
     (void)state;
@@ -569,6 +597,7 @@ int main(void)
         cmocka_unit_test_teardown(test_equals_form, teardown),
         cmocka_unit_test_teardown(test_numeric_bounds, teardown),
         cmocka_unit_test_teardown(test_bad_values, teardown),
+        cmocka_unit_test_teardown(test_drift_options, teardown),
         cmocka_unit_test_teardown(test_help, teardown),
         cmocka_unit_test_teardown(test_version, teardown),
         cmocka_unit_test_teardown(test_unknown_option, teardown),
