@@ -28,10 +28,17 @@ static int run_proxy(const mock_options *options, sigset_t *stop_signals)
         .log = options->quiet ? NULL : options->log,
     };
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    proxy *p = proxy_start(&po, err, sizeof err);
+    proxy_start_failure why = PROXY_FAILED_USAGE;
+    proxy *p = proxy_start(&po, &why, err, sizeof err);
     if (p == NULL) {
+        static const mock_exit status[] = {
+            [PROXY_FAILED_USAGE] = MOCK_EXIT_USAGE,
+            [PROXY_FAILED_MEMORY] = MOCK_EXIT_INTERNAL,
+            [PROXY_FAILED_RECORD] = MOCK_EXIT_INPUT,
+            [PROXY_FAILED_LISTEN] = MOCK_EXIT_LISTEN,
+        };
         fprintf(stderr, "descovo-mock: %s\n", err);
-        return MOCK_EXIT_LISTEN;
+        return status[why];
     }
     printf("descovo-mock %s proxy listening on %s, forwarding to %s%s%s\n", DESCOVO_VERSION, proxy_url(p),
            options->upstream, options->record != NULL ? ", recording to " : "",

@@ -219,6 +219,8 @@ static options_result check_drift_options(const mock_options *o, char *err, size
 {
     if (o->record != NULL && o->upstream == NULL)
         return bad(err, errlen, "--record needs --upstream URL (the service to record)");
+    if (o->upstream != NULL && strncmp(o->upstream, "http://", 7) != 0 && strncmp(o->upstream, "https://", 8) != 0)
+        return bad(err, errlen, "--upstream: expected an http:// or https:// base URL, got \"%s\"", o->upstream);
     if (o->verify != NULL && o->upstream != NULL)
         return bad(err, errlen, "--verify replays against the simulator: it cannot be combined with --upstream");
     if (o->verify == NULL && (o->known != NULL || o->report_format != NULL || o->report_out != NULL))
@@ -388,6 +390,5 @@ options_result options_parse(int argc, char **argv, mock_options *options,
             return bad(err, errlen, "DESCOVO_ADMIN_TOKEN: expected 8 to 256 characters");
         options->admin_token = env_token;
     }
-    return OPTIONS_RUN;
     return check_drift_options(options, err, errlen);
 }

@@ -692,8 +692,9 @@ static void request_completed(void *cls, struct MHD_Connection *connection, void
     *con_cls = NULL;
 }
 
-proxy *proxy_start(const proxy_options *options, char *err, size_t errlen)
+proxy *proxy_start(const proxy_options *options, proxy_start_failure *why, char *err, size_t errlen)
 {
+    *why = PROXY_FAILED_USAGE;
     struct sockaddr_in addr;
     memset(&addr, 0, sizeof addr);
     addr.sin_family = AF_INET;
@@ -709,6 +710,7 @@ proxy *proxy_start(const proxy_options *options, char *err, size_t errlen)
     }
     proxy *p = calloc(1, sizeof *p);
     if (p == NULL) {
+        *why = PROXY_FAILED_MEMORY;
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
@@ -723,14 +725,17 @@ proxy *proxy_start(const proxy_options *options, char *err, size_t errlen)
     p->hooks = options->hooks;
     p->redactor = redactor_new();
     if (p->redactor == NULL) {
+        *why = PROXY_FAILED_MEMORY;
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
     if (options->record_path != NULL) {
         snprintf(p->record_path, sizeof p->record_path, "%s", options->record_path);
         p->recorder = har_recorder_open(options->record_path, options->version, err, errlen);
-        if (p->recorder == NULL)
+        if (p->recorder == NULL) {
+            *why = PROXY_FAILED_RECORD;
             goto fail;
+        }
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION;
     p->daemon = MHD_start_daemon(flags, 0, NULL, NULL, access_handler, p,
@@ -741,6 +746,7 @@ proxy *proxy_start(const proxy_options *options, char *err, size_t errlen)
                                  MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
                                  MHD_OPTION_END);
     if (p->daemon == NULL) {
+        *why = PROXY_FAILED_LISTEN;
         snprintf(err, errlen, "cannot listen on %s:%u (address in use, or not an address of this machine)",
                  options->host, options->port);
         goto fail;

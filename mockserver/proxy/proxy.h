@@ -53,7 +53,16 @@ typedef struct proxy_options {
 typedef struct proxy proxy;
 
 /* Starts listening (and recording). Returns NULL with a message in err. */
-proxy *proxy_start(const proxy_options *options, char *err, size_t errlen);
+/* Why proxy_start failed, so that the program can exit with the status
+ * of its documented table (app.h's mock_exit). */
+typedef enum proxy_start_failure {
+    PROXY_FAILED_USAGE,    /* --host or --upstream not usable */
+    PROXY_FAILED_MEMORY,
+    PROXY_FAILED_RECORD,   /* the --record file or its journal */
+    PROXY_FAILED_LISTEN,
+} proxy_start_failure;
+
+proxy *proxy_start(const proxy_options *options, proxy_start_failure *why, char *err, size_t errlen);
 
 /* "http://127.0.0.1:PORT" */
 const char *proxy_url(const proxy *p);

@@ -31,7 +31,7 @@ printf '{"startedDateTime":"2025-01-01T00:00:0' >>"$work/rec.har.journal"
 
 rc=0
 "$mock" --port 0 --upstream "$url" --record "$work/rec.har" >"$work/again.out" 2>&1 || rc=$?
-[ $rc = 1 ] && grep -q "did not stop cleanly" "$work/again.out" ||
+[ $rc = 4 ] && grep -q "did not stop cleanly" "$work/again.out" ||
   { echo "FAIL: a new --record did not refuse the unfinished journal"; cat "$work/again.out"; exit 1; }
 
 "$mock" --verify "$work/rec.har" >"$work/verify.out" 2>"$work/verify.err" ||

@@ -99,7 +99,8 @@ int main(int argc, char **argv)
         .hooks = {plant_json, plant_stream, NULL},
     };
     char err[512];
-    proxy *p = proxy_start(&o, err, sizeof err);
+    proxy_start_failure why;
+    proxy *p = proxy_start(&o, &why, err, sizeof err);
     if (p == NULL) {
         fprintf(stderr, "drift-planted-upstream: %s\n", err);
         return 1;
