@@ -115,7 +115,7 @@ void handle_mock_clock_advance(const mock_request *req, mock_reply *reply)
 
 /* The account as of now_ms: rows used in an export period that is over
  * show as 0, without starting a new period (the next export does). */
-static json_t *account_json(const account *acct, int64_t now_ms)
+json_t *handler_account_json(const account *acct, int64_t now_ms)
 {
     int64_t used = acct->export_used;
     if (acct->export_period_start_ms != 0 && now_ms >= acct->export_period_start_ms + STORE_EXPORT_PERIOD_MS)
@@ -137,7 +137,7 @@ void handle_mock_account_get(const mock_request *req, mock_reply *reply)
     /* Reading changes nothing but lazily settled work, so that a state
      * file (persist.c) needs no record of it. */
     store_settle(req->store, acct, req->now_ms);
-    reply_ok(reply, req, account_json(acct, req->now_ms), charge_free(NULL, "Control endpoints are free."));
+    reply_ok(reply, req, handler_account_json(acct, req->now_ms), charge_free(NULL, "Control endpoints are free."));
 }
 
 /* Reads an optional non-negative integer field of the body. */
@@ -169,7 +169,8 @@ void handle_mock_account_put(const mock_request *req, mock_reply *reply)
     request_warn_unknown_fields(req, fields);
     if (acct != NULL)
         store_settle(req->store, acct, req->now_ms);
-    acct = store_put_account(req->store, req->param, credits, quota, 0);
+    acct = store_put_account(req->store, req->param, credits, quota, 0,
+                             &(store_cause){LEDGER_BY_ACCOUNT_PUT, req->now_ms});
     if (acct == NULL) {
         if (errno == ENOSPC)
             reply_error(reply, 403, "Account limit reached: the server holds %d API keys.", STORE_MAX_ACCOUNTS);
@@ -178,7 +179,7 @@ void handle_mock_account_put(const mock_request *req, mock_reply *reply)
     store_roll_export_period(acct, req->now_ms);
     if (used >= 0)
         acct->export_used = used;
-    reply_ok(reply, req, account_json(acct, req->now_ms), charge_free(NULL, "Control endpoints are free."));
+    reply_ok(reply, req, handler_account_json(acct, req->now_ms), charge_free(NULL, "Control endpoints are free."));
 }
 
 /* --- faults --------------------------------------------------------------- */
@@ -282,7 +283,25 @@ void handle_mock_requests(const mock_request *req, mock_reply *reply)
     const char *status = req->query(req, "status");
     const char *since = req->query(req, "since");
     const char *limit = req->query(req, "limit");
+    const char *before = req->query(req, "before");
+    const char *bodies = req->query(req, "bodies");
     char *end = NULL;
+    if (before != NULL) {
+        errno = 0;
+        unsigned long long seq = strtoull(before, &end, 10);
+        if (errno != 0 || end == before || *end != '\0' || before[0] == '-' || seq == 0) {
+            reply_error(reply, 400, "before: expected the seq of a journal entry (a positive integer), got \"%s\".", before);
+            return;
+        }
+        filter.before_seq = (uint64_t)seq;
+    }
+    if (bodies != NULL) {
+        if (strcmp(bodies, "false") != 0 && strcmp(bodies, "true") != 0) {
+            reply_error(reply, 400, "bodies: expected true or false, got \"%s\".", bodies);
+            return;
+        }
+        filter.no_bodies = strcmp(bodies, "false") == 0;
+    }
     if (status != NULL) {
         long code = strtol(status, &end, 10);
         if (end == status || *end != '\0' || code < 0 || code > 599) {

@@ -188,32 +188,102 @@ static int entry_matches(const journal_entry *e, const journal_filter *f)
         return 0;
     if (f->status >= 0 && (unsigned)f->status != e->status)
         return 0;
+    if (f->before_seq != 0 && e->seq >= f->before_seq)
+        return 0;
     return e->time_ms >= f->since_ms;
+}
+
+/* Where the string value of the "apiKey" field at `hit` starts (past the
+ * colon and the opening quote), or NULL when what follows the name is not
+ * `: "`. */
+static const char *key_value(const char *hit)
+{
+    const char *v = hit + strlen("\"apiKey\"");
+    v += strspn(v, " \t\r\n");
+    if (*v != ':')
+        return NULL;
+    v++;
+    v += strspn(v, " \t\r\n");
+    return *v == '"' ? v + 1 : NULL;
+}
+
+/* Masks, in a copy of a body, the string value of every "apiKey" field the
+ * way keys are masked everywhere (first 8 characters, "***", last 2; only
+ * "***" for a key shorter than 12): a journal shows what was sent, never a
+ * usable key. Done when the journal is read, not on the request path.
+ * Returns a new string, or NULL when out of memory. */
+static char *mask_keys(const char *body)
+{
+    size_t len = strlen(body);
+    /* A 12-byte key masks to 13 bytes; every other key to no more than it
+     * was. Each key takes at least 20 bytes of the body, so len / 8 more
+     * is room to spare. */
+    char *out = malloc(len + len / 8 + 2);
+    if (out == NULL)
+        return NULL;
+    size_t o = 0;
+    const char *p = body;
+    for (const char *hit = strstr(p, "\"apiKey\""); hit != NULL; hit = strstr(p, "\"apiKey\"")) {
+        const char *v = key_value(hit);
+        const char *end = v != NULL ? v : hit + 1;
+        while (v != NULL && *end != '\0' && *end != '"') {
+            if (*end == '\\' && end[1] != '\0')
+                end++;
+            end++;
+        }
+        /* Up to the value (or past the '"' of a name without one). */
+        const char *upto = v != NULL ? v : end;
+        memcpy(out + o, p, (size_t)(upto - p));
+        o += (size_t)(upto - p);
+        p = end;
+        if (v == NULL)
+            continue;
+        size_t n = (size_t)(end - v);
+        if (n >= 12) {
+            memcpy(out + o, v, 8);
+            memcpy(out + o + 8, "***", 3);
+            memcpy(out + o + 11, end - 2, 2);
+            o += 13;
+        } else {
+            size_t stars = n < 3 ? n : 3;
+            memset(out + o, '*', stars);
+            o += stars;
+        }
+    }
+    memcpy(out + o, p, strlen(p) + 1);
+    return out;
 }
 
 static json_t *body_json(const char *body)
 {
     if (body == NULL)
         return json_null();
+    char *masked = mask_keys(body);
+    if (masked == NULL)
+        return json_string("(out of memory)");
     /* Bodies are text, but a cut may split a UTF-8 sequence and a client may
      * send anything: json_string refuses invalid UTF-8, so fall back to a
      * note rather than losing the entry. */
-    json_t *text = json_string(body);
+    json_t *text = json_string(masked);
+    free(masked);
     return text != NULL ? text : json_string("(not valid UTF-8)");
 }
 
-static json_t *entry_json(const journal_entry *e, size_t cap)
+static json_t *entry_json(const journal_entry *e, size_t cap, int bodies)
 {
     char when[32];
     mock_time_format(e->time_ms, when);
-    return json_pack("{s:I, s:s, s:s, s:s, s:s?, s:i, s:I, s:o, s:b, s:o, s:b}",
-                     "seq", (json_int_t)e->seq, "time", when, "method", e->method, "path", e->path,
-                     "apiKey", e->masked_key[0] ? e->masked_key : NULL,
-                     "status", (int)e->status, "durationUs", (json_int_t)(e->duration_ms * 1000.0),
-                     "requestBody", body_json(e->request_body),
-                     "requestBodyTruncated", e->request_len > cap,
-                     "responseBody", body_json(e->response_body),
-                     "responseBodyTruncated", e->response_len > cap);
+    json_t *entry = json_pack("{s:I, s:s, s:s, s:s, s:s?, s:i, s:I, s:b, s:b}",
+                              "seq", (json_int_t)e->seq, "time", when, "method", e->method, "path", e->path,
+                              "apiKey", e->masked_key[0] ? e->masked_key : NULL,
+                              "status", (int)e->status, "durationUs", (json_int_t)(e->duration_ms * 1000.0),
+                              "requestBodyTruncated", e->request_len > cap,
+                              "responseBodyTruncated", e->response_len > cap);
+    if (entry != NULL && bodies) {
+        json_object_set_new(entry, "requestBody", body_json(e->request_body));
+        json_object_set_new(entry, "responseBody", body_json(e->response_body));
+    }
+    return entry;
 }
 
 /* Visits the kept entries oldest first, each with its slot locked. */
@@ -257,7 +327,7 @@ static void visit_entry(const journal_entry *e, void *arg)
         q->skip--;
         return;
     }
-    json_array_append_new(q->entries, entry_json(e, q->body_cap));
+    json_array_append_new(q->entries, entry_json(e, q->body_cap, !q->filter->no_bodies));
 }
 
 json_t *journal_query(journal *j, const journal_filter *filter)

@@ -52,10 +52,15 @@ typedef struct journal_filter {
     int status;                  /* -1: any; 0: dropped connections */
     int64_t since_ms;            /* entries at or after this simulated time */
     size_t limit;                /* most entries returned (newest), 0: all */
+    uint64_t before_seq;         /* only entries with a smaller seq (paging
+                                  * back from the newest), 0: any */
+    int no_bodies;               /* leave requestBody and responseBody out */
 } journal_filter;
 
 /* {"count": N matching, "total": entries kept, "entries": [...]} oldest
- * first. Returns a new reference, or NULL when out of memory. */
+ * first. The value of every "apiKey" field in a body is masked as the
+ * entry's key is (first 8 and last 2 characters). Returns a new reference,
+ * or NULL when out of memory. */
 json_t *journal_query(journal *j, const journal_filter *filter);
 
 /* Glob used for paths: '*' matches any run of characters except '/', and

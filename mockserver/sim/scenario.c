@@ -201,7 +201,7 @@ static json_t *apply_accounts(mock_app *app, const json_t *accounts, int64_t now
         acct = store_put_account(st, key,
                                  credits != NULL ? json_integer_value(credits) : acct != NULL ? acct->credits : options->default_credits,
                                  quota != NULL ? json_integer_value(quota) : acct != NULL ? acct->export_quota : options->default_export_quota,
-                                 0);
+                                 0, &(store_cause){LEDGER_BY_SCENARIO, now_ms});
         if (acct == NULL)
             continue;
         store_roll_export_period(acct, now_ms);
