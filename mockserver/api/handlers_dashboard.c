@@ -11,7 +11,8 @@
 #include <string.h>
 
 #include "api/handlers.h"
-#include "http/server.h"
+#include "api/links.h"
+#include "sim/keys.h"
 #include "sim/clock.h"
 
 #define ACCOUNTS_PAGE_DEFAULT 100
@@ -153,7 +154,7 @@ static json_t *exports_json(const audience *aud)
             continue;
         const char *kind = file->filename + id_len + 1;
         char url[64];
-        snprintf(url, sizeof url, "/v1/exports/%s", file->token);
+        links_download("", file->token, url, sizeof url);
         json_array_append_new(exports, json_pack("{s:s, s:s#, s:I, s:o, s:s}", "exportId", file->token,
                                                  "kind", kind, (int)strcspn(kind, "."),
                                                  "rows", (json_int_t)export_job_rows(file->job),
@@ -170,7 +171,7 @@ static json_t *params_or_null(const json_t *params)
 static json_t *audience_json(const store *st, const audience *aud, audience_status status, int64_t now_ms)
 {
     char masked[32];
-    mock_mask_key(aud->owner->key, masked);
+    keys_mask(aud->owner->key, masked);
     int built = status == AUDIENCE_NORMAL;
     json_t *out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:b}", "audienceId", aud->id, "apiKey", masked,
                             "name", aud->name, "status", audience_status_name(status),
@@ -272,6 +273,55 @@ void handle_mock_audiences(const mock_request *req, mock_reply *reply)
 
 /* --- ledger --------------------------------------------------------------- */
 
+/* The request behind an entry as {method, path, time}, or null for the
+ * start (command line, keys file). */
+static json_t *cause_json(const ledger_entry *e, const char *masked_key)
+{
+    char path[160];
+    const char *method = "POST";
+    int cut = 0;
+    switch (e->cause) {
+    case LEDGER_BY_ACCOUNT_PUT:
+        method = "PUT";
+        cut = links_account("", masked_key, path, sizeof path);
+        break;
+    case LEDGER_BY_SCENARIO:
+        cut = links_scenarios("", path, sizeof path);
+        break;
+    case LEDGER_BY_BUILD:
+        cut = links_build("", e->audience_id, path, sizeof path);
+        break;
+    case LEDGER_BY_ENRICH:
+        cut = links_enrich("", e->audience_id, path, sizeof path);
+        break;
+    default:
+        return json_null();
+    }
+    if (cut != 0)
+        return json_null(); /* cannot happen: ids and masked keys are short */
+    json_t *cause = json_pack("{s:s, s:s}", "method", method, "path", path);
+    if (cause != NULL && e->cause_ms >= 0)
+        json_object_set_new(cause, "time", time_or_null(e->cause_ms));
+    return cause;
+}
+
+static json_t *ledger_entry_json(const ledger_entry *e, const char *masked_key)
+{
+    json_t *out = json_pack("{s:I, s:o, s:s, s:I, s:I, s:o}", "seq", (json_int_t)e->seq,
+                            "time", e->time_ms >= 0 ? time_or_null(e->time_ms) : json_null(),
+                            "kind", ledger_kind_name(e->kind), "amount", (json_int_t)e->amount,
+                            "balanceAfter", (json_int_t)e->balance_after, "request", cause_json(e, masked_key));
+    if (out == NULL)
+        return NULL;
+    if (e->audience_id[0] != '\0')
+        json_object_set_new(out, "audienceId", json_string(e->audience_id));
+    if (e->enrichment_id[0] != '\0')
+        json_object_set_new(out, "enrichmentId", json_string(e->enrichment_id));
+    return out;
+}
+
+/* Newest first: offset skips the newest. openingBalance + every amount
+ * kept == credits. */
 void handle_mock_ledger(const mock_request *req, mock_reply *reply)
 {
     long offset = 0;
@@ -286,11 +336,14 @@ void handle_mock_ledger(const mock_request *req, mock_reply *reply)
     /* Charges of builds that finished by now are on the ledger. */
     store_settle(req->store, acct, req->now_ms);
     char masked[32];
-    mock_mask_key(acct->key, masked);
-    json_t *output = ledger_json(&acct->ledger, masked, (size_t)offset, (size_t)limit);
-    if (output == NULL)
-        return;
-    json_object_set_new(output, "apiKey", json_string(acct->key));
-    json_object_set_new(output, "credits", json_integer((json_int_t)acct->credits));
+    keys_mask(acct->key, masked);
+    const ledger *l = &acct->ledger;
+    json_t *entries = json_array();
+    for (size_t i = (size_t)offset; i < l->count && i < (size_t)(offset + limit); i++)
+        json_array_append_new(entries, ledger_entry_json(ledger_at(l, l->count - 1 - i), masked));
+    json_t *output = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:o}", "apiKey", acct->key,
+                               "credits", (json_int_t)acct->credits, "openingBalance", (json_int_t)l->opening,
+                               "count", (json_int_t)l->count, "dropped", (json_int_t)l->dropped,
+                               "offset", (json_int_t)offset, "entries", entries);
     reply_ok(reply, req, output, control_charge());
 }

@@ -1,10 +1,8 @@
 #include "sim/ledger.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/clock.h"
 
 /* Grows the ring (kept in order from index 0) towards LEDGER_CAPACITY. */
 static int grow(ledger *l)
@@ -70,76 +68,8 @@ const ledger_entry *ledger_at(const ledger *l, size_t i)
     return i < l->count ? &l->ring[(l->first + i) % l->cap] : NULL;
 }
 
-static const char *kind_name(unsigned kind)
+const char *ledger_kind_name(unsigned kind)
 {
     static const char *const names[] = {"grant", "adjustment", "build", "enrichment", "refund"};
     return kind < sizeof names / sizeof names[0] ? names[kind] : "unknown";
-}
-
-/* The causing request as {method, path, time}, or null for the start. */
-static json_t *cause_json(const ledger_entry *e, const char *masked_key)
-{
-    char path[160];
-    const char *method = "POST";
-    int n = 0;
-    switch (e->cause) {
-    case LEDGER_BY_ACCOUNT_PUT:
-        method = "PUT";
-        n = snprintf(path, sizeof path, "/_mock/accounts/%s", masked_key);
-        break;
-    case LEDGER_BY_SCENARIO:
-        n = snprintf(path, sizeof path, "/_mock/scenarios");
-        break;
-    case LEDGER_BY_BUILD:
-        n = snprintf(path, sizeof path, "/v1/audiences/%s/build", e->audience_id);
-        break;
-    case LEDGER_BY_ENRICH:
-        n = snprintf(path, sizeof path, "/v1/audiences/%s/enrich", e->audience_id);
-        break;
-    default:
-        return json_null();
-    }
-    if (n < 0 || (size_t)n >= sizeof path)
-        return json_null(); /* cannot happen: ids and masked keys are short */
-    json_t *cause = json_pack("{s:s, s:s}", "method", method, "path", path);
-    if (cause != NULL && e->cause_ms >= 0) {
-        char when[32];
-        mock_time_format(e->cause_ms, when);
-        json_object_set_new(cause, "time", json_string(when));
-    }
-    return cause;
-}
-
-static json_t *entry_json(const ledger_entry *e, const char *masked_key)
-{
-    char when[32];
-    if (e->time_ms >= 0)
-        mock_time_format(e->time_ms, when);
-    json_t *out = json_pack("{s:I, s:s?, s:s, s:I, s:I, s:o}", "seq", (json_int_t)e->seq,
-                            "time", e->time_ms >= 0 ? when : NULL, "kind", kind_name(e->kind),
-                            "amount", (json_int_t)e->amount, "balanceAfter", (json_int_t)e->balance_after,
-                            "request", cause_json(e, masked_key));
-    if (out == NULL)
-        return NULL;
-    if (e->time_ms < 0)
-        json_object_set_new(out, "time", json_null());
-    if (e->audience_id[0] != '\0')
-        json_object_set_new(out, "audienceId", json_string(e->audience_id));
-    if (e->enrichment_id[0] != '\0')
-        json_object_set_new(out, "enrichmentId", json_string(e->enrichment_id));
-    return out;
-}
-
-json_t *ledger_json(const ledger *l, const char *masked_key, size_t offset, size_t limit)
-{
-    json_t *entries = json_array();
-    if (entries == NULL)
-        return NULL;
-    for (size_t i = offset; i < l->count && i < offset + limit; i++) {
-        /* Newest first: the i-th newest is the (count - 1 - i)-th oldest. */
-        json_array_append_new(entries, entry_json(ledger_at(l, l->count - 1 - i), masked_key));
-    }
-    return json_pack("{s:I, s:I, s:I, s:I, s:o}", "openingBalance", (json_int_t)l->opening,
-                     "count", (json_int_t)l->count, "dropped", (json_int_t)l->dropped,
-                     "offset", (json_int_t)offset, "entries", entries);
 }

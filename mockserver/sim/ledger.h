@@ -16,7 +16,6 @@
 #ifndef DESCOVO_LEDGER_H
 #define DESCOVO_LEDGER_H
 
-#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,7 +31,8 @@ typedef enum ledger_kind {
 } ledger_kind;
 
 /* The request behind an entry. Its method and path follow from it and
- * from the entry's audience (ledger_json). */
+ * from the entry's audience; the API layer writes them (it alone knows
+ * paths). */
 typedef enum ledger_cause {
     LEDGER_BY_START = 0,     /* command line, keys file (or a reset back to them) */
     LEDGER_BY_ACCOUNT_PUT,   /* PUT /_mock/accounts/{apiKey} */
@@ -77,10 +77,7 @@ void ledger_free(ledger *l);
 /* The i-th entry kept, 0 the oldest; NULL past the end. */
 const ledger_entry *ledger_at(const ledger *l, size_t i);
 
-/* {"openingBalance", "count", "dropped", "offset", "entries": [...]}: up to
- * `limit` entries, newest first, skipping the `offset` newest. masked_key
- * names the account in the paths of PUT /_mock/accounts. New reference,
- * or NULL when out of memory. */
-json_t *ledger_json(const ledger *l, const char *masked_key, size_t offset, size_t limit);
+/* "grant", "adjustment", "build", "enrichment", "refund". */
+const char *ledger_kind_name(unsigned kind);
 
 #endif

@@ -40,6 +40,8 @@ struct store {
     char forced_token[40];        /* the next export's id, "" for a random one */
     store_reset_hook reset_hook;
     void *reset_hook_ctx;
+    store_link_hook link_hook;
+    void *link_hook_ctx;
 };
 
 /* --- ids and hashing ------------------------------------------------------ */
@@ -234,9 +236,9 @@ const store_config *store_config_of(const store *st)
     return &st->config;
 }
 
-store_config *store_settings(store *st)
+void store_set_config(store *st, const store_config *config)
 {
-    return &st->config;
+    st->config = *config;
 }
 
 /* --- accounts ------------------------------------------------------------- */
@@ -337,6 +339,30 @@ long store_list_accounts(store *st, account ***out)
     qsort(list, n, sizeof *list, by_key);
     *out = list;
     return (long)n;
+}
+
+account *store_update_account(store *st, const char *key, const account_update *update,
+                              int64_t now_ms)
+{
+    account *acct = store_find_account(st, key);
+    if (acct != NULL)
+        store_settle(st, acct, now_ms);
+    int64_t credits = update->credits >= 0 ? update->credits
+                      : acct != NULL ? acct->credits : update->default_credits;
+    int64_t quota = update->export_quota >= 0 ? update->export_quota
+                    : acct != NULL ? acct->export_quota : update->default_export_quota;
+    acct = store_put_account(st, key, credits, quota, 0, &(store_cause){update->by, now_ms});
+    if (acct == NULL)
+        return NULL;
+    store_roll_export_period(acct, now_ms);
+    if (update->export_rows_used >= 0)
+        acct->export_used = update->export_rows_used;
+    return acct;
+}
+
+int store_take_rate(account *acct, int bucket, int64_t now_ms, unsigned limit)
+{
+    return ratelimit_take(&acct->rate[bucket], now_ms, limit, RATELIMIT_WINDOW_MS);
 }
 
 /* --- audiences ------------------------------------------------------------ */
@@ -460,13 +486,56 @@ void store_enrichment_progress(const enrichment *enr, int64_t now_ms, enrichment
     progress->stage = STAGE_FAILED;
 }
 
-int store_begin_build(store *st, audience *aud, int64_t now_ms)
+void store_set_search_params(store *st, audience *aud, audience_filters *filters,
+                             const json_t *company, const json_t *prospect,
+                             uint32_t max_companies, uint32_t max_prospects)
+{
+    (void)st;
+    filters_free(aud->filters);
+    aud->filters = filters;
+    json_decref(aud->company_params);
+    json_decref(aud->prospect_params);
+    aud->company_params = company != NULL ? json_deep_copy(company) : NULL;
+    aud->prospect_params = prospect != NULL ? json_deep_copy(prospect) : NULL;
+    aud->max_companies = max_companies;
+    aud->max_prospects = max_prospects;
+}
+
+void store_begin_build(store *st, audience *aud, int64_t now_ms, const store_build_faults *faults)
 {
     (void)st;
     aud->status = AUDIENCE_BUILDING;
     aud->result_pending = 1;
     aud->build_started_ms = now_ms;
     aud->build_finishes_ms = 0;
+    if (faults == NULL)
+        return;
+    if (faults->fail)
+        aud->inject_failure = 1;
+    if (faults->hold_rule != 0) {
+        aud->hold_rule = faults->hold_rule;
+        aud->hold_status = faults->hold_status;
+    }
+}
+
+void store_fail_build(store *st, const account *owner, const char *audience_id, int64_t now_ms)
+{
+    audience *aud = store_find_audience(st, owner, audience_id);
+    if (aud == NULL || !aud->result_pending)
+        return;
+    aud->result_pending = 0;
+    aud->status = AUDIENCE_FAILED;
+    aud->build_finished_ms = now_ms;
+}
+
+int store_archive_audience(store *st, audience *aud)
+{
+    (void)st;
+    if (aud->status == AUDIENCE_BUILDING) {
+        errno = EBUSY;
+        return -1;
+    }
+    aud->archived = 1;
     return 0;
 }
 
@@ -556,8 +625,10 @@ static void notify_enrichment(store *st, const audience *aud)
     snprintf(body, sizeof body, "Enrichment %s of audience %s %s. %s", enr->id, aud->id,
              enr->failed ? "failed; its credits were refunded" : "is DONE",
              enr->failed ? "Start a new enrichment to try again." : "Export the prospects to get the contact details.");
-    snprintf(link, sizeof link, "%s/v1/audiences/%s/enrichment/status", st->config.base_url, aud->id);
-    json_t *links = json_pack("[s]", link);
+    link[0] = '\0';
+    if (st->link_hook != NULL)
+        st->link_hook(st->link_hook_ctx, aud->id, link, sizeof link);
+    json_t *links = link[0] != '\0' ? json_pack("[s]", link) : json_array();
     store_outbox_add(st, enr->completed_ms, enr->user_email, subject, body, links);
     json_decref(links);
 }
@@ -726,6 +797,7 @@ export_file *store_add_export(store *st, account *owner, export_job *job,
     }
     owner->exports[owner->next_export] = file;
     owner->next_export = (owner->next_export + 1) % STORE_MAX_EXPORTS_PER_KEY;
+    owner->export_used += (int64_t)export_job_rows(job);
     size_t b = export_bucket(st, file->token);
     file->next = st->export_buckets[b];
     st->export_buckets[b] = file;
@@ -842,6 +914,12 @@ void store_force_export_token(store *st, const char *token)
     snprintf(st->forced_token, sizeof st->forced_token, "%s", token != NULL ? token : "");
 }
 
+void store_set_link_hook(store *st, store_link_hook hook, void *ctx)
+{
+    st->link_hook = hook;
+    st->link_hook_ctx = ctx;
+}
+
 void store_set_reset_hook(store *st, store_reset_hook hook, void *ctx)
 {
     st->reset_hook = hook;
@@ -869,11 +947,7 @@ void store_reset(store *st)
     }
     st->next_audience_seq = 0;
     st->next_enrichment_seq = 0;
-    /* The base URL is where the server listens: keep it. */
-    char base_url[sizeof st->config.base_url];
-    memcpy(base_url, st->config.base_url, sizeof base_url);
     st->config = st->initial_config;
-    memcpy(st->config.base_url, base_url, sizeof base_url);
     store_outbox_clear(st);
     if (st->reset_hook != NULL)
         st->reset_hook(st->reset_hook_ctx);
