@@ -273,7 +273,10 @@ void handle_mock_requests(const mock_request *req, mock_reply *reply)
     };
     char masked[32];
     const char *key = req->query(req, "apiKey");
-    if (key != NULL) {
+    if (key != NULL && strstr(key, "***") != NULL) {
+        /* Already masked, as the journal shows keys: compare as given. */
+        filter.masked_key = key;
+    } else if (key != NULL) {
         keys_mask(key, masked);
         filter.masked_key = masked;
     }

@@ -483,6 +483,13 @@ static void test_journal_paging_and_masked_bodies(void **state)
     assert_non_null(strstr(body, "\"apiKey\":\"sk_test_***ev\""));
     assert_null(strstr(body, DEV_KEY));
     http_response_free(&res);
+    /* A key as the journal shows it filters too. */
+    assert_int_equal(harness_get(h, &res, "/_mock/requests?path=/v1/audiences/create&apiKey=sk_test_***ev"), 200);
+    assert_int_equal(json_integer_value(json_object_get(output_of(&res), "count")), 5);
+    http_response_free(&res);
+    assert_int_equal(harness_get(h, &res, "/_mock/requests?path=/v1/audiences/create&apiKey=sk_test_***er"), 200);
+    assert_int_equal(json_integer_value(json_object_get(output_of(&res), "count")), 0);
+    http_response_free(&res);
     assert_int_equal(harness_get(h, &res, "/_mock/requests?before=0"), 400);
     http_response_free(&res);
     assert_int_equal(harness_get(h, &res, "/_mock/requests?bodies=no"), 400);
