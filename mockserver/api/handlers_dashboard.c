@@ -242,27 +242,31 @@ void handle_mock_audiences(const mock_request *req, mock_reply *reply)
     long matched = 0;
     for (long a = 0; a < n_accounts; a++) {
         account *acct = list[a];
-        if (status_text == NULL && matched + (long)acct->n_audiences <= offset) {
-            matched += (long)acct->n_audiences; /* a whole account before the page */
+        long n = (long)acct->n_audiences;
+        if (status_text == NULL) {
+            /* Without a filter the page is found by counting: only the
+             * accounts it covers are settled, only its audiences read. */
+            long skip = offset > matched ? offset - matched : 0;
+            if (skip < n && (long)json_array_size(audiences) < limit) {
+                store_settle(req->store, acct, req->now_ms);
+                for (long j = skip; j < n && (long)json_array_size(audiences) < limit; j++) {
+                    const audience *aud = acct->audiences[n - 1 - j];
+                    audience_status status = store_audience_status(req->store, aud, req->now_ms);
+                    json_array_append_new(audiences, audience_json(req->store, aud, status, req->now_ms));
+                }
+            }
+            matched += n;
             continue;
         }
         store_settle(req->store, acct, req->now_ms);
-        for (size_t i = acct->n_audiences; i-- > 0;) {
-            const audience *aud = acct->audiences[i];
+        for (long j = 0; j < n; j++) {
+            const audience *aud = acct->audiences[n - 1 - j];
             audience_status status = store_audience_status(req->store, aud, req->now_ms);
-            if (status_text != NULL && status != wanted)
+            if (status != wanted)
                 continue;
             if (matched >= offset && matched < offset + limit)
                 json_array_append_new(audiences, audience_json(req->store, aud, status, req->now_ms));
             matched++;
-            if (status_text == NULL && matched >= offset + limit) {
-                /* The rest only counts. */
-                for (long b = a + 1; b < n_accounts; b++)
-                    matched += (long)list[b]->n_audiences;
-                matched += (long)i;
-                a = n_accounts;
-                break;
-            }
         }
     }
     free(list);
