@@ -14,8 +14,6 @@ typedef struct builtin_scenario {
 extern const builtin_scenario mock_builtin_scenarios[];
 extern const size_t mock_n_builtin_scenarios;
 
-#define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); goto fail; } while (0)
-
 json_t *scenario_builtin(const char *name)
 {
     for (size_t i = 0; i < mock_n_builtin_scenarios; i++) {
@@ -230,8 +228,10 @@ json_t *scenario_apply(const mock_context *ctx, const json_t *scenario, char *er
     json_t *rule;
     json_array_foreach(rules, i, rule) {
         json_t *added = faults_add(ctx->faults, rule, err, errlen);
-        if (added == NULL)
-            FAIL("faults[%zu]: could not be added (too many rules?)", i);
+        if (added == NULL) {
+            snprintf(err, errlen, "faults[%zu]: could not be added (too many rules?)", i);
+            goto fail;
+        }
         json_array_append(fault_ids, json_object_get(added, "id"));
         json_decref(added);
     }

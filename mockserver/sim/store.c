@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "data/mix.h"
 #include "sim/clock.h"
 
 #define ACCOUNT_BUCKETS 256
@@ -45,14 +46,6 @@ struct store {
 };
 
 /* --- ids and hashing ------------------------------------------------------ */
-
-static uint64_t mix64(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
 
 static uint64_t hash_string(const char *s)
 {

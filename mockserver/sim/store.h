@@ -313,7 +313,7 @@ json_t *store_outbox_json(store *st, const char *to);
 void store_outbox_clear(store *st);
 
 /* Lock held. The next store_add_export uses this download id instead of a
- * random one (a replay from the state file: persist.c). */
+ * random one (a replay from the state file: routes_replay). */
 void store_force_export_token(store *st, const char *token);
 
 /* Called by store_reset with the lock held, after the state is dropped
