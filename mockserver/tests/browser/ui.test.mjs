@@ -132,7 +132,8 @@ test('an audience appears in DRAFT, goes to BUILDING, and to NORMAL after the ad
   assert.deepEqual((await timeline.locator('.badge').allTextContents()), ['DRAFT', 'BUILDING', 'NORMAL']);
   // An enrichment under way and an export: the row shows its stage and a download link.
   assert.equal((await api(mock, 'POST', `/v1/audiences/${id}/enrich`, { apiKey: KEY, maxProspectsToEnrich: 20 })).status, 200);
-  const exp = await api(mock, 'POST', `/v1/audiences/${id}/export/companies`, { apiKey: KEY, format: 'COMPANY_GENERIC_CSV' });
+  const exp = await api(mock, 'POST', `/v1/audiences/${id}/export/companies`,
+    { apiKey: KEY, format: 'COMPANY_GENERIC_CSV', userEmail: 'dev@example.com' });
   assert.equal(exp.status, 200);
   await api(mock, 'POST', '/_mock/clock/advance', { seconds: 3 });
   const row = page.locator(`#audiences-body tr[data-key="${id}"]`);
@@ -146,6 +147,13 @@ test('an audience appears in DRAFT, goes to BUILDING, and to NORMAL after the ad
   assert.equal(await timeline.isVisible(), true);
   assert.deepEqual((await timeline.locator('.badge').allTextContents()), ['DRAFT', 'BUILDING', 'NORMAL']);
   await shot(page, 'audiences');
+  // The export's e-mail, with its link, in the outbox.
+  await page.getByRole('tab', { name: 'Outbox' }).click();
+  const mail = page.locator('#outbox-body tr[data-key]').filter({ hasText: 'dev@example.com' });
+  await mail.waitFor();
+  assert.equal(await mail.getByRole('link').first().getAttribute('href'),
+               `${mock.url}/v1/exports/${exp.json.output.exportId}`);
+  await shot(page, 'outbox');
   await page.close();
   mock.stop();
 });
