@@ -28,12 +28,9 @@ if [ -z "$MOCK" ]; then
 fi
 MOCK=$(realpath "$MOCK")
 
-if ! cmp -s "$TESTS/package-lock.json" "$TESTS/node_modules/.package-lock.json" 2>/dev/null ||
-   [ ! -d "$TESTS/node_modules/playwright-core" ]; then
-  echo "== npm ci (playwright-core, pinned)"
-  # No lifecycle scripts: nothing runs at install time, nothing is downloaded.
-  (cd "$TESTS" && timeout 300 npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
-fi
+echo "== npm ci (playwright-core, pinned by package-lock.json)"
+# No lifecycle scripts: nothing runs at install time, no browser is downloaded.
+(cd "$TESTS" && timeout 300 npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
 
 rm -rf "$OUT"
 mkdir -p "$OUT"

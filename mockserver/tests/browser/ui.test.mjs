@@ -21,7 +21,7 @@ const MOCK = process.env.DESCOVO_MOCK || path.join(root, 'build/mockserver/desco
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const SHOTS = process.env.UI_SCREENSHOTS || '';
 const KEY = 'sk_test_descovo_dev';
-const WAIT = 10000; // ms for anything the page must show: polls are 1 s apart
+const WAIT = 20000; // ms for anything the page must show (polls are 1 s apart): room for a loaded machine
 
 let context;
 const mocks = [];
