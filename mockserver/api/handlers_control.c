@@ -261,6 +261,35 @@ static int parse_since(const char *text, int64_t *out)
     return 0;
 }
 
+/* The control plane names a key in its paths (/_mock/accounts/{apiKey}/...):
+ * the journal shows it masked, as it shows every key. Paths are the route
+ * table's business, so this is done here, not in the journal. */
+static void mask_account_paths(json_t *entries)
+{
+    static const char prefix[] = "/_mock/accounts/";
+    size_t i;
+    json_t *entry;
+    json_array_foreach(entries, i, entry) {
+        const char *path = json_string_value(json_object_get(entry, "path"));
+        if (path == NULL || strncmp(path, prefix, sizeof prefix - 1) != 0)
+            continue;
+        const char *key = path + sizeof prefix - 1;
+        size_t n = strcspn(key, "/");
+        char raw[API_MAX_PATH_PARAM + 1];
+        char masked[32];
+        if (n == 0 || n > API_MAX_PATH_PARAM)
+            continue;
+        memcpy(raw, key, n);
+        raw[n] = '\0';
+        keys_mask(raw, masked);
+        char out[320]; /* journal paths are cut to 255 bytes */
+        int len = snprintf(out, sizeof out, "%s%s%s", prefix, masked, key + n);
+        if (len < 0 || (size_t)len >= sizeof out)
+            continue;
+        json_object_set_new(entry, "path", json_string(out));
+    }
+}
+
 void handle_mock_requests(const mock_request *req, mock_reply *reply)
 {
     journal *j = journal_or_error(req, reply);
@@ -323,7 +352,11 @@ void handle_mock_requests(const mock_request *req, mock_reply *reply)
         }
         filter.limit = (size_t)n;
     }
-    reply_ok(reply, req, journal_query(j, &filter), charge_free(NULL, "Control endpoints are free."));
+    json_t *output = journal_query(j, &filter);
+    if (output == NULL)
+        return; /* out of memory: the dispatcher answers 500 */
+    mask_account_paths(json_object_get(output, "entries"));
+    reply_ok(reply, req, output, charge_free(NULL, "Control endpoints are free."));
 }
 
 void handle_mock_requests_clear(const mock_request *req, mock_reply *reply)

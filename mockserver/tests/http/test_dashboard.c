@@ -483,6 +483,14 @@ static void test_journal_paging_and_masked_bodies(void **state)
     assert_non_null(strstr(body, "\"apiKey\":\"sk_test_***ev\""));
     assert_null(strstr(body, DEV_KEY));
     http_response_free(&res);
+    /* A key in a control-plane path is masked too. */
+    assert_int_equal(harness_send(h, "PUT", &res, "/_mock/accounts/" OTHER_KEY, "{\"credits\":7}"), 200);
+    http_response_free(&res);
+    assert_int_equal(harness_get(h, &res, "/_mock/requests?method=PUT&limit=1"), 200);
+    entries = json_object_get(output_of(&res), "entries");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(entries, 0), "path")),
+                        "/_mock/accounts/sk_test_***er");
+    http_response_free(&res);
     /* A key as the journal shows it filters too. */
     assert_int_equal(harness_get(h, &res, "/_mock/requests?path=/v1/audiences/create&apiKey=sk_test_***ev"), 200);
     assert_int_equal(json_integer_value(json_object_get(output_of(&res), "count")), 5);
