@@ -319,6 +319,16 @@ advance 600
 call 200 GET "$P/v1/audiences/$AUD/enrichment/status?apiKey=$KEY"
 expect_field output.currentStage FAILED
 call 200 DELETE "$P/_mock/faults"
+call 200 GET "$P/_mock/accounts/$KEY/ledger"
+expect_field output.entries.0.kind refund
+call 200 GET "$P/_mock/accounts/$KEY/ledger?offset=1&limit=2"
+call 404 GET "$P/_mock/accounts/sk_test_nobody/ledger"
+call 200 GET "$P/_mock/accounts?limit=2"
+call 200 GET "$P/_mock/audiences"
+call 200 GET "$P/_mock/audiences?apiKey=$KEY&status=NORMAL&limit=1"
+call 200 GET "$P/_mock/ui"
+call 200 GET "$P/_mock/requests?bodies=false&limit=3"
+call 200 GET "$P/_mock/requests?before=5"
 call 200 GET "$P/_mock/requests?method=POST&path=/v1/audiences/*/build&limit=5"
 call 400 GET "$P/_mock/requests?since=yesterday"
 call 200 DELETE "$P/_mock/requests"

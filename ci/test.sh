@@ -35,6 +35,9 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 # libFuzzer targets (clang, ASan+UBSan), each for a bounded time: docs/RELIABILITY.md.
 bash ci/fuzz.sh "${DESCOVO_FUZZ_SECONDS:-30}"
 
+echo "== dashboard: /_mock/ui in chromium (screenshots in build/ci-ui/)"
+DESCOVO_MOCK=build/ci-gcc/mockserver/descovo-mock bash ci/ui-check.sh
+
 echo "== OpenAPI: lint and live validation of docs/openapi.json"
 DESCOVO_MOCK_BIN=build/ci-gcc/mockserver/descovo-mock bash ci/openapi-check.sh
 

@@ -46,7 +46,7 @@ static int add_key(void *ctx, const char *key, int64_t credits, int64_t quota)
         credits = app->options.default_credits;
     if (quota < 0)
         quota = app->options.default_export_quota;
-    return store_put_account(app->ctx.store, key, credits, quota, 1) != NULL ? 0 : -1;
+    return store_put_account(app->ctx.store, key, credits, quota, 1, NULL) != NULL ? 0 : -1;
 }
 
 static char *read_file(const char *path, size_t *len, char *err, size_t errlen)

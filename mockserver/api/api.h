@@ -110,6 +110,12 @@ typedef struct mock_reply {
     strbuf text;                /* owned: a success answer already serialised
                                  * (reply_ok); sent instead of body */
     char export_id[40];         /* the export a request created, for the state file */
+    const char *content_type;   /* static; set: `text` is sent as this type
+                                 * (the dashboard's HTML), not as JSON */
+    int etag;                   /* answer with an ETag, and 304 to a request
+                                 * whose If-None-Match has it */
+    int unjournaled;            /* the dashboard's own polling: kept out of
+                                 * the request journal */
     /* Injected faults the HTTP layer carries out. */
     enum { REPLY_SEND = 0, REPLY_DROP, REPLY_RESET } connection;
     int64_t delay_ms;           /* answer this much later (real time) */

@@ -38,6 +38,8 @@ void handle_download(const mock_request *req, mock_reply *reply);
  * themselves. */
 void handle_mock_health(const mock_request *req, mock_reply *reply);
 void handle_mock_openapi(const mock_request *req, mock_reply *reply);
+/* The dashboard page (handlers_ui.c). */
+void handle_mock_ui(const mock_request *req, mock_reply *reply);
 void handle_mock_reset(const mock_request *req, mock_reply *reply);
 void handle_mock_clock(const mock_request *req, mock_reply *reply);
 void handle_mock_clock_advance(const mock_request *req, mock_reply *reply);
@@ -53,6 +55,16 @@ void handle_mock_outbox(const mock_request *req, mock_reply *reply);
 void handle_mock_outbox_clear(const mock_request *req, mock_reply *reply);
 void handle_mock_scenarios(const mock_request *req, mock_reply *reply);
 void handle_mock_scenario_load(const mock_request *req, mock_reply *reply);
+
+/* The dashboard's lists (handlers_dashboard.c): every account, the
+ * audiences of one or all, an account's credit ledger. */
+void handle_mock_accounts_list(const mock_request *req, mock_reply *reply);
+void handle_mock_audiences(const mock_request *req, mock_reply *reply);
+void handle_mock_ledger(const mock_request *req, mock_reply *reply);
+
+/* {apiKey, credits, exportQuota, exportRowsUsed, audiences} as of now_ms
+ * (handlers_control.c). New reference. */
+json_t *handler_account_json(const account *acct, int64_t now_ms);
 
 /* Shared by handlers: the audience named in the path, owned by the caller.
  * Returns it, or NULL after setting the 404 reply (the same for an unknown

@@ -26,12 +26,7 @@ audience *handler_audience(const mock_request *req, mock_reply *reply)
 /* The status an audience shows now: stored status, or a build stage. */
 static audience_status current_status(const mock_request *req, const audience *aud)
 {
-    if (aud->status != AUDIENCE_BUILDING || aud->result_pending)
-        return aud->status;
-    if (aud->hold_rule != 0)
-        return aud->hold_status;
-    int stages = store_config_of(req->store)->build_stages;
-    return lifecycle_build_status(aud->build_started_ms, aud->build_finishes_ms, req->now_ms, stages);
+    return store_audience_status(req->store, aud, req->now_ms);
 }
 
 static const char *method_name(creation_method method)

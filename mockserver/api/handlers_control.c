@@ -114,7 +114,7 @@ void handle_mock_clock_advance(const mock_request *req, mock_reply *reply)
 
 /* The account as of now_ms: rows used in an export period that is over
  * show as 0, without starting a new period (the next export does). */
-static json_t *account_json(const account *acct, int64_t now_ms)
+json_t *handler_account_json(const account *acct, int64_t now_ms)
 {
     int64_t used = acct->export_used;
     if (acct->export_period_start_ms != 0 && now_ms >= acct->export_period_start_ms + STORE_EXPORT_PERIOD_MS)
@@ -136,7 +136,7 @@ void handle_mock_account_get(const mock_request *req, mock_reply *reply)
     /* Reading changes nothing but lazily settled work, so that a state
      * file (persist.c) needs no record of it. */
     store_settle(req->store, acct, req->now_ms);
-    reply_ok(reply, req, account_json(acct, req->now_ms), charge_free(NULL, "Control endpoints are free."));
+    reply_ok(reply, req, handler_account_json(acct, req->now_ms), charge_free(NULL, "Control endpoints are free."));
 }
 
 /* Reads an optional non-negative integer field of the body (-1: absent). */
@@ -161,6 +161,7 @@ void handle_mock_account_put(const mock_request *req, mock_reply *reply)
     account_update update = {
         .default_credits = options->default_credits,
         .default_export_quota = options->default_export_quota,
+        .by = LEDGER_BY_ACCOUNT_PUT,
     };
     if (read_amount(req, reply, "credits", &update.credits) != 0 ||
         read_amount(req, reply, "exportQuota", &update.export_quota) != 0 ||
@@ -173,7 +174,7 @@ void handle_mock_account_put(const mock_request *req, mock_reply *reply)
             reply_error(reply, 403, "Account limit reached: the server holds %d API keys.", STORE_MAX_ACCOUNTS);
         return; /* out of memory: the dispatcher answers 500 */
     }
-    reply_ok(reply, req, account_json(acct, req->now_ms), charge_free(NULL, "Control endpoints are free."));
+    reply_ok(reply, req, handler_account_json(acct, req->now_ms), charge_free(NULL, "Control endpoints are free."));
 }
 
 /* --- faults --------------------------------------------------------------- */
@@ -261,6 +262,35 @@ static int parse_since(const char *text, int64_t *out)
     return 0;
 }
 
+/* The control plane names a key in its paths (/_mock/accounts/{apiKey}/...):
+ * the journal shows it masked, as it shows every key. Paths are the route
+ * table's business, so this is done here, not in the journal. */
+static void mask_account_paths(json_t *entries)
+{
+    static const char prefix[] = "/_mock/accounts/";
+    size_t i;
+    json_t *entry;
+    json_array_foreach(entries, i, entry) {
+        const char *path = json_string_value(json_object_get(entry, "path"));
+        if (path == NULL || strncmp(path, prefix, sizeof prefix - 1) != 0)
+            continue;
+        const char *key = path + sizeof prefix - 1;
+        size_t n = strcspn(key, "/");
+        char raw[API_MAX_PATH_PARAM + 1];
+        char masked[32];
+        if (n == 0 || n > API_MAX_PATH_PARAM)
+            continue;
+        memcpy(raw, key, n);
+        raw[n] = '\0';
+        keys_mask(raw, masked);
+        char out[320]; /* journal paths are cut to 255 bytes */
+        int len = snprintf(out, sizeof out, "%s%s%s", prefix, masked, key + n);
+        if (len < 0 || (size_t)len >= sizeof out)
+            continue;
+        json_object_set_new(entry, "path", json_string(out));
+    }
+}
+
 void handle_mock_requests(const mock_request *req, mock_reply *reply)
 {
     journal *j = journal_or_error(req, reply);
@@ -278,14 +308,35 @@ void handle_mock_requests(const mock_request *req, mock_reply *reply)
     }
     char masked[32];
     const char *key = req->query(req, "apiKey");
-    if (key != NULL) {
+    if (key != NULL && strstr(key, "***") != NULL) {
+        /* Already masked, as the journal shows keys: compare as given. */
+        filter.masked_key = key;
+    } else if (key != NULL) {
         keys_mask(key, masked);
         filter.masked_key = masked;
     }
     const char *status = req->query(req, "status");
     const char *since = req->query(req, "since");
     const char *limit = req->query(req, "limit");
+    const char *before = req->query(req, "before");
+    const char *bodies = req->query(req, "bodies");
     char *end = NULL;
+    if (before != NULL) {
+        errno = 0;
+        unsigned long long seq = strtoull(before, &end, 10);
+        if (errno != 0 || end == before || *end != '\0' || before[0] == '-' || seq == 0) {
+            reply_error(reply, 400, "before: expected the seq of a journal entry (a positive integer), got \"%s\".", before);
+            return;
+        }
+        filter.before_seq = (uint64_t)seq;
+    }
+    if (bodies != NULL) {
+        if (strcmp(bodies, "false") != 0 && strcmp(bodies, "true") != 0) {
+            reply_error(reply, 400, "bodies: expected true or false, got \"%s\".", bodies);
+            return;
+        }
+        filter.no_bodies = strcmp(bodies, "false") == 0;
+    }
     if (status != NULL) {
         long code = strtol(status, &end, 10);
         if (end == status || *end != '\0' || code < 0 || code > 599) {
@@ -307,7 +358,11 @@ void handle_mock_requests(const mock_request *req, mock_reply *reply)
         }
         filter.limit = (size_t)n;
     }
-    reply_ok(reply, req, journal_query(j, &filter), charge_free(NULL, "Control endpoints are free."));
+    json_t *output = journal_query(j, &filter);
+    if (output == NULL)
+        return; /* out of memory: the dispatcher answers 500 */
+    mask_account_paths(json_object_get(output, "entries"));
+    reply_ok(reply, req, output, charge_free(NULL, "Control endpoints are free."));
 }
 
 void handle_mock_requests_clear(const mock_request *req, mock_reply *reply)

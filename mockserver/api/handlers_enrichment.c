@@ -165,12 +165,7 @@ void handle_enrichment_status(const mock_request *req, mock_reply *reply)
         return;
     }
     enrichment_progress progress;
-    lifecycle_enrichment_progress(&enr->plan, req->now_ms - enr->created_ms, &progress);
-    if (enr->failed) {
-        /* Frozen where it failed: the stages done before, then FAILED. */
-        lifecycle_enrichment_progress(&enr->plan, enr->fail_at_ms - enr->created_ms, &progress);
-        progress.stage = STAGE_FAILED;
-    }
+    store_enrichment_progress(enr, req->now_ms, &progress);
     json_t *completed = json_array();
     json_t *remaining = json_array();
     for (size_t i = 0; i < enr->plan.n_stages; i++) {

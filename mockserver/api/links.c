@@ -16,3 +16,23 @@ int links_enrichment_status(const char *base_url, const char *audience_id, char 
 {
     return fits(snprintf(out, size, "%s/v1/audiences/%s/enrichment/status", base_url, audience_id), size);
 }
+
+int links_build(const char *base_url, const char *audience_id, char *out, size_t size)
+{
+    return fits(snprintf(out, size, "%s/v1/audiences/%s/build", base_url, audience_id), size);
+}
+
+int links_enrich(const char *base_url, const char *audience_id, char *out, size_t size)
+{
+    return fits(snprintf(out, size, "%s/v1/audiences/%s/enrich", base_url, audience_id), size);
+}
+
+int links_account(const char *base_url, const char *api_key, char *out, size_t size)
+{
+    return fits(snprintf(out, size, "%s/_mock/accounts/%s", base_url, api_key), size);
+}
+
+int links_scenarios(const char *base_url, char *out, size_t size)
+{
+    return fits(snprintf(out, size, "%s/_mock/scenarios", base_url), size);
+}

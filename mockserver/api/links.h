@@ -15,4 +15,12 @@
 int links_download(const char *base_url, const char *export_id, char *out, size_t size);
 int links_enrichment_status(const char *base_url, const char *audience_id, char *out, size_t size);
 
+/* The requests behind a credit ledger's entries (GET /_mock/accounts/{apiKey}/ledger):
+ * POST .../build, POST .../enrich, PUT /_mock/accounts/{apiKey} (the key
+ * as given: pass it masked), POST /_mock/scenarios. */
+int links_build(const char *base_url, const char *audience_id, char *out, size_t size);
+int links_enrich(const char *base_url, const char *audience_id, char *out, size_t size);
+int links_account(const char *base_url, const char *api_key, char *out, size_t size);
+int links_scenarios(const char *base_url, char *out, size_t size);
+
 #endif

@@ -21,7 +21,11 @@ typedef enum route_auth {
 enum {
     ROUTE_JSON_BODY = 1 << 0,     /* the body must be a JSON object */
     ROUTE_UNLOCKED = 1 << 1,      /* the handler takes the locks itself (reset) */
-    ROUTE_PERSIST = 1 << 2        /* a 200 changed state: logged to --state-file */
+    ROUTE_PERSIST = 1 << 2,       /* a 200 changed state: logged to --state-file */
+    ROUTE_NO_TOKEN = 1 << 3       /* control route served without the admin token:
+                                   * the dashboard page, which holds no data and
+                                   * asks for the token itself; literal paths only
+                                   * (token_exempt matches them before routing) */
 };
 #define JSON_PERSIST (ROUTE_JSON_BODY | ROUTE_PERSIST)
 
@@ -57,10 +61,14 @@ static const route route_table[] = {
     {"GET", "/v1/exports/{id}", handle_download, AUTH_NONE, 0, -1, 0},
     {"GET", "/_mock/health", handle_mock_health, AUTH_NONE, 0, -1, 0},
     {"GET", "/_mock/openapi.json", handle_mock_openapi, AUTH_NONE, 0, -1, 0},
+    {"GET", "/_mock/ui", handle_mock_ui, AUTH_NONE, ROUTE_NO_TOKEN, -1, 0},
     {"POST", "/_mock/reset", handle_mock_reset, AUTH_NONE, ROUTE_UNLOCKED, -1, 0},
     {"GET", "/_mock/clock", handle_mock_clock, AUTH_NONE, 0, -1, 0},
     {"POST", "/_mock/clock/advance", handle_mock_clock_advance, AUTH_NONE, JSON_PERSIST, -1, 0},
+    {"GET", "/_mock/accounts", handle_mock_accounts_list, AUTH_NONE, 0, -1, 0},
     {"GET", "/_mock/accounts/{id}", handle_mock_account_get, AUTH_NONE, 0, -1, 0},
+    {"GET", "/_mock/accounts/{id}/ledger", handle_mock_ledger, AUTH_NONE, 0, -1, 0},
+    {"GET", "/_mock/audiences", handle_mock_audiences, AUTH_NONE, 0, -1, 0},
     {"PUT", "/_mock/accounts/{id}", handle_mock_account_put, AUTH_NONE, JSON_PERSIST, -1, 0},
     {"GET", "/_mock/faults", handle_mock_faults_list, AUTH_NONE, 0, -1, 0},
     {"POST", "/_mock/faults", handle_mock_faults_add, AUTH_NONE, ROUTE_JSON_BODY, -1, 0},
@@ -487,8 +495,23 @@ static int same_secret(const char *given, const char *secret)
     return diff == 0;
 }
 
-/* The control plane is off, or guarded by a token. Returns 0 when the
- * request may go on, or -1 with the reply set. */
+/* Whether the request names a ROUTE_NO_TOKEN route, by method and literal
+ * path: decided before routing, so that a caller without the token learns
+ * nothing of the routes (no 405 listing them). A few control requests a
+ * second pay for this scan of the table, never a /v1/ request. */
+static int token_exempt(const http_request *http)
+{
+    for (size_t i = 0; i < sizeof route_table / sizeof route_table[0]; i++) {
+        const route *r = &route_table[i];
+        if ((r->flags & ROUTE_NO_TOKEN) && strcmp(r->method, http->method) == 0 && strcmp(r->pattern, http->path) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* The control plane is off, or guarded by a token. Called before routing
+ * for every /_mock/ path. Returns 0 when the request may go on, or -1 with
+ * the reply set. */
 static int check_control(const mock_context *ctx, const http_request *http, mock_reply *reply)
 {
     const mock_context_options *options = &ctx->options;
@@ -497,7 +520,7 @@ static int check_control(const mock_context *ctx, const http_request *http, mock
                     http->method, http->path);
         return -1;
     }
-    if (options->admin_token != NULL) {
+    if (options->admin_token != NULL && !token_exempt(http)) {
         const char *given = http->header != NULL ? http->header(http->query_ctx, "X-Mock-Admin-Token") : NULL;
         if (!same_secret(given, options->admin_token)) {
             reply_error(reply, 401, "X-Mock-Admin-Token: missing or wrong; the control plane needs the --admin-token value.");
@@ -744,6 +767,11 @@ void routes_dispatch(const mock_context *ctx, const http_request *http, mock_rep
                     "until descovo-mock is restarted.", strerror(persist_failed(ctx->persist)));
 out:
     ensure_answer(reply, "answering");
+    if (control && strcmp(http->method, "GET") == 0 && reply->status == 200) {
+        /* A poll that finds nothing new costs a 304 and no body. */
+        reply->etag = 1;
+        reply->unjournaled = http->header != NULL && http->header(http->query_ctx, "X-Mock-Dashboard") != NULL;
+    }
     json_decref(req.warnings);
     json_decref(body);
 }

@@ -73,6 +73,7 @@ typedef struct request_state {
     int begun;                    /* the access handler was called */
     int encoded_slash;            /* "%2F" in the raw path: refused */
     unsigned pending_status;
+    int unjournaled;              /* the dashboard polling: not journaled */
     /* Held until the change is durable (reply.durable_log): */
     mock_http *http;
     struct MHD_Connection *connection;
@@ -190,8 +191,37 @@ static void csv_free(void *cls)
     free(stream);
 }
 
-/* Builds the MHD response for a reply; takes what the reply owns. */
-static struct MHD_Response *make_response(mock_http *http, request_state *state, mock_reply *reply)
+/* A strong validator of the answer's bytes: FNV-1a 64, quoted. */
+static void etag_of(const strbuf *text, char out[24])
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < text->len; i++)
+        h = (h ^ (unsigned char)text->data[i]) * 1099511628211ULL;
+    snprintf(out, 24, "\"%016llx\"", (unsigned long long)h);
+}
+
+/* Whether an If-None-Match value ("*", or a list of tags, weak ones
+ * included) names this tag. */
+static int etag_listed(const char *header, const char *etag)
+{
+    size_t n = strlen(etag);
+    for (const char *p = header; *p != '\0';) {
+        p += strspn(p, " \t,");
+        if (*p == '*')
+            return 1;
+        if (strncmp(p, "W/", 2) == 0)
+            p += 2;
+        if (strncmp(p, etag, n) == 0 && (p[n] == '\0' || p[n] == ',' || p[n] == ' ' || p[n] == '\t'))
+            return 1;
+        p += strcspn(p, ",");
+    }
+    return 0;
+}
+
+/* Builds the MHD response for a reply; takes what the reply owns.
+ * if_none_match: the request's header, for a reply that asks for an ETag. */
+static struct MHD_Response *make_response(mock_http *http, request_state *state, mock_reply *reply,
+                                          const char *if_none_match)
 {
     struct MHD_Response *response = NULL;
     if (reply->csv != NULL) {
@@ -225,13 +255,26 @@ static struct MHD_Response *make_response(mock_http *http, request_state *state,
         strbuf_release(&text);
         return NULL;
     }
-    if (http->journal != NULL) {
+    if (http->journal != NULL && !state->unjournaled) {
         state->response_len = text.len;
         size_t keep = text.len < JOURNAL_DEFAULT_BODY_CAP ? text.len : JOURNAL_DEFAULT_BODY_CAP;
         state->response_text = malloc(keep + 1);
         if (state->response_text != NULL) {
             memcpy(state->response_text, text.data, keep);
             state->response_text[keep] = '\0';
+        }
+    }
+    char etag[24] = "";
+    if (reply->etag) {
+        etag_of(&text, etag);
+        if (if_none_match != NULL && etag_listed(if_none_match, etag)) {
+            /* Unchanged since the caller's copy: no body (RFC 9110, 15.4.5). */
+            strbuf_release(&text);
+            reply->status = 304;
+            response = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+            if (response != NULL)
+                MHD_add_response_header(response, "ETag", etag);
+            return response;
         }
     }
     size_t len = text.len;
@@ -241,7 +284,22 @@ static struct MHD_Response *make_response(mock_http *http, request_state *state,
         free(data);
         return NULL;
     }
-    MHD_add_response_header(response, "Content-Type", "application/json");
+    MHD_add_response_header(response, "Content-Type",
+                            reply->content_type != NULL ? reply->content_type : "application/json");
+    if (reply->content_type != NULL) {
+        /* The dashboard: its own inline script and style, nothing fetched
+         * from elsewhere, never framed. */
+        MHD_add_response_header(response, "Content-Security-Policy",
+                                "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                                "img-src data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+                                "form-action 'none'");
+        MHD_add_response_header(response, "X-Content-Type-Options", "nosniff");
+    }
+    if (etag[0] != '\0') {
+        /* Revalidate every time: the state behind it changes. */
+        MHD_add_response_header(response, "ETag", etag);
+        MHD_add_response_header(response, "Cache-Control", "no-cache");
+    }
     if (reply->retry_after > 0) {
         char seconds[16];
         snprintf(seconds, sizeof seconds, "%d", reply->retry_after);
@@ -392,7 +450,9 @@ static enum MHD_Result send_reply(mock_http *http, struct MHD_Connection *connec
         state->status = 0;
         return abort_connection(connection, reply->connection == REPLY_RESET);
     }
-    struct MHD_Response *response = make_response(http, state, reply);
+    const char *if_none_match = reply->etag ? header_value(connection, "If-None-Match") : NULL;
+    state->unjournaled = reply->unjournaled;
+    struct MHD_Response *response = make_response(http, state, reply, if_none_match);
     state->status = response != NULL ? reply->status : 500;
     json_decref(reply->body);
     strbuf_release(&reply->text);
@@ -644,7 +704,7 @@ static void request_completed(void *cls, struct MHD_Connection *connection,
     double ms = (double)(monotonic_ns() - state->started_ns) / 1e6;
     if (http->log != NULL)
         log_request(http, state, ms);
-    if (http->journal != NULL) {
+    if (http->journal != NULL && !state->unjournaled) {
         journal_record record = {
             .time_ms = state->started_sim_ms,
             .method = state->method,

@@ -184,6 +184,8 @@ static int entry_matches(const journal_entry *e, const journal_filter *f, const 
         return 0;
     if (e->time_ms < f->since_ms)
         return 0;
+    if (f->before_seq != 0 && e->seq >= f->before_seq)
+        return 0;
     return path == NULL || glob_match(path, e->path);
 }
 
@@ -198,18 +200,21 @@ static json_t *body_json(const char *body)
     return text != NULL ? text : json_string("(not valid UTF-8)");
 }
 
-static json_t *entry_json(const journal_entry *e, size_t cap)
+static json_t *entry_json(const journal_entry *e, size_t cap, int bodies)
 {
     char when[32];
     mock_time_format(e->time_ms, when);
-    return json_pack("{s:I, s:s, s:s, s:s, s:s?, s:i, s:I, s:o, s:b, s:o, s:b}",
-                     "seq", (json_int_t)e->seq, "time", when, "method", e->method, "path", e->path,
-                     "apiKey", e->masked_key[0] ? e->masked_key : NULL,
-                     "status", (int)e->status, "durationUs", (json_int_t)(e->duration_ms * 1000.0),
-                     "requestBody", body_json(e->request_body),
-                     "requestBodyTruncated", e->request_len > cap,
-                     "responseBody", body_json(e->response_body),
-                     "responseBodyTruncated", e->response_len > cap);
+    json_t *entry = json_pack("{s:I, s:s, s:s, s:s, s:s?, s:i, s:I, s:b, s:b}",
+                              "seq", (json_int_t)e->seq, "time", when, "method", e->method, "path", e->path,
+                              "apiKey", e->masked_key[0] ? e->masked_key : NULL,
+                              "status", (int)e->status, "durationUs", (json_int_t)(e->duration_ms * 1000.0),
+                              "requestBodyTruncated", e->request_len > cap,
+                              "responseBodyTruncated", e->response_len > cap);
+    if (entry != NULL && bodies) {
+        json_object_set_new(entry, "requestBody", body_json(e->request_body));
+        json_object_set_new(entry, "responseBody", body_json(e->response_body));
+    }
+    return entry;
 }
 
 /* Walks the kept entries oldest first. Each slot is locked only to copy
@@ -267,7 +272,7 @@ static void query_pass(journal *j, query_ctx *q)
             copy.response_body = dup_or_null(slot->response_body);
         }
         pthread_mutex_unlock(&slot->lock);
-        json_array_append_new(q->entries, entry_json(&copy, q->body_cap));
+        json_array_append_new(q->entries, entry_json(&copy, q->body_cap, !q->filter->no_bodies));
         free(copy.request_body);
         free(copy.response_body);
     }

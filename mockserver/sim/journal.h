@@ -56,6 +56,9 @@ typedef struct journal_filter {
     int status;                  /* -1: any; 0: dropped connections */
     int64_t since_ms;            /* entries at or after this simulated time */
     size_t limit;                /* most entries returned (newest), 0: all */
+    uint64_t before_seq;         /* only entries with a smaller seq (paging
+                                  * back from the newest), 0: any */
+    int no_bodies;               /* leave requestBody and responseBody out */
 } journal_filter;
 
 /* {"count": N matching, "total": entries kept, "entries": [...]} oldest

@@ -204,6 +204,7 @@ static json_t *apply_accounts(const mock_context *ctx, const json_t *accounts, i
             .export_rows_used = amount(spec, "exportRowsUsed"),
             .default_credits = ctx->options.default_credits,
             .default_export_quota = ctx->options.default_export_quota,
+            .by = LEDGER_BY_SCENARIO,
         };
         if (store_update_account(ctx->store, key, &update, now_ms) == NULL)
             continue;

@@ -188,6 +188,7 @@ void store_free(store *st)
             free(acct->key);
             free(acct->audiences);
             free(acct->pending);
+            ledger_free(&acct->ledger);
             free(acct);
             acct = next;
         }
@@ -255,8 +256,25 @@ static account *find_account_any(store *st, const char *key)
     return NULL;
 }
 
+/* Lock held. Records a change of the account's balance (already made). */
+static void ledger_note(account *acct, ledger_kind kind, int64_t amount, int64_t time_ms,
+                        ledger_cause by, int64_t cause_ms, const char *audience_id, const char *enrichment_id)
+{
+    ledger_entry e = {
+        .time_ms = time_ms,
+        .amount = amount,
+        .balance_after = acct->credits,
+        .cause_ms = cause_ms,
+        .kind = (unsigned char)kind,
+        .cause = (unsigned char)by,
+    };
+    snprintf(e.audience_id, sizeof e.audience_id, "%s", audience_id != NULL ? audience_id : "");
+    snprintf(e.enrichment_id, sizeof e.enrichment_id, "%s", enrichment_id != NULL ? enrichment_id : "");
+    ledger_add(&acct->ledger, &e); /* out of memory: counted as dropped */
+}
+
 account *store_put_account(store *st, const char *key, int64_t credits,
-                           int64_t export_quota, int initial)
+                           int64_t export_quota, int initial, const store_cause *cause)
 {
     account *acct = find_account_any(st, key);
     if (acct == NULL) {
@@ -280,9 +298,17 @@ account *store_put_account(store *st, const char *key, int64_t credits,
         acct->next = st->accounts[b];
         st->accounts[b] = acct;
     }
+    int granted = !acct->enabled;
+    int64_t before = granted ? 0 : acct->credits;
     acct->enabled = 1;
     acct->credits = credits;
     acct->export_quota = export_quota;
+    int64_t when = cause != NULL ? cause->time_ms : -1;
+    if (granted)
+        ledger_clear(&acct->ledger);
+    if (granted || credits != before)
+        ledger_note(acct, granted ? LEDGER_GRANT : LEDGER_ADJUSTMENT, credits - before, when,
+                    cause != NULL ? cause->by : LEDGER_BY_START, when, NULL, NULL);
     if (initial) {
         acct->initial = 1;
         acct->initial_credits = credits;
@@ -297,6 +323,28 @@ account *store_find_account(store *st, const char *key)
     return acct != NULL && acct->enabled ? acct : NULL;
 }
 
+static int by_key(const void *a, const void *b)
+{
+    return strcmp((*(account *const *)a)->key, (*(account *const *)b)->key);
+}
+
+long store_list_accounts(store *st, account ***out)
+{
+    account **list = malloc((st->n_accounts ? st->n_accounts : 1) * sizeof *list);
+    if (list == NULL)
+        return -1;
+    size_t n = 0;
+    for (size_t b = 0; b < ACCOUNT_BUCKETS; b++) {
+        for (account *acct = st->accounts[b]; acct != NULL; acct = acct->next) {
+            if (acct->enabled && n < st->n_accounts)
+                list[n++] = acct;
+        }
+    }
+    qsort(list, n, sizeof *list, by_key);
+    *out = list;
+    return (long)n;
+}
+
 account *store_update_account(store *st, const char *key, const account_update *update,
                               int64_t now_ms)
 {
@@ -307,7 +355,7 @@ account *store_update_account(store *st, const char *key, const account_update *
                       : acct != NULL ? acct->credits : update->default_credits;
     int64_t quota = update->export_quota >= 0 ? update->export_quota
                     : acct != NULL ? acct->export_quota : update->default_export_quota;
-    acct = store_put_account(st, key, credits, quota, 0);
+    acct = store_put_account(st, key, credits, quota, 0, &(store_cause){update->by, now_ms});
     if (acct == NULL)
         return NULL;
     store_roll_export_period(acct, now_ms);
@@ -420,6 +468,26 @@ static int add_pending(account *acct, audience *aud)
     if (has_pending(acct, aud))
         return 0;
     return ptr_push((void ***)&acct->pending, &acct->n_pending, &acct->cap_pending, aud);
+}
+
+audience_status store_audience_status(const store *st, const audience *aud, int64_t now_ms)
+{
+    if (aud->status != AUDIENCE_BUILDING || aud->result_pending)
+        return aud->status;
+    if (aud->hold_rule != 0)
+        return aud->hold_status;
+    return lifecycle_build_status(aud->build_started_ms, aud->build_finishes_ms, now_ms, st->config.build_stages);
+}
+
+void store_enrichment_progress(const enrichment *enr, int64_t now_ms, enrichment_progress *progress)
+{
+    if (!enr->failed) {
+        lifecycle_enrichment_progress(&enr->plan, now_ms - enr->created_ms, progress);
+        return;
+    }
+    /* Frozen where it failed: the stages done before, then FAILED. */
+    lifecycle_enrichment_progress(&enr->plan, enr->fail_at_ms - enr->created_ms, progress);
+    progress->stage = STAGE_FAILED;
 }
 
 void store_set_search_params(store *st, audience *aud, audience_filters *filters,
@@ -540,6 +608,8 @@ static void complete_build(audience *aud)
         return;
     }
     acct->credits -= aud->build_cost;
+    ledger_note(acct, LEDGER_BUILD, -aud->build_cost, aud->build_finished_ms, LEDGER_BY_BUILD,
+                aud->build_started_ms, aud->id, NULL);
     aud->status = AUDIENCE_NORMAL;
     aud->revealed = calloc(aud->result.n_prospects ? aud->result.n_prospects : 1, 1);
 }
@@ -578,6 +648,8 @@ static void complete_enrichment(store *st, audience *aud)
         enr->failed = 1;
         enr->completed_ms = enr->fail_at_ms;
         aud->owner->credits += enr->credits;
+        ledger_note(aud->owner, LEDGER_REFUND, enr->credits, enr->fail_at_ms, LEDGER_BY_ENRICH,
+                    enr->created_ms, aud->id, enr->id);
         notify_enrichment(st, aud);
         return;
     }
@@ -659,6 +731,7 @@ enrichment *store_start_enrichment(store *st, audience *aud,
     enr->credits = credits;
     enr->n_prospects = n_prospects;
     aud->owner->credits -= credits;
+    ledger_note(aud->owner, LEDGER_ENRICHMENT, -credits, now_ms, LEDGER_BY_ENRICH, now_ms, aud->id, enr->id);
     enrichment_free(aud->enrichment);
     aud->enrichment = enr;
     return enr;
@@ -867,6 +940,10 @@ void store_reset(store *st)
         for (account *acct = st->accounts[b]; acct != NULL; acct = acct->next) {
             acct->enabled = acct->initial;
             acct->credits = acct->initial_credits;
+            /* A fresh server's ledger: the starting grant alone. */
+            ledger_clear(&acct->ledger);
+            if (acct->enabled)
+                ledger_note(acct, LEDGER_GRANT, acct->credits, -1, LEDGER_BY_START, -1, NULL, NULL);
             acct->export_quota = acct->initial_export_quota;
             acct->export_used = 0;
             acct->export_period_start_ms = 0;

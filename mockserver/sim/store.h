@@ -34,6 +34,7 @@
 #include "data/dataset.h"
 #include "data/export.h"
 #include "data/filters.h"
+#include "sim/ledger.h"
 #include "sim/lifecycle.h"
 #include "sim/pricing.h"
 #include "sim/ratelimit.h"
@@ -72,6 +73,7 @@ typedef struct account {
     size_t n_pending, cap_pending;
     export_file *exports[STORE_MAX_EXPORTS_PER_KEY]; /* ring */
     size_t next_export;
+    ledger ledger;                 /* every change of credits (sim/ledger.h) */
     struct account *next;          /* hash chain */
 } account;
 
@@ -176,12 +178,29 @@ const store_config *store_config_of(const store *st);
  * store_new. */
 void store_set_config(store *st, const store_config *config);
 
+/* What made a change of credits, for the account's ledger. */
+typedef struct store_cause {
+    ledger_cause by;
+    int64_t time_ms;
+} store_cause;
+
 /* Lock held. Adds an account or updates an existing one. `initial` marks
- * accounts that a reset restores. Returns the account, or NULL when out of
- * memory (errno ENOMEM) or when a new one would pass STORE_MAX_ACCOUNTS
- * (errno ENOSPC). */
+ * accounts that a reset restores. The ledger gets a grant (a new or
+ * re-enabled account) or an adjustment (credits changed), caused by
+ * `cause` (NULL: the start, from the command line or keys file). Returns
+ * the account, or NULL when out of memory (errno ENOMEM) or when a new one
+ * would pass STORE_MAX_ACCOUNTS (errno ENOSPC). */
 account *store_put_account(store *st, const char *key, int64_t credits,
-                           int64_t export_quota, int initial);
+                           int64_t export_quota, int initial, const store_cause *cause);
+
+/* Lock held. The enabled accounts, sorted by key, into a new array (free
+ * it; the accounts stay the store's). Returns the number, or -1 when out
+ * of memory. */
+long store_list_accounts(store *st, account ***out);
+
+/* Lock held. The status an audience shows at now_ms: its stored status,
+ * or the build stage it is in, or what a hold rule makes it show. */
+audience_status store_audience_status(const store *st, const audience *aud, int64_t now_ms);
 
 /* Lock held. The enabled account with this key, or NULL. */
 account *store_find_account(store *st, const char *key);
@@ -193,6 +212,7 @@ typedef struct account_update {
     int64_t export_rows_used;      /* -1: unchanged */
     int64_t default_credits;
     int64_t default_export_quota;
+    ledger_cause by;               /* who asks, for the ledger (at now_ms) */
 } account_update;
 
 /* Lock held. Settles an existing account to now_ms, then applies the update
@@ -220,6 +240,11 @@ audience *store_find_audience(store *st, const account *owner, const char *id);
 /* Lock held. Completes the account's builds and enrichments that have
  * finished by now_ms, in the order they finished. */
 void store_settle(store *st, account *owner, int64_t now_ms);
+
+/* Where an enrichment stands at now_ms; one that failed stays at the
+ * stage it failed in, as FAILED. */
+void store_enrichment_progress(const enrichment *enr, int64_t now_ms, enrichment_progress *progress);
+
 
 /* Lock held. Sets the search params of a DRAFT audience: takes ownership
  * of filters (compiled from company and prospect, which are copied; either

@@ -30,15 +30,20 @@ static int matches(const char *pattern, const char *path)
     return *pattern == '\0' && *path == '\0';
 }
 
-static int served_by_get(const char *path)
+static int served_by(const char *want, const char *path)
 {
     const char *method = NULL;
     const char *pattern;
     for (size_t i = 0; (pattern = routes_pattern(i, &method)) != NULL; i++) {
-        if (strcmp(method, "GET") == 0 && matches(pattern, path))
+        if (strcmp(method, want) == 0 && matches(pattern, path))
             return 1;
     }
     return 0;
+}
+
+static int served_by_get(const char *path)
+{
+    return served_by("GET", path);
 }
 
 static void test_links_are_routes(void **state)
@@ -49,6 +54,15 @@ static void test_links_are_routes(void **state)
     assert_true(served_by_get(out));
     assert_int_equal(links_enrichment_status("", "aud_1", out, sizeof out), 0);
     assert_true(served_by_get(out));
+    /* The requests a ledger entry names. */
+    assert_int_equal(links_build("", "aud_1", out, sizeof out), 0);
+    assert_true(served_by("POST", out));
+    assert_int_equal(links_enrich("", "aud_1", out, sizeof out), 0);
+    assert_true(served_by("POST", out));
+    assert_int_equal(links_account("", "sk_test_***ev", out, sizeof out), 0);
+    assert_true(served_by("PUT", out));
+    assert_int_equal(links_scenarios("", out, sizeof out), 0);
+    assert_true(served_by("POST", out));
     /* and the matcher itself can say no */
     assert_false(served_by_get("/v1/nowhere/aud_1"));
 }
