@@ -179,7 +179,7 @@ static int make_simulator(verify *v, char *err, size_t errlen)
         if (!k->got_answer)
             continue;
         int64_t credits = k->start_credits >= 0 ? k->start_credits : o.default_credits;
-        if (store_put_account(st, k->key, credits, o.default_export_quota, 1) == NULL) {
+        if (store_put_account(st, k->key, credits, o.default_export_quota, 1, NULL) == NULL) {
             snprintf(err, errlen, "cannot create the account of a recorded key (%zu keys)", v->n_keys);
             rc = -1;
         }
