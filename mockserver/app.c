@@ -135,6 +135,9 @@ mock_app *mock_app_new(const mock_options *options, char *err, size_t errlen)
         .build_stages = options->build_stages,
         .rate_limit_scale = options->rate_limit_scale,
         .enrichment_slowdown = 1,
+        .keys_on_demand = !options->strict_keys,
+        .demand_credits = options->default_credits,
+        .demand_export_quota = options->default_export_quota,
     };
     app->store = store_new(app->ds, &config);
     app->clock = mock_clock_new(options->clock_mode, options->start_ms, options->time_scale);

@@ -6,9 +6,11 @@
 #include <string.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "sim/clock.h"
@@ -46,15 +48,49 @@ void handle_mock_openapi(const mock_request *req, mock_reply *reply)
     reply->body = json_incref(openapi_document);
 }
 
+/* Resident memory of this process in bytes, from /proc/self/statm, or -1. */
+static long long resident_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f == NULL)
+        return -1;
+    unsigned long long size = 0, resident = 0;
+    int n = fscanf(f, "%llu %llu", &size, &resident);
+    fclose(f);
+    long page = sysconf(_SC_PAGESIZE);
+    return n == 2 && page > 0 ? (long long)(resident * (unsigned long long)page) : -1;
+}
+
+/* Bytes the allocator has handed out and not got back, or -1. */
+static long long heap_bytes(void)
+{
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+    struct mallinfo2 info = mallinfo2();
+    return (long long)(info.uordblks + info.hblkhd);
+#else
+    return -1;
+#endif
+}
+
 void handle_mock_health(const mock_request *req, mock_reply *reply)
 {
     const dataset *ds = store_dataset(req->store);
     const mock_options *options = mock_app_options(req->app);
-    json_t *output = json_pack("{s:s, s:s, s:I, s:I, s:I, s:s}", "status", "ok", "version", DESCOVO_VERSION,
+    store_stats stats;
+    store_stats_of(req->store, &stats);
+    json_t *output = json_pack("{s:s, s:s, s:I, s:I, s:I, s:s, s:b, s:I, s:I, s:I, s:I, s:{s:I, s:I}}",
+                               "status", "ok", "version", DESCOVO_VERSION,
                                "seed", (json_int_t)options->seed,
                                "companies", (json_int_t)ds->n_companies,
                                "prospects", (json_int_t)ds->n_prospects,
-                               "clock", options->clock_mode == MOCK_CLOCK_MANUAL ? "manual" : "real");
+                               "clock", options->clock_mode == MOCK_CLOCK_MANUAL ? "manual" : "real",
+                               "keysOnDemand", !options->strict_keys,
+                               "tenants", (json_int_t)stats.tenants,
+                               "accounts", (json_int_t)stats.accounts,
+                               "audiences", (json_int_t)stats.audiences,
+                               "exports", (json_int_t)stats.exports,
+                               "memory", "rssBytes", (json_int_t)resident_bytes(),
+                               "heapBytes", (json_int_t)heap_bytes());
     reply_ok(reply, req, output, charge_free(NULL, "Control endpoints are free."));
 }
 
@@ -158,6 +194,11 @@ void handle_mock_account_put(const mock_request *req, mock_reply *reply)
 {
     static const char *const fields[] = {"credits", "exportQuota", "exportRowsUsed", NULL};
     const mock_options *options = mock_app_options(req->app);
+    if (store_key_is_live(req->param)) {
+        reply_error(reply, 400, "apiKey in the path: \"sk_live_...\" is a live key; descovo-mock is a simulator and "
+                    "never takes live keys. Use a test key (sk_test_...).");
+        return;
+    }
     account *acct = store_find_account(req->store, req->param);
     int64_t credits = acct != NULL ? acct->credits : options->default_credits;
     int64_t quota = acct != NULL ? acct->export_quota : options->default_export_quota;

@@ -453,14 +453,31 @@ static const char *raw_key(const route *r, const mock_request *req)
     return req->query(req, "apiKey");
 }
 
+/* The 401 (or 503) of a key store_open_account did not take. */
+static void unauthorized(int why, mock_reply *reply)
+{
+    if (why == EPERM) {
+        reply_error(reply, 401, "Invalid API key: this looks like a live key (sk_live_...). descovo-mock is a "
+                    "simulator and never takes live keys; use a test key such as sk_test_descovo_dev.");
+    } else if (why == ENOSPC) {
+        reply_error(reply, 503, "descovo-mock holds %d accounts, the most it keeps: no new key is taken until "
+                    "a reset or until idle tenants expire (--tenant-idle-expiry).", STORE_MAX_ACCOUNTS);
+        reply->retry_after = 60;
+    } else if (why == ENOMEM) {
+        reply_error(reply, 500, "Internal error: out of memory while creating the account.");
+    } else {
+        reply_error(reply, 401, "Invalid API key.");
+    }
+}
+
 /* Authenticates, settles, rate-limits (unless replaying) and runs the
  * handler; store locked. */
 static void run_locked(const route *r, mock_request *req, mock_reply *reply, int replaying)
 {
     if (r->auth != AUTH_NONE) {
-        req->account = req->api_key != NULL ? store_find_account(req->store, req->api_key) : NULL;
+        req->account = req->api_key != NULL ? store_open_account(req->store, req->api_key) : NULL;
         if (req->account == NULL) {
-            reply_error(reply, 401, "Invalid API key.");
+            unauthorized(req->api_key != NULL ? errno : ENOENT, reply);
             return;
         }
         store_settle(req->store, req->account, req->now_ms);

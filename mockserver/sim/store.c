@@ -34,9 +34,11 @@ struct store {
     size_t n_audiences;
     export_file **export_buckets; /* by token */
     size_t n_export_buckets;
+    size_t n_exports;
     uint64_t next_audience_seq;
     uint64_t next_enrichment_seq;
     size_t n_accounts;
+    size_t n_enabled;             /* accounts the API knows now */
     char forced_token[40];        /* the next export's id, "" for a random one */
     store_reset_hook reset_hook;
     void *reset_hook_ctx;
@@ -169,6 +171,7 @@ static void drop_contents(store *st)
         }
         st->export_buckets[b] = NULL;
     }
+    st->n_exports = 0;
     for (size_t b = 0; b < ACCOUNT_BUCKETS; b++) {
         for (account *acct = st->accounts[b]; acct != NULL; acct = acct->next) {
             acct->n_audiences = 0;
@@ -223,6 +226,16 @@ void store_work_end(store *st)
     pthread_rwlock_unlock(&st->work);
 }
 
+void store_stats_of(const store *st, store_stats *out)
+{
+    *out = (store_stats){
+        .tenants = st->n_enabled,
+        .accounts = st->n_accounts,
+        .audiences = st->n_audiences,
+        .exports = st->n_exports,
+    };
+}
+
 const dataset *store_dataset(const store *st)
 {
     return st->ds;
@@ -274,6 +287,13 @@ account *store_put_account(store *st, const char *key, int64_t credits,
         acct->next = st->accounts[b];
         st->accounts[b] = acct;
     }
+    if (!acct->enabled) {
+        /* What a reset of this account alone restores: its values when it
+         * became known. */
+        st->n_enabled++;
+        acct->initial_credits = credits;
+        acct->initial_export_quota = export_quota;
+    }
     acct->enabled = 1;
     acct->credits = credits;
     acct->export_quota = export_quota;
@@ -289,6 +309,43 @@ account *store_find_account(store *st, const char *key)
 {
     account *acct = find_account_any(st, key);
     return acct != NULL && acct->enabled ? acct : NULL;
+}
+
+int store_key_is_live(const char *key)
+{
+    return strncmp(key, STORE_LIVE_PREFIX, strlen(STORE_LIVE_PREFIX)) == 0;
+}
+
+/* "sk_test_" and 1 to STORE_DEMAND_KEY_MAX of [A-Za-z0-9_-]. */
+static int is_demand_key(const char *key)
+{
+    size_t prefix = strlen(STORE_DEMAND_PREFIX);
+    if (strncmp(key, STORE_DEMAND_PREFIX, prefix) != 0)
+        return 0;
+    size_t n = 0;
+    for (const char *p = key + prefix; *p != '\0'; p++, n++) {
+        char c = *p;
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+        if (!ok || n == STORE_DEMAND_KEY_MAX)
+            return 0;
+    }
+    return n > 0;
+}
+
+account *store_open_account(store *st, const char *key)
+{
+    if (store_key_is_live(key)) {
+        errno = EPERM;
+        return NULL;
+    }
+    account *acct = store_find_account(st, key);
+    if (acct != NULL)
+        return acct;
+    if (!st->config.keys_on_demand || !is_demand_key(key)) {
+        errno = ENOENT;
+        return NULL;
+    }
+    return store_put_account(st, key, st->config.demand_credits, st->config.demand_export_quota, 0);
 }
 
 /* --- audiences ------------------------------------------------------------ */
@@ -603,8 +660,10 @@ static void unlink_export(store *st, export_file *file)
     export_file **link = &st->export_buckets[export_bucket(st, file->token)];
     while (*link != NULL && *link != file)
         link = &(*link)->next;
-    if (*link == file)
+    if (*link == file) {
         *link = file->next;
+        st->n_exports--;
+    }
 }
 
 /* Download ids must not be guessable: 128 bits from the kernel's CSPRNG.
@@ -656,6 +715,7 @@ export_file *store_add_export(store *st, account *owner, export_job *job,
     size_t b = export_bucket(st, file->token);
     file->next = st->export_buckets[b];
     st->export_buckets[b] = file;
+    st->n_exports++;
     return file;
 fail:
     if (file != NULL)
@@ -782,6 +842,7 @@ void store_reset(store *st)
     drop_contents(st);
     for (size_t b = 0; b < ACCOUNT_BUCKETS; b++) {
         for (account *acct = st->accounts[b]; acct != NULL; acct = acct->next) {
+            st->n_enabled -= (size_t)(acct->enabled && !acct->initial);
             acct->enabled = acct->initial;
             acct->credits = acct->initial_credits;
             acct->export_quota = acct->initial_export_quota;

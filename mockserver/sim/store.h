@@ -134,7 +134,16 @@ typedef struct store_config {
     double rate_limit_scale;       /* multiplies per-minute limits; 0: none */
     double enrichment_slowdown;    /* multiplies enrichment durations (>= 1) */
     char base_url[64];             /* for links in notification e-mails */
+    int keys_on_demand;            /* sk_test_ keys become accounts on first use */
+    int64_t demand_credits;        /* what such an account starts with */
+    int64_t demand_export_quota;
 } store_config;
+
+/* Keys on demand: "sk_test_" then 1 to STORE_DEMAND_KEY_MAX more characters
+ * from [A-Za-z0-9_-]. Keys that start with "sk_live_" are never taken. */
+#define STORE_DEMAND_PREFIX "sk_test_"
+#define STORE_LIVE_PREFIX "sk_live_"
+#define STORE_DEMAND_KEY_MAX 120
 
 /* Notification e-mails kept (a ring): the outbox of GET /_mock/outbox. */
 #define STORE_OUTBOX_CAPACITY 1000
@@ -154,6 +163,15 @@ void store_unlock(store *st);
 void store_work_begin(store *st);
 void store_work_end(store *st);
 
+/* Lock held. What the store holds, for GET /_mock/health. */
+typedef struct store_stats {
+    size_t tenants;                /* accounts the API knows now */
+    size_t accounts;               /* kept in memory, disabled ones included */
+    size_t audiences;              /* archived included */
+    size_t exports;                /* download links alive */
+} store_stats;
+void store_stats_of(const store *st, store_stats *out);
+
 const dataset *store_dataset(const store *st);
 const store_config *store_config_of(const store *st);
 /* Lock held. The live settings, to change them (scenarios). */
@@ -168,6 +186,17 @@ account *store_put_account(store *st, const char *key, int64_t credits,
 
 /* Lock held. The enabled account with this key, or NULL. */
 account *store_find_account(store *st, const char *key);
+
+/* Lock held. The account a request with this key acts as: the enabled
+ * account with this key; else, with keys on demand, a new one (or a
+ * disabled one enabled again) with the demand credits and quota when the
+ * key has the form of a test key. Returns NULL with errno EPERM for a key
+ * that looks live (even one in the keys file), ENOENT for any other
+ * unknown key, ENOSPC when STORE_MAX_ACCOUNTS are held, ENOMEM. */
+account *store_open_account(store *st, const char *key);
+
+/* Whether a key looks like a live key (the simulator never takes one). */
+int store_key_is_live(const char *key);
 
 /* Lock held. Creates a DRAFT audience. Returns NULL when out of memory or
  * when the account holds STORE_MAX_AUDIENCES_PER_KEY audiences (errno set to
