@@ -116,7 +116,7 @@ static json_t *dispatch(const char *method, const char *path, fake_query *q, con
         .query_each = query_each,
     };
     mock_reply reply = {0};
-    routes_dispatch(app, &http, &reply);
+    routes_dispatch(mock_app_context(app), &http, &reply);
     if (reply.status == 200 && strcmp(method, "POST") == 0 &&
         (strncmp(path, "/_mock/faults", 13) == 0 || strncmp(path, "/_mock/scenarios", 16) == 0))
         faults_maybe = 1;

@@ -4,22 +4,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/links.h"
+#include "api/routes.h"
+#include "http/server.h"
 #include "sim/keys.h"
 #include "sim/persist.h"
 #include "sim/scenario.h"
-#include "http/server.h"
 
 struct mock_app {
     mock_options options;
     dataset *ds;
-    store *store;
-    mock_clock *clock;
-    faults *faults;
-    journal *journal;            /* NULL with --journal-size 0 */
+    mock_context ctx;            /* what requests see; points into the above */
     mock_http *http;
-    persist *persist;            /* NULL without --state-file */
-    int ready;                   /* the state file is replayed: serve */
-    char base_url[64];
+    int64_t replayed_ms;         /* the latest time in the state file */
 };
 
 void mock_options_default(mock_options *options)
@@ -48,7 +45,7 @@ static int add_key(void *ctx, const char *key, int64_t credits, int64_t quota)
         credits = app->options.default_credits;
     if (quota < 0)
         quota = app->options.default_export_quota;
-    return store_put_account(app->store, key, credits, quota, 1) != NULL ? 0 : -1;
+    return store_put_account(app->ctx.store, key, credits, quota, 1) != NULL ? 0 : -1;
 }
 
 static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
@@ -88,7 +85,7 @@ static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
 int mock_app_load_accounts(mock_app *app, char *err, size_t errlen)
 {
     int rc = 0;
-    store_lock(app->store);
+    store_lock(app->ctx.store);
     if (app->options.n_keys > 0) {
         for (size_t i = 0; i < app->options.n_keys && rc == 0; i++) {
             const mock_key_option *k = &app->options.keys[i];
@@ -112,8 +109,16 @@ int mock_app_load_accounts(mock_app *app, char *err, size_t errlen)
     } else {
         rc = keys_parse((const char *)mock_default_keys, mock_default_keys_len, add_key, app, err, errlen);
     }
-    store_unlock(app->store);
+    store_unlock(app->ctx.store);
     return rc;
+}
+
+/* The store's link hook: the e-mail of an ended enrichment links to its
+ * status. */
+static void enrichment_link(void *cls, const char *audience_id, char *out, size_t size)
+{
+    const mock_context *ctx = cls;
+    links_enrichment_status(ctx->base_url, audience_id, out, size);
 }
 
 mock_app *mock_app_new(const mock_options *options, char *err, size_t errlen)
@@ -139,25 +144,40 @@ mock_app *mock_app_new(const mock_options *options, char *err, size_t errlen)
         .demand_credits = options->default_credits,
         .demand_export_quota = options->default_export_quota,
     };
-    app->store = store_new(app->ds, &config);
-    app->clock = mock_clock_new(options->clock_mode, options->start_ms, options->time_scale);
-    app->faults = faults_new(options->chaos_rate, options->chaos_seed);
+    mock_context *ctx = &app->ctx;
+    ctx->ds = app->ds;
+    ctx->store = store_new(app->ds, &config);
+    ctx->clock = mock_clock_new(options->clock_mode, options->start_ms, options->time_scale);
+    ctx->faults = faults_new(options->chaos_rate, options->chaos_seed);
     if (options->journal_size > 0)
-        app->journal = journal_new(options->journal_size, JOURNAL_DEFAULT_BODY_CAP);
-    if (app->store == NULL || app->clock == NULL || app->faults == NULL ||
-        (options->journal_size > 0 && app->journal == NULL)) {
+        ctx->journal = journal_new(options->journal_size, JOURNAL_DEFAULT_BODY_CAP);
+    if (ctx->store == NULL || ctx->clock == NULL || ctx->faults == NULL ||
+        (options->journal_size > 0 && ctx->journal == NULL)) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
+    ctx->options = (mock_context_options){
+        .seed = options->seed,
+        .clock_mode = options->clock_mode,
+        .time_scale = options->time_scale,
+        .chaos_rate = options->chaos_rate,
+        .chaos_seed = options->chaos_seed,
+        .default_credits = options->default_credits,
+        .default_export_quota = options->default_export_quota,
+        .scenario = options->scenario,
+        .control = options->control,
+        .admin_token = options->admin_token,
+    };
     if (mock_app_load_accounts(app, err, errlen) != 0)
         goto fail;
     if (options->state_file != NULL) {
         persist_identity identity = {options->seed, options->companies, options->clock_mode};
-        app->persist = persist_open(options->state_file, &identity, err, errlen);
-        if (app->persist == NULL)
+        ctx->persist = persist_open(options->state_file, &identity, err, errlen);
+        if (ctx->persist == NULL)
             goto fail;
-        store_set_reset_hook(app->store, persist_truncate, app->persist);
+        store_set_reset_hook(ctx->store, persist_truncate, ctx->persist);
     }
+    store_set_link_hook(ctx->store, enrichment_link, ctx);
     return app;
 fail:
     mock_app_free(app);
@@ -178,7 +198,7 @@ static int load_start_scenario(mock_app *app, char *err, size_t errlen)
     if (scenario == NULL)
         return -1;
     char detail[256];
-    json_t *summary = scenario_apply(app, scenario, detail, sizeof detail);
+    json_t *summary = scenario_apply(&app->ctx, scenario, detail, sizeof detail);
     json_decref(scenario);
     if (summary == NULL) {
         snprintf(err, errlen, "--scenario %s: %s", app->options.scenario, detail);
@@ -186,6 +206,12 @@ static int load_start_scenario(mock_app *app, char *err, size_t errlen)
     }
     json_decref(summary);
     return 0;
+}
+
+/* The HTTP layer's dispatch callback: the route table. */
+static void dispatch(void *ctx, const http_request *request, mock_reply *reply)
+{
+    routes_dispatch(ctx, request, reply);
 }
 
 int mock_app_start(mock_app *app, char *err, size_t errlen)
@@ -197,17 +223,62 @@ int mock_app_start(mock_app *app, char *err, size_t errlen)
                  "/_mock/ control plane, or --no-control to disable it", app->options.host);
         return -1;
     }
-    FILE *log = app->options.quiet ? NULL : app->options.log;
-    app->http = mock_http_start(app, app->options.host, app->options.port, app->options.threads, log,
-                                app->journal, err, errlen);
+    mock_http_config config = {
+        .host = app->options.host,
+        .port = app->options.port,
+        .threads = app->options.threads,
+        .log = app->options.quiet ? NULL : app->options.log,
+        .log_json = app->options.log_json,
+        .journal = app->ctx.journal,
+        .clock = app->ctx.clock,
+        .store = app->ctx.store,
+        .dispatch = dispatch,
+        .dispatch_ctx = &app->ctx,
+    };
+    app->http = mock_http_start(&config, err, errlen);
     if (app->http == NULL)
         return -1;
     const char *host = strcmp(app->options.host, "0.0.0.0") == 0 ? "127.0.0.1" : app->options.host;
-    snprintf(app->base_url, sizeof app->base_url, "http://%s:%u", host, mock_http_port(app->http));
-    store_lock(app->store);
-    snprintf(store_settings(app->store)->base_url, sizeof store_settings(app->store)->base_url, "%s", app->base_url);
-    store_unlock(app->store);
+    snprintf(app->ctx.base_url, sizeof app->ctx.base_url, "http://%s:%u", host, mock_http_port(app->http));
     return mock_app_prepare(app, err, errlen);
+}
+
+/* The state file's replay callback: each logged request goes through the
+ * route table again, as it did live (routes_replay). */
+static int replay_record(void *cls, const persist_record *record, char *detail, size_t detail_len)
+{
+    mock_app *app = cls;
+    if (record->now_ms > app->replayed_ms)
+        app->replayed_ms = record->now_ms;
+    mock_reply reply = {0};
+    routes_replay(&app->ctx, record->method, record->path, record->body, record->query_key, record->now_ms,
+                  record->fault, record->export_id, &reply);
+    int rc = 0;
+    if (reply.status != 200) {
+        const char *message = json_string_value(json_object_get(json_object_get(reply.body, "error"), "message"));
+        snprintf(detail, detail_len, "replays as HTTP %u (%s); was it written with other keys or another "
+                 "--scenario?", reply.status, message != NULL ? message : "no message");
+        rc = -1;
+    }
+    json_decref(reply.body);
+    strbuf_release(&reply.text);
+    return rc;
+}
+
+/* Replays the state file, then lets what hold rules held resume (the rules
+ * are gone with the process) and moves a real clock up to the last logged
+ * time. */
+static int replay_state(mock_app *app, char *err, size_t errlen)
+{
+    mock_context *ctx = &app->ctx;
+    if (persist_replay(ctx->persist, replay_record, app, err, errlen) < 0)
+        return -1;
+    mock_clock_not_before(ctx->clock, app->replayed_ms);
+    int64_t now = mock_clock_now_ms(ctx->clock);
+    store_lock(ctx->store);
+    store_release_holds(ctx->store, 0, now);
+    store_unlock(ctx->store);
+    return 0;
 }
 
 int mock_app_prepare(mock_app *app, char *err, size_t errlen)
@@ -216,9 +287,9 @@ int mock_app_prepare(mock_app *app, char *err, size_t errlen)
         return -1;
     /* The start scenario first, then the changes made after it, as they
      * happened; requests wait (503) until then. */
-    if (app->persist != NULL && persist_replay(app->persist, app, err, errlen) < 0)
+    if (app->ctx.persist != NULL && replay_state(app, err, errlen) != 0)
         return -1;
-    __atomic_store_n(&app->ready, 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&app->ctx.ready, 1, __ATOMIC_RELEASE);
     return 0;
 }
 
@@ -232,33 +303,38 @@ void mock_app_free(mock_app *app)
     if (app == NULL)
         return;
     mock_http_stop(app->http);
-    persist_close(app->persist);
-    store_free(app->store);
-    faults_free(app->faults);
-    journal_free(app->journal);
-    mock_clock_free(app->clock);
+    persist_close(app->ctx.persist);
+    store_free(app->ctx.store);
+    faults_free(app->ctx.faults);
+    journal_free(app->ctx.journal);
+    mock_clock_free(app->ctx.clock);
     dataset_free(app->ds);
     free(app);
 }
 
+const mock_context *mock_app_context(const mock_app *app)
+{
+    return &app->ctx;
+}
+
 store *mock_app_store(mock_app *app)
 {
-    return app->store;
+    return app->ctx.store;
 }
 
 mock_clock *mock_app_clock(mock_app *app)
 {
-    return app->clock;
+    return app->ctx.clock;
 }
 
 faults *mock_app_faults(mock_app *app)
 {
-    return app->faults;
+    return app->ctx.faults;
 }
 
 journal *mock_app_journal(mock_app *app)
 {
-    return app->journal;
+    return app->ctx.journal;
 }
 
 const mock_options *mock_app_options(const mock_app *app)
@@ -271,17 +347,7 @@ const dataset *mock_app_dataset(const mock_app *app)
     return app->ds;
 }
 
-struct persist *mock_app_persist(mock_app *app)
-{
-    return app->persist;
-}
-
-int mock_app_ready(const mock_app *app)
-{
-    return __atomic_load_n(&app->ready, __ATOMIC_ACQUIRE);
-}
-
 const char *mock_app_base_url(const mock_app *app)
 {
-    return app->base_url;
+    return app->ctx.base_url;
 }

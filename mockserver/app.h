@@ -2,6 +2,11 @@
  * daemon. main.c and the tests create one with mock_app_new, start it, and
  * stop it with mock_app_free.
  *
+ * The top layer: it builds every module and wires them with callbacks (the
+ * HTTP layer's dispatch, the state file's replay, the store's reset hook);
+ * no module below includes this header. What requests need of it is the
+ * plain mock_context (sim/context.h) it fills.
+ *
  * Ownership: the app owns everything it creates; mock_app_free stops the
  * daemon first (no handler runs after it returns), then frees the state. */
 #ifndef DESCOVO_APP_H
@@ -11,8 +16,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "sim/clock.h"
 #include "data/dataset.h"
+#include "sim/clock.h"
+#include "sim/context.h"
 #include "sim/faults.h"
 #include "sim/journal.h"
 #include "sim/store.h"
@@ -78,21 +84,22 @@ uint16_t mock_app_port(const mock_app *app);
 /* Stops the daemon if started, then frees everything; accepts NULL. */
 void mock_app_free(mock_app *app);
 
-/* For handlers and the HTTP layer. */
+/* What handlers, routes and scenarios are given (routes_dispatch takes it;
+ * fuzzers and tests dispatch requests without HTTP with it). */
+const mock_context *mock_app_context(const mock_app *app);
+
+/* For tests and benchmarks. */
 store *mock_app_store(mock_app *app);
 mock_clock *mock_app_clock(mock_app *app);
 faults *mock_app_faults(mock_app *app);
 journal *mock_app_journal(mock_app *app);
 const mock_options *mock_app_options(const mock_app *app);
 const dataset *mock_app_dataset(const mock_app *app);
-/* The state file, or NULL without --state-file (persist.h). */
-struct persist *mock_app_persist(mock_app *app);
-/* 0 until mock_app_start has replayed the state file: requests get 503. */
-int mock_app_ready(const mock_app *app);
 /* "http://127.0.0.1:PORT", for download URLs. */
 const char *mock_app_base_url(const mock_app *app);
-/* Restores accounts from the options and the keys file; used at start and
- * by POST /_mock/reset. Lock NOT held. Returns 0 or -1 (message in err). */
+/* Adds the accounts of the options or the keys file (mock_app_new does,
+ * marking them as those a reset restores). Lock NOT held. Returns 0 or -1
+ * (message in err). */
 int mock_app_load_accounts(mock_app *app, char *err, size_t errlen);
 
 #endif

@@ -1,10 +1,13 @@
 /* api: what a route handler receives and what it answers, and the helpers
  * that build the service's envelopes.
  *
- * Flow: server.c reads the HTTP request, routes.c finds the route, checks the
- * key and the rate limit, then calls the handler with the store locked.
- * The handler fills a mock_reply; server.c serialises it after the lock is
- * released, and frees it.
+ * Flow: server.c reads the HTTP request into an http_request and hands it
+ * to the dispatch callback it was given (app.c points it at
+ * routes_dispatch); routes.c finds the route, checks the key and the rate
+ * limit, then calls the handler with the store locked. The handler fills a
+ * mock_reply; server.c serialises it after the lock is released, and frees
+ * it. Handlers see the simulator through req->ctx (sim/context.h), never
+ * the application around it.
  *
  * Envelopes (docs/API.md): success {"output", "chargeInfo", "warnings"?};
  * error {"error": {"code", "message"}} (402 adds outOfCreditsAlert). */
@@ -12,14 +15,14 @@
 #define DESCOVO_API_H
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "data/export.h"
+#include "sim/context.h"
 #include "sim/faults.h"
 #include "sim/store.h"
 #include "text/strbuf.h"
-
-typedef struct mock_app mock_app;
 
 /* Hard input limits, named so that documentation and tests can cite them. */
 #define API_MAX_BODY_BYTES (1024 * 1024)
@@ -39,8 +42,8 @@ typedef struct mock_app mock_app;
 #define API_MAX_QUERY_BYTES 1024
 
 typedef struct mock_request {
-    mock_app *app;
-    store *store;
+    const mock_context *ctx;    /* the simulator: clock, faults, journal, options */
+    store *store;               /* ctx->store */
     const char *method;
     const char *path;
     const char *param;          /* the {id} of the path, or NULL */
@@ -52,10 +55,30 @@ typedef struct mock_request {
                                  * NULL when the request has no body */
     const fault_decision *fault; /* a fault rule's side effect for this request
                                   * (fail-build, fail-enrichment, hold), or NULL */
+    int replaying;              /* replayed from the state file: no rate limits,
+                                 * and fault rules are not there (handlers of the
+                                 * control plane replay only their effect on the store) */
     /* Query parameters: returns the value or NULL. */
     const char *(*query)(const struct mock_request *req, const char *name);
     void *query_ctx;
 } mock_request;
+
+/* One HTTP request as the HTTP layer read it, for the dispatch callback. */
+typedef struct http_request {
+    const char *method;
+    const char *path;             /* decoded, without the query string */
+    const char *body;             /* NULL when none */
+    size_t body_len;
+    int body_too_large;           /* more than API_MAX_BODY_BYTES were sent */
+    const char *(*query)(const struct mock_request *req, const char *name);
+    void *query_ctx;
+    /* A request header, or NULL. */
+    const char *(*header)(void *ctx, const char *name);
+    /* Calls fn for every query parameter in order (value NULL for a bare
+     * name) until fn returns nonzero; NULL when the request has none. */
+    void (*query_each)(void *ctx, int (*fn)(void *cls, const char *name, const char *value),
+                       void *cls);
+} http_request;
 
 typedef struct mock_reply {
     unsigned status;

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
 #include "sim/clock.h"
 #include "api/handlers.h"
 #include "text/jsonw.h"

@@ -12,11 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "app.h"
 #include "sim/clock.h"
 #include "api/handlers.h"
 #include "sim/scenario.h"
-#include "http/server.h"
+#include "sim/keys.h"
 
 /* Largest single clock advance: 10 years, so arithmetic never overflows. */
 #define MAX_ADVANCE_SECONDS (10.0 * 365 * 24 * 3600)
@@ -75,7 +74,7 @@ static long long heap_bytes(void)
 void handle_mock_health(const mock_request *req, mock_reply *reply)
 {
     const dataset *ds = store_dataset(req->store);
-    const mock_options *options = mock_app_options(req->app);
+    const mock_context_options *options = &req->ctx->options;
     store_stats stats;
     store_stats_of(req->store, &stats);
     json_t *output = json_pack("{s:s, s:s, s:I, s:I, s:I, s:s, s:b, s:I, s:I, s:I, s:I, s:{s:I, s:I}}",
@@ -84,7 +83,7 @@ void handle_mock_health(const mock_request *req, mock_reply *reply)
                                "companies", (json_int_t)ds->n_companies,
                                "prospects", (json_int_t)ds->n_prospects,
                                "clock", options->clock_mode == MOCK_CLOCK_MANUAL ? "manual" : "real",
-                               "keysOnDemand", !options->strict_keys,
+                               "keysOnDemand", store_config_of(req->store)->keys_on_demand,
                                "tenants", (json_int_t)stats.tenants,
                                "accounts", (json_int_t)stats.accounts,
                                "audiences", (json_int_t)stats.audiences,
@@ -98,17 +97,17 @@ void handle_mock_reset(const mock_request *req, mock_reply *reply)
 {
     /* A fresh server: state, settings, faults and journal as at start,
      * including the start scenario if one was given. */
-    const mock_options *options = mock_app_options(req->app);
+    const mock_context_options *options = &req->ctx->options;
     store_reset(req->store);
-    faults_clear(mock_app_faults(req->app));
-    faults_set_chaos(mock_app_faults(req->app), options->chaos_rate, options->chaos_seed);
-    if (mock_app_journal(req->app) != NULL)
-        journal_clear(mock_app_journal(req->app));
-    mock_clock_reset(mock_app_clock(req->app), options->time_scale);
+    faults_clear(req->ctx->faults);
+    faults_set_chaos(req->ctx->faults, options->chaos_rate, options->chaos_seed);
+    if (req->ctx->journal != NULL)
+        journal_clear(req->ctx->journal);
+    mock_clock_reset(req->ctx->clock, options->time_scale);
     if (options->scenario != NULL) {
         char err[256];
         json_t *scenario = scenario_load(options->scenario, err, sizeof err);
-        json_t *summary = scenario != NULL ? scenario_apply(req->app, scenario, err, sizeof err) : NULL;
+        json_t *summary = scenario != NULL ? scenario_apply(req->ctx, scenario, err, sizeof err) : NULL;
         json_decref(scenario);
         json_decref(summary);
     }
@@ -116,9 +115,8 @@ void handle_mock_reset(const mock_request *req, mock_reply *reply)
     reply_ok(reply, req, output, charge_free(NULL, "Control endpoints are free."));
 }
 
-static json_t *clock_json(mock_app *app)
+static json_t *clock_json(mock_clock *clock)
 {
-    mock_clock *clock = mock_app_clock(app);
     int64_t now = mock_clock_now_ms(clock);
     char text[32];
     mock_time_format(now, text);
@@ -129,7 +127,7 @@ static json_t *clock_json(mock_app *app)
 
 void handle_mock_clock(const mock_request *req, mock_reply *reply)
 {
-    reply_ok(reply, req, clock_json(req->app), charge_free(NULL, "Control endpoints are free."));
+    reply_ok(reply, req, clock_json(req->ctx->clock), charge_free(NULL, "Control endpoints are free."));
 }
 
 void handle_mock_clock_advance(const mock_request *req, mock_reply *reply)
@@ -140,13 +138,13 @@ void handle_mock_clock_advance(const mock_request *req, mock_reply *reply)
         reply_error(reply, 400, "seconds: required, a number from 0 to %.0f.", MAX_ADVANCE_SECONDS);
         return;
     }
-    mock_clock *clock = mock_app_clock(req->app);
+    mock_clock *clock = req->ctx->clock;
     if (mock_clock_mode_of(clock) != MOCK_CLOCK_MANUAL) {
         reply_error(reply, 400, "The clock is real: start descovo-mock with --clock manual to move time by hand.");
         return;
     }
     mock_clock_advance(clock, (int64_t)llround(json_number_value(seconds) * 1000.0));
-    reply_ok(reply, req, clock_json(req->app), charge_free(NULL, "Control endpoints are free."));
+    reply_ok(reply, req, clock_json(req->ctx->clock), charge_free(NULL, "Control endpoints are free."));
 }
 
 /* The account as of now_ms: rows used in an export period that is over
@@ -193,7 +191,7 @@ static int read_amount(const mock_request *req, mock_reply *reply, const char *f
 void handle_mock_account_put(const mock_request *req, mock_reply *reply)
 {
     static const char *const fields[] = {"credits", "exportQuota", "exportRowsUsed", NULL};
-    const mock_options *options = mock_app_options(req->app);
+    const mock_context_options *options = &req->ctx->options;
     if (store_key_is_live(req->param)) {
         reply_error(reply, 400, "apiKey in the path: \"sk_live_...\" is a live key; descovo-mock is a simulator and "
                     "never takes live keys. Use a test key (sk_test_...).");
@@ -226,13 +224,13 @@ void handle_mock_account_put(const mock_request *req, mock_reply *reply)
 
 void handle_mock_faults_list(const mock_request *req, mock_reply *reply)
 {
-    reply_ok(reply, req, faults_list(mock_app_faults(req->app)), charge_free(NULL, "Control endpoints are free."));
+    reply_ok(reply, req, faults_list(req->ctx->faults), charge_free(NULL, "Control endpoints are free."));
 }
 
 void handle_mock_faults_add(const mock_request *req, mock_reply *reply)
 {
     char err[256];
-    json_t *rule = faults_add(mock_app_faults(req->app), req->body, err, sizeof err);
+    json_t *rule = faults_add(req->ctx->faults, req->body, err, sizeof err);
     if (rule == NULL) {
         reply_error(reply, 400, "%s", err);
         return;
@@ -240,9 +238,12 @@ void handle_mock_faults_add(const mock_request *req, mock_reply *reply)
     reply_ok(reply, req, rule, charge_free(NULL, "Control endpoints are free."));
 }
 
+/* Fault rules are not in the state file: a replayed deletion replays only
+ * what it did to the store, the release of the builds the rules held. */
 void handle_mock_faults_clear(const mock_request *req, mock_reply *reply)
 {
-    faults_clear(mock_app_faults(req->app));
+    if (!req->replaying)
+        faults_clear(req->ctx->faults);
     store_release_holds(req->store, 0, req->now_ms);
     reply_ok(reply, req, json_pack("{s:b}", "cleared", 1), charge_free(NULL, "Control endpoints are free."));
 }
@@ -252,8 +253,8 @@ void handle_mock_fault_delete(const mock_request *req, mock_reply *reply)
     char *end = NULL;
     errno = 0;
     unsigned long long id = strtoull(req->param, &end, 10);
-    if (errno != 0 || end == req->param || *end != '\0' ||
-        faults_remove(mock_app_faults(req->app), (uint64_t)id) != 0) {
+    if (errno != 0 || end == req->param || *end != '\0' || id == 0 ||
+        (!req->replaying && faults_remove(req->ctx->faults, (uint64_t)id) != 0)) {
         reply_error(reply, 404, "No fault rule with id \"%s\". GET /_mock/faults lists them.", req->param);
         return;
     }
@@ -267,7 +268,7 @@ void handle_mock_fault_delete(const mock_request *req, mock_reply *reply)
 
 static journal *journal_or_error(const mock_request *req, mock_reply *reply)
 {
-    journal *j = mock_app_journal(req->app);
+    journal *j = req->ctx->journal;
     if (j == NULL)
         reply_error(reply, 400, "The request journal is off (--journal-size 0).");
     return j;
@@ -317,7 +318,7 @@ void handle_mock_requests(const mock_request *req, mock_reply *reply)
     char masked[32];
     const char *key = req->query(req, "apiKey");
     if (key != NULL) {
-        mock_mask_key(key, masked);
+        keys_mask(key, masked);
         filter.masked_key = masked;
     }
     const char *status = req->query(req, "status");
@@ -395,7 +396,7 @@ void handle_mock_scenario_load(const mock_request *req, mock_reply *reply)
         scenario = json_incref(req->body);
     }
     char err[256];
-    json_t *summary = scenario_apply(req->app, scenario, err, sizeof err);
+    json_t *summary = scenario_apply(req->ctx, scenario, err, sizeof err);
     json_decref(scenario);
     if (summary == NULL) {
         reply_error(reply, 400, "%s", err);

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "app.h"
 #include "sim/clock.h"
 #include "api/handlers.h"
 #include "sim/pricing.h"

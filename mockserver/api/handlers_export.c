@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
 #include "api/handlers.h"
+#include "api/links.h"
 
 static const char *const company_export_fields[] = {
     "apiKey", "format", "maxRowsToExport", "excludeFields", "userEmail", NULL};
@@ -130,7 +130,7 @@ static void handle_export(const mock_request *req, mock_reply *reply, export_kin
     acct->export_used += (int64_t)n;
     snprintf(reply->export_id, sizeof reply->export_id, "%s", file->token);
     char url[256];
-    snprintf(url, sizeof url, "%s/v1/exports/%s", mock_app_base_url(req->app), file->token);
+    links_download(req->ctx->base_url, file->token, url, sizeof url); /* 64 + 40 bytes: fits */
     char message[256];
     snprintf(message, sizeof message, "Export ready: %zu rows.%s Download it from downloadUrl.", n,
              user_email != NULL ? " A link was sent to userEmail." : "");

@@ -7,11 +7,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "app.h"
 #include "api/handlers.h"
-#include "text/jsonr.h"
+#include "sim/keys.h"
 #include "sim/persist.h"
-#include "http/server.h"
+#include "text/jsonr.h"
 
 typedef enum route_auth {
     AUTH_NONE,     /* control plane and downloads */
@@ -472,7 +471,7 @@ static void unauthorized(int why, mock_reply *reply)
 
 /* Authenticates, settles, rate-limits (unless replaying) and runs the
  * handler; store locked. */
-static void run_locked(const route *r, mock_request *req, mock_reply *reply, int replaying)
+static void run_locked(const route *r, mock_request *req, mock_reply *reply)
 {
     if (r->auth != AUTH_NONE) {
         req->account = req->api_key != NULL ? store_open_account(req->store, req->api_key) : NULL;
@@ -482,7 +481,7 @@ static void run_locked(const route *r, mock_request *req, mock_reply *reply, int
         }
         store_settle(req->store, req->account, req->now_ms);
     }
-    if (r->bucket >= 0 && req->account != NULL && !replaying) {
+    if (r->bucket >= 0 && req->account != NULL && !req->replaying) {
         unsigned limit = scaled_limit(r->per_minute, store_config_of(req->store)->rate_limit_scale);
         int retry = ratelimit_take(&req->account->rate[r->bucket], req->now_ms, limit, RATELIMIT_WINDOW_MS);
         if (retry > 0) {
@@ -509,9 +508,9 @@ static int same_secret(const char *given, const char *secret)
 
 /* The control plane is off, or guarded by a token. Returns 0 when the
  * request may go on, or -1 with the reply set. */
-static int check_control(const mock_app *app, const http_request *http, mock_reply *reply)
+static int check_control(const mock_context *ctx, const http_request *http, mock_reply *reply)
 {
-    const mock_options *options = mock_app_options(app);
+    const mock_context_options *options = &ctx->options;
     if (!options->control) {
         reply_error(reply, 404, "No such endpoint: %s %s. The control plane is disabled (--no-control).",
                     http->method, http->path);
@@ -552,9 +551,9 @@ static int apply_fault_before(const fault_decision *fault, mock_reply *reply)
     }
 }
 
-void routes_dispatch(mock_app *app, const http_request *http, mock_reply *reply)
+void routes_dispatch(const mock_context *ctx, const http_request *http, mock_reply *reply)
 {
-    if (!mock_app_ready(app)) {
+    if (!mock_context_ready(ctx)) {
         reply_error(reply, 503, "descovo-mock is starting (replaying its state file); retry in a moment.");
         reply->retry_after = 1;
         return;
@@ -566,7 +565,7 @@ void routes_dispatch(mock_app *app, const http_request *http, mock_reply *reply)
     if (r == NULL)
         return;
     int control = shape_of(r)->control;
-    if (control && check_control(app, http, reply) != 0)
+    if (control && check_control(ctx, http, reply) != 0)
         return;
     if (!shape_of(r)->literal && check_path_param(r, segment, segment_len, param, sizeof param, reply) != 0)
         return;
@@ -581,8 +580,8 @@ void routes_dispatch(mock_app *app, const http_request *http, mock_reply *reply)
             return;
     }
     mock_request req = {
-        .app = app,
-        .store = mock_app_store(app),
+        .ctx = ctx,
+        .store = ctx->store,
         .method = http->method,
         .path = http->path,
         .param = shape_of(r)->literal ? NULL : param,
@@ -592,18 +591,18 @@ void routes_dispatch(mock_app *app, const http_request *http, mock_reply *reply)
         /* Only bodies have fields to warn about. */
         .warnings = body != NULL ? json_array() : NULL,
     };
-    req.now_ms = mock_clock_now_ms(mock_app_clock(app));
+    req.now_ms = mock_clock_now_ms(ctx->clock);
     req.api_key = r->auth != AUTH_NONE ? raw_key(r, &req) : NULL;
     const char *key = req.api_key;
     if (key != NULL)
-        mock_mask_key(key, reply->masked_key);
+        keys_mask(key, reply->masked_key);
     fault_decision fault = {0};
     if (!control)
-        faults_decide(mock_app_faults(app), http->method, http->path, key, &fault);
+        faults_decide(ctx->faults, http->method, http->path, key, &fault);
     req.fault = &fault;
     if (apply_fault_before(&fault, reply))
         goto out;
-    persist *log = (r->flags & ROUTE_PERSIST) ? mock_app_persist(app) : NULL;
+    persist *log = (r->flags & ROUTE_PERSIST) ? ctx->persist : NULL;
     int logged = -1; /* -1: nothing to make durable, 0: appended, 1: append failed */
     if (log != NULL && persist_failed(log) != 0) {
         reply_error(reply, 500, "Internal error: the state file cannot be written (%s); changes are refused "
@@ -623,8 +622,8 @@ void routes_dispatch(mock_app *app, const http_request *http, mock_reply *reply)
         /* Read under the lock, the time only grows in the order changes are
          * made: a replay that settles each change at its time then sees
          * what the change saw (persist.c). */
-        req.now_ms = mock_clock_now_ms(mock_app_clock(app));
-        run_locked(r, &req, reply, 0);
+        req.now_ms = mock_clock_now_ms(ctx->clock);
+        run_locked(r, &req, reply);
         if (log != NULL && reply->status == 200)
             logged = persist_append(log, http->method, http->path, body, r->auth == AUTH_QUERY ? key : NULL,
                                     req.now_ms, &fault, reply->export_id) != 0;
@@ -649,7 +648,7 @@ static const char *replay_query(const mock_request *req, const char *name)
     return strcmp(name, "apiKey") == 0 ? req->query_ctx : NULL;
 }
 
-void routes_replay(mock_app *app, const char *method, const char *path, json_t *body,
+void routes_replay(const mock_context *ctx, const char *method, const char *path, json_t *body,
                    const char *query_key, int64_t now_ms, const fault_decision *fault,
                    const char *export_token, mock_reply *reply)
 {
@@ -668,8 +667,8 @@ void routes_replay(mock_app *app, const char *method, const char *path, json_t *
     }
     fault_decision none = {0};
     mock_request req = {
-        .app = app,
-        .store = mock_app_store(app),
+        .ctx = ctx,
+        .store = ctx->store,
         .method = method,
         .path = path,
         .param = shape_of(r)->literal ? NULL : param,
@@ -679,6 +678,7 @@ void routes_replay(mock_app *app, const char *method, const char *path, json_t *
         .warnings = json_array(),
         .now_ms = now_ms,
         .fault = fault != NULL ? fault : &none,
+        .replaying = 1,
     };
     req.api_key = r->auth != AUTH_NONE ? raw_key(r, &req) : NULL;
     if (r->flags & ROUTE_UNLOCKED) {
@@ -688,7 +688,7 @@ void routes_replay(mock_app *app, const char *method, const char *path, json_t *
         store_lock(req.store);
         if (export_token != NULL)
             store_force_export_token(req.store, export_token);
-        run_locked(r, &req, reply, 1);
+        run_locked(r, &req, reply);
         store_force_export_token(req.store, NULL);
         store_unlock(req.store);
         store_work_end(req.store);

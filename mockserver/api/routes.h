@@ -19,33 +19,18 @@
 
 #include "api/api.h"
 
-/* One HTTP request as the HTTP layer read it. */
-typedef struct http_request {
-    const char *method;
-    const char *path;             /* decoded, without the query string */
-    const char *body;             /* NULL when none */
-    size_t body_len;
-    int body_too_large;           /* more than API_MAX_BODY_BYTES were sent */
-    const char *(*query)(const struct mock_request *req, const char *name);
-    void *query_ctx;
-    /* A request header, or NULL. */
-    const char *(*header)(void *ctx, const char *name);
-    /* Calls fn for every query parameter in order (value NULL for a bare
-     * name) until fn returns nonzero; NULL when the request has none. */
-    void (*query_each)(void *ctx, int (*fn)(void *cls, const char *name, const char *value),
-                       void *cls);
-} http_request;
+/* Answers the request into *reply (which starts zeroed). The HTTP layer
+ * calls it through the dispatch callback app.c gives mock_http_start. */
+void routes_dispatch(const mock_context *ctx, const http_request *http, mock_reply *reply);
 
-/* Answers the request into *reply (which starts zeroed). */
-void routes_dispatch(mock_app *app, const http_request *http, mock_reply *reply);
-
-/* Replays one request of the state file (persist.c): its handler runs as
- * it did, at now_ms, without rate limits, fault rules or logging; fault is
+/* Replays one request of the state file (app.c calls it for each record
+ * persist_replay gives back): its handler runs as it did, at now_ms,
+ * without rate limits, fault rules or logging; fault is
  * the logged side effect of a rule (or NULL), export_token the logged
  * download id of an export (or NULL), query_key the apiKey of a route that
  * reads it from the query. body is borrowed. Fills *reply (which starts
  * zeroed); the caller frees reply->body. */
-void routes_replay(mock_app *app, const char *method, const char *path, json_t *body,
+void routes_replay(const mock_context *ctx, const char *method, const char *path, json_t *body,
                    const char *query_key, int64_t now_ms, const fault_decision *fault,
                    const char *export_token, mock_reply *reply);
 

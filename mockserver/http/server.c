@@ -10,10 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "app.h"
-#include "sim/journal.h"
 #include "text/jsonw.h"
-#include "api/routes.h"
 #include "text/strbuf.h"
 
 #define CONNECTION_LIMIT 1024
@@ -34,7 +31,7 @@ typedef struct delayed {
 
 struct mock_http {
     struct MHD_Daemon *daemon;
-    mock_app *app;
+    mock_http_config config;
     FILE *log;
     journal *journal;            /* NULL: not kept */
     uint16_t port;
@@ -77,19 +74,6 @@ static int64_t monotonic_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-void mock_mask_key(const char *key, char out[32])
-{
-    /* Runs on every request: copies, no printf. */
-    size_t n = strlen(key);
-    if (n < 12) {
-        memcpy(out, "***", 4);
-        return;
-    }
-    memcpy(out, key, 8);
-    memcpy(out + 8, "***", 3);
-    memcpy(out + 11, key + n - 2, 3); /* the last two and the NUL */
 }
 
 /* Copies s into out (size bytes), cut to fit; always NUL-terminated. */
@@ -196,7 +180,7 @@ static struct MHD_Response *make_response(mock_http *http, request_state *state,
         csv_stream *stream = malloc(sizeof *stream);
         if (stream == NULL)
             goto fail_csv;
-        *stream = (csv_stream){reply->csv, reply->csv_file, mock_app_store(http->app)};
+        *stream = (csv_stream){reply->csv, reply->csv_file, http->config.store};
         response = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, CSV_BLOCK_SIZE, csv_read, stream, csv_free);
         if (response == NULL) {
             free(stream);
@@ -251,9 +235,9 @@ static struct MHD_Response *make_response(mock_http *http, request_state *state,
 fail_csv:
     export_reader_free(reply->csv);
     reply->csv = NULL;
-    store_lock(mock_app_store(http->app));
+    store_lock(http->config.store);
     store_export_release(reply->csv_file);
-    store_unlock(mock_app_store(http->app));
+    store_unlock(http->config.store);
     reply->csv_file = NULL;
     return NULL;
 }
@@ -365,7 +349,7 @@ static enum MHD_Result answer(mock_http *http, struct MHD_Connection *connection
         .query_each = query_each,
     };
     mock_reply reply = {0};
-    routes_dispatch(http->app, &request, &reply);
+    http->config.dispatch(http->config.dispatch_ctx, &request, &reply);
     memcpy(state->key, reply.masked_key, sizeof state->key);
     if (reply.connection != REPLY_SEND) {
         json_decref(reply.body);
@@ -408,7 +392,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *connecti
         if (state == NULL)
             return MHD_NO;
         state->started_ns = monotonic_ns();
-        state->started_sim_ms = mock_clock_now_ms(mock_app_clock(http->app));
+        state->started_sim_ms = mock_clock_now_ms(http->config.clock);
         copy_cut(state->method, sizeof state->method, method);
         copy_cut(state->path, sizeof state->path, url);
         *con_cls = state;
@@ -437,7 +421,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *connecti
 /* One line per request: text, or one JSON object for log shippers. */
 static void log_request(mock_http *http, const request_state *state, double ms)
 {
-    if (!mock_app_options(http->app)->log_json) {
+    if (!http->config.log_json) {
         fprintf(http->log, "%s %s %u %.3fms%s%s\n", state->method, state->path, state->status, ms,
                 state->key[0] ? " key=" : "", state->key);
         fflush(http->log);
@@ -498,10 +482,11 @@ static void request_completed(void *cls, struct MHD_Connection *connection,
     *con_cls = NULL;
 }
 
-mock_http *mock_http_start(mock_app *app, const char *host, uint16_t port,
-                           unsigned threads, FILE *log, journal *journal,
-                           char *err, size_t errlen)
+mock_http *mock_http_start(const mock_http_config *config, char *err, size_t errlen)
 {
+    const char *host = config->host;
+    uint16_t port = config->port;
+    unsigned threads = config->threads;
     struct sockaddr_in addr;
     memset(&addr, 0, sizeof addr);
     addr.sin_family = AF_INET;
@@ -516,9 +501,9 @@ mock_http *mock_http_start(mock_app *app, const char *host, uint16_t port,
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    http->app = app;
-    http->log = log;
-    http->journal = journal;
+    http->config = *config;
+    http->log = config->log;
+    http->journal = config->journal;
     pthread_mutex_init(&http->delay_lock, NULL);
     pthread_cond_init(&http->delay_cond, NULL);
     if (pthread_create(&http->timer, NULL, delay_timer, http) != 0) {

@@ -1,35 +1,52 @@
 /* server: the HTTP layer on libmicrohttpd. Reads each request (body up to
- * API_MAX_BODY_BYTES), hands it to routes_dispatch, writes the reply (JSON,
- * or a streamed CSV), and logs one line per request.
+ * API_MAX_BODY_BYTES) into an http_request, hands it to the dispatch
+ * callback it was started with, writes the reply (JSON, or a streamed CSV),
+ * and logs one line per request.
  *
- * Threading: a pool of `threads` epoll threads (0: one per core); handlers
- * run concurrently and share state only through the store's lock. */
+ * It knows the request and reply types (api/api.h) but no route: what a
+ * request means is the callback's business (app.c points it at
+ * routes_dispatch), so this layer never includes the route table.
+ *
+ * Threading: a pool of `threads` epoll threads (0: one per core); the
+ * callback runs concurrently in them and must be thread-safe. */
 #ifndef DESCOVO_SERVER_H
 #define DESCOVO_SERVER_H
 
 #include <stdint.h>
 #include <stdio.h>
 
-typedef struct mock_app mock_app;
-typedef struct mock_http mock_http;
-typedef struct journal journal;
+#include "api/api.h"
+#include "sim/clock.h"
+#include "sim/journal.h"
+#include "sim/store.h"
 
-/* Starts listening on host:port (port 0 picks a free one). `log` receives
- * one line per request, or nothing when NULL; `journal` (may be NULL)
- * records every request. Returns the server, or NULL
- * with a message in err. */
-mock_http *mock_http_start(mock_app *app, const char *host, uint16_t port,
-                           unsigned threads, FILE *log, journal *journal,
-                           char *err, size_t errlen);
+typedef struct mock_http mock_http;
+
+/* Answers one request into *reply (which starts zeroed); ctx is
+ * mock_http_config.dispatch_ctx. */
+typedef void (*mock_http_dispatch)(void *ctx, const http_request *request, mock_reply *reply);
+
+typedef struct mock_http_config {
+    const char *host;            /* an IPv4 address, or "localhost" */
+    uint16_t port;               /* 0 picks a free one */
+    unsigned threads;            /* 0: one per core */
+    FILE *log;                   /* one line per request; NULL: none */
+    int log_json;                /* the line as one JSON object */
+    journal *journal;            /* records every request; NULL: none */
+    mock_clock *clock;           /* the simulated time of the log and journal */
+    store *store;                /* where a streamed CSV's export is released */
+    mock_http_dispatch dispatch;
+    void *dispatch_ctx;
+} mock_http_config;
+
+/* Starts listening (config is copied). Returns the server, or NULL with a
+ * message in err. */
+mock_http *mock_http_start(const mock_http_config *config, char *err, size_t errlen);
 
 /* The port actually bound. */
 uint16_t mock_http_port(const mock_http *http);
 
 /* Stops accepting, waits for handlers to finish, frees; accepts NULL. */
 void mock_http_stop(mock_http *http);
-
-/* Masks an API key for logs: the first 8 and last 2 characters, or only
- * asterisks for short keys. */
-void mock_mask_key(const char *key, char out[32]);
 
 #endif

@@ -37,7 +37,7 @@ struct faults {
     uint64_t next_id;
     double chaos_rate;
     uint64_t chaos_seed;
-    uint64_t chaos_seq;          /* /v1/ requests seen by chaos */
+    uint64_t chaos_seq;          /* requests seen by chaos */
     /* Nonzero when any rule exists or chaos is on; read without the lock so
      * that a server with no faults pays nothing per request. */
     atomic_int armed;
@@ -459,7 +459,7 @@ void faults_decide(faults *f, const char *method, const char *path,
                    const char *key, fault_decision *out)
 {
     memset(out, 0, sizeof *out);
-    if (!atomic_load_explicit(&f->armed, memory_order_relaxed) || strncmp(path, "/_mock/", 7) == 0)
+    if (!atomic_load_explicit(&f->armed, memory_order_relaxed))
         return;
     pthread_mutex_lock(&f->lock);
     for (fault_rule *rule = f->rules; rule != NULL; rule = rule->next) {
@@ -475,7 +475,7 @@ void faults_decide(faults *f, const char *method, const char *path,
         pthread_mutex_unlock(&f->lock);
         return;
     }
-    if (f->chaos_rate > 0 && strncmp(path, "/v1/", 4) == 0)
+    if (f->chaos_rate > 0)
         chaos_decide(f, out);
     pthread_mutex_unlock(&f->lock);
 }

@@ -30,7 +30,8 @@
  *                      LINKING_PROSPECTS_WITH_COMPANIES or HEALING_COMPANIES)
  *                      until the rule is deleted
  * The first rule (in creation order) that matches and fires decides.
- * Requests to /_mock/ are never faulted.
+ * Which requests may be faulted is the caller's choice: routes.c asks for
+ * every request but those of the control plane (/_mock/ is never faulted).
  *
  * Thread-safe: one mutex of its own. */
 #ifndef DESCOVO_FAULTS_H
@@ -68,8 +69,9 @@ typedef struct fault_decision {
 
 typedef struct faults faults;
 
-/* chaos_rate in [0, 1]: the share of /v1/ requests that get a random fault
- * (429, 500, 503 or 50-250 ms of latency) when no rule fired. */
+/* chaos_rate in [0, 1]: the share of the requests given to faults_decide
+ * (those of the Descovo API, /v1/) that get a random fault (429, 500, 503
+ * or 50-250 ms of latency) when no rule fired. */
 faults *faults_new(double chaos_rate, uint64_t chaos_seed);
 void faults_free(faults *f);
 
@@ -87,7 +89,8 @@ void faults_clear(faults *f);
 /* Chaos settings, changeable at run time (scenarios). */
 void faults_set_chaos(faults *f, double rate, uint64_t seed);
 
-/* Decides for one request. key may be NULL. Fills *out (type FAULT_NONE when
+/* Decides for one request (path as sent: rules match it against their
+ * globs; this module gives no path a meaning of its own). key may be NULL. Fills *out (type FAULT_NONE when
  * nothing fires). Counts matches and firings. */
 void faults_decide(faults *f, const char *method, const char *path,
                    const char *key, fault_decision *out);

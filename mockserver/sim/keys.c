@@ -94,3 +94,15 @@ int keys_parse(const char *text, size_t len, keys_visit_fn visit, void *ctx,
     }
     return 0;
 }
+
+void keys_mask(const char *key, char out[32])
+{
+    size_t n = strlen(key);
+    if (n < 12) {
+        memcpy(out, "***", 4);
+        return;
+    }
+    memcpy(out, key, 8);
+    memcpy(out + 8, "***", 3);
+    memcpy(out + 11, key + n - 2, 3); /* the last two and the NUL */
+}

@@ -19,6 +19,11 @@ typedef int (*keys_visit_fn)(void *ctx, const char *key, int64_t credits, int64_
 int keys_parse(const char *text, size_t len, keys_visit_fn visit, void *ctx,
                char *err, size_t errlen);
 
+/* Masks an API key for logs and the request journal: the first 8 and last
+ * 2 characters, or only asterisks for keys shorter than 12. Runs on every
+ * request: copies, no printf. */
+void keys_mask(const char *key, char out[32]);
+
 /* The embedded fixtures/keys.txt. */
 extern const unsigned char mock_default_keys[];
 extern const size_t mock_default_keys_len;

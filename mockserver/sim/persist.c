@@ -9,11 +9,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "api/api.h"
-#include "app.h"
-#include "api/routes.h"
-#include "sim/store.h"
-
 #define STATE_FORMAT 1
 /* Largest state file read at start; far above what 10,000 audiences per
  * key between two resets write. */
@@ -228,29 +223,10 @@ static int read_fault(json_t *record, fault_decision *fault)
     return 1;
 }
 
-/* Deleting fault rules released the builds they held: the rules are not
- * in the state file, so replay the release itself. */
-static int replay_release(mock_app *app, const char *path, int64_t now_ms)
-{
-    uint64_t rule = 0;
-    if (strncmp(path, "/_mock/faults/", 14) == 0) {
-        char *end = NULL;
-        rule = strtoull(path + 14, &end, 10);
-        if (end == path + 14 || rule == 0)
-            return 0;
-    }
-    store *st = mock_app_store(app);
-    store_lock(st);
-    store_release_holds(st, rule, now_ms);
-    store_unlock(st);
-    return 1;
-}
-
-long persist_replay(persist *p, mock_app *app, char *err, size_t errlen)
+long persist_replay(persist *p, persist_replay_fn replay, void *ctx, char *err, size_t errlen)
 {
     long replayed = 0;
     long line_no = 1;
-    int64_t last_ms = 0;
     const char *line = memchr(p->text != NULL ? p->text : "", '\n', p->text_len);
     const char *end = p->text + p->text_len;
     while (line != NULL && ++line < end) {
@@ -270,29 +246,21 @@ long persist_replay(persist *p, mock_app *app, char *err, size_t errlen)
             json_decref(record);
             return -1;
         }
-        last_ms = t > last_ms ? t : last_ms;
-        if (strcmp(method, "DELETE") == 0 && strncmp(path, "/_mock/faults", 13) == 0 &&
-            replay_release(app, path, t)) {
-            json_decref(record);
-            replayed++;
-            line = next;
-            continue;
-        }
-        mock_reply reply = {0};
-        routes_replay(app, method, path, json_is_object(body) ? body : NULL, key, t,
-                      has_fault ? &fault : NULL, token, &reply);
-        if (reply.status != 200) {
-            const char *message = json_string_value(json_object_get(json_object_get(reply.body, "error"), "message"));
-            snprintf(err, errlen, "--state-file %s: line %ld (%s %s) replays as HTTP %u (%s); was it written "
-                     "with other keys or another --scenario?", p->path, line_no, method, path, reply.status,
-                     message != NULL ? message : "no message");
-            json_decref(reply.body);
-            strbuf_release(&reply.text);
+        persist_record r = {
+            .now_ms = t,
+            .method = method,
+            .path = path,
+            .body = json_is_object(body) ? body : NULL,
+            .query_key = key,
+            .fault = has_fault ? &fault : NULL,
+            .export_id = token,
+        };
+        char detail[400] = "";
+        if (replay(ctx, &r, detail, sizeof detail) != 0) {
+            snprintf(err, errlen, "--state-file %s: line %ld (%s %s) %s", p->path, line_no, method, path, detail);
             json_decref(record);
             return -1;
         }
-        json_decref(reply.body);
-        strbuf_release(&reply.text);
         json_decref(record);
         replayed++;
         line = next;
@@ -300,13 +268,6 @@ long persist_replay(persist *p, mock_app *app, char *err, size_t errlen)
     free(p->text);
     p->text = NULL;
     p->text_len = 0;
-    /* Hold rules are gone with the process: what they held resumes. */
-    store *st = mock_app_store(app);
-    mock_clock_not_before(mock_app_clock(app), last_ms);
-    int64_t now = mock_clock_now_ms(mock_app_clock(app));
-    store_lock(st);
-    store_release_holds(st, 0, now);
-    store_unlock(st);
     return replayed;
 }
 

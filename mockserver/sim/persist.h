@@ -10,6 +10,12 @@
  * replay cannot recompute is logged with the request: its simulated time,
  * the export's random download id, the side effect of a fault rule.
  *
+ * This module is only the log: it knows no route and no URL path. Method
+ * and path are strings it stores and gives back; persist_replay hands each
+ * record to a callback, which the wiring (app.c) points at the route
+ * table (routes_replay), so a replayed request takes the path a live one
+ * takes.
+ *
  *   {"descovoState":1,"seed":"42","companies":2000,"clock":"manual"}   header
  *   {"t":1735689600000,"m":"POST","p":"/v1/audiences/create","b":{...}}
  *   {"t":...,"m":"DELETE","p":"/v1/audiences/aud_..","k":"sk_..."}    key of a query route
@@ -42,7 +48,6 @@
 #include "sim/faults.h"
 
 typedef struct persist persist;
-typedef struct mock_app mock_app;
 
 /* What a state file must match to be replayed. */
 typedef struct persist_identity {
@@ -58,17 +63,35 @@ typedef struct persist_identity {
 persist *persist_open(const char *path, const persist_identity *identity,
                       char *err, size_t errlen);
 
-/* Replays the logged requests into app (once, before serving), then
- * releases held builds and moves a real clock up to the last logged time.
- * Returns the number of requests replayed, or -1 with a message in err
- * naming the line that no longer applies. */
-long persist_replay(persist *p, mock_app *app, char *err, size_t errlen);
+/* One logged request, as persist_replay gives it back. Everything is
+ * borrowed from the log for the duration of the callback. */
+typedef struct persist_record {
+    int64_t now_ms;              /* its simulated time */
+    const char *method;
+    const char *path;
+    json_t *body;                /* a JSON object, or NULL */
+    const char *query_key;       /* the apiKey of a query route, or NULL */
+    const fault_decision *fault; /* a fault rule's side effect, or NULL */
+    const char *export_id;       /* the download id it created, or NULL */
+} persist_record;
+
+/* Replays one record. Returns 0, or -1 with why it no longer applies in
+ * detail (persist_replay adds the file, line, method and path). */
+typedef int (*persist_replay_fn)(void *ctx, const persist_record *record,
+                                 char *detail, size_t detail_len);
+
+/* Hands every logged request, in order, to replay (once, before serving)
+ * and frees the text read at open. Returns the number of requests
+ * replayed, or -1 with a message in err naming the line that is damaged or
+ * that replay refused. */
+long persist_replay(persist *p, persist_replay_fn replay, void *ctx, char *err, size_t errlen);
 
 /* Store lock held. Appends one request whose answer was 200. query_key is
  * the apiKey of a route that takes it from the query, fault the decision
  * for the request (only fail-build, fail-enrichment and hold are kept),
- * reply_body the answer (its output.exportId is kept). Returns 0, or -1
- * when the write failed (the file is cut back to its last whole line). */
+ * export_id the download id the request created ("" or NULL: none).
+ * Returns 0, or -1 when the write failed (the file is cut back to its last
+ * whole line). */
 int persist_append(persist *p, const char *method, const char *path, const json_t *body,
                    const char *query_key, int64_t now_ms, const fault_decision *fault,
                    const char *export_id);

@@ -18,12 +18,12 @@
 #include <jansson.h>
 #include <stddef.h>
 
-typedef struct mock_app mock_app;
+#include "sim/context.h"
 
 /* Applies a scenario. Returns a new summary object {name, faults: [ids],
  * accounts: [keys]}, or NULL with a message naming the field in err. Takes
  * the store lock itself (call without it). */
-json_t *scenario_apply(mock_app *app, const json_t *scenario, char *err, size_t errlen);
+json_t *scenario_apply(const mock_context *ctx, const json_t *scenario, char *err, size_t errlen);
 
 /* The compiled-in scenario with this name (file name without .json), parsed:
  * a new reference, or NULL when there is none. */

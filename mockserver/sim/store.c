@@ -42,6 +42,8 @@ struct store {
     char forced_token[40];        /* the next export's id, "" for a random one */
     store_reset_hook reset_hook;
     void *reset_hook_ctx;
+    store_link_hook link_hook;
+    void *link_hook_ctx;
 };
 
 /* --- ids and hashing ------------------------------------------------------ */
@@ -543,8 +545,10 @@ static void notify_enrichment(store *st, const audience *aud)
     snprintf(body, sizeof body, "Enrichment %s of audience %s %s. %s", enr->id, aud->id,
              enr->failed ? "failed; its credits were refunded" : "is DONE",
              enr->failed ? "Start a new enrichment to try again." : "Export the prospects to get the contact details.");
-    snprintf(link, sizeof link, "%s/v1/audiences/%s/enrichment/status", st->config.base_url, aud->id);
-    json_t *links = json_pack("[s]", link);
+    link[0] = '\0';
+    if (st->link_hook != NULL)
+        st->link_hook(st->link_hook_ctx, aud->id, link, sizeof link);
+    json_t *links = link[0] != '\0' ? json_pack("[s]", link) : json_array();
     store_outbox_add(st, enr->completed_ms, enr->user_email, subject, body, links);
     json_decref(links);
 }
@@ -829,6 +833,12 @@ void store_force_export_token(store *st, const char *token)
     snprintf(st->forced_token, sizeof st->forced_token, "%s", token != NULL ? token : "");
 }
 
+void store_set_link_hook(store *st, store_link_hook hook, void *ctx)
+{
+    st->link_hook = hook;
+    st->link_hook_ctx = ctx;
+}
+
 void store_set_reset_hook(store *st, store_reset_hook hook, void *ctx)
 {
     st->reset_hook = hook;
@@ -853,11 +863,7 @@ void store_reset(store *st)
     }
     st->next_audience_seq = 0;
     st->next_enrichment_seq = 0;
-    /* The base URL is where the server listens: keep it. */
-    char base_url[sizeof st->config.base_url];
-    memcpy(base_url, st->config.base_url, sizeof base_url);
     st->config = st->initial_config;
-    memcpy(st->config.base_url, base_url, sizeof base_url);
     store_outbox_clear(st);
     if (st->reset_hook != NULL)
         st->reset_hook(st->reset_hook_ctx);

@@ -133,7 +133,6 @@ typedef struct store_config {
     int build_stages;              /* report SAVING_* / LINKING_* while building */
     double rate_limit_scale;       /* multiplies per-minute limits; 0: none */
     double enrichment_slowdown;    /* multiplies enrichment durations (>= 1) */
-    char base_url[64];             /* for links in notification e-mails */
     int keys_on_demand;            /* sk_test_ keys become accounts on first use */
     int64_t demand_credits;        /* what such an account starts with */
     int64_t demand_export_quota;
@@ -269,6 +268,13 @@ void store_force_export_token(store *st, const char *token);
  * (the state file starts over: persist.c). NULL: none. */
 typedef void (*store_reset_hook)(void *ctx);
 void store_set_reset_hook(store *st, store_reset_hook hook, void *ctx);
+
+/* Writes the link of an enrichment's status into out (size bytes), for the
+ * e-mail sent when it ends; the store knows no URL, the wiring does
+ * (app.c: api/links.h). Called with the lock held; must not call back into
+ * the store. NULL (the default): the e-mail has no link. */
+typedef void (*store_link_hook)(void *ctx, const char *audience_id, char *out, size_t size);
+void store_set_link_hook(store *st, store_link_hook hook, void *ctx);
 
 /* Lock NOT held: it first waits for running store_work, then takes the lock.
  * Drops every audience, enrichment and export; restores initial accounts,

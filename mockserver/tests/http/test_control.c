@@ -724,7 +724,7 @@ static void test_answers_503_until_ready(void **state)
         for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
             http_request http = {.method = i == 2 ? "POST" : "GET", .path = paths[i], .query = no_query};
             mock_reply reply = {0};
-            routes_dispatch(app, &http, &reply);
+            routes_dispatch(mock_app_context(app), &http, &reply);
             if (!ready) {
                 assert_int_equal(reply.status, 503);
                 assert_int_equal(reply.retry_after, 1);

@@ -285,6 +285,20 @@ static void test_default_keys(void **state)
     assert_true(found);
 }
 
+/* Logs and the journal show the first 8 and last 2 characters; short keys
+ * show nothing of themselves. */
+static void test_mask(void **state)
+{
+    (void)state;
+    char out[32];
+    keys_mask("sk_test_descovo_dev", out);
+    assert_string_equal(out, "sk_test_***ev");
+    keys_mask("sk_test_abc", out);
+    assert_string_equal(out, "***");
+    keys_mask("sk_test_abcd", out);
+    assert_string_equal(out, "sk_test_***cd");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -302,6 +316,7 @@ int main(void)
         cmocka_unit_test(test_stops_at_first_error),
         cmocka_unit_test(test_small_err_buffer),
         cmocka_unit_test(test_default_keys),
+        cmocka_unit_test(test_mask),
     };
     return cmocka_run_group_tests_name("keys", tests, NULL, NULL);
 }
