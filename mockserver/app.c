@@ -141,6 +141,7 @@ mock_app *mock_app_new(const mock_options *options, char *err, size_t errlen)
         .rate_limit_scale = options->rate_limit_scale,
         .enrichment_slowdown = 1,
         .keys_on_demand = !options->strict_keys,
+        .clock_runs = options->clock_mode == MOCK_CLOCK_REAL,
         .demand_credits = options->default_credits,
         .demand_export_quota = options->default_export_quota,
     };

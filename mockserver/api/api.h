@@ -89,6 +89,8 @@ typedef struct mock_reply {
     export_file *csv_file;      /* the export it reads, acquired; released by server.c */
     char filename[96];          /* Content-Disposition of a CSV */
     char masked_key[32];        /* the caller's API key, masked, for the log */
+    uint64_t key_id;            /* keys_id() of that key, 0: none (the journal) */
+    int64_t tenant_ms;          /* the request's time on its tenant's clock, 0: the server's */
     strbuf text;                /* owned: a success answer already serialised
                                  * (reply_ok); sent instead of body */
     char export_id[40];         /* the export a request created, for the state file */

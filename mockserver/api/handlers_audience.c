@@ -30,7 +30,7 @@ static audience_status current_status(const mock_request *req, const audience *a
         return aud->status;
     if (aud->hold_rule != 0)
         return aud->hold_status;
-    int stages = store_config_of(req->store)->build_stages;
+    int stages = store_build_stages(req->store, req->account);
     return lifecycle_build_status(aud->build_started_ms, aud->build_finishes_ms, req->now_ms, stages);
 }
 

@@ -320,6 +320,9 @@ void handle_mock_requests(const mock_request *req, mock_reply *reply)
     if (key != NULL) {
         keys_mask(key, masked);
         filter.masked_key = masked;
+        /* A whole key names its own entries exactly; a masked one ("sk_test_***ev")
+         * those of every key that masks the same. */
+        filter.key_id = strstr(key, "***") == NULL ? keys_id(key) : 0;
     }
     const char *status = req->query(req, "status");
     const char *since = req->query(req, "since");
@@ -362,7 +365,13 @@ void handle_mock_requests_clear(const mock_request *req, mock_reply *reply)
 
 void handle_mock_outbox(const mock_request *req, mock_reply *reply)
 {
-    reply_ok(reply, req, store_outbox_json(req->store, req->query(req, "to")),
+    const char *key = req->query(req, "apiKey");
+    const account *owner = key != NULL ? store_find_account(req->store, key) : NULL;
+    if (key != NULL && owner == NULL) {
+        reply_ok(reply, req, json_pack("{s:i, s:[]}", "count", 0, "messages"), charge_free(NULL, "Control endpoints are free."));
+        return;
+    }
+    reply_ok(reply, req, store_outbox_json(req->store, req->query(req, "to"), owner),
              charge_free(NULL, "Control endpoints are free."));
 }
 
@@ -384,16 +393,11 @@ void handle_mock_scenarios(const mock_request *req, mock_reply *reply)
  * Runs without the store lock (ROUTE_UNLOCKED): scenario_apply locks. */
 void handle_mock_scenario_load(const mock_request *req, mock_reply *reply)
 {
-    json_t *scenario = NULL;
-    const char *name = json_string_value(json_object_get(req->body, "name"));
-    if (name != NULL && json_object_size(req->body) == 1) {
-        scenario = scenario_builtin(name);
-        if (scenario == NULL) {
-            reply_error(reply, 404, "No built-in scenario \"%s\". GET /_mock/scenarios lists them.", name);
-            return;
-        }
-    } else {
-        scenario = json_incref(req->body);
+    const char *unknown = NULL;
+    json_t *scenario = scenario_from_body(req->body, &unknown);
+    if (scenario == NULL) {
+        reply_error(reply, 404, "No built-in scenario \"%s\". GET /_mock/scenarios lists them.", unknown);
+        return;
     }
     char err[256];
     json_t *summary = scenario_apply(req->ctx, scenario, err, sizeof err);

@@ -141,7 +141,7 @@ static void handle_export(const mock_request *req, mock_reply *reply, export_kin
         char body[256];
         snprintf(body, sizeof body, "%zu rows of audience %s. Download the CSV from the link below.", n, aud->id);
         json_t *links = json_pack("[s]", url);
-        store_outbox_add(req->store, req->now_ms, user_email, subject, body, links);
+        store_outbox_add(req->store, req->account, req->now_ms, user_email, subject, body, links);
         json_decref(links);
     }
     json_t *output = json_pack("{s:s, s:I, s:I, s:s, s:s, s:s}", "message", message,

@@ -62,6 +62,12 @@ static const route route_table[] = {
     {"POST", "/_mock/clock/advance", handle_mock_clock_advance, AUTH_NONE, JSON_PERSIST, -1, 0},
     {"GET", "/_mock/accounts/{id}", handle_mock_account_get, AUTH_NONE, 0, -1, 0},
     {"PUT", "/_mock/accounts/{id}", handle_mock_account_put, AUTH_NONE, JSON_PERSIST, -1, 0},
+    {"GET", "/_mock/accounts/{id}/clock", handle_mock_tenant_clock, AUTH_NONE, 0, -1, 0},
+    {"POST", "/_mock/accounts/{id}/clock/advance", handle_mock_tenant_clock_advance, AUTH_NONE, JSON_PERSIST, -1, 0},
+    {"POST", "/_mock/accounts/{id}/reset", handle_mock_tenant_reset, AUTH_NONE, ROUTE_PERSIST | ROUTE_UNLOCKED, -1, 0},
+    {"POST", "/_mock/accounts/{id}/scenario", handle_mock_tenant_scenario, AUTH_NONE, JSON_PERSIST | ROUTE_UNLOCKED, -1, 0},
+    {"GET", "/_mock/accounts/{id}/faults", handle_mock_tenant_faults_list, AUTH_NONE, 0, -1, 0},
+    {"DELETE", "/_mock/accounts/{id}/faults", handle_mock_tenant_faults_clear, AUTH_NONE, ROUTE_PERSIST, -1, 0},
     {"GET", "/_mock/faults", handle_mock_faults_list, AUTH_NONE, 0, -1, 0},
     {"POST", "/_mock/faults", handle_mock_faults_add, AUTH_NONE, ROUTE_JSON_BODY, -1, 0},
     {"DELETE", "/_mock/faults", handle_mock_faults_clear, AUTH_NONE, ROUTE_PERSIST, -1, 0},
@@ -91,6 +97,7 @@ typedef struct route_shape {
     size_t segments;              /* "/v1/audiences/{id}": 3 */
     int literal;                  /* no {id} */
     int control;                  /* under /_mock/ */
+    int tenant;                   /* under /_mock/accounts/{id}: the {id} is a key */
 } route_shape;
 
 /* Patterns have at most this many segments; a longer path matches none. */
@@ -123,6 +130,7 @@ static void shape_routes(void)
             .segments = count_segments(pattern),
             .literal = strchr(pattern, '{') == NULL,
             .control = strncmp(pattern, "/_mock/", 7) == 0,
+            .tenant = strncmp(pattern, "/_mock/accounts/{id}", 20) == 0,
         };
         size_t segments = route_shapes[i].segments;
         if (segments > ROUTE_MAX_SEGMENTS)
@@ -479,10 +487,13 @@ static void run_locked(const route *r, mock_request *req, mock_reply *reply)
             unauthorized(req->api_key != NULL ? errno : ENOENT, reply);
             return;
         }
+        /* From here on the request lives on its tenant's clock. */
+        req->now_ms = store_tenant_now(req->store, req->account, req->now_ms);
+        reply->tenant_ms = req->now_ms;
         store_settle(req->store, req->account, req->now_ms);
     }
     if (r->bucket >= 0 && req->account != NULL && !req->replaying) {
-        unsigned limit = scaled_limit(r->per_minute, store_config_of(req->store)->rate_limit_scale);
+        unsigned limit = scaled_limit(r->per_minute, store_rate_limit_scale(req->store, req->account));
         int retry = ratelimit_take(&req->account->rate[r->bucket], req->now_ms, limit, RATELIMIT_WINDOW_MS);
         if (retry > 0) {
             reply_error(reply, 429, "Rate limit exceeded: %u requests per minute on %s %s for this API key. Retry after %d s.",
@@ -594,8 +605,12 @@ void routes_dispatch(const mock_context *ctx, const http_request *http, mock_rep
     req.now_ms = mock_clock_now_ms(ctx->clock);
     req.api_key = r->auth != AUTH_NONE ? raw_key(r, &req) : NULL;
     const char *key = req.api_key;
-    if (key != NULL)
-        keys_mask(key, reply->masked_key);
+    /* A tenant's control requests are its own too (journal, log). */
+    const char *owner_key = key != NULL ? key : (shape_of(r)->tenant ? param : NULL);
+    if (owner_key != NULL) {
+        keys_mask(owner_key, reply->masked_key);
+        reply->key_id = keys_id(owner_key);
+    }
     fault_decision fault = {0};
     if (!control)
         faults_decide(ctx->faults, http->method, http->path, key, &fault);
@@ -623,10 +638,14 @@ void routes_dispatch(const mock_context *ctx, const http_request *http, mock_rep
          * made: a replay that settles each change at its time then sees
          * what the change saw (persist.c). */
         req.now_ms = mock_clock_now_ms(ctx->clock);
+        /* The log keeps the server's time: a replay maps it to the tenant's
+         * clock as it was then (store_tenant_now), restored by the replayed
+         * advances before it. */
+        int64_t server_ms = req.now_ms;
         run_locked(r, &req, reply);
         if (log != NULL && reply->status == 200)
             logged = persist_append(log, http->method, http->path, body, r->auth == AUTH_QUERY ? key : NULL,
-                                    req.now_ms, &fault, reply->export_id) != 0;
+                                    server_ms, &fault, reply->export_id) != 0;
         store_unlock(req.store);
         store_work_end(req.store);
     }

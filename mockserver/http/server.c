@@ -49,7 +49,8 @@ struct mock_http {
  * completion callback. */
 typedef struct request_state {
     int64_t started_ns;
-    int64_t started_sim_ms;       /* the simulator's clock, for the journal */
+    int64_t started_sim_ms;       /* the simulator's clock (the tenant's), for the journal */
+    uint64_t key_id;              /* the caller's key, for the journal */
     strbuf body;
     int too_large;
     unsigned status;              /* 0: no answer (dropped) */
@@ -351,6 +352,9 @@ static enum MHD_Result answer(mock_http *http, struct MHD_Connection *connection
     mock_reply reply = {0};
     http->config.dispatch(http->config.dispatch_ctx, &request, &reply);
     memcpy(state->key, reply.masked_key, sizeof state->key);
+    state->key_id = reply.key_id;
+    if (reply.tenant_ms != 0)
+        state->started_sim_ms = reply.tenant_ms;
     if (reply.connection != REPLY_SEND) {
         json_decref(reply.body);
         strbuf_release(&reply.text);
@@ -464,6 +468,7 @@ static void request_completed(void *cls, struct MHD_Connection *connection,
             .method = state->method,
             .path = state->path,
             .masked_key = state->key,
+            .key_id = state->key_id,
             .status = state->status,
             .duration_ms = ms,
             .request_body = state->body.data,

@@ -106,3 +106,11 @@ void keys_mask(const char *key, char out[32])
     memcpy(out + 8, "***", 3);
     memcpy(out + 11, key + n - 2, 3); /* the last two and the NUL */
 }
+
+uint64_t keys_id(const char *key)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (const char *p = key; *p != '\0'; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    return h != 0 ? h : 1;
+}

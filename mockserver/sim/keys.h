@@ -24,6 +24,10 @@ int keys_parse(const char *text, size_t len, keys_visit_fn visit, void *ctx,
  * request: copies, no printf. */
 void keys_mask(const char *key, char out[32]);
 
+/* A 64-bit id of the whole key (never 0), so that records can name their
+ * key exactly without keeping it (the journal keeps masked keys). */
+uint64_t keys_id(const char *key);
+
 /* The embedded fixtures/keys.txt. */
 extern const unsigned char mock_default_keys[];
 extern const size_t mock_default_keys_len;

@@ -12,6 +12,7 @@
 #define ACCOUNT_BUCKETS 256
 
 typedef struct outbox_message {
+    const account *owner;         /* whose enrichment or export sent it */
     int64_t time_ms;
     char *to;
     char *subject;
@@ -255,6 +256,28 @@ store_config *store_settings(store *st)
 
 /* --- accounts ------------------------------------------------------------- */
 
+/* No settings of its own. */
+static void clear_own_settings(account *acct)
+{
+    acct->own_rate_limit_scale = -1;
+    acct->own_build_stages = -1;
+    acct->own_enrichment_slowdown = -1;
+}
+
+/* What a reset restores of an account (its contents dropped apart): its
+ * first credits and quota, no rate windows, no clock or settings of its own. */
+static void restore_account(account *acct)
+{
+    acct->credits = acct->initial_credits;
+    acct->export_quota = acct->initial_export_quota;
+    acct->export_used = 0;
+    acct->export_period_start_ms = 0;
+    memset(acct->rate, 0, sizeof acct->rate);
+    acct->own_clock = 0;
+    clear_own_settings(acct);
+}
+
+
 static account *find_account_any(store *st, const char *key)
 {
     for (account *acct = st->accounts[hash_string(key) % ACCOUNT_BUCKETS]; acct != NULL; acct = acct->next) {
@@ -284,6 +307,7 @@ account *store_put_account(store *st, const char *key, int64_t credits,
             errno = ENOMEM;
             return NULL;
         }
+        clear_own_settings(acct);
         st->n_accounts++;
         size_t b = hash_string(key) % ACCOUNT_BUCKETS;
         acct->next = st->accounts[b];
@@ -549,7 +573,7 @@ static void notify_enrichment(store *st, const audience *aud)
     if (st->link_hook != NULL)
         st->link_hook(st->link_hook_ctx, aud->id, link, sizeof link);
     json_t *links = link[0] != '\0' ? json_pack("[s]", link) : json_array();
-    store_outbox_add(st, enr->completed_ms, enr->user_email, subject, body, links);
+    store_outbox_add(st, aud->owner, enr->completed_ms, enr->user_email, subject, body, links);
     json_decref(links);
 }
 
@@ -637,7 +661,7 @@ enrichment *store_start_enrichment(store *st, audience *aud,
     make_id(enr->id, "enr_", st->config.seed, 0x656e7200, ++st->next_enrichment_seq);
     enr->options = *options;
     lifecycle_enrichment_plan(options, n_prospects, &enr->plan);
-    lifecycle_enrichment_plan_scale(&enr->plan, st->config.enrichment_slowdown);
+    lifecycle_enrichment_plan_scale(&enr->plan, store_enrichment_slowdown(st, aud->owner));
     enr->created_ms = now_ms;
     if (fail_stage != STAGE_COUNT)
         enr->fail_at_ms = now_ms + stage_offset_ms(&enr->plan, fail_stage) + 1;
@@ -787,11 +811,12 @@ static void outbox_message_clear(outbox_message *m)
     memset(m, 0, sizeof *m);
 }
 
-void store_outbox_add(store *st, int64_t now_ms, const char *to, const char *subject,
+void store_outbox_add(store *st, const account *owner, int64_t now_ms, const char *to, const char *subject,
                       const char *body, json_t *links)
 {
     outbox_message *m = &st->outbox[st->outbox_next];
     outbox_message_clear(m);
+    m->owner = owner;
     m->time_ms = now_ms;
     m->to = strdup(to);
     m->subject = strdup(subject);
@@ -802,13 +827,15 @@ void store_outbox_add(store *st, int64_t now_ms, const char *to, const char *sub
         st->outbox_count++;
 }
 
-json_t *store_outbox_json(store *st, const char *to)
+json_t *store_outbox_json(store *st, const char *to, const account *owner)
 {
     json_t *messages = json_array();
     size_t oldest = (st->outbox_next + STORE_OUTBOX_CAPACITY - st->outbox_count) % STORE_OUTBOX_CAPACITY;
     for (size_t i = 0; i < st->outbox_count; i++) {
         const outbox_message *m = &st->outbox[(oldest + i) % STORE_OUTBOX_CAPACITY];
         if (to != NULL && (m->to == NULL || strcmp(m->to, to) != 0))
+            continue;
+        if (owner != NULL && m->owner != owner)
             continue;
         char when[32];
         mock_time_format(m->time_ms, when);
@@ -854,11 +881,7 @@ void store_reset(store *st)
         for (account *acct = st->accounts[b]; acct != NULL; acct = acct->next) {
             st->n_enabled -= (size_t)(acct->enabled && !acct->initial);
             acct->enabled = acct->initial;
-            acct->credits = acct->initial_credits;
-            acct->export_quota = acct->initial_export_quota;
-            acct->export_used = 0;
-            acct->export_period_start_ms = 0;
-            memset(acct->rate, 0, sizeof acct->rate);
+            restore_account(acct);
         }
     }
     st->next_audience_seq = 0;
@@ -867,6 +890,97 @@ void store_reset(store *st)
     store_outbox_clear(st);
     if (st->reset_hook != NULL)
         st->reset_hook(st->reset_hook_ctx);
+    store_unlock(st);
+    pthread_rwlock_unlock(&st->work);
+}
+
+/* --- tenants -------------------------------------------------------------- */
+
+double store_rate_limit_scale(const store *st, const account *acct)
+{
+    return acct != NULL && acct->own_rate_limit_scale >= 0 ? acct->own_rate_limit_scale : st->config.rate_limit_scale;
+}
+
+int store_build_stages(const store *st, const account *acct)
+{
+    return acct != NULL && acct->own_build_stages >= 0 ? acct->own_build_stages : st->config.build_stages;
+}
+
+double store_enrichment_slowdown(const store *st, const account *acct)
+{
+    return acct != NULL && acct->own_enrichment_slowdown >= 0 ? acct->own_enrichment_slowdown
+                                                               : st->config.enrichment_slowdown;
+}
+
+int64_t store_tenant_now(const store *st, const account *acct, int64_t server_ms)
+{
+    if (!acct->own_clock)
+        return server_ms;
+    return acct->clock_base_ms + (st->config.clock_runs ? server_ms - acct->clock_anchor_ms : 0);
+}
+
+void store_advance_tenant_clock(store *st, account *acct, int64_t server_ms, int64_t ms)
+{
+    int64_t now = store_tenant_now(st, acct, server_ms);
+    acct->own_clock = 1;
+    acct->clock_base_ms = now + ms;
+    acct->clock_anchor_ms = server_ms;
+}
+
+static void unlink_audience(store *st, const audience *aud)
+{
+    audience **link = &st->audience_buckets[audience_bucket(st, aud->id)];
+    while (*link != NULL && *link != aud)
+        link = &(*link)->next;
+    if (*link == aud) {
+        *link = aud->next;
+        st->n_audiences--;
+    }
+}
+
+/* Lock held. Frees the account's audiences, exports and outbox messages. */
+static void drop_account_contents(store *st, account *acct)
+{
+    for (size_t i = 0; i < acct->n_audiences; i++) {
+        unlink_audience(st, acct->audiences[i]);
+        audience_free(acct->audiences[i]);
+    }
+    acct->n_audiences = 0;
+    acct->n_pending = 0;
+    for (size_t i = 0; i < STORE_MAX_EXPORTS_PER_KEY; i++) {
+        if (acct->exports[i] != NULL) {
+            unlink_export(st, acct->exports[i]);
+            export_file_free(acct->exports[i]);
+            acct->exports[i] = NULL;
+        }
+    }
+    acct->next_export = 0;
+    /* Keep the other accounts' messages, oldest first. */
+    size_t oldest = (st->outbox_next + STORE_OUTBOX_CAPACITY - st->outbox_count) % STORE_OUTBOX_CAPACITY;
+    size_t kept = 0;
+    for (size_t i = 0; i < st->outbox_count; i++) {
+        outbox_message *m = &st->outbox[(oldest + i) % STORE_OUTBOX_CAPACITY];
+        if (m->owner == acct) {
+            outbox_message_clear(m);
+            continue;
+        }
+        outbox_message *to = &st->outbox[(oldest + kept) % STORE_OUTBOX_CAPACITY];
+        if (to != m) {
+            *to = *m;
+            memset(m, 0, sizeof *m);
+        }
+        kept++;
+    }
+    st->outbox_count = kept;
+    st->outbox_next = (oldest + kept) % STORE_OUTBOX_CAPACITY;
+}
+
+void store_reset_account(store *st, account *acct)
+{
+    pthread_rwlock_wrlock(&st->work);
+    store_lock(st);
+    drop_account_contents(st, acct);
+    restore_account(acct);
     store_unlock(st);
     pthread_rwlock_unlock(&st->work);
 }

@@ -64,6 +64,18 @@ typedef struct account {
     size_t n_pending, cap_pending;
     export_file *exports[STORE_MAX_EXPORTS_PER_KEY]; /* ring */
     size_t next_export;
+    /* Its clock (store_tenant_now): the server's until it is advanced on
+     * its own; from then on clock_base_ms at the server's clock_anchor_ms,
+     * running on with a real server clock and standing still with a
+     * manual one (which only its own advances move). */
+    int own_clock;
+    int64_t clock_base_ms;
+    int64_t clock_anchor_ms;
+    /* Settings of its own (POST /_mock/accounts/{key}/scenario); < 0: the
+     * server's. */
+    double own_rate_limit_scale;
+    int own_build_stages;
+    double own_enrichment_slowdown;
     struct account *next;          /* hash chain */
 } account;
 
@@ -136,6 +148,7 @@ typedef struct store_config {
     int keys_on_demand;            /* sk_test_ keys become accounts on first use */
     int64_t demand_credits;        /* what such an account starts with */
     int64_t demand_export_quota;
+    int clock_runs;                /* the server's clock is real: a tenant's own clock runs with it */
 } store_config;
 
 /* Keys on demand: "sk_test_" then 1 to STORE_DEMAND_KEY_MAX more characters
@@ -253,11 +266,11 @@ void store_release_holds(store *st, uint64_t rule_id, int64_t now_ms);
 
 /* Lock held. Records a notification e-mail (copies everything; links is a
  * JSON array, borrowed). */
-void store_outbox_add(store *st, int64_t now_ms, const char *to, const char *subject,
+void store_outbox_add(store *st, const account *owner, int64_t now_ms, const char *to, const char *subject,
                       const char *body, json_t *links);
-/* Lock held. {"count", "messages": [...]}, only those to `to` when not
- * NULL. New reference. */
-json_t *store_outbox_json(store *st, const char *to);
+/* Lock held. {"count", "messages": [...]}, only those to `to` and of
+ * `owner` when not NULL. New reference. */
+json_t *store_outbox_json(store *st, const char *to, const account *owner);
 void store_outbox_clear(store *st);
 
 /* Lock held. The next store_add_export uses this download id instead of a
@@ -281,5 +294,29 @@ void store_set_link_hook(store *st, store_link_hook hook, void *ctx);
  * disables the others; restores the settings; empties the outbox; restarts
  * id sequences, so a reset server behaves like a fresh one. */
 void store_reset(store *st);
+
+/* --- tenants: one account as a test owns it ------------------------------- */
+
+/* Lock held. The account's time when the server's clock reads server_ms. */
+int64_t store_tenant_now(const store *st, const account *acct, int64_t server_ms);
+
+/* Lock held. The settings that apply to this account: its own where a
+ * tenant scenario set them, else the server's. */
+double store_rate_limit_scale(const store *st, const account *acct);
+int store_build_stages(const store *st, const account *acct);
+double store_enrichment_slowdown(const store *st, const account *acct);
+
+/* Lock held. Moves the account's clock forward by ms (>= 0); from then on
+ * it has a clock of its own, which the server's manual advances no longer
+ * move. */
+void store_advance_tenant_clock(store *st, account *acct, int64_t server_ms, int64_t ms);
+
+/* Lock NOT held: like store_reset, for one account. Drops its audiences,
+ * enrichments, exports and outbox messages; restores the credits and quota
+ * it had when it became known; clears its rate windows, its own clock and
+ * its own settings.
+ * Nothing of any other account changes. Ids are not rewound (they are
+ * unique across the server). */
+void store_reset_account(store *st, account *acct);
 
 #endif

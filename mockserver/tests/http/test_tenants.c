@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -156,6 +157,277 @@ static void test_strict_keys(void **state)
     harness_stop(h);
 }
 
+
+/* --- clocks, faults, scenarios, journal, outbox, reset --------------------- */
+
+static long long clock_ms(harness *h, const char *key, int *own)
+{
+    http_response res;
+    long status = key != NULL ? harness_get(h, &res, "/_mock/accounts/%s/clock", key) : harness_get(h, &res, "/_mock/clock");
+    assert_int_equal(status, 200);
+    long long ms = json_integer_value(json_object_get(output_of(&res), "nowMs"));
+    if (own != NULL)
+        *own = json_is_true(json_object_get(output_of(&res), "own"));
+    http_response_free(&res);
+    return ms;
+}
+
+static void advance_tenant(harness *h, const char *key, double seconds)
+{
+    http_response res;
+    char path[192];
+    snprintf(path, sizeof path, "/_mock/accounts/%s/clock/advance", key);
+    long status = harness_send(h, "POST", &res, path, "{\"seconds\":%g}", seconds);
+    if (status != 200)
+        fail_msg("advance %s: %ld %s", key, status, res.raw);
+    http_response_free(&res);
+}
+
+static const char *status_of(harness *h, const char *key, const char *id, long *http_status)
+{
+    static char status[64];
+    http_response res;
+    *http_status = harness_get(h, &res, "/v1/audiences/%s?apiKey=%s", id, key);
+    const char *value = json_string_value(json_object_get(output_of(&res), "status"));
+    snprintf(status, sizeof status, "%s", value != NULL ? value : "");
+    http_response_free(&res);
+    return status;
+}
+
+/* A DRAFT audience of key with filters set and its build started. */
+static void start_build(harness *h, const char *key, char id[64])
+{
+    snprintf(id, 64, "%s", harness_create(h, key, "clocked", "NORMAL"));
+    harness_set_filters(h, key, id, "\"companySearchParams\":{\"headquartersCountryCode\":[\"US\"]},"
+                                    "\"maxCompanies\":10,\"maxProspects\":20");
+    http_response res;
+    char path[128];
+    snprintf(path, sizeof path, "/v1/audiences/%s/build", id);
+    assert_int_equal(harness_send(h, "POST", &res, path, "{\"apiKey\":\"%s\"}", key), 200);
+    http_response_free(&res);
+}
+
+static void test_tenant_clocks_are_their_own(void **state)
+{
+    harness *h = *state;
+    int own = 1;
+    long long server0 = clock_ms(h, NULL, NULL);
+    assert_int_equal(clock_ms(h, TENANT_A, &own), server0);
+    assert_false(own); /* nobody advanced it: the server's */
+    char a[64], b[64];
+    start_build(h, TENANT_A, a);
+    start_build(h, TENANT_B, b);
+    advance_tenant(h, TENANT_A, 300);
+    assert_int_equal(clock_ms(h, TENANT_A, &own), server0 + 300000);
+    assert_true(own);
+    assert_int_equal(clock_ms(h, NULL, NULL), server0);
+    assert_int_equal(clock_ms(h, TENANT_B, &own), server0);
+    assert_false(own);
+    long http_status = 0;
+    assert_string_equal(status_of(h, TENANT_A, a, &http_status), "NORMAL");
+    assert_string_equal(status_of(h, TENANT_B, b, &http_status), "BUILDING");
+    /* The server's advance moves every tenant without a clock of its own. */
+    harness_advance(h, 50);
+    assert_int_equal(clock_ms(h, TENANT_B, NULL), server0 + 50000);
+    assert_int_equal(clock_ms(h, TENANT_A, NULL), server0 + 300000);
+    /* Its answers carry its time: createdAt of a new audience. */
+    http_response res;
+    assert_int_equal(harness_send(h, "POST", &res, "/v1/audiences/create", "{\"apiKey\":\"%s\",\"name\":\"t\"}", TENANT_A), 200);
+    assert_string_equal(json_string_value(json_object_get(output_of(&res), "createdAt")), "2025-01-01T00:05:00.000Z");
+    http_response_free(&res);
+    /* Bad bodies name the field. */
+    assert_int_equal(harness_send(h, "POST", &res, "/_mock/accounts/" TENANT_A "/clock/advance", "{\"seconds\":-1}"), 400);
+    assert_non_null(strstr(harness_error_message(&res), "seconds"));
+    http_response_free(&res);
+}
+
+static long credits_status(harness *h, const char *key)
+{
+    http_response res;
+    long status = harness_get(h, &res, "/v1/credits?apiKey=%s", key);
+    http_response_free(&res);
+    return status;
+}
+
+static size_t count_of(harness *h, const char *fmt, const char *key)
+{
+    http_response res;
+    assert_int_equal(harness_get(h, &res, fmt, key), 200);
+    size_t n = (size_t)json_integer_value(json_object_get(output_of(&res), "count"));
+    http_response_free(&res);
+    return n;
+}
+
+static void test_tenant_faults_and_scenarios(void **state)
+{
+    harness *h = *state;
+    http_response res;
+    assert_int_equal(harness_send(h, "POST", &res, "/_mock/accounts/" TENANT_A "/scenario",
+                                  "{\"name\":\"broken\",\"accounts\":{\"sk_test_descovo_dev\":{\"credits\":60}},"
+                                  "\"settings\":{\"rateLimitScale\":0.1},"
+                                  "\"faults\":[{\"match\":{\"path\":\"/v1/audiences\"},\"action\":{\"type\":\"status\",\"status\":503}}]}"),
+                     200);
+    http_response_free(&res);
+    /* A's failures, credits and limits; B sees none of them. */
+    assert_int_equal(harness_get(h, &res, "/v1/audiences?apiKey=%s", TENANT_A), 503);
+    http_response_free(&res);
+    assert_int_equal(harness_get(h, &res, "/v1/audiences?apiKey=%s", TENANT_B), 200);
+    http_response_free(&res);
+    assert_int_equal(harness_credits(h, TENANT_A), 60);
+    assert_int_equal(harness_credits(h, TENANT_B), 50000);
+    assert_int_equal(harness_credits(h, DEV_KEY), 50000);
+    /* rateLimitScale 0.1: 10 credits reads a minute for A, 100 for B. */
+    int a_limited = 0;
+    for (int i = 0; i < 12; i++)
+        a_limited += credits_status(h, TENANT_A) == 429;
+    assert_true(a_limited > 0);
+    for (int i = 0; i < 12; i++)
+        assert_int_equal(credits_status(h, TENANT_B), 200);
+    /* Listed and removed per tenant. */
+    assert_int_equal(harness_get(h, &res, "/_mock/accounts/" TENANT_A "/faults"), 200);
+    json_t *rules = json_object_get(output_of(&res), "faults");
+    assert_int_equal(json_array_size(rules), 1);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(json_array_get(rules, 0), "match"), "apiKey")),
+                        TENANT_A);
+    http_response_free(&res);
+    assert_int_equal(harness_get(h, &res, "/_mock/accounts/" TENANT_B "/faults"), 200);
+    assert_int_equal(json_array_size(json_object_get(output_of(&res), "faults")), 0);
+    http_response_free(&res);
+    assert_int_equal(harness_send(h, "DELETE", &res, "/_mock/accounts/" TENANT_A "/faults", NULL), 200);
+    assert_int_equal(json_integer_value(json_object_get(output_of(&res), "removed")), 1);
+    http_response_free(&res);
+    advance_tenant(h, TENANT_A, 61);
+    assert_int_equal(harness_get(h, &res, "/v1/audiences?apiKey=%s", TENANT_A), 200);
+    http_response_free(&res);
+    /* Server-wide settings and other keys' rules are not a tenant's. */
+    assert_int_equal(harness_send(h, "POST", &res, "/_mock/accounts/" TENANT_A "/scenario",
+                                  "{\"settings\":{\"timeScale\":10}}"), 400);
+    assert_non_null(strstr(harness_error_message(&res), "timeScale"));
+    http_response_free(&res);
+    assert_int_equal(harness_send(h, "POST", &res, "/_mock/accounts/" TENANT_A "/scenario",
+                                  "{\"faults\":[{\"match\":{\"apiKey\":\"%s\"},\"action\":{\"type\":\"status\",\"status\":500}}]}",
+                                  TENANT_B), 400);
+    assert_non_null(strstr(harness_error_message(&res), "match.apiKey"));
+    http_response_free(&res);
+    assert_int_equal(harness_get(h, &res, "/_mock/faults"), 200);
+    assert_int_equal(json_array_size(json_object_get(output_of(&res), "faults")), 0);
+    http_response_free(&res);
+}
+
+/* Builds, enriches with userEmail (an outbox message) and exports. */
+static void full_workflow(harness *h, const char *key, char id[64])
+{
+    start_build(h, key, id);
+    advance_tenant(h, key, 200);
+    char path[160];
+    snprintf(path, sizeof path, "/v1/audiences/%s/enrich", id);
+    http_response res;
+    long status = harness_send(h, "POST", &res, path, "{\"apiKey\":\"%s\",\"maxProspectsToEnrich\":5,\"userEmail\":\"%s@example.com\","
+                               "\"enrichmentType\":{\"getWorkEmails\":true,\"getPersonalEmails\":false,\"getPhoneNumbers\":false}}",
+                               key, key);
+    if (status != 200)
+        fail_msg("enrich: %ld %s", status, res.raw);
+    http_response_free(&res);
+    advance_tenant(h, key, 3600);
+    snprintf(path, sizeof path, "/v1/audiences/%s/export/companies", id);
+    assert_int_equal(harness_send(h, "POST", &res, path, "{\"apiKey\":\"%s\",\"format\":\"COMPANY_GENERIC_CSV\"}", key), 200);
+    http_response_free(&res);
+}
+
+static void test_tenant_reset_is_its_own(void **state)
+{
+    harness *h = *state;
+    char a[64], b[64];
+    full_workflow(h, TENANT_A, a);
+    full_workflow(h, TENANT_B, b);
+    long long b_credits = harness_credits(h, TENANT_B);
+    assert_true(b_credits < 50000);
+    assert_true(harness_credits(h, TENANT_A) < 50000);
+    size_t b_journal = count_of(h, "/_mock/requests?apiKey=%s", TENANT_B);
+    assert_true(count_of(h, "/_mock/requests?apiKey=%s", TENANT_A) > 0);
+    assert_int_equal(count_of(h, "/_mock/outbox?apiKey=%s", TENANT_A), 1);
+    assert_int_equal(count_of(h, "/_mock/outbox?apiKey=%s", TENANT_B), 1);
+    long long exports = health_int(h, "exports");
+    advance_tenant(h, TENANT_A, 10);
+
+    http_response res;
+    assert_int_equal(harness_send(h, "POST", &res, "/_mock/accounts/" TENANT_A "/reset", NULL), 200);
+    http_response_free(&res);
+    /* Its journal entries are gone: the reset itself is the one left. */
+    assert_int_equal(count_of(h, "/_mock/requests?apiKey=%s", TENANT_A), 1);
+    /* A is back to its start: no audience, full credits, the server's clock. */
+    long http_status = 0;
+    status_of(h, TENANT_A, a, &http_status);
+    assert_int_equal(http_status, 404);
+    assert_int_equal(harness_credits(h, TENANT_A), 50000);
+    int own = 1;
+    assert_int_equal(clock_ms(h, TENANT_A, &own), clock_ms(h, NULL, NULL));
+    assert_false(own);
+    assert_int_equal(count_of(h, "/_mock/outbox?apiKey=%s", TENANT_A), 0);
+    assert_int_equal(health_int(h, "exports"), exports - 1);
+    /* B keeps everything. */
+    assert_string_equal(status_of(h, TENANT_B, b, &http_status), "NORMAL");
+    assert_int_equal(harness_credits(h, TENANT_B), b_credits);
+    assert_int_equal(count_of(h, "/_mock/outbox?apiKey=%s", TENANT_B), 1);
+    assert_true(count_of(h, "/_mock/requests?apiKey=%s", TENANT_B) >= b_journal);
+    assert_true(clock_ms(h, TENANT_B, &own) > clock_ms(h, NULL, NULL));
+    assert_true(own);
+}
+
+static void test_tenant_live_key_refused(void **state)
+{
+    harness *h = *state;
+    http_response res;
+    assert_int_equal(harness_send(h, "POST", &res, "/_mock/accounts/sk_live_x/clock/advance", "{\"seconds\":1}"), 400);
+    assert_non_null(strstr(harness_error_message(&res), "never takes live keys"));
+    http_response_free(&res);
+    assert_int_equal(harness_send(h, "POST", &res, "/_mock/accounts/nokey/reset", NULL), 404);
+    http_response_free(&res);
+}
+
+/* --- a restart keeps tenant clocks ---------------------------------------- */
+
+static char state_file[128];
+
+static void with_state_file(mock_options *options)
+{
+    options->state_file = state_file;
+}
+
+static void test_restart_keeps_tenant_clocks(void **state)
+{
+    (void)state;
+    snprintf(state_file, sizeof state_file, "/tmp/descovo-tenants-%ld.log", (long)getpid());
+    unlink(state_file);
+    harness *h = harness_start(with_state_file);
+    char a[64];
+    start_build(h, TENANT_A, a);
+    advance_tenant(h, TENANT_A, 500);
+    harness_advance(h, 20);
+    http_response res;
+    assert_int_equal(harness_send(h, "POST", &res, "/_mock/accounts/" TENANT_B "/scenario",
+                                  "{\"accounts\":{\"x\":{\"credits\":77}}}"), 200);
+    http_response_free(&res);
+    long long a_ms = clock_ms(h, TENANT_A, NULL);
+    long long server_ms = clock_ms(h, NULL, NULL);
+    long long a_credits = harness_credits(h, TENANT_A);
+    harness_stop(h);
+
+    h = harness_start(with_state_file);
+    int own = 0;
+    assert_int_equal(clock_ms(h, TENANT_A, &own), a_ms);
+    assert_true(own);
+    assert_int_equal(clock_ms(h, NULL, NULL), server_ms);
+    assert_int_equal(clock_ms(h, TENANT_B, &own), server_ms);
+    assert_false(own);
+    long http_status = 0;
+    assert_string_equal(status_of(h, TENANT_A, a, &http_status), "NORMAL");
+    assert_int_equal(harness_credits(h, TENANT_A), a_credits);
+    assert_int_equal(harness_credits(h, TENANT_B), 77);
+    harness_stop(h);
+    unlink(state_file);
+}
+
 int main(void)
 {
     const struct CMUnitTest on_demand[] = {
@@ -164,11 +436,16 @@ int main(void)
         cmocka_unit_test_setup(test_only_test_keys_on_demand, harness_reset_state),
         cmocka_unit_test_setup(test_live_keys_refused, harness_reset_state),
         cmocka_unit_test_setup(test_health_reports_memory, harness_reset_state),
+        cmocka_unit_test_setup(test_tenant_clocks_are_their_own, harness_reset_state),
+        cmocka_unit_test_setup(test_tenant_faults_and_scenarios, harness_reset_state),
+        cmocka_unit_test_setup(test_tenant_reset_is_its_own, harness_reset_state),
+        cmocka_unit_test_setup(test_tenant_live_key_refused, harness_reset_state),
     };
-    const struct CMUnitTest strict_keys[] = {
+    const struct CMUnitTest own_servers[] = {
         cmocka_unit_test(test_strict_keys),
+        cmocka_unit_test(test_restart_keeps_tenant_clocks),
     };
     int failed = cmocka_run_group_tests_name("tenants.keys", on_demand, harness_group_setup, harness_group_teardown);
-    failed += cmocka_run_group_tests_name("tenants.strict", strict_keys, NULL, NULL);
+    failed += cmocka_run_group_tests_name("tenants.own_servers", own_servers, NULL, NULL);
     return failed;
 }
