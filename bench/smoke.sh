@@ -13,7 +13,7 @@ echo "== descovo-bench-scale --smoke"
 timeout 60 "$scale_bin" --smoke
 
 echo "== bench/fleet.sh --smoke"
-timeout 60 bash "$here/fleet.sh" --no-build --build-dir "$build_dir" --smoke --setup-put --global-clock --reset-every 0
+timeout 60 bash "$here/fleet.sh" --no-build --build-dir "$build_dir" --smoke
 
 if ! command -v wrk >/dev/null 2>&1; then
   echo "bench.smoke: wrk is not installed (apt-get install wrk): run.sh --smoke skipped"

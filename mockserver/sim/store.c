@@ -604,8 +604,29 @@ static void complete_enrichment(store *st, audience *aud)
         aud->revealed[i] |= ds->prospects[aud->result.prospects[i]].contacts & types;
 }
 
+static void unlink_export(store *st, export_file *file);
+
+/* Drops the account's exports expired by now_ms. They are in the ring in
+ * the order they were made (and so expire): from the slot written next
+ * (the oldest, or empty) on, the first live one ends the walk. */
+static void expire_exports(store *st, account *acct, int64_t now_ms)
+{
+    for (size_t k = 0; k < STORE_MAX_EXPORTS_PER_KEY; k++) {
+        size_t slot = (acct->next_export + k) % STORE_MAX_EXPORTS_PER_KEY;
+        export_file *file = acct->exports[slot];
+        if (file == NULL)
+            continue;
+        if (file->expires_ms > now_ms)
+            return;
+        unlink_export(st, file);
+        export_file_free(file);
+        acct->exports[slot] = NULL;
+    }
+}
+
 void store_settle(store *st, account *owner, int64_t now_ms)
 {
+    expire_exports(st, owner, now_ms);
     /* Complete events in the order they happened, so that charges and
      * reveals follow the simulated history whatever order requests come in. */
     for (;;) {
@@ -733,6 +754,7 @@ export_file *store_add_export(store *st, account *owner, export_job *job,
     file->owner = owner;
     file->job = job;
     file->created_ms = now_ms;
+    file->expires_ms = now_ms + STORE_EXPORT_LINK_TTL_MS;
     export_file *oldest = owner->exports[owner->next_export];
     if (oldest != NULL) {
         unlink_export(st, oldest);

@@ -39,6 +39,9 @@
 #define STORE_MAX_ACCOUNTS 10000
 /* Most export files kept per key; the oldest expires first. */
 #define STORE_MAX_EXPORTS_PER_KEY 32
+/* Download links expire this long after the export, on the owner's clock
+ * (simulator-defined; the export answer says when, expiresAt). */
+#define STORE_EXPORT_LINK_TTL_MS (3600LL * 1000)
 /* Export quota period. */
 #define STORE_EXPORT_PERIOD_MS (30LL * 24 * 3600 * 1000)
 /* chargeInfo carries lowCreditAlert when the balance is below this. */
@@ -132,6 +135,7 @@ struct export_file {
     account *owner;
     export_job *job;
     int64_t created_ms;
+    int64_t expires_ms;            /* created_ms + STORE_EXPORT_LINK_TTL_MS */
     char *user_email;
     int refs;                      /* downloads streaming it */
     int expired;                   /* unlinked; freed when refs drops to 0 */
@@ -221,7 +225,8 @@ audience *store_create_audience(store *st, account *owner, const char *name,
 audience *store_find_audience(store *st, const account *owner, const char *id);
 
 /* Lock held. Completes the account's builds and enrichments that have
- * finished by now_ms, in the order they finished. */
+ * finished by now_ms, in the order they finished, and drops its exports
+ * whose links have expired by then. */
 void store_settle(store *st, account *owner, int64_t now_ms);
 
 /* Lock held. Marks the audience BUILDING with its result pending. */

@@ -385,6 +385,42 @@ static void test_tenant_live_key_refused(void **state)
     http_response_free(&res);
 }
 
+/* --- bounded memory ------------------------------------------------------- */
+
+static void test_download_links_expire(void **state)
+{
+    harness *h = *state;
+    char a[64];
+    full_workflow(h, TENANT_A, a);
+    char path[160];
+    snprintf(path, sizeof path, "/v1/audiences/%s/export/prospects", a);
+    http_response res;
+    assert_int_equal(harness_send(h, "POST", &res, path, "{\"apiKey\":\"%s\",\"format\":\"PROSPECT_GENERIC_CSV\"}", TENANT_A), 200);
+    char url[256], expires[32];
+    snprintf(url, sizeof url, "%s", json_string_value(json_object_get(output_of(&res), "downloadUrl")));
+    snprintf(expires, sizeof expires, "%s", json_string_value(json_object_get(output_of(&res), "expiresAt")));
+    http_response_free(&res);
+    /* The tenant's clock after full_workflow: 200 s + 3600 s past the start. */
+    assert_string_equal(expires, "2025-01-01T02:03:20.000Z");
+    long long exports = health_int(h, "exports");
+    size_t len = 0;
+    long status = 0;
+    advance_tenant(h, TENANT_A, 3599);
+    free(harness_download(h, url, &len, &status));
+    assert_int_equal(status, 200);
+    /* The server's clock and other tenants' do not age A's links. */
+    harness_advance(h, 7200);
+    free(harness_download(h, url, &len, &status));
+    assert_int_equal(status, 200);
+    advance_tenant(h, TENANT_A, 1);
+    char *body = harness_download(h, url, &len, &status);
+    assert_int_equal(status, 404);
+    assert_non_null(strstr(body, "expired at 2025-01-01T02:03:20.000Z"));
+    free(body);
+    /* Dropped from memory: this one and the companies export before it. */
+    assert_int_equal(health_int(h, "exports"), exports - 2);
+}
+
 /* --- a restart keeps tenant clocks ---------------------------------------- */
 
 static char state_file[128];
@@ -440,6 +476,7 @@ int main(void)
         cmocka_unit_test_setup(test_tenant_faults_and_scenarios, harness_reset_state),
         cmocka_unit_test_setup(test_tenant_reset_is_its_own, harness_reset_state),
         cmocka_unit_test_setup(test_tenant_live_key_refused, harness_reset_state),
+        cmocka_unit_test_setup(test_download_links_expire, harness_reset_state),
     };
     const struct CMUnitTest own_servers[] = {
         cmocka_unit_test(test_strict_keys),
