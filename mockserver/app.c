@@ -121,6 +121,23 @@ static void enrichment_link(void *cls, const char *audience_id, char *out, size_
     links_enrichment_status(ctx->base_url, audience_id, out, size);
 }
 
+/* An idle tenant expires (store lock held): its fault rules and journal
+ * entries go with it, and the state file records a reset of it, so that a
+ * restart does not bring its data back. */
+static void tenant_expired(void *cls, const char *key, int64_t server_ms)
+{
+    mock_context *ctx = cls;
+    faults_remove_key(ctx->faults, key, NULL, NULL);
+    if (ctx->journal != NULL)
+        journal_clear_key(ctx->journal, keys_id(key));
+    if (ctx->persist == NULL || !mock_context_ready(ctx))
+        return; /* a replay: the log has the reset already */
+    char path[192];
+    int n = snprintf(path, sizeof path, "/_mock/accounts/%s/reset", key);
+    if (n > 0 && (size_t)n < sizeof path)
+        persist_append(ctx->persist, "POST", path, NULL, NULL, server_ms, NULL, NULL);
+}
+
 mock_app *mock_app_new(const mock_options *options, char *err, size_t errlen)
 {
     mock_app *app = calloc(1, sizeof *app);
@@ -142,6 +159,7 @@ mock_app *mock_app_new(const mock_options *options, char *err, size_t errlen)
         .enrichment_slowdown = 1,
         .keys_on_demand = !options->strict_keys,
         .clock_runs = options->clock_mode == MOCK_CLOCK_REAL,
+        .idle_expiry_ms = options->tenant_idle_expiry_s * 1000,
         .demand_credits = options->default_credits,
         .demand_export_quota = options->default_export_quota,
     };
@@ -179,6 +197,7 @@ mock_app *mock_app_new(const mock_options *options, char *err, size_t errlen)
         store_set_reset_hook(ctx->store, persist_truncate, ctx->persist);
     }
     store_set_link_hook(ctx->store, enrichment_link, ctx);
+    store_set_expire_hook(ctx->store, tenant_expired, ctx);
     return app;
 fail:
     mock_app_free(app);

@@ -23,12 +23,16 @@ static const char control_free[] = "Control endpoints are free.";
 /* Lock held. The tenant of the path, or NULL with the reply set. */
 static account *tenant_of(const mock_request *req, mock_reply *reply)
 {
-    account *acct = store_open_account(req->store, req->param);
+    account *acct = store_open_account(req->store, req->param, req->now_ms);
     if (acct != NULL)
         return acct;
     if (errno == EPERM)
         reply_error(reply, 400, "apiKey in the path: \"sk_live_...\" is a live key; descovo-mock is a simulator and "
                     "never takes live keys. Use a test key (sk_test_...).");
+    else if (errno == ESTALE)
+        reply_error(reply, 404, "This test key's tenant expired after %lld s without a request (--tenant-idle-expiry); "
+                    "its audiences, exports and settings are gone. The next request starts it afresh.",
+                    (long long)(store_config_of(req->store)->idle_expiry_ms / 1000));
     else if (errno == ENOSPC)
         reply_error(reply, 403, "Account limit reached: the server holds %d API keys.", STORE_MAX_ACCOUNTS);
     else if (errno != ENOMEM)

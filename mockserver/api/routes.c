@@ -461,11 +461,15 @@ static const char *raw_key(const route *r, const mock_request *req)
 }
 
 /* The 401 (or 503) of a key store_open_account did not take. */
-static void unauthorized(int why, mock_reply *reply)
+static void unauthorized(int why, int64_t idle_expiry_ms, mock_reply *reply)
 {
     if (why == EPERM) {
         reply_error(reply, 401, "Invalid API key: this looks like a live key (sk_live_...). descovo-mock is a "
                     "simulator and never takes live keys; use a test key such as sk_test_descovo_dev.");
+    } else if (why == ESTALE) {
+        reply_error(reply, 401, "Invalid API key: the tenant of this test key expired after %lld s without a request "
+                    "(--tenant-idle-expiry); its audiences, exports and settings are gone. The next request with this "
+                    "key starts it afresh, with the default credits.", (long long)(idle_expiry_ms / 1000));
     } else if (why == ENOSPC) {
         reply_error(reply, 503, "descovo-mock holds %d accounts, the most it keeps: no new key is taken until "
                     "a reset or until idle tenants expire (--tenant-idle-expiry).", STORE_MAX_ACCOUNTS);
@@ -481,10 +485,11 @@ static void unauthorized(int why, mock_reply *reply)
  * handler; store locked. */
 static void run_locked(const route *r, mock_request *req, mock_reply *reply)
 {
+    int64_t server_ms = req->now_ms;
     if (r->auth != AUTH_NONE) {
-        req->account = req->api_key != NULL ? store_open_account(req->store, req->api_key) : NULL;
+        req->account = req->api_key != NULL ? store_open_account(req->store, req->api_key, server_ms) : NULL;
         if (req->account == NULL) {
-            unauthorized(req->api_key != NULL ? errno : ENOENT, reply);
+            unauthorized(req->api_key != NULL ? errno : ENOENT, store_config_of(req->store)->idle_expiry_ms, reply);
             return;
         }
         /* From here on the request lives on its tenant's clock. */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "sim/clock.h"
 
@@ -45,6 +46,11 @@ struct store {
     void *reset_hook_ctx;
     store_link_hook link_hook;
     void *link_hook_ctx;
+    store_expire_hook expire_hook;
+    void *expire_hook_ctx;
+    account *lru_newest, *lru_oldest; /* every account, by last use */
+    uint64_t *tombstones;         /* STORE_TOMBSTONES key ids, 0: free */
+    size_t n_expired;             /* tenants dropped for idleness */
 };
 
 /* --- ids and hashing ------------------------------------------------------ */
@@ -99,9 +105,13 @@ store *store_new(const dataset *ds, const store_config *config)
     st->audience_buckets = calloc(st->n_audience_buckets, sizeof *st->audience_buckets);
     st->n_export_buckets = 256;
     st->export_buckets = calloc(st->n_export_buckets, sizeof *st->export_buckets);
-    if (st->audience_buckets == NULL || st->export_buckets == NULL) {
+    if (config->idle_expiry_ms > 0)
+        st->tombstones = calloc(STORE_TOMBSTONES, sizeof *st->tombstones);
+    if (st->audience_buckets == NULL || st->export_buckets == NULL ||
+        (config->idle_expiry_ms > 0 && st->tombstones == NULL)) {
         free(st->audience_buckets);
         free(st->export_buckets);
+        free(st->tombstones);
         free(st);
         return NULL;
     }
@@ -204,6 +214,7 @@ void store_free(store *st)
     }
     free(st->audience_buckets);
     free(st->export_buckets);
+    free(st->tombstones);
     pthread_rwlock_destroy(&st->work);
     pthread_mutex_destroy(&st->lock);
     free(st);
@@ -236,6 +247,7 @@ void store_stats_of(const store *st, store_stats *out)
         .accounts = st->n_accounts,
         .audiences = st->n_audiences,
         .exports = st->n_exports,
+        .expired = st->n_expired,
     };
 }
 
@@ -262,6 +274,39 @@ static void clear_own_settings(account *acct)
     acct->own_rate_limit_scale = -1;
     acct->own_build_stages = -1;
     acct->own_enrichment_slowdown = -1;
+}
+
+/* --- accounts by last use (idle expiry) ---------------------------------- */
+
+static void lru_unlink(store *st, account *acct)
+{
+    if (acct->lru_newer != NULL)
+        acct->lru_newer->lru_older = acct->lru_older;
+    else if (st->lru_newest == acct)
+        st->lru_newest = acct->lru_older;
+    if (acct->lru_older != NULL)
+        acct->lru_older->lru_newer = acct->lru_newer;
+    else if (st->lru_oldest == acct)
+        st->lru_oldest = acct->lru_newer;
+    acct->lru_newer = acct->lru_older = NULL;
+}
+
+static void lru_push_newest(store *st, account *acct)
+{
+    acct->lru_older = st->lru_newest;
+    acct->lru_newer = NULL;
+    if (st->lru_newest != NULL)
+        st->lru_newest->lru_newer = acct;
+    st->lru_newest = acct;
+    if (st->lru_oldest == NULL)
+        st->lru_oldest = acct;
+}
+
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* What a reset restores of an account (its contents dropped apart): its
@@ -312,6 +357,7 @@ account *store_put_account(store *st, const char *key, int64_t credits,
         size_t b = hash_string(key) % ACCOUNT_BUCKETS;
         acct->next = st->accounts[b];
         st->accounts[b] = acct;
+        lru_push_newest(st, acct);
     }
     if (!acct->enabled) {
         /* What a reset of this account alone restores: its values when it
@@ -358,20 +404,127 @@ static int is_demand_key(const char *key)
     return n > 0;
 }
 
-account *store_open_account(store *st, const char *key)
+static uint64_t key_id(const char *key)
+{
+    uint64_t h = hash_string(key);
+    return h != 0 ? h : 1;
+}
+
+/* Whether the account runs a build's filters outside the lock right now:
+ * its audience must not be freed under it. */
+static int has_work_outside(const account *acct)
+{
+    for (size_t i = 0; i < acct->n_audiences; i++) {
+        if (acct->audiences[i]->result_pending)
+            return 1;
+    }
+    return 0;
+}
+
+static void unlink_account(store *st, account *acct)
+{
+    account **link = &st->accounts[hash_string(acct->key) % ACCOUNT_BUCKETS];
+    while (*link != NULL && *link != acct)
+        link = &(*link)->next;
+    if (*link == acct)
+        *link = acct->next;
+}
+
+static void drop_account_contents(store *st, account *acct);
+
+/* Drops an idle tenant (never one of the keys file): its contents and the
+ * account itself; its key is remembered as a tombstone. */
+static void expire_account(store *st, account *acct, int64_t server_ms)
+{
+    if (st->expire_hook != NULL)
+        st->expire_hook(st->expire_hook_ctx, acct->key, server_ms);
+    drop_account_contents(st, acct);
+    st->n_expired++;
+    lru_unlink(st, acct);
+    unlink_account(st, acct);
+    st->n_accounts--;
+    if (st->tombstones != NULL && acct->enabled) {
+        uint64_t id = key_id(acct->key);
+        st->tombstones[id % STORE_TOMBSTONES] = id;
+    }
+    if (acct->enabled)
+        st->n_enabled--;
+    free(acct->key);
+    free(acct->audiences);
+    free(acct->pending);
+    free(acct);
+}
+
+/* Marks acct used now and expires at most two tenants idle for longer than
+ * the expiry (the least recently used ones): constant work per request. */
+static void touch_and_sweep(store *st, account *acct, int64_t server_ms)
+{
+    int64_t expiry = st->config.idle_expiry_ms;
+    if (expiry <= 0)
+        return;
+    int64_t real_ms = monotonic_ms();
+    acct->seen_sim_ms = server_ms;
+    acct->seen_real_ms = real_ms;
+    lru_unlink(st, acct);
+    if (!acct->initial)
+        lru_push_newest(st, acct);
+    for (int i = 0; i < 2;) {
+        account *old = st->lru_oldest;
+        if (old == NULL || old == acct)
+            return;
+        if (old->initial) {
+            /* The keys file's accounts never expire: out of the list, once each. */
+            lru_unlink(st, old);
+            continue;
+        }
+        int idle = server_ms - old->seen_sim_ms >= expiry || real_ms - old->seen_real_ms >= expiry;
+        if (!idle)
+            return;
+        i++;
+        if (has_work_outside(old)) {
+            /* Busy: counts as used now. */
+            old->seen_sim_ms = server_ms;
+            old->seen_real_ms = real_ms;
+            lru_unlink(st, old);
+            lru_push_newest(st, old);
+            continue;
+        }
+        expire_account(st, old, server_ms);
+    }
+}
+
+account *store_open_account(store *st, const char *key, int64_t server_ms)
 {
     if (store_key_is_live(key)) {
         errno = EPERM;
         return NULL;
     }
     account *acct = store_find_account(st, key);
-    if (acct != NULL)
-        return acct;
-    if (!st->config.keys_on_demand || !is_demand_key(key)) {
-        errno = ENOENT;
-        return NULL;
+    if (acct == NULL) {
+        if (!st->config.keys_on_demand || !is_demand_key(key)) {
+            errno = ENOENT;
+            return NULL;
+        }
+        if (st->tombstones != NULL) {
+            uint64_t id = key_id(key);
+            if (st->tombstones[id % STORE_TOMBSTONES] == id) {
+                st->tombstones[id % STORE_TOMBSTONES] = 0;
+                errno = ESTALE;
+                return NULL;
+            }
+        }
+        acct = store_put_account(st, key, st->config.demand_credits, st->config.demand_export_quota, 0);
+        if (acct == NULL)
+            return NULL;
     }
-    return store_put_account(st, key, st->config.demand_credits, st->config.demand_export_quota, 0);
+    touch_and_sweep(st, acct, server_ms);
+    return acct;
+}
+
+void store_set_expire_hook(store *st, store_expire_hook hook, void *ctx)
+{
+    st->expire_hook = hook;
+    st->expire_hook_ctx = ctx;
 }
 
 /* --- audiences ------------------------------------------------------------ */

@@ -79,6 +79,11 @@ typedef struct account {
     double own_rate_limit_scale;
     int own_build_stages;
     double own_enrichment_slowdown;
+    /* Idle expiry: the server's clock and the real monotonic time of its
+     * last request, and its place in the list of accounts by last use. */
+    int64_t seen_sim_ms;
+    int64_t seen_real_ms;
+    struct account *lru_newer, *lru_older;
     struct account *next;          /* hash chain */
 } account;
 
@@ -153,7 +158,12 @@ typedef struct store_config {
     int64_t demand_credits;        /* what such an account starts with */
     int64_t demand_export_quota;
     int clock_runs;                /* the server's clock is real: a tenant's own clock runs with it */
+    int64_t idle_expiry_ms;        /* drop a tenant idle this long (0: never), store_touch_account */
 } store_config;
+
+/* Keys of expired tenants remembered (a direct-mapped table of key ids), so
+ * that their next request is told, not silently given a fresh tenant. */
+#define STORE_TOMBSTONES 65536
 
 /* Keys on demand: "sk_test_" then 1 to STORE_DEMAND_KEY_MAX more characters
  * from [A-Za-z0-9_-]. Keys that start with "sk_live_" are never taken. */
@@ -185,6 +195,7 @@ typedef struct store_stats {
     size_t accounts;               /* kept in memory, disabled ones included */
     size_t audiences;              /* archived included */
     size_t exports;                /* download links alive */
+    size_t expired;                /* tenants dropped for idleness since start */
 } store_stats;
 void store_stats_of(const store *st, store_stats *out);
 
@@ -208,8 +219,19 @@ account *store_find_account(store *st, const char *key);
  * disabled one enabled again) with the demand credits and quota when the
  * key has the form of a test key. Returns NULL with errno EPERM for a key
  * that looks live (even one in the keys file), ENOENT for any other
- * unknown key, ENOSPC when STORE_MAX_ACCOUNTS are held, ENOMEM. */
-account *store_open_account(store *st, const char *key);
+ * unknown key, ENOSPC when STORE_MAX_ACCOUNTS are held, ENOMEM, and
+ * ESTALE once for a key whose tenant expired (store_touch_account): the
+ * request after that one starts it afresh.
+ * With idle expiry on, marks the account used at server_ms (and now in
+ * real time) and expires at most two tenants idle for longer (never an
+ * account of the keys file, nor one whose build runs outside the lock). */
+account *store_open_account(store *st, const char *key, int64_t server_ms);
+
+/* Called under the lock when an idle tenant is dropped, with its key,
+ * before its memory is freed (app.c: its fault rules and journal entries
+ * go too, and the state file records a reset of it). NULL: none. */
+typedef void (*store_expire_hook)(void *ctx, const char *key, int64_t server_ms);
+void store_set_expire_hook(store *st, store_expire_hook hook, void *ctx);
 
 /* Whether a key looks like a live key (the simulator never takes one). */
 int store_key_is_live(const char *key);

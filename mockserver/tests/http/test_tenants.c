@@ -421,6 +421,45 @@ static void test_download_links_expire(void **state)
     assert_int_equal(health_int(h, "exports"), exports - 2);
 }
 
+static void idle_expiry_600(mock_options *options)
+{
+    options->tenant_idle_expiry_s = 600;
+}
+
+static void test_idle_tenants_expire(void **state)
+{
+    (void)state;
+    harness *h = harness_start(idle_expiry_600);
+    char a[64], b[64], dev[64];
+    full_workflow(h, TENANT_A, a);
+    full_workflow(h, TENANT_B, b);
+    snprintf(dev, sizeof dev, "%s", harness_create(h, DEV_KEY, "kept", "NORMAL"));
+    long long b_credits = harness_credits(h, TENANT_B);
+    assert_int_equal(health_int(h, "audiences"), 3);
+    /* 599 s idle on the server's clock: nothing happens. */
+    harness_advance(h, 599);
+    assert_int_equal(harness_credits(h, TENANT_B), b_credits);
+    assert_int_equal(health_int(h, "expiredTenants"), 0);
+    /* A idle 600 s: the next request of anyone drops it, B (active) stays. */
+    harness_advance(h, 1);
+    assert_int_equal(harness_credits(h, TENANT_B), b_credits);
+    assert_int_equal(health_int(h, "expiredTenants"), 1);
+    assert_int_equal(health_int(h, "audiences"), 2);
+    assert_int_equal(health_int(h, "tenantIdleExpirySeconds"), 600);
+    /* A is told once, then starts afresh. */
+    expect_error(h, "/v1/credits?apiKey=" TENANT_A, 401, "expired after 600 s without a request");
+    assert_int_equal(harness_credits(h, TENANT_A), 50000);
+    long http_status = 0;
+    status_of(h, TENANT_A, a, &http_status);
+    assert_int_equal(http_status, 404);
+    /* Keys of the keys file never expire. */
+    harness_advance(h, 3600);
+    assert_int_equal(harness_credits(h, TENANT_B) >= 0, 1);
+    assert_string_equal(status_of(h, DEV_KEY, dev, &http_status), "DRAFT");
+    assert_int_equal(http_status, 200);
+    harness_stop(h);
+}
+
 /* --- a restart keeps tenant clocks ---------------------------------------- */
 
 static char state_file[128];
@@ -481,6 +520,7 @@ int main(void)
     const struct CMUnitTest own_servers[] = {
         cmocka_unit_test(test_strict_keys),
         cmocka_unit_test(test_restart_keeps_tenant_clocks),
+        cmocka_unit_test(test_idle_tenants_expire),
     };
     int failed = cmocka_run_group_tests_name("tenants.keys", on_demand, harness_group_setup, harness_group_teardown);
     failed += cmocka_run_group_tests_name("tenants.own_servers", own_servers, NULL, NULL);
