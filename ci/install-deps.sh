@@ -8,6 +8,7 @@ packages=(
   build-essential cmake pkg-config clang
   libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev
   curl jq wrk
+  python3 iso-codes
   "$@"
 )
 

@@ -9,6 +9,11 @@ bash ci/install-deps.sh
 
 jobs=$(nproc 2>/dev/null || echo 2)
 
+echo "== generated code: vocab_data.c and conformance/columns.c match fixtures/vocabulary.json"
+python3 tools/gen_vocab.py --check
+echo "== layers: no lower layer includes a higher one, no include cycle (docs/DESIGN.md, Layers)"
+bash ci/check-layers.sh
+
 run_suite() {
   local name=$1 cc=$2
   shift 2
@@ -21,6 +26,8 @@ run_suite() {
 }
 
 run_suite gcc gcc
+echo "== layers: no call cycle between the modules of mockserver/ and client/cli/ (nm)"
+bash ci/check-layers.sh --calls build/ci-gcc
 run_suite clang clang
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite sanitize gcc -DDESCOVO_SANITIZE=ON

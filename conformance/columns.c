@@ -1,6 +1,9 @@
-/* The export columns documented in docs/API.md ("#export-columns"): the
+/* GENERATED FILE: do not edit by hand.
+ *
+ * The export columns documented in docs/API.md ("#export-columns"): the
  * spec's 70 company and 98 prospect CSV columns, in its order, the first
- * one named descovo_id. Written out from the reference vocabulary once;
+ * one named descovo_id. Written by tools/gen_vocab.py from
+ * fixtures/vocabulary.json, the source of the server's own tables too;
  * the suite compares downloaded headers with these lists. */
 #include "columns.h"
 

@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -171,7 +173,18 @@ static const char *bad_option_name(char **argv, char *buf, size_t size)
     return buf;
 }
 
-#define BAD(...) do { snprintf(err, errlen, __VA_ARGS__); return OPTIONS_ERROR; } while (0)
+/* Writes the message into err and returns OPTIONS_ERROR, for
+ * `return bad(...)`. */
+static options_result bad(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static options_result bad(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return OPTIONS_ERROR;
+}
 
 options_result options_parse(int argc, char **argv, mock_options *options,
                              FILE *out, char *err, size_t errlen)
@@ -191,17 +204,17 @@ options_result options_parse(int argc, char **argv, mock_options *options,
         case OPT_HOST: options->host = optarg; break;
         case OPT_PORT:
             if (parse_uint(optarg, 0, 65535, &n) != 0)
-                BAD("--port: expected 0 to 65535, got \"%s\"", optarg);
+                return bad(err, errlen, "--port: expected 0 to 65535, got \"%s\"", optarg);
             options->port = (uint16_t)n;
             break;
         case OPT_SEED:
             if (parse_uint(optarg, 0, UINT64_MAX, &n) != 0)
-                BAD("--seed: expected a non-negative integer, got \"%s\"", optarg);
+                return bad(err, errlen, "--seed: expected a non-negative integer, got \"%s\"", optarg);
             options->seed = n;
             break;
         case OPT_COMPANIES:
             if (parse_uint(optarg, 1, DATASET_MAX_COMPANIES, &n) != 0)
-                BAD("--companies: expected 1 to %u, got \"%s\"", DATASET_MAX_COMPANIES, optarg);
+                return bad(err, errlen, "--companies: expected 1 to %u, got \"%s\"", DATASET_MAX_COMPANIES, optarg);
             options->companies = (uint32_t)n;
             break;
         case OPT_API_KEY:
@@ -212,17 +225,17 @@ options_result options_parse(int argc, char **argv, mock_options *options,
         case OPT_STRICT_KEYS: options->strict_keys = 1; break;
         case OPT_IDLE_EXPIRY:
             if (parse_uint(optarg, 0, 10ULL * 365 * 24 * 3600, &n) != 0)
-                BAD("--tenant-idle-expiry: expected seconds from 0 (never) to 10 years, got \"%s\"", optarg);
+                return bad(err, errlen, "--tenant-idle-expiry: expected seconds from 0 (never) to 10 years, got \"%s\"", optarg);
             options->tenant_idle_expiry_s = (int64_t)n;
             break;
         case OPT_CREDITS:
             if (parse_uint(optarg, 0, 1000000000000ULL, &n) != 0)
-                BAD("--credits: expected a non-negative integer, got \"%s\"", optarg);
+                return bad(err, errlen, "--credits: expected a non-negative integer, got \"%s\"", optarg);
             options->default_credits = (int64_t)n;
             break;
         case OPT_EXPORT_QUOTA:
             if (parse_uint(optarg, 0, 1000000000000ULL, &n) != 0)
-                BAD("--export-quota: expected a non-negative integer, got \"%s\"", optarg);
+                return bad(err, errlen, "--export-quota: expected a non-negative integer, got \"%s\"", optarg);
             options->default_export_quota = (int64_t)n;
             break;
         case OPT_CLOCK:
@@ -231,61 +244,61 @@ options_result options_parse(int argc, char **argv, mock_options *options,
             else if (strcmp(optarg, "manual") == 0)
                 options->clock_mode = MOCK_CLOCK_MANUAL;
             else
-                BAD("--clock: expected real or manual, got \"%s\"", optarg);
+                return bad(err, errlen, "--clock: expected real or manual, got \"%s\"", optarg);
             break;
         case OPT_TIME_SCALE:
             if (parse_double(optarg, 0.001, 1000000, &x) != 0)
-                BAD("--time-scale: expected a number from 0.001 to 1000000, got \"%s\"", optarg);
+                return bad(err, errlen, "--time-scale: expected a number from 0.001 to 1000000, got \"%s\"", optarg);
             options->time_scale = x;
             break;
         case OPT_START_MS:
             if (parse_uint(optarg, 0, 253402300799999ULL, &n) != 0)
-                BAD("--start-ms: expected milliseconds since 1970 before year 10000, got \"%s\"", optarg);
+                return bad(err, errlen, "--start-ms: expected milliseconds since 1970 before year 10000, got \"%s\"", optarg);
             options->start_ms = (int64_t)n;
             break;
         case OPT_BUILD_STAGES: options->build_stages = 1; break;
         case OPT_RATE_SCALE:
             if (parse_double(optarg, 0, 1000000, &x) != 0)
-                BAD("--rate-limit-scale: expected a number from 0 to 1000000, got \"%s\"", optarg);
+                return bad(err, errlen, "--rate-limit-scale: expected a number from 0 to 1000000, got \"%s\"", optarg);
             options->rate_limit_scale = x;
             break;
         case OPT_NO_RATE_LIMIT: options->rate_limit_scale = 0; break;
         case OPT_THREADS:
             if (parse_uint(optarg, 1, 256, &n) != 0)
-                BAD("--threads: expected 1 to 256, got \"%s\"", optarg);
+                return bad(err, errlen, "--threads: expected 1 to 256, got \"%s\"", optarg);
             options->threads = (unsigned)n;
             break;
         case OPT_QUIET: options->quiet = 1; break;
         case OPT_SCENARIO: options->scenario = optarg; break;
         case OPT_CHAOS_RATE:
             if (parse_double(optarg, 0, 1, &x) != 0)
-                BAD("--chaos-rate: expected a number from 0 to 1, got \"%s\"", optarg);
+                return bad(err, errlen, "--chaos-rate: expected a number from 0 to 1, got \"%s\"", optarg);
             options->chaos_rate = x;
             break;
         case OPT_CHAOS_SEED:
             if (parse_uint(optarg, 0, UINT64_MAX, &n) != 0)
-                BAD("--chaos-seed: expected a non-negative integer, got \"%s\"", optarg);
+                return bad(err, errlen, "--chaos-seed: expected a non-negative integer, got \"%s\"", optarg);
             options->chaos_seed = n;
             break;
         case OPT_JOURNAL_SIZE:
             if (parse_uint(optarg, 0, 1000000, &n) != 0)
-                BAD("--journal-size: expected 0 to 1000000, got \"%s\"", optarg);
+                return bad(err, errlen, "--journal-size: expected 0 to 1000000, got \"%s\"", optarg);
             options->journal_size = (size_t)n;
             break;
         case OPT_ADMIN_TOKEN:
             if (strlen(optarg) < 8 || strlen(optarg) > 256)
-                BAD("--admin-token: expected 8 to 256 characters");
+                return bad(err, errlen, "--admin-token: expected 8 to 256 characters");
             options->admin_token = optarg;
             break;
         case OPT_NO_CONTROL: options->control = 0; break;
         case OPT_LOG_FORMAT:
             if (strcmp(optarg, "text") != 0 && strcmp(optarg, "json") != 0)
-                BAD("--log-format: expected text or json, got \"%s\"", optarg);
+                return bad(err, errlen, "--log-format: expected text or json, got \"%s\"", optarg);
             options->log_json = strcmp(optarg, "json") == 0;
             break;
         case OPT_STATE_FILE:
             if (optarg[0] == '\0')
-                BAD("--state-file: expected a file path");
+                return bad(err, errlen, "--state-file: expected a file path");
             options->state_file = optarg;
             break;
         case OPT_HELP:
@@ -295,12 +308,12 @@ options_result options_parse(int argc, char **argv, mock_options *options,
             fprintf(out, "descovo-mock %s\n", DESCOVO_VERSION);
             return OPTIONS_EXIT;
         case ':':
-            BAD("%s: missing value (see --help)", bad_option_name(argv, name, sizeof name));
+            return bad(err, errlen, "%s: missing value (see --help)", bad_option_name(argv, name, sizeof name));
         default:
-            BAD("unknown option or value %s (see --help)", bad_option_name(argv, name, sizeof name));
+            return bad(err, errlen, "unknown option or value %s (see --help)", bad_option_name(argv, name, sizeof name));
         }
     }
     if (optind < argc)
-        BAD("unexpected argument \"%s\" (see --help)", argv[optind]);
+        return bad(err, errlen, "unexpected argument \"%s\" (see --help)", argv[optind]);
     return OPTIONS_RUN;
 }

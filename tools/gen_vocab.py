@@ -1,20 +1,28 @@
 #!/usr/bin/env python3
 """Generates mockserver/data/vocab_data.c, the enumerations of the Descovo
 Audiences API that the simulator validates filters against and builds its
-synthetic database from.
+synthetic database from, and conformance/columns.c, the export columns the
+conformance suite expects (the suite does not link the server's tables, so
+it gets its own copy, generated from the same source).
 
 Inputs:
-  - vocabulary.json (enumerations taken from the public spec of the API);
+  - fixtures/vocabulary.json (enumerations taken from the public spec of
+    the API; the first export column renamed descovo_id);
   - the ISO 3166-1 table of the Debian package iso-codes, for the alpha-2
     code and English name of each alpha-3 country code;
   - the tables below: alpha-3 codes iso-codes lacks, and the members of the
     region codes the simulator can expand.
 
-Usage (from the repository root):
-  python3 tools/gen_vocab.py [path/to/vocabulary.json] [--iso path] [--out path]
+Usage (from anywhere):
+  python3 tools/gen_vocab.py           writes both files
+  python3 tools/gen_vocab.py --check   writes nothing; exits 1, naming each
+                                       file that differs from what it would
+                                       write (ci/test.sh runs it)
+  options: [path/to/vocabulary.json] [--iso path] [--out path]
+           [--columns-out path]
 
 Standard library only. The output is deterministic: running the script twice
-gives the same file, so a diff after regeneration shows only real changes.
+gives the same files, so a diff after regeneration shows only real changes.
 """
 
 import argparse
@@ -24,9 +32,10 @@ import re
 import sys
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_VOCAB = os.path.join(REPO_ROOT, "..", "shared", "reference", "vocabulary.json")
+DEFAULT_VOCAB = os.path.join(REPO_ROOT, "fixtures", "vocabulary.json")
 DEFAULT_ISO = "/usr/share/iso-codes/json/iso_3166-1.json"
 DEFAULT_OUT = os.path.join(REPO_ROOT, "mockserver", "data", "vocab_data.c")
+DEFAULT_COLUMNS_OUT = os.path.join(REPO_ROOT, "conformance", "columns.c")
 
 # The spec's first export column carries a vendor prefix; ours is named
 # after the API we simulate. The original name is never written out.
@@ -175,8 +184,7 @@ def generate(vocab, countries, regions_c):
     slugs = [slugify(n) for n in industries]
     if len(set(slugs)) != len(slugs):
         sys.exit("gen_vocab: two industries share a slug")
-    ccols = [ID_COLUMN] + company["exportColumns"][1:]
-    pcols = [ID_COLUMN] + prospect["exportColumns"][1:]
+    ccols, pcols = export_columns(vocab)
     check_count("industriesV2", industries, 49)
     check_count("stage", company["stage"], 19)
     check_count("prospect tags", prospect["tags"], 15)
@@ -189,12 +197,11 @@ def generate(vocab, countries, regions_c):
     out = []
     out.append("/* GENERATED FILE: do not edit by hand.")
     out.append(" *")
-    out.append(" * Written by tools/gen_vocab.py from vocabulary.json (enumerations of the")
-    out.append(" * public spec of the Descovo Audiences API) and the ISO 3166-1 table of")
-    out.append(" * iso-codes. To regenerate, from the repository root:")
-    out.append(" *   python3 tools/gen_vocab.py ../shared/reference/vocabulary.json")
+    out.append(" * Written by tools/gen_vocab.py from fixtures/vocabulary.json (enumerations")
+    out.append(" * of the public spec of the Descovo Audiences API) and the ISO 3166-1 table")
+    out.append(" * of iso-codes. To regenerate: python3 tools/gen_vocab.py")
     out.append(" * The contract of every table is in vocab.h. */")
-    out.append('#include "vocab.h"')
+    out.append('#include "data/vocab.h"')
     out.append("")
     out.append(string_array("const char *const vocab_industry_names[VOCAB_N_INDUSTRIES]", industries))
     out.append("")
@@ -232,11 +239,49 @@ def generate(vocab, countries, regions_c):
     return "\n".join(out)
 
 
+def export_columns(vocab):
+    """The export columns of companies and prospects, the first renamed."""
+    ccols = [ID_COLUMN] + vocab["company"]["exportColumns"][1:]
+    pcols = [ID_COLUMN] + vocab["prospect"]["exportColumns"][1:]
+    return ccols, pcols
+
+
+def generate_columns(vocab):
+    ccols, pcols = export_columns(vocab)
+    out = []
+    out.append("/* GENERATED FILE: do not edit by hand.")
+    out.append(" *")
+    out.append(" * The export columns documented in docs/API.md (\"#export-columns\"): the")
+    out.append(" * spec's %d company and %d prospect CSV columns, in its order, the first"
+               % (len(ccols), len(pcols)))
+    out.append(" * one named descovo_id. Written by tools/gen_vocab.py from")
+    out.append(" * fixtures/vocabulary.json, the source of the server's own tables too;")
+    out.append(" * the suite compares downloaded headers with these lists. */")
+    out.append('#include "columns.h"')
+    out.append("")
+    out.append(string_array("const char *const conf_company_columns[CONF_N_COMPANY_COLUMNS]", ccols))
+    out.append("")
+    out.append(string_array("const char *const conf_prospect_columns[CONF_N_PROSPECT_COLUMNS]", pcols))
+    out.append("")
+    return "\n".join(out)
+
+
+def differs(path, text):
+    try:
+        with open(path, encoding="utf-8", newline="") as f:
+            return f.read() != text
+    except FileNotFoundError:
+        return True
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("vocabulary", nargs="?", default=DEFAULT_VOCAB)
     ap.add_argument("--iso", default=DEFAULT_ISO)
     ap.add_argument("--out", default=DEFAULT_OUT)
+    ap.add_argument("--columns-out", default=DEFAULT_COLUMNS_OUT)
+    ap.add_argument("--check", action="store_true",
+                    help="write nothing; exit 1 when a generated file differs")
     args = ap.parse_args()
 
     with open(args.vocabulary, encoding="utf-8") as f:
@@ -246,10 +291,21 @@ def main():
         sys.exit("gen_vocab: company and prospect country codes differ")
     countries = load_countries(codes, args.iso)
     regions_c = emit_regions(codes, {c[1] for c in countries})
-    text = generate(vocab, countries, regions_c)
-    with open(args.out, "w", encoding="utf-8", newline="\n") as f:
-        f.write(text)
-    print("gen_vocab: wrote %s (%d countries)" % (args.out, len(countries)))
+    outputs = [(args.out, generate(vocab, countries, regions_c)),
+               (args.columns_out, generate_columns(vocab))]
+    if args.check:
+        stale = [path for path, text in outputs if differs(path, text)]
+        for path in stale:
+            print("gen_vocab: %s differs from what %s generates; run python3 tools/gen_vocab.py"
+                  % (os.path.relpath(path), os.path.relpath(args.vocabulary)), file=sys.stderr)
+        if stale:
+            sys.exit(1)
+        print("gen_vocab: %s up to date" % ", ".join(os.path.relpath(p) for p, _ in outputs))
+        return
+    for path, text in outputs:
+        with open(path, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+    print("gen_vocab: wrote %s (%d countries) and %s" % (args.out, len(countries), args.columns_out))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,11 @@
  *
  * Contract for every handler: called with the store locked, req->account
  * set (authenticated routes) and the account settled to req->now_ms; fills
- * `reply` (reply_ok or reply_error) and returns. A handler never blocks,
+ * `reply` (reply_ok or reply_error) and returns. Out of memory, it returns
+ * without an answer: the dispatcher then answers 500 (docs/DESIGN.md,
+ * "Errors"). The same handler serves live and replayed requests
+ * (req->replaying); it changes state only through the store's functions
+ * (sim/store.h). A handler never blocks,
  * sleeps or does I/O, except handle_build, which runs its filters with the
  * lock released (see store_work_begin). */
 #ifndef DESCOVO_HANDLERS_H

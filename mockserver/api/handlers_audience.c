@@ -120,14 +120,7 @@ void handle_search_params(const mock_request *req, mock_reply *reply)
         reply_error(reply, 400, "%s", err);
         return;
     }
-    filters_free(aud->filters);
-    aud->filters = filters;
-    json_decref(aud->company_params);
-    json_decref(aud->prospect_params);
-    aud->company_params = company != NULL ? json_deep_copy(company) : NULL;
-    aud->prospect_params = prospect != NULL ? json_deep_copy(prospect) : NULL;
-    aud->max_companies = max_companies;
-    aud->max_prospects = max_prospects;
+    store_set_search_params(req->store, aud, filters, company, prospect, max_companies, max_prospects);
     json_t *output = json_pack("{s:s, s:s, s:O?, s:O?, s:o, s:o}", "audienceId", aud->id,
                                "status", "DRAFT",
                                "companySearchParams", aud->company_params,
@@ -177,13 +170,14 @@ void handle_build(const mock_request *req, mock_reply *reply)
         return;
     }
     request_warn_unknown_fields(req, build_fields);
-    store_begin_build(req->store, aud, req->now_ms);
+    store_build_faults faults = {0};
     if (req->fault != NULL && req->fault->type == FAULT_FAIL_BUILD)
-        aud->inject_failure = 1;
+        faults.fail = 1;
     if (req->fault != NULL && req->fault->type == FAULT_HOLD) {
-        aud->hold_rule = req->fault->rule_id;
-        aud->hold_status = req->fault->hold_status;
+        faults.hold_rule = req->fault->rule_id;
+        faults.hold_status = req->fault->hold_status;
     }
+    store_begin_build(req->store, aud, req->now_ms, &faults);
 
     /* Run the filters without the lock: the audience is BUILDING, so its
      * filters cannot change, and the dispatcher's store_work_begin keeps a
@@ -204,12 +198,7 @@ void handle_build(const mock_request *req, mock_reply *reply)
         (void)pricing_index_build(store_dataset(req->store), result.prospects, result.n_prospects, &pricing);
     store_lock(req->store);
     if (rc != 0) {
-        aud = store_find_audience(req->store, acct, id);
-        if (aud != NULL && aud->result_pending) {
-            aud->result_pending = 0;
-            aud->status = AUDIENCE_FAILED;
-            aud->build_finished_ms = req->now_ms;
-        }
+        store_fail_build(req->store, acct, id, req->now_ms);
         reply_error(reply, 500, "Internal error: out of memory while building; the audience is FAILED.");
         return;
     }
@@ -308,13 +297,12 @@ void handle_archive(const mock_request *req, mock_reply *reply)
     audience *aud = handler_audience(req, reply);
     if (aud == NULL)
         return;
-    audience_status status = current_status(req, aud);
-    if (aud->status == AUDIENCE_BUILDING) {
+    if (store_archive_audience(req->store, aud) != 0) {
         reply_error(reply, 400, "Audience is %s: it cannot be archived while building. "
-                    "Poll GET /v1/audiences/{id} and archive it once NORMAL or FAILED.", audience_status_name(status));
+                    "Poll GET /v1/audiences/{id} and archive it once NORMAL or FAILED.",
+                    audience_status_name(current_status(req, aud)));
         return;
     }
-    aud->archived = 1;
     json_t *output = json_pack("{s:s, s:b}", "audienceId", aud->id, "archived", 1);
     reply_ok(reply, req, output, charge_free(req->account, "Archiving is free."));
 }

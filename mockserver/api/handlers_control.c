@@ -176,10 +176,11 @@ void handle_mock_account_get(const mock_request *req, mock_reply *reply)
     reply_ok(reply, req, account_json(acct, req->now_ms), charge_free(NULL, "Control endpoints are free."));
 }
 
-/* Reads an optional non-negative integer field of the body. */
+/* Reads an optional non-negative integer field of the body (-1: absent). */
 static int read_amount(const mock_request *req, mock_reply *reply, const char *field, int64_t *out)
 {
     json_t *value = json_object_get(req->body, field);
+    *out = -1;
     if (value == NULL)
         return 0;
     if (!json_is_integer(value) || json_integer_value(value) < 0) {
@@ -199,26 +200,21 @@ void handle_mock_account_put(const mock_request *req, mock_reply *reply)
                     "never takes live keys. Use a test key (sk_test_...).");
         return;
     }
-    account *acct = store_find_account(req->store, req->param);
-    int64_t credits = acct != NULL ? acct->credits : options->default_credits;
-    int64_t quota = acct != NULL ? acct->export_quota : options->default_export_quota;
-    int64_t used = -1;
-    if (read_amount(req, reply, "credits", &credits) != 0 ||
-        read_amount(req, reply, "exportQuota", &quota) != 0 ||
-        read_amount(req, reply, "exportRowsUsed", &used) != 0)
+    account_update update = {
+        .default_credits = options->default_credits,
+        .default_export_quota = options->default_export_quota,
+    };
+    if (read_amount(req, reply, "credits", &update.credits) != 0 ||
+        read_amount(req, reply, "exportQuota", &update.export_quota) != 0 ||
+        read_amount(req, reply, "exportRowsUsed", &update.export_rows_used) != 0)
         return;
     request_warn_unknown_fields(req, fields);
-    if (acct != NULL)
-        store_settle(req->store, acct, req->now_ms);
-    acct = store_put_account(req->store, req->param, credits, quota, 0);
+    account *acct = store_update_account(req->store, req->param, &update, req->now_ms);
     if (acct == NULL) {
         if (errno == ENOSPC)
             reply_error(reply, 403, "Account limit reached: the server holds %d API keys.", STORE_MAX_ACCOUNTS);
         return; /* out of memory: the dispatcher answers 500 */
     }
-    store_roll_export_period(acct, req->now_ms);
-    if (used >= 0)
-        acct->export_used = used;
     reply_ok(reply, req, account_json(acct, req->now_ms), charge_free(NULL, "Control endpoints are free."));
 }
 

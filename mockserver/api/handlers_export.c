@@ -127,7 +127,6 @@ static void handle_export(const mock_request *req, mock_reply *reply, export_kin
                                          user_email, req->now_ms);
     if (file == NULL)
         return;
-    acct->export_used += (int64_t)n;
     snprintf(reply->export_id, sizeof reply->export_id, "%s", file->token);
     char url[256];
     links_download(req->ctx->base_url, file->token, url, sizeof url); /* 64 + 40 bytes: fits */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "text/jsontype.h"
 #include "text/jsonw.h"
 #include "text/utf8.h"
 
@@ -178,28 +179,13 @@ void request_warn_unknown_fields(const mock_request *req, const char *const *kno
     }
 }
 
-static const char *json_type_name(const json_t *value)
-{
-    switch (json_typeof(value)) {
-    case JSON_OBJECT: return "object";
-    case JSON_ARRAY: return "array";
-    case JSON_STRING: return "string";
-    case JSON_INTEGER: return "integer";
-    case JSON_REAL: return "number";
-    case JSON_TRUE:
-    case JSON_FALSE: return "boolean";
-    case JSON_NULL: return "null";
-    }
-    return "value";
-}
-
 int body_bool(const mock_request *req, mock_reply *reply, const char *field, int *out)
 {
     json_t *value = json_object_get(req->body, field);
     if (value == NULL || json_is_null(value))
         return 0;
     if (!json_is_boolean(value)) {
-        reply_error(reply, 400, "%s: expected a boolean, got %s", field, json_type_name(value));
+        reply_error(reply, 400, "%s: expected a boolean, got %s", field, jsontype_name(value));
         return -1;
     }
     *out = json_is_true(value);
@@ -213,7 +199,7 @@ int body_positive_int(const mock_request *req, mock_reply *reply, const char *fi
     if (value == NULL || json_is_null(value))
         return 0;
     if (!json_is_integer(value)) {
-        reply_error(reply, 400, "%s: expected a positive integer, got %s", field, json_type_name(value));
+        reply_error(reply, 400, "%s: expected a positive integer, got %s", field, jsontype_name(value));
         return -1;
     }
     json_int_t n = json_integer_value(value);
@@ -241,7 +227,7 @@ int body_string(const mock_request *req, mock_reply *reply, const char *field,
     if (value == NULL || json_is_null(value))
         return 0;
     if (!json_is_string(value)) {
-        reply_error(reply, 400, "%s: expected a string, got %s", field, json_type_name(value));
+        reply_error(reply, 400, "%s: expected a string, got %s", field, jsontype_name(value));
         return -1;
     }
     const char *s = json_string_value(value);

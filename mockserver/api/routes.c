@@ -499,7 +499,7 @@ static void run_locked(const route *r, mock_request *req, mock_reply *reply)
     }
     if (r->bucket >= 0 && req->account != NULL && !req->replaying) {
         unsigned limit = scaled_limit(r->per_minute, store_rate_limit_scale(req->store, req->account));
-        int retry = ratelimit_take(&req->account->rate[r->bucket], req->now_ms, limit, RATELIMIT_WINDOW_MS);
+        int retry = store_take_rate(req->account, r->bucket, req->now_ms, limit);
         if (retry > 0) {
             reply_error(reply, 429, "Rate limit exceeded: %u requests per minute on %s %s for this API key. Retry after %d s.",
                         limit, r->method, r->pattern, retry);
@@ -567,6 +567,118 @@ static int apply_fault_before(const fault_decision *fault, mock_reply *reply)
     }
 }
 
+/* What a request carries into the shared path besides its route. */
+typedef struct request_source {
+    const char *method;
+    const char *path;
+    json_t *body;                 /* parsed (live) or logged (replay); borrowed */
+    const char *(*query)(const mock_request *req, const char *name);
+    void *query_ctx;
+    int64_t now_ms;
+    const fault_decision *fault;  /* NULL: none */
+    int replaying;
+} request_source;
+
+/* Builds the request every handler sees, live or replayed, the same way. */
+static void request_init(mock_request *req, const mock_context *ctx, const route *r, const char *param,
+                         const request_source *src)
+{
+    static const fault_decision no_fault = {0};
+    *req = (mock_request){
+        .ctx = ctx,
+        .store = ctx->store,
+        .method = src->method,
+        .path = src->path,
+        .param = shape_of(r)->literal ? NULL : param,
+        .body = src->body,
+        .query = src->query,
+        .query_ctx = src->query_ctx,
+        /* Only bodies have fields to warn about. */
+        .warnings = src->body != NULL ? json_array() : NULL,
+        .now_ms = src->now_ms,
+        .fault = src->fault != NULL ? src->fault : &no_fault,
+        .replaying = src->replaying,
+    };
+    req->api_key = r->auth != AUTH_NONE ? raw_key(r, req) : NULL;
+}
+
+/* Finds the route of method + path and checks its {id}. Returns the route
+ * with the id copied into param, or NULL with the reply set (404, 405, 400). */
+static const route *resolve(const http_request *http, char param[API_MAX_PATH_PARAM + 1], mock_reply *reply)
+{
+    const char *segment = NULL;
+    size_t segment_len = 0;
+    param[0] = '\0';
+    const route *r = find_route(http, &segment, &segment_len, reply);
+    if (r == NULL)
+        return NULL;
+    if (!shape_of(r)->literal &&
+        check_path_param(r, segment, segment_len, param, API_MAX_PATH_PARAM + 1, reply) != 0)
+        return NULL;
+    return r;
+}
+
+/* Where a change is logged: the state file, the apiKey a query route took,
+ * and a download id to reuse (replay). */
+typedef struct request_log {
+    persist *log;                 /* NULL: nothing to log */
+    const char *query_key;
+    const char *export_token;     /* NULL: a random one */
+} request_log;
+
+/* Runs the handler with the locks its route asks for: authenticate, settle,
+ * rate-limit (live only), handler, and, for a 200 of a logged route, the
+ * append, under the same store lock so that the log order is the order of
+ * the changes. Returns -1 when nothing was to be logged, 0 when appended,
+ * 1 when the append failed. */
+static int run_route(const route *r, mock_request *req, mock_reply *reply, const request_log *lg)
+{
+    int logged = -1;
+    if (r->flags & ROUTE_UNLOCKED) {
+        r->handler(req, reply);
+        if (lg->log != NULL && reply->status == 200) {
+            store_lock(req->store);
+            logged = persist_append(lg->log, req->method, req->path, req->body, NULL, req->now_ms, req->fault,
+                                    reply->export_id) != 0;
+            store_unlock(req->store);
+        }
+        return logged;
+    }
+    store_work_begin(req->store);
+    store_lock(req->store);
+    /* Read under the lock, the time only grows in the order changes are
+     * made: a replay that settles each change at its time then sees what
+     * the change saw (persist.c). A replay runs at its logged time. */
+    if (!req->replaying)
+        req->now_ms = mock_clock_now_ms(req->ctx->clock);
+    if (lg->export_token != NULL)
+        store_force_export_token(req->store, lg->export_token);
+    /* The log keeps the server's time: a replay maps it to the tenant's
+     * clock as it was then (store_tenant_now), restored by the replayed
+     * advances before it. */
+    int64_t server_ms = req->now_ms;
+    run_locked(r, req, reply);
+    if (lg->export_token != NULL)
+        store_force_export_token(req->store, NULL);
+    if (lg->log != NULL && reply->status == 200)
+        logged = persist_append(lg->log, req->method, req->path, req->body,
+                                r->auth == AUTH_QUERY ? lg->query_key : NULL, server_ms, req->fault,
+                                reply->export_id) != 0;
+    store_unlock(req->store);
+    store_work_end(req->store);
+    return logged;
+}
+
+/* A handler that left no answer (it ran out of memory, or has a bug) is
+ * answered 500: docs/DESIGN.md, "Errors". */
+static void ensure_answer(mock_reply *reply, const char *while_doing)
+{
+    int answered = reply->status != 0 &&
+                   (reply->body != NULL || reply->csv != NULL || (reply->text.data != NULL && !reply->text.oom));
+    if (!answered)
+        reply_error(reply, 500, "Internal error: out of memory while %s.", while_doing);
+}
+
 void routes_dispatch(const mock_context *ctx, const http_request *http, mock_reply *reply)
 {
     if (!mock_context_ready(ctx)) {
@@ -574,16 +686,12 @@ void routes_dispatch(const mock_context *ctx, const http_request *http, mock_rep
         reply->retry_after = 1;
         return;
     }
-    char param[API_MAX_PATH_PARAM + 1] = "";
-    const char *segment = NULL;
-    size_t segment_len = 0;
-    const route *r = find_route(http, &segment, &segment_len, reply);
+    char param[API_MAX_PATH_PARAM + 1];
+    const route *r = resolve(http, param, reply);
     if (r == NULL)
         return;
     int control = shape_of(r)->control;
     if (control && check_control(ctx, http, reply) != 0)
-        return;
-    if (!shape_of(r)->literal && check_path_param(r, segment, segment_len, param, sizeof param, reply) != 0)
         return;
     if (check_query(http, reply) != 0)
         return;
@@ -595,20 +703,18 @@ void routes_dispatch(const mock_context *ctx, const http_request *http, mock_rep
         if (body == NULL)
             return;
     }
-    mock_request req = {
-        .ctx = ctx,
-        .store = ctx->store,
+    fault_decision fault = {0};
+    request_source src = {
         .method = http->method,
         .path = http->path,
-        .param = shape_of(r)->literal ? NULL : param,
         .body = body,
         .query = http->query,
         .query_ctx = http->query_ctx,
-        /* Only bodies have fields to warn about. */
-        .warnings = body != NULL ? json_array() : NULL,
+        .now_ms = mock_clock_now_ms(ctx->clock),
+        .fault = &fault,
     };
-    req.now_ms = mock_clock_now_ms(ctx->clock);
-    req.api_key = r->auth != AUTH_NONE ? raw_key(r, &req) : NULL;
+    mock_request req;
+    request_init(&req, ctx, r, param, &src);
     const char *key = req.api_key;
     /* A tenant's control requests are its own too (journal, log). */
     const char *owner_key = key != NULL ? key : (shape_of(r)->tenant ? param : NULL);
@@ -616,52 +722,25 @@ void routes_dispatch(const mock_context *ctx, const http_request *http, mock_rep
         keys_mask(owner_key, reply->masked_key);
         reply->key_id = keys_id(owner_key);
     }
-    fault_decision fault = {0};
     if (!control)
         faults_decide(ctx->faults, http->method, http->path, key, &fault);
-    req.fault = &fault;
+    request_log lg = {.log = (r->flags & ROUTE_PERSIST) ? ctx->persist : NULL, .query_key = key};
+    int logged = -1;
     if (apply_fault_before(&fault, reply))
         goto out;
-    persist *log = (r->flags & ROUTE_PERSIST) ? ctx->persist : NULL;
-    int logged = -1; /* -1: nothing to make durable, 0: appended, 1: append failed */
-    if (log != NULL && persist_failed(log) != 0) {
+    if (lg.log != NULL && persist_failed(lg.log) != 0) {
         reply_error(reply, 500, "Internal error: the state file cannot be written (%s); changes are refused "
-                    "until descovo-mock is restarted.", strerror(persist_failed(log)));
+                    "until descovo-mock is restarted.", strerror(persist_failed(lg.log)));
         goto out;
     }
-    if (r->flags & ROUTE_UNLOCKED) {
-        r->handler(&req, reply);
-        if (log != NULL && reply->status == 200) {
-            store_lock(req.store);
-            logged = persist_append(log, http->method, http->path, body, NULL, req.now_ms, &fault, reply->export_id) != 0;
-            store_unlock(req.store);
-        }
-    } else {
-        store_work_begin(req.store);
-        store_lock(req.store);
-        /* Read under the lock, the time only grows in the order changes are
-         * made: a replay that settles each change at its time then sees
-         * what the change saw (persist.c). */
-        req.now_ms = mock_clock_now_ms(ctx->clock);
-        /* The log keeps the server's time: a replay maps it to the tenant's
-         * clock as it was then (store_tenant_now), restored by the replayed
-         * advances before it. */
-        int64_t server_ms = req.now_ms;
-        run_locked(r, &req, reply);
-        if (log != NULL && reply->status == 200)
-            logged = persist_append(log, http->method, http->path, body, r->auth == AUTH_QUERY ? key : NULL,
-                                    server_ms, &fault, reply->export_id) != 0;
-        store_unlock(req.store);
-        store_work_end(req.store);
-    }
+    logged = run_route(r, &req, reply, &lg);
     /* Durable before it is acknowledged. */
-    if (logged >= 0 && (persist_sync(log) != 0 || logged == 1))
+    if (logged >= 0 && (persist_sync(lg.log) != 0 || logged == 1))
         reply_error(reply, 500, "Internal error: the change was made but could not be written to the state file "
                     "(%s); it may be lost at the next restart, and later changes are refused until then.",
-                    strerror(persist_failed(log)));
+                    strerror(persist_failed(lg.log)));
 out:
-    if (reply->body == NULL && reply->csv == NULL && (reply->text.data == NULL || reply->text.oom))
-        reply_error(reply, 500, "Internal error: out of memory while answering.");
+    ensure_answer(reply, "answering");
     json_decref(req.warnings);
     json_decref(body);
 }
@@ -677,47 +756,28 @@ void routes_replay(const mock_context *ctx, const char *method, const char *path
                    const char *export_token, mock_reply *reply)
 {
     http_request http = {.method = method, .path = path};
-    char param[API_MAX_PATH_PARAM + 1] = "";
-    const char *segment = NULL;
-    size_t segment_len = 0;
-    const route *r = find_route(&http, &segment, &segment_len, reply);
+    char param[API_MAX_PATH_PARAM + 1];
+    const route *r = resolve(&http, param, reply);
     if (r == NULL)
-        return;
-    if (!shape_of(r)->literal && check_path_param(r, segment, segment_len, param, sizeof param, reply) != 0)
         return;
     if ((r->flags & ROUTE_JSON_BODY) && body == NULL) {
         reply_error(reply, 400, "Request body: missing in the state file.");
         return;
     }
-    fault_decision none = {0};
-    mock_request req = {
-        .ctx = ctx,
-        .store = ctx->store,
+    request_source src = {
         .method = method,
         .path = path,
-        .param = shape_of(r)->literal ? NULL : param,
         .body = body,
         .query = replay_query,
         .query_ctx = (void *)query_key,
-        .warnings = json_array(),
         .now_ms = now_ms,
-        .fault = fault != NULL ? fault : &none,
+        .fault = fault,
         .replaying = 1,
     };
-    req.api_key = r->auth != AUTH_NONE ? raw_key(r, &req) : NULL;
-    if (r->flags & ROUTE_UNLOCKED) {
-        r->handler(&req, reply);
-    } else {
-        store_work_begin(req.store);
-        store_lock(req.store);
-        if (export_token != NULL)
-            store_force_export_token(req.store, export_token);
-        run_locked(r, &req, reply);
-        store_force_export_token(req.store, NULL);
-        store_unlock(req.store);
-        store_work_end(req.store);
-    }
-    if (reply->body == NULL && reply->csv == NULL && (reply->text.data == NULL || reply->text.oom))
-        reply_error(reply, 500, "Internal error: out of memory while replaying.");
+    mock_request req;
+    request_init(&req, ctx, r, param, &src);
+    request_log lg = {.export_token = export_token};
+    run_route(r, &req, reply, &lg);
+    ensure_answer(reply, "replaying");
     json_decref(req.warnings);
 }

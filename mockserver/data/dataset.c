@@ -21,19 +21,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/mix.h"
 #include "data/vocab.h"
 
 /* ---- Random streams -------------------------------------------------- */
 
 enum { STREAM_COMPANY = 1, STREAM_PROSPECT = 2 };
-
-/* The splitmix64 finaliser: a bijective 64-bit mix. */
-static uint64_t mix64(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
 
 typedef struct rng {
     uint64_t state;
@@ -41,14 +34,14 @@ typedef struct rng {
 
 static rng rng_for(uint64_t seed, uint64_t stream, uint64_t index)
 {
-    rng r = {mix64(seed ^ mix64((stream << 56) ^ index ^ 0x5DEECE66Dull))};
+    rng r = {mix64_final(seed ^ mix64_final((stream << 56) ^ index ^ 0x5DEECE66Dull))};
     return r;
 }
 
 static uint64_t rng_next(rng *r)
 {
     r->state += 0x9E3779B97F4A7C15ull;
-    return mix64(r->state);
+    return mix64_final(r->state);
 }
 
 /* Uniform in [0, n); n > 0. Multiply-shift: no modulo bias worth caring
@@ -727,7 +720,7 @@ static void gen_prospect(const gen_ctx *ctx, const ds_company *companies,
     if (cls == CLS_FOUNDER) {
         /* Founders take consecutive founder titles from a per-company
          * start, so a co-founder never repeats the first founder's title. */
-        uint32_t start = (uint32_t)(mix64(ctx->seed ^ company) % ctx->n_titles[cls]);
+        uint32_t start = (uint32_t)(mix64_final(ctx->seed ^ company) % ctx->n_titles[cls]);
         p->job_title = ctx->titles[cls][(start + rank) % ctx->n_titles[cls]];
     } else {
         p->job_title = ctx->titles[cls][rng_below(&r, ctx->n_titles[cls])];

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "data/mix.h"
 #include "data/vocab.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -33,18 +34,10 @@ enum {
     F_PERSONAL_EMAIL, F_PHONE
 };
 
-/* The splitmix64 finaliser (the same mix as dataset.c). */
-static uint64_t mix64(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 static uint64_t field_hash(const dataset *ds, uint64_t kind, uint32_t index,
                            uint32_t field)
 {
-    return mix64(ds->seed ^ mix64((kind << 56) ^ ((uint64_t)field << 32) ^ index));
+    return mix64_final(ds->seed ^ mix64_final((kind << 56) ^ ((uint64_t)field << 32) ^ index));
 }
 
 /* A value in [0, n) from a hash; n > 0. */
@@ -64,7 +57,7 @@ static uint32_t hash_below(uint64_t h, uint32_t n)
  * distinct ids that do not look sequential. */
 static uint64_t id48(uint64_t seed, uint64_t salt, uint32_t index)
 {
-    uint64_t x = ((uint64_t)index ^ mix64(seed ^ salt)) & ID_MASK;
+    uint64_t x = ((uint64_t)index ^ mix64_final(seed ^ salt)) & ID_MASK;
     x = (x * 0x9E3779B97F4Bull) & ID_MASK;
     x ^= x >> 23;
     x = (x * 0xD6E8FEB86659ull) & ID_MASK;

@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "text/csv.h"
+#include "text/jsontype.h"
 #include "text/strbuf.h"
+#include "text/utf8.h"
 #include "data/vocab.h"
 
 /* Where the valid column names are listed, quoted in every "unknown column"
@@ -70,28 +72,7 @@ static const export_kind_info *export_kind_get(export_kind kind)
  * refuses invalid UTF-8, so a cut must never split a character. */
 static size_t utf8_prefix(const char *s, size_t len, size_t max)
 {
-    if (len <= max)
-        return len;
-    size_t n = max;
-    /* s[n] is the first byte left out; while it continues a character, that
-     * character straddles the cut, so cut before its lead byte. */
-    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-        n--;
-    return n;
-}
-
-/* Length of s[0..len) without a UTF-8 sequence cut short at its end. */
-static size_t utf8_drop_partial(const char *s, size_t len)
-{
-    size_t lead = len;
-    while (lead > 0 && ((unsigned char)s[lead - 1] & 0xC0) == 0x80)
-        lead--;
-    if (lead == 0)
-        return len;
-    lead--;
-    unsigned char c = (unsigned char)s[lead];
-    size_t want = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : 4;
-    return len - lead < want ? lead : len;
+    return len <= max ? len : utf8_whole_prefix(s, max);
 }
 
 /* Formats the error message into err (if any). When it does not fit, the
@@ -112,22 +93,7 @@ static void export_set_err(char *err, size_t errlen, const char *fmt, ...)
         return;
     }
     if ((size_t)n >= errlen)
-        err[utf8_drop_partial(err, errlen - 1)] = '\0';
-}
-
-static const char *export_json_type_name(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER: return "an integer";
-    case JSON_REAL: return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    case JSON_NULL: return "null";
-    }
-    return "an unknown value";
+        err[utf8_whole_prefix(err, errlen - 1)] = '\0';
 }
 
 /* Checks one excludeFields item and clears its column in sel. Returns 0, or
@@ -139,7 +105,7 @@ static int export_exclude_one(const export_kind_info *info, size_t i,
     if (!json_is_string(item)) {
         export_set_err(err, errlen,
                        "excludeFields[%zu]: expected a column name (string), got %s",
-                       i, export_json_type_name(item));
+                       i, jsontype_phrase(item));
         return -1;
     }
     const char *name = json_string_value(item);
@@ -177,7 +143,7 @@ int export_select_columns(export_kind kind, const json_t *exclude_fields,
         if (!json_is_array(exclude_fields)) {
             export_set_err(err, errlen,
                            "excludeFields: expected an array of column names or null, got %s",
-                           export_json_type_name(exclude_fields));
+                           jsontype_phrase(exclude_fields));
             return -1;
         }
         size_t i;

@@ -34,6 +34,8 @@
 
 #include "data/filters_internal.h"
 #include "data/vocab.h"
+#include "text/jsontype.h"
+#include "text/utf8.h"
 
 /* Hard limits on hostile input: items per array, members per object and
  * bytes per string value. */
@@ -72,35 +74,6 @@ typedef struct filter_bits {
 
 /* ---------------------------------------------------------------------- */
 /* Messages */
-
-/* Cuts a string that snprintf truncated back to the last complete UTF-8
- * character, so that it can still become a JSON string. */
-static void utf8_trim(char *s)
-{
-    size_t len = strlen(s);
-    size_t lead = len;
-    size_t need = 1;
-    unsigned char c = 0;
-
-    if (len == 0) {
-        return;
-    }
-    lead = len - 1;
-    while (lead > 0 && ((unsigned char)s[lead] & 0xC0u) == 0x80u) {
-        lead--;
-    }
-    c = (unsigned char)s[lead];
-    if (c >= 0xF0u) {
-        need = 4;
-    } else if (c >= 0xE0u) {
-        need = 3;
-    } else if (c >= 0xC0u) {
-        need = 2;
-    }
-    if (lead + need > len) {
-        s[lead] = '\0';
-    }
-}
 
 static void format_into(char *buf, size_t len, const char *fmt, va_list ap)
 {
@@ -191,30 +164,6 @@ static void path_index(char out[FILTER_PATH_MAX], const char *parent, size_t ind
     }
 }
 
-static const char *type_name(const json_t *v)
-{
-    if (v == NULL) {
-        return "nothing";
-    }
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        return "object";
-    case JSON_ARRAY:
-        return "array";
-    case JSON_STRING:
-        return "string";
-    case JSON_INTEGER:
-        return "integer";
-    case JSON_REAL:
-        return "real number";
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return "boolean";
-    case JSON_NULL:
-    default:
-        return "null";
-    }
-}
 
 /* "a, b, c" from a table of names, cut to fit. */
 static void join_names(char *buf, size_t len, const char *const *names, size_t n)
@@ -295,7 +244,7 @@ static int get_string(parse_ctx *ctx, const json_t *v, const char *path, const c
     const char *s = NULL;
 
     if (!json_is_string(v)) {
-        return fail(ctx, "%s: expected a string, got %s", path, type_name(v));
+        return fail(ctx, "%s: expected a string, got %s", path, jsontype_name(v));
     }
     s = json_string_value(v);
     len = json_string_length(v);
@@ -317,7 +266,7 @@ static int get_string(parse_ctx *ctx, const json_t *v, const char *path, const c
 static int check_array(parse_ctx *ctx, const json_t *v, const char *path, const char *what)
 {
     if (!json_is_array(v)) {
-        return fail(ctx, "%s: expected %s, got %s", path, what, type_name(v));
+        return fail(ctx, "%s: expected %s, got %s", path, what, jsontype_name(v));
     }
     if (json_array_size(v) > FILTER_MAX_ITEMS) {
         return fail(ctx, "%s: %zu items is too many; at most %d", path, json_array_size(v),
@@ -452,7 +401,7 @@ static int parse_set(parse_ctx *ctx, const set_key *sk, const json_t *value, con
         return parse_set_list(ctx, sk, OP_ANY, value, path, spec);
     }
     if (!json_is_object(value)) {
-        return fail(ctx, "%s: expected %s, got %s", path, sk->what, type_name(value));
+        return fail(ctx, "%s: expected %s, got %s", path, sk->what, jsontype_name(value));
     }
     if (check_object_size(ctx, value, path) != 0) {
         return -1;
@@ -830,7 +779,7 @@ static int resolve_title(parse_ctx *ctx, const json_t *item, const char *path, f
     }
     if (!json_is_object(item)) {
         return fail(ctx, "%s: expected a string or an object {type, ...}, got %s", path,
-                    type_name(item));
+                    jsontype_name(item));
     }
     return resolve_title_object(ctx, item, path, out);
 }
@@ -915,7 +864,7 @@ static int parse_bound(parse_ctx *ctx, const bound_key *bk, const json_t *v, con
     long long n = 0;
 
     if (!json_is_integer(v)) {
-        return fail(ctx, "%s: expected a non-negative integer, got %s", path, type_name(v));
+        return fail(ctx, "%s: expected a non-negative integer, got %s", path, jsontype_name(v));
     }
     n = (long long)json_integer_value(v);
     if (n < 0 || n > FILTER_MAX_INT) {
@@ -944,7 +893,7 @@ static int parse_range(parse_ctx *ctx, const range_key *rk, const json_t *value,
 
     if (!json_is_object(value)) {
         return fail(ctx, "%s: expected an object %s or %s, got %s", path, rk->forms[0],
-                    rk->forms[1], type_name(value));
+                    rk->forms[1], jsontype_name(value));
     }
     if (check_object_size(ctx, value, path) != 0) {
         return -1;
@@ -1225,7 +1174,7 @@ static int parse_side(parse_ctx *ctx, const side_def *side, const json_t *params
     }
     if (!json_is_object(params)) {
         return fail(ctx, "%s: expected an object or null, got %s", side->name,
-                    type_name(params));
+                    jsontype_name(params));
     }
     if (check_object_size(ctx, params, side->name) != 0) {
         return -1;
@@ -1300,7 +1249,7 @@ int filters_compile(const json_t *company_params, const json_t *prospect_params,
         /* Not applied, so not validated beyond its type. */
         if (!json_is_object(company_params)) {
             fail(&ctx, "%s: expected an object or null, got %s", company_side.name,
-                 type_name(company_params));
+                 jsontype_name(company_params));
             goto out;
         }
         if (json_object_size(company_params) > 0

@@ -42,7 +42,7 @@ extern const size_t vocab_n_countries;
 int vocab_country_find(const char *code);
 
 /* Region codes ("X-DACH"). vocabulary.json lists ~40; the simulator knows the
- * members of some of them (vocab_region_members != NULL) and treats the rest
+ * members of some of them (members != NULL) and treats the rest
  * as known-but-not-simulated (the filter warns and ignores them). */
 typedef struct vocab_region {
     const char *code;            /* "X-DACH" */

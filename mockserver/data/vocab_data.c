@@ -1,9 +1,8 @@
 /* GENERATED FILE: do not edit by hand.
  *
- * Written by tools/gen_vocab.py from vocabulary.json (enumerations of the
- * public spec of the Descovo Audiences API) and the ISO 3166-1 table of
- * iso-codes. To regenerate, from the repository root:
- *   python3 tools/gen_vocab.py ../shared/reference/vocabulary.json
+ * Written by tools/gen_vocab.py from fixtures/vocabulary.json (enumerations
+ * of the public spec of the Descovo Audiences API) and the ISO 3166-1 table
+ * of iso-codes. To regenerate: python3 tools/gen_vocab.py
  * The contract of every table is in vocab.h. */
 #include "data/vocab.h"
 

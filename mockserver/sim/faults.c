@@ -1,12 +1,14 @@
 #include "sim/faults.h"
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "data/mix.h"
 #include "sim/journal.h"
 
 /* Most rules at once: bounded memory, and a linear scan per request stays
@@ -47,14 +49,6 @@ struct faults {
 static void update_armed(faults *f)
 {
     atomic_store(&f->armed, f->n_rules > 0 || f->chaos_rate > 0);
-}
-
-static uint64_t mix64(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
 }
 
 /* Uniform in [0, 1). */
@@ -123,7 +117,17 @@ void faults_set_chaos(faults *f, double rate, uint64_t seed)
 
 /* --- parsing rules -------------------------------------------------------- */
 
-#define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
+/* Writes the message into err and returns -1, for `return fail(...)`. */
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
 
 static int opt_string(const json_t *obj, const char *name, const char *path, size_t max,
                       char **out, char *err, size_t errlen)
@@ -132,10 +136,10 @@ static int opt_string(const json_t *obj, const char *name, const char *path, siz
     if (value == NULL || json_is_null(value))
         return 0;
     if (!json_is_string(value) || json_string_length(value) == 0 || json_string_length(value) > max)
-        FAIL("%s.%s: expected a non-empty string of at most %zu bytes", path, name, max);
+        return fail(err, errlen, "%s.%s: expected a non-empty string of at most %zu bytes", path, name, max);
     *out = strdup(json_string_value(value));
     if (*out == NULL)
-        FAIL("out of memory");
+        return fail(err, errlen, "out of memory");
     return 0;
 }
 
@@ -145,7 +149,7 @@ static int opt_count(const json_t *obj, const char *name, uint64_t *out, char *e
     if (value == NULL || json_is_null(value))
         return 0;
     if (!json_is_integer(value) || json_integer_value(value) < 0)
-        FAIL("%s: expected a non-negative integer", name);
+        return fail(err, errlen, "%s: expected a non-negative integer", name);
     *out = (uint64_t)json_integer_value(value);
     return 0;
 }
@@ -156,7 +160,7 @@ static int opt_ms(const json_t *action, const char *name, int64_t *out, char *er
     if (value == NULL)
         return 0;
     if (!json_is_integer(value) || json_integer_value(value) < 0 || json_integer_value(value) > FAULT_MAX_LATENCY_MS)
-        FAIL("action.%s: expected an integer from 0 to %d", name, FAULT_MAX_LATENCY_MS);
+        return fail(err, errlen, "action.%s: expected an integer from 0 to %d", name, FAULT_MAX_LATENCY_MS);
     *out = json_integer_value(value);
     return 0;
 }
@@ -184,18 +188,18 @@ static int parse_status(const json_t *action, fault_decision *d, char *err, size
     for (size_t i = 0; json_is_integer(status) && i < sizeof allowed_statuses / sizeof allowed_statuses[0]; i++)
         ok |= json_integer_value(status) == allowed_statuses[i];
     if (!ok)
-        FAIL("action.status: expected one of 400, 401, 403, 404, 429, 500, 502, 503");
+        return fail(err, errlen, "action.status: expected one of 400, 401, 403, 404, 429, 500, 502, 503");
     d->status = (unsigned)json_integer_value(status);
     json_t *retry = json_object_get(action, "retryAfter");
     d->retry_after = d->status == 429 || d->status == 503 ? 1 : 0;
     if (retry != NULL) {
         if (!json_is_integer(retry) || json_integer_value(retry) < 0 || json_integer_value(retry) > 86400)
-            FAIL("action.retryAfter: expected seconds from 0 to 86400");
+            return fail(err, errlen, "action.retryAfter: expected seconds from 0 to 86400");
         d->retry_after = (int)json_integer_value(retry);
     }
     json_t *message = json_object_get(action, "message");
     if (message != NULL && (!json_is_string(message) || json_string_length(message) >= sizeof d->message))
-        FAIL("action.message: expected a string of fewer than %zu bytes", sizeof d->message);
+        return fail(err, errlen, "action.message: expected a string of fewer than %zu bytes", sizeof d->message);
     snprintf(d->message, sizeof d->message, "%s", message != NULL ? json_string_value(message) : default_message(d->status));
     return 0;
 }
@@ -212,7 +216,7 @@ static int parse_latency(const json_t *action, fault_decision *d, int64_t *min_m
         *max_ms = ms;
     }
     if (*max_ms < 0 || *min_ms < 0 || *min_ms > *max_ms)
-        FAIL("action: latency needs \"ms\", or \"minMs\" <= \"maxMs\"");
+        return fail(err, errlen, "action: latency needs \"ms\", or \"minMs\" <= \"maxMs\"");
     d->delay_ms = *min_ms;
     return 0;
 }
@@ -226,7 +230,7 @@ static int parse_when(const json_t *action, fault_decision *d, char *err, size_t
         d->after_processing = 1;
         return 0;
     }
-    FAIL("action.when: expected \"before\" or \"after\"");
+    return fail(err, errlen, "action.when: expected \"before\" or \"after\"");
 }
 
 static int parse_stage(const json_t *action, fault_decision *d, char *err, size_t errlen)
@@ -241,7 +245,7 @@ static int parse_stage(const json_t *action, fault_decision *d, char *err, size_
             return 0;
         }
     }
-    FAIL("action.stage: expected an enrichment stage from NOT_STARTED to EXPORTING_CSV");
+    return fail(err, errlen, "action.stage: expected an enrichment stage from NOT_STARTED to EXPORTING_CSV");
 }
 
 static int parse_hold(const json_t *action, fault_decision *d, char *err, size_t errlen)
@@ -259,8 +263,8 @@ static int parse_hold(const json_t *action, fault_decision *d, char *err, size_t
             return 0;
         }
     }
-    FAIL("action.status: expected BUILDING, SAVING_COMPANIES, SAVING_PROSPECTS, "
-         "LINKING_PROSPECTS_WITH_COMPANIES or HEALING_COMPANIES");
+    return fail(err, errlen, "action.status: expected BUILDING, SAVING_COMPANIES, SAVING_PROSPECTS, "
+                "LINKING_PROSPECTS_WITH_COMPANIES or HEALING_COMPANIES");
 }
 
 /* Latency range of a rule, kept beside the decision. */
@@ -281,7 +285,7 @@ static int parse_action(const json_t *action, fault_decision *d, latency_range *
         {"fail-enrichment", FAULT_FAIL_ENRICHMENT}, {"hold", FAULT_HOLD},
     };
     if (!json_is_object(action))
-        FAIL("action: expected an object with a \"type\"");
+        return fail(err, errlen, "action: expected an object with a \"type\"");
     const char *type = json_string_value(json_object_get(action, "type"));
     for (size_t i = 0; type != NULL && i < sizeof types / sizeof types[0]; i++) {
         if (strcmp(types[i].name, type) == 0)
@@ -297,7 +301,7 @@ static int parse_action(const json_t *action, fault_decision *d, latency_range *
     case FAULT_FAIL_BUILD: return 0;
     case FAULT_NONE: break;
     }
-    FAIL("action.type: expected status, latency, drop, reset, fail-build, fail-enrichment or hold");
+    return fail(err, errlen, "action.type: expected status, latency, drop, reset, fail-build, fail-enrichment or hold");
 }
 
 /* The latency range lives in the rule; the decision carries its draw. */
@@ -310,10 +314,10 @@ static int parse_rule(const json_t *json, fault_rule_ext *ext, char *err, size_t
 {
     fault_rule *rule = &ext->rule;
     if (!json_is_object(json))
-        FAIL("rule: expected a JSON object");
+        return fail(err, errlen, "rule: expected a JSON object");
     json_t *match = json_object_get(json, "match");
     if (match != NULL && !json_is_null(match) && !json_is_object(match))
-        FAIL("match: expected an object with method, path and apiKey, each optional");
+        return fail(err, errlen, "match: expected an object with method, path and apiKey, each optional");
     if (opt_string(match, "method", "match", 16, &rule->method, err, errlen) != 0 ||
         opt_string(match, "path", "match", 256, &rule->path, err, errlen) != 0 ||
         opt_string(match, "apiKey", "match", 128, &rule->key, err, errlen) != 0 ||
@@ -324,7 +328,7 @@ static int parse_rule(const json_t *json, fault_rule_ext *ext, char *err, size_t
     json_t *p = json_object_get(json, "probability");
     if (p != NULL) {
         if (!json_is_number(p) || !(json_number_value(p) >= 0 && json_number_value(p) <= 1))
-            FAIL("probability: expected a number from 0 to 1");
+            return fail(err, errlen, "probability: expected a number from 0 to 1");
         rule->probability = json_number_value(p);
     }
     uint64_t seed = 0;

@@ -14,8 +14,6 @@ typedef struct builtin_scenario {
 extern const builtin_scenario mock_builtin_scenarios[];
 extern const size_t mock_n_builtin_scenarios;
 
-#define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); goto fail; } while (0)
-
 json_t *scenario_builtin(const char *name)
 {
     for (size_t i = 0; i < mock_n_builtin_scenarios; i++) {
@@ -170,17 +168,25 @@ static int check_faults(const json_t *rules, char *err, size_t errlen)
 
 static void apply_settings(const mock_context *ctx, const scenario_settings *s)
 {
-    store_config *config = store_settings(ctx->store);
+    store_config config = *store_config_of(ctx->store);
     if (s->rate_limit_scale >= 0)
-        config->rate_limit_scale = s->rate_limit_scale;
+        config.rate_limit_scale = s->rate_limit_scale;
     if (s->build_stages >= 0)
-        config->build_stages = s->build_stages;
+        config.build_stages = s->build_stages;
     if (s->enrichment_slowdown >= 0)
-        config->enrichment_slowdown = s->enrichment_slowdown;
+        config.enrichment_slowdown = s->enrichment_slowdown;
+    store_set_config(ctx->store, &config);
     if (s->time_scale > 0)
         mock_clock_set_scale(ctx->clock, s->time_scale);
     if (s->chaos_rate >= 0)
         faults_set_chaos(ctx->faults, s->chaos_rate, (uint64_t)s->chaos_seed);
+}
+
+/* An amount of the scenario (validated by check_accounts), -1 when absent. */
+static int64_t amount(const json_t *spec, const char *field)
+{
+    json_t *value = json_object_get(spec, field);
+    return value != NULL ? json_integer_value(value) : -1;
 }
 
 static json_t *apply_accounts(const mock_context *ctx, const json_t *accounts, int64_t now_ms)
@@ -188,24 +194,16 @@ static json_t *apply_accounts(const mock_context *ctx, const json_t *accounts, i
     json_t *keys = json_array();
     const char *key;
     json_t *spec;
-    store *st = ctx->store;
-    const mock_context_options *options = &ctx->options;
     json_object_foreach((json_t *)accounts, key, spec) {
-        account *acct = store_find_account(st, key);
-        if (acct != NULL)
-            store_settle(st, acct, now_ms);
-        json_t *credits = json_object_get(spec, "credits");
-        json_t *quota = json_object_get(spec, "exportQuota");
-        json_t *used = json_object_get(spec, "exportRowsUsed");
-        acct = store_put_account(st, key,
-                                 credits != NULL ? json_integer_value(credits) : acct != NULL ? acct->credits : options->default_credits,
-                                 quota != NULL ? json_integer_value(quota) : acct != NULL ? acct->export_quota : options->default_export_quota,
-                                 0);
-        if (acct == NULL)
+        account_update update = {
+            .credits = amount(spec, "credits"),
+            .export_quota = amount(spec, "exportQuota"),
+            .export_rows_used = amount(spec, "exportRowsUsed"),
+            .default_credits = ctx->options.default_credits,
+            .default_export_quota = ctx->options.default_export_quota,
+        };
+        if (store_update_account(ctx->store, key, &update, now_ms) == NULL)
             continue;
-        store_roll_export_period(acct, now_ms);
-        if (used != NULL)
-            acct->export_used = json_integer_value(used);
         json_array_append_new(keys, json_string(key));
     }
     return keys;
@@ -220,8 +218,10 @@ static json_t *add_rules(const mock_context *ctx, const json_t *rules, char *err
     json_t *rule;
     json_array_foreach(rules, i, rule) {
         json_t *added = faults_add(ctx->faults, rule, err, errlen);
-        if (added == NULL)
-            FAIL("faults[%zu]: could not be added (too many rules?)", i);
+        if (added == NULL) {
+            snprintf(err, errlen, "faults[%zu]: could not be added (too many rules?)", i);
+            goto fail;
+        }
         json_array_append(fault_ids, json_object_get(added, "id"));
         json_decref(added);
     }

@@ -8,6 +8,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "data/mix.h"
 #include "sim/clock.h"
 
 #define ACCOUNT_BUCKETS 256
@@ -54,14 +55,6 @@ struct store {
 };
 
 /* --- ids and hashing ------------------------------------------------------ */
-
-static uint64_t mix64(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
 
 static uint64_t hash_string(const char *s)
 {
@@ -261,9 +254,9 @@ const store_config *store_config_of(const store *st)
     return &st->config;
 }
 
-store_config *store_settings(store *st)
+void store_set_config(store *st, const store_config *config)
 {
-    return &st->config;
+    st->config = *config;
 }
 
 /* --- accounts ------------------------------------------------------------- */
@@ -527,6 +520,30 @@ void store_set_expire_hook(store *st, store_expire_hook hook, void *ctx)
     st->expire_hook_ctx = ctx;
 }
 
+account *store_update_account(store *st, const char *key, const account_update *update,
+                              int64_t now_ms)
+{
+    account *acct = store_find_account(st, key);
+    if (acct != NULL)
+        store_settle(st, acct, now_ms);
+    int64_t credits = update->credits >= 0 ? update->credits
+                      : acct != NULL ? acct->credits : update->default_credits;
+    int64_t quota = update->export_quota >= 0 ? update->export_quota
+                    : acct != NULL ? acct->export_quota : update->default_export_quota;
+    acct = store_put_account(st, key, credits, quota, 0);
+    if (acct == NULL)
+        return NULL;
+    store_roll_export_period(acct, now_ms);
+    if (update->export_rows_used >= 0)
+        acct->export_used = update->export_rows_used;
+    return acct;
+}
+
+int store_take_rate(account *acct, int bucket, int64_t now_ms, unsigned limit)
+{
+    return ratelimit_take(&acct->rate[bucket], now_ms, limit, RATELIMIT_WINDOW_MS);
+}
+
 /* --- audiences ------------------------------------------------------------ */
 
 static size_t audience_bucket(const store *st, const char *id)
@@ -628,13 +645,56 @@ static int add_pending(account *acct, audience *aud)
     return ptr_push((void ***)&acct->pending, &acct->n_pending, &acct->cap_pending, aud);
 }
 
-int store_begin_build(store *st, audience *aud, int64_t now_ms)
+void store_set_search_params(store *st, audience *aud, audience_filters *filters,
+                             const json_t *company, const json_t *prospect,
+                             uint32_t max_companies, uint32_t max_prospects)
+{
+    (void)st;
+    filters_free(aud->filters);
+    aud->filters = filters;
+    json_decref(aud->company_params);
+    json_decref(aud->prospect_params);
+    aud->company_params = company != NULL ? json_deep_copy(company) : NULL;
+    aud->prospect_params = prospect != NULL ? json_deep_copy(prospect) : NULL;
+    aud->max_companies = max_companies;
+    aud->max_prospects = max_prospects;
+}
+
+void store_begin_build(store *st, audience *aud, int64_t now_ms, const store_build_faults *faults)
 {
     (void)st;
     aud->status = AUDIENCE_BUILDING;
     aud->result_pending = 1;
     aud->build_started_ms = now_ms;
     aud->build_finishes_ms = 0;
+    if (faults == NULL)
+        return;
+    if (faults->fail)
+        aud->inject_failure = 1;
+    if (faults->hold_rule != 0) {
+        aud->hold_rule = faults->hold_rule;
+        aud->hold_status = faults->hold_status;
+    }
+}
+
+void store_fail_build(store *st, const account *owner, const char *audience_id, int64_t now_ms)
+{
+    audience *aud = store_find_audience(st, owner, audience_id);
+    if (aud == NULL || !aud->result_pending)
+        return;
+    aud->result_pending = 0;
+    aud->status = AUDIENCE_FAILED;
+    aud->build_finished_ms = now_ms;
+}
+
+int store_archive_audience(store *st, audience *aud)
+{
+    (void)st;
+    if (aud->status == AUDIENCE_BUILDING) {
+        errno = EBUSY;
+        return -1;
+    }
+    aud->archived = 1;
     return 0;
 }
 
@@ -915,6 +975,7 @@ export_file *store_add_export(store *st, account *owner, export_job *job,
     }
     owner->exports[owner->next_export] = file;
     owner->next_export = (owner->next_export + 1) % STORE_MAX_EXPORTS_PER_KEY;
+    owner->export_used += (int64_t)export_job_rows(job);
     size_t b = export_bucket(st, file->token);
     file->next = st->export_buckets[b];
     st->export_buckets[b] = file;

@@ -15,7 +15,15 @@
  * Time: builds and enrichments advance lazily. store_settle() brings an
  * account's pending work up to `now` (completing builds, charging them,
  * applying enrichment reveals) in the order it finished, so every observer
- * sees the same history whatever it polls. */
+ * sees the same history whatever it polls.
+ *
+ * Transitions: every change of state goes through a function of this
+ * header (the state machine of an audience, the credit and export-row
+ * ledgers, holds, rate-limit windows): callers read the structs below but
+ * never write their fields. That keeps what a state file replays (the
+ * requests that called these functions) and what a change does in one
+ * place. A module that adds state adds its transitions here too, each
+ * saying "Lock held." or "Lock NOT held." first. */
 #ifndef DESCOVO_STORE_H
 #define DESCOVO_STORE_H
 
@@ -200,9 +208,11 @@ typedef struct store_stats {
 void store_stats_of(const store *st, store_stats *out);
 
 const dataset *store_dataset(const store *st);
+/* Lock held (or, for the fields no scenario changes, any time). */
 const store_config *store_config_of(const store *st);
-/* Lock held. The live settings, to change them (scenarios). */
-store_config *store_settings(store *st);
+/* Lock held. Replaces the settings (scenarios); a reset restores those of
+ * store_new. */
+void store_set_config(store *st, const store_config *config);
 
 /* Lock held. Adds an account or updates an existing one. `initial` marks
  * accounts that a reset restores. Returns the account, or NULL when out of
@@ -236,6 +246,27 @@ void store_set_expire_hook(store *st, store_expire_hook hook, void *ctx);
 /* Whether a key looks like a live key (the simulator never takes one). */
 int store_key_is_live(const char *key);
 
+/* A change to an account (PUT /_mock/accounts/{key}, a scenario). */
+typedef struct account_update {
+    int64_t credits;               /* -1: unchanged (a new account: default_credits) */
+    int64_t export_quota;          /* -1: unchanged (a new account: default_export_quota) */
+    int64_t export_rows_used;      /* -1: unchanged */
+    int64_t default_credits;
+    int64_t default_export_quota;
+} account_update;
+
+/* Lock held. Settles an existing account to now_ms, then applies the update
+ * (the account is enabled; one added here is not restored by a reset) and
+ * starts a new export period if the current one is over. Returns the
+ * account, or NULL as store_put_account does (errno ENOMEM or ENOSPC). */
+account *store_update_account(store *st, const char *key, const account_update *update,
+                              int64_t now_ms);
+
+/* Lock held. Takes one request from the account's rate-limit bucket
+ * (0 <= bucket < STORE_RATE_BUCKETS; limit 0: unlimited). Returns 0, or the
+ * seconds until the window lets one through (the request is refused). */
+int store_take_rate(account *acct, int bucket, int64_t now_ms, unsigned limit);
+
 /* Lock held. Creates a DRAFT audience. Returns NULL when out of memory or
  * when the account holds STORE_MAX_AUDIENCES_PER_KEY audiences (errno set to
  * ENOMEM or ENOSPC). */
@@ -251,8 +282,32 @@ audience *store_find_audience(store *st, const account *owner, const char *id);
  * whose links have expired by then. */
 void store_settle(store *st, account *owner, int64_t now_ms);
 
-/* Lock held. Marks the audience BUILDING with its result pending. */
-int store_begin_build(store *st, audience *aud, int64_t now_ms);
+/* Lock held. Sets the search params of a DRAFT audience: takes ownership
+ * of filters (compiled from company and prospect, which are copied; either
+ * may be NULL), replacing what was set. max_*: 0 for no cap. */
+void store_set_search_params(store *st, audience *aud, audience_filters *filters,
+                             const json_t *company, const json_t *prospect,
+                             uint32_t max_companies, uint32_t max_prospects);
+
+/* What an injected fault does to a build (faults.h: fail-build, hold). */
+typedef struct store_build_faults {
+    int fail;                      /* the build ends FAILED, nothing charged */
+    uint64_t hold_rule;            /* the rule holding it building; 0: none */
+    audience_status hold_status;   /* what it shows while held */
+} store_build_faults;
+
+/* Lock held. Marks a DRAFT audience BUILDING with its result pending;
+ * faults may be NULL. */
+void store_begin_build(store *st, audience *aud, int64_t now_ms, const store_build_faults *faults);
+
+/* Lock held. The filters of a pending build could not run: the audience
+ * with this id ends FAILED at now_ms, if owner still has it and it still
+ * waits for its result (a reset may have dropped it meanwhile). */
+void store_fail_build(store *st, const account *owner, const char *audience_id, int64_t now_ms);
+
+/* Lock held. Archives the audience: lists and lookups no longer show it.
+ * Returns 0, or -1 with errno EBUSY while it is BUILDING. */
+int store_archive_audience(store *st, audience *aud);
 
 /* Lock held. Attaches a finished filter run and its pricing index (taking
  * ownership of both, which are left empty) to the audience with this id, if
@@ -269,8 +324,9 @@ enrichment *store_start_enrichment(store *st, audience *aud,
                                    const char *user_email, int64_t now_ms,
                                    enrichment_stage fail_stage);
 
-/* Lock held. Registers an export file (taking ownership of job) and returns
- * it, or NULL when out of memory (job is freed). Expires the account's oldest
+/* Lock held. Registers an export file (taking ownership of job), counts its
+ * rows against the owner's export quota, and returns it, or NULL when out of
+ * memory (job is freed, nothing counted). Expires the account's oldest
  * export when it holds STORE_MAX_EXPORTS_PER_KEY. */
 export_file *store_add_export(store *st, account *owner, export_job *job,
                               const char *audience_id, const char *kind,
@@ -301,7 +357,7 @@ json_t *store_outbox_json(store *st, const char *to, const account *owner);
 void store_outbox_clear(store *st);
 
 /* Lock held. The next store_add_export uses this download id instead of a
- * random one (a replay from the state file: persist.c). */
+ * random one (a replay from the state file: routes_replay). */
 void store_force_export_token(store *st, const char *token);
 
 /* Called by store_reset with the lock held, after the state is dropped

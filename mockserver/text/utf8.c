@@ -1,5 +1,7 @@
 #include "text/utf8.h"
 
+#include <string.h>
+
 size_t utf8_sequence_length(const unsigned char *s, size_t avail)
 {
     if (avail == 0)
@@ -30,4 +32,22 @@ size_t utf8_sequence_length(const unsigned char *s, size_t avail)
             return 0;
     }
     return n;
+}
+
+size_t utf8_whole_prefix(const char *s, size_t len)
+{
+    size_t lead = len;
+    while (lead > 0 && ((unsigned char)s[lead - 1] & 0xC0) == 0x80)
+        lead--;
+    if (lead == 0)
+        return len; /* continuation bytes only: nothing to cut back to */
+    lead--;
+    unsigned char c = (unsigned char)s[lead];
+    size_t want = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : 4;
+    return len - lead < want ? lead : len;
+}
+
+void utf8_trim(char *s)
+{
+    s[utf8_whole_prefix(s, strlen(s))] = '\0';
 }

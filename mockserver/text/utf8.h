@@ -10,4 +10,13 @@
  * the `avail` bytes there; 0 when there is none (avail == 0 included). */
 size_t utf8_sequence_length(const unsigned char *s, size_t avail);
 
+/* Length of s[0..len) without a sequence cut short at its end (what a
+ * truncating snprintf leaves), so that the prefix can still become a JSON
+ * string. Looks only at the last sequence: it repairs cut text, it does
+ * not validate it. */
+size_t utf8_whole_prefix(const char *s, size_t len);
+
+/* Cuts the NUL-terminated s in place to utf8_whole_prefix(s, strlen(s)). */
+void utf8_trim(char *s);
+
 #endif

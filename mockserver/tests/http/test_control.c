@@ -772,9 +772,30 @@ static void test_start_scenario_survives_reset(void **state)
     harness_stop(h);
 }
 
+/* PUT /_mock/accounts settles the account first, then changes only what it
+ * names: a build that finished meanwhile stays charged when only the export
+ * quota is set. */
+static void test_account_put_keeps_settled_charges(void **state)
+{
+    harness *h = *state;
+    long long before = harness_credits(h, DEV_KEY);
+    char id[64];
+    new_filtered_audience(h, id);
+    assert_int_equal(post_build(h, id), 200);
+    harness_advance(h, 3600);
+    http_response res;
+    assert_int_equal(harness_send(h, "PUT", &res, "/_mock/accounts/" DEV_KEY, "{\"exportQuota\":7}"), 200);
+    long long put_credits = json_integer_value(json_object_get(output_of(&res), "credits"));
+    assert_int_equal(json_integer_value(json_object_get(output_of(&res), "exportQuota")), 7);
+    http_response_free(&res);
+    assert_true(put_credits < before);
+    assert_int_equal(harness_credits(h, DEV_KEY), put_credits);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_account_put_keeps_settled_charges, harness_reset_state),
         cmocka_unit_test_setup(test_status_fault_after_and_times, harness_reset_state),
         cmocka_unit_test_setup(test_every_status_and_bad_rules, harness_reset_state),
         cmocka_unit_test(test_latency_does_not_hold_a_thread),

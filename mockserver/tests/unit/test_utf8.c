@@ -63,12 +63,33 @@ static void test_make_utf8(void **state)
     assert_string_equal(text, "ok \xc3\xa9 ? ?? \xf0\x9f\x98\x80 ?");
 }
 
+/* utf8_whole_prefix drops a sequence cut short at the end, and only that. */
+static void test_whole_prefix(void **state)
+{
+    (void)state;
+    assert_int_equal(utf8_whole_prefix("abc", 3), 3);
+    assert_int_equal(utf8_whole_prefix("", 0), 0);
+    assert_int_equal(utf8_whole_prefix("a\xc3\xa9", 3), 3);          /* whole */
+    assert_int_equal(utf8_whole_prefix("a\xc3\xa9", 2), 1);          /* é cut after its lead */
+    assert_int_equal(utf8_whole_prefix("a\xe2\x9c\x93", 3), 1);      /* ✓ cut after two bytes */
+    assert_int_equal(utf8_whole_prefix("a\xf0\x9f\x98\x80", 4), 1);  /* 😀 cut after three */
+    assert_int_equal(utf8_whole_prefix("a\xf0\x9f\x98\x80", 5), 5);
+    assert_int_equal(utf8_whole_prefix("\x80\x80", 2), 2);            /* nothing to cut back to */
+    char cut[] = "path.\xe2\x9c";
+    utf8_trim(cut);
+    assert_string_equal(cut, "path.");
+    char whole[] = "path.\xe2\x9c\x93";
+    utf8_trim(whole);
+    assert_string_equal(whole, "path.\xe2\x9c\x93");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid),
         cmocka_unit_test(test_invalid),
         cmocka_unit_test(test_make_utf8),
+        cmocka_unit_test(test_whole_prefix),
     };
     return cmocka_run_group_tests_name("utf8", tests, NULL, NULL);
 }
