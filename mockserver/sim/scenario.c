@@ -333,12 +333,8 @@ json_t *scenario_apply_tenant(const mock_context *ctx, const char *key, const js
     account *acct = store_find_account(st, key);
     json_t *keys = json_array();
     if (acct != NULL) {
-        if (settings.rate_limit_scale >= 0)
-            acct->own_rate_limit_scale = settings.rate_limit_scale;
-        if (settings.build_stages >= 0)
-            acct->own_build_stages = settings.build_stages;
-        if (settings.enrichment_slowdown >= 0)
-            acct->own_enrichment_slowdown = settings.enrichment_slowdown;
+        store_set_own_settings(acct, settings.rate_limit_scale, settings.build_stages,
+                               settings.enrichment_slowdown);
         const char *given_key;
         json_t *spec;
         json_object_foreach((json_t *)accounts, given_key, spec) {

@@ -1148,6 +1148,17 @@ double store_enrichment_slowdown(const store *st, const account *acct)
                                                                : st->config.enrichment_slowdown;
 }
 
+void store_set_own_settings(account *acct, double rate_limit_scale, int build_stages,
+                            double enrichment_slowdown)
+{
+    if (rate_limit_scale >= 0)
+        acct->own_rate_limit_scale = rate_limit_scale;
+    if (build_stages >= 0)
+        acct->own_build_stages = build_stages;
+    if (enrichment_slowdown >= 0)
+        acct->own_enrichment_slowdown = enrichment_slowdown;
+}
+
 int64_t store_tenant_now(const store *st, const account *acct, int64_t server_ms)
 {
     if (!acct->own_clock)

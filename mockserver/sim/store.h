@@ -389,6 +389,11 @@ double store_rate_limit_scale(const store *st, const account *acct);
 int store_build_stages(const store *st, const account *acct);
 double store_enrichment_slowdown(const store *st, const account *acct);
 
+/* Lock held. Gives the account settings of its own (a tenant scenario);
+ * a value < 0 leaves that one as it is. */
+void store_set_own_settings(account *acct, double rate_limit_scale, int build_stages,
+                            double enrichment_slowdown);
+
 /* Lock held. Moves the account's clock forward by ms (>= 0); from then on
  * it has a clock of its own, which the server's manual advances no longer
  * move. */
