@@ -103,9 +103,9 @@ void handle_mock_tenant_reset(const mock_request *req, mock_reply *reply)
     account *acct = tenant_of_unlocked(req, reply);
     if (acct == NULL)
         return;
-    /* Its audiences go with the reset: no hold to release. */
-    if (!req->replaying)
-        faults_remove_key(req->ctx->faults, acct->key, NULL, NULL);
+    /* Its audiences go with the reset: no hold to release. In a replay too:
+     * the rules there are those its replayed scenarios added. */
+    faults_remove_key(req->ctx->faults, acct->key, NULL, NULL);
     if (req->ctx->journal != NULL && !req->replaying)
         journal_clear_key(req->ctx->journal, keys_id(acct->key));
     store_reset_account(req->store, acct);
@@ -148,7 +148,8 @@ void handle_mock_tenant_faults_clear(const mock_request *req, mock_reply *reply)
     if (acct == NULL)
         return;
     released r = {req->store, store_tenant_now(req->store, acct, req->now_ms)};
-    size_t n = req->replaying ? 0 : faults_remove_key(req->ctx->faults, acct->key, release_rule, &r);
+    /* In a replay too: the rules there are those its replayed scenarios added. */
+    size_t n = faults_remove_key(req->ctx->faults, acct->key, release_rule, &r);
     reply_ok(reply, req, json_pack("{s:s, s:I}", "apiKey", acct->key, "removed", (json_int_t)n),
              charge_free(NULL, control_free));
 }
