@@ -101,6 +101,7 @@ typedef struct fleet_options {
     int global_clock;         /* POST /_mock/clock/advance instead of the tenant's */
     long server_pid;          /* 0: no CPU or RSS figures */
     const char *prefix;       /* keys are PREFIX<tenant>_<generation> */
+    int sample_s;             /* RSS sampled this often (with server_pid), 0: start and end only */
     int smoke;
 } fleet_options;
 
@@ -529,6 +530,7 @@ static void usage(FILE *out)
           "  --global-clock     advance POST /_mock/clock/advance, not the tenant's clock\n"
           "  --server-pid PID   the server's process, for CPU per workflow and RSS\n"
           "  --key-prefix P     keys are P<tenant>_<n> (default sk_test_fleet_<pid>_)\n"
+          "  --sample S         print the server's RSS every S seconds (needs --server-pid)\n"
           "  --smoke            4 tenants, 1 s, reset every 2 (CI)\n", out);
 }
 
@@ -551,6 +553,7 @@ static int parse_args(int argc, char **argv, fleet_options *o)
         {"fresh-keys", required_argument, NULL, 'f'}, {"setup-put", no_argument, NULL, 'p'},
         {"global-clock", no_argument, NULL, 'g'}, {"server-pid", required_argument, NULL, 's'},
         {"key-prefix", required_argument, NULL, 'k'}, {"smoke", no_argument, NULL, 'S'},
+        {"sample", required_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
     };
     int c;
@@ -566,6 +569,7 @@ static int parse_args(int argc, char **argv, fleet_options *o)
         case 'g': o->global_clock = 1; break;
         case 's': if (parse_long(optarg, 1, 1L << 30, &v) != 0) goto bad; o->server_pid = v; break;
         case 'k': o->prefix = optarg; break;
+        case 'm': if (parse_long(optarg, 0, 3600, &v) != 0) goto bad; o->sample_s = (int)v; break;
         case 'S': o->smoke = 1; break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); return -1;
@@ -632,6 +636,27 @@ int main(int argc, char **argv)
             break;
         }
     }
+    /* RSS over the run: flat means bounded memory. */
+    double min_rss = 0, max_rss = 0;
+    int samples = 0;
+    if (have_proc && o.sample_s > 0) {
+        for (int k = 1; now_s() - start + o.sample_s <= o.duration_s + 0.5; k++) {
+            struct timespec pause = {o.sample_s, 0};
+            nanosleep(&pause, NULL);
+            proc_sample s;
+            if (sample_proc(o.server_pid, &s) != 0)
+                break;
+            double mb = s.rss_kb / 1024.0;
+            printf("rss         t=%4ds %7.1f MB\n", k * o.sample_s, mb);
+            fflush(stdout);
+            /* The first sample is the warm one: the store's tables have grown. */
+            if (samples == 0 || mb < min_rss)
+                min_rss = mb;
+            if (samples == 0 || mb > max_rss)
+                max_rss = mb;
+            samples++;
+        }
+    }
     for (int i = 0; i < o.tenants; i++)
         pthread_join(threads[i], NULL);
     double wall = now_s() - start;
@@ -665,6 +690,9 @@ int main(int argc, char **argv)
         printf("server CPU  %.2f s, %.0f us per workflow, %.1f us per request\n", cpu,
                workflows ? cpu * 1e6 / (double)workflows : 0.0, requests ? cpu * 1e6 / (double)requests : 0.0);
         printf("server RSS  %.1f MB at the start, %.1f MB at the end\n", before.rss_kb / 1024.0, after.rss_kb / 1024.0);
+        if (samples >= 2)
+            printf("server RSS  %.1f to %.1f MB over %d samples (max/min %.2f)\n", min_rss, max_rss, samples,
+                   min_rss > 0 ? max_rss / min_rss : 0.0);
     }
     printf("%-26s %10s %9s %9s\n", "endpoint", "requests", "p50 us", "p99 us");
     for (int e = 0; e < EP_COUNT && total != NULL; e++) {

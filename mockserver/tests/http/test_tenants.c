@@ -460,6 +460,53 @@ static void test_idle_tenants_expire(void **state)
     harness_stop(h);
 }
 
+/* Downloads and counts the CRLF-ended lines. */
+static size_t download_lines(harness *h, const char *url, size_t *len)
+{
+    long status = 0;
+    char *csv = harness_download(h, url, len, &status);
+    assert_int_equal(status, 200);
+    size_t lines = 0;
+    for (size_t i = 0; i + 1 < *len; i++)
+        lines += csv[i] == '\r' && csv[i + 1] == '\n';
+    free(csv);
+    return lines;
+}
+
+/* A CSV past the size sent whole streams the rest after what was read. */
+static void test_large_and_small_downloads(void **state)
+{
+    harness *h = *state;
+    char id[64];
+    snprintf(id, sizeof id, "%s", harness_create(h, TENANT_A, "big", "NORMAL"));
+    harness_set_filters(h, TENANT_A, id, "\"companySearchParams\":{\"employeeCountV2\":{\"min\":1,\"max\":1000000}},"
+                                       "\"maxCompanies\":2000,\"maxProspects\":4000");
+    char path[160];
+    snprintf(path, sizeof path, "/v1/audiences/%s/build", id);
+    http_response res;
+    assert_int_equal(harness_send(h, "POST", &res, path, "{\"apiKey\":\"%s\"}", TENANT_A), 200);
+    http_response_free(&res);
+    advance_tenant(h, TENANT_A, 600);
+    static const char *const kinds[] = {"prospects", "companies"};
+    static const char *const formats[] = {"PROSPECT_GENERIC_CSV", "COMPANY_GENERIC_CSV"};
+    for (size_t k = 0; k < 2; k++) {
+        snprintf(path, sizeof path, "/v1/audiences/%s/export/%s", id, kinds[k]);
+        long status = harness_send(h, "POST", &res, path, "{\"apiKey\":\"%s\",\"format\":\"%s\"}", TENANT_A, formats[k]);
+        if (status != 200)
+            fail_msg("export %s: %ld %s", kinds[k], status, res.raw);
+        long long rows = json_integer_value(json_object_get(output_of(&res), "estimatedRows"));
+        char url[256];
+        snprintf(url, sizeof url, "%s", json_string_value(json_object_get(output_of(&res), "downloadUrl")));
+        http_response_free(&res);
+        size_t len = 0;
+        assert_int_equal(download_lines(h, url, &len), (size_t)rows + 1);
+        if (k == 0)
+            assert_true(len > 256 * 1024); /* streamed past the whole-CSV size */
+        else
+            assert_true(len < 256 * 1024); /* sent whole */
+    }
+}
+
 /* --- a restart keeps tenant clocks ---------------------------------------- */
 
 static char state_file[128];
@@ -516,6 +563,7 @@ int main(void)
         cmocka_unit_test_setup(test_tenant_reset_is_its_own, harness_reset_state),
         cmocka_unit_test_setup(test_tenant_live_key_refused, harness_reset_state),
         cmocka_unit_test_setup(test_download_links_expire, harness_reset_state),
+        cmocka_unit_test_setup(test_large_and_small_downloads, harness_reset_state),
     };
     const struct CMUnitTest own_servers[] = {
         cmocka_unit_test(test_strict_keys),
