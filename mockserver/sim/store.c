@@ -184,6 +184,7 @@ static void drop_contents(store *st)
             acct->n_pending = 0;
             memset(acct->exports, 0, sizeof acct->exports);
             acct->next_export = 0;
+            acct->export_expiry_ms = 0;
         }
     }
 }
@@ -824,13 +825,19 @@ static void unlink_export(store *st, export_file *file);
  * (the oldest, or empty) on, the first live one ends the walk. */
 static void expire_exports(store *st, account *acct, int64_t now_ms)
 {
+    /* The usual request: nothing due (one comparison). */
+    if (acct->export_expiry_ms == 0 || now_ms < acct->export_expiry_ms)
+        return;
+    acct->export_expiry_ms = 0;
     for (size_t k = 0; k < STORE_MAX_EXPORTS_PER_KEY; k++) {
         size_t slot = (acct->next_export + k) % STORE_MAX_EXPORTS_PER_KEY;
         export_file *file = acct->exports[slot];
         if (file == NULL)
             continue;
-        if (file->expires_ms > now_ms)
+        if (file->expires_ms > now_ms) {
+            acct->export_expiry_ms = file->expires_ms;
             return;
+        }
         unlink_export(st, file);
         export_file_free(file);
         acct->exports[slot] = NULL;
@@ -974,6 +981,8 @@ export_file *store_add_export(store *st, account *owner, export_job *job,
         export_file_free(oldest);
     }
     owner->exports[owner->next_export] = file;
+    if (owner->export_expiry_ms == 0)
+        owner->export_expiry_ms = file->expires_ms;
     owner->next_export = (owner->next_export + 1) % STORE_MAX_EXPORTS_PER_KEY;
     owner->export_used += (int64_t)export_job_rows(job);
     size_t b = export_bucket(st, file->token);
@@ -1202,6 +1211,7 @@ static void drop_account_contents(store *st, account *acct)
         }
     }
     acct->next_export = 0;
+    acct->export_expiry_ms = 0;
     /* Keep the other accounts' messages, oldest first. */
     size_t oldest = (st->outbox_next + STORE_OUTBOX_CAPACITY - st->outbox_count) % STORE_OUTBOX_CAPACITY;
     size_t kept = 0;

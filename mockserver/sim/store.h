@@ -75,6 +75,7 @@ typedef struct account {
     size_t n_pending, cap_pending;
     export_file *exports[STORE_MAX_EXPORTS_PER_KEY]; /* ring */
     size_t next_export;
+    int64_t export_expiry_ms;      /* no export expires before this; 0: none held */
     /* Its clock (store_tenant_now): the server's until it is advanced on
      * its own; from then on clock_base_ms at the server's clock_anchor_ms,
      * running on with a real server clock and standing still with a
