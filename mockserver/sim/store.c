@@ -51,6 +51,7 @@ struct store {
     void *expire_hook_ctx;
     account *lru_newest, *lru_oldest; /* every account, by last use */
     uint64_t *tombstones;         /* STORE_TOMBSTONES key ids, 0: free */
+    int expiry_paused;            /* replaying the state file */
     size_t n_expired;             /* tenants dropped for idleness */
 };
 
@@ -454,7 +455,7 @@ static void expire_account(store *st, account *acct, int64_t server_ms)
 static void touch_and_sweep(store *st, account *acct, int64_t server_ms)
 {
     int64_t expiry = st->config.idle_expiry_ms;
-    if (expiry <= 0)
+    if (expiry <= 0 || st->expiry_paused)
         return;
     int64_t real_ms = monotonic_ms();
     acct->seen_sim_ms = server_ms;
@@ -513,6 +514,18 @@ account *store_open_account(store *st, const char *key, int64_t server_ms)
     }
     touch_and_sweep(st, acct, server_ms);
     return acct;
+}
+
+void store_pause_expiry(store *st, int paused, int64_t server_ms)
+{
+    st->expiry_paused = paused;
+    if (paused)
+        return;
+    int64_t real_ms = monotonic_ms();
+    for (account *acct = st->lru_newest; acct != NULL; acct = acct->lru_older) {
+        acct->seen_sim_ms = server_ms;
+        acct->seen_real_ms = real_ms;
+    }
 }
 
 void store_set_expire_hook(store *st, store_expire_hook hook, void *ctx)

@@ -242,6 +242,10 @@ account *store_open_account(store *st, const char *key, int64_t server_ms);
  * before its memory is freed (app.c: its fault rules and journal entries
  * go too, and the state file records a reset of it). NULL: none. */
 typedef void (*store_expire_hook)(void *ctx, const char *key, int64_t server_ms);
+
+/* Lock held. paused 1: no tenant expires (a replay of the state file);
+ * 0: expiry again, every account counting as used at server_ms (and now). */
+void store_pause_expiry(store *st, int paused, int64_t server_ms);
 void store_set_expire_hook(store *st, store_expire_hook hook, void *ctx);
 
 /* Whether a key looks like a live key (the simulator never takes one). */

@@ -551,6 +551,38 @@ static void test_restart_keeps_tenant_clocks(void **state)
     unlink(state_file);
 }
 
+static void idle_expiry_and_state_file(mock_options *options)
+{
+    options->tenant_idle_expiry_s = 600;
+    options->state_file = state_file;
+}
+
+/* An expiry is in the state file: a restart does not bring the data back. */
+static void test_restart_after_expiry(void **state)
+{
+    (void)state;
+    snprintf(state_file, sizeof state_file, "/tmp/descovo-tenants-expiry-%ld.log", (long)getpid());
+    unlink(state_file);
+    harness *h = harness_start(idle_expiry_and_state_file);
+    char a[64];
+    snprintf(a, sizeof a, "%s", harness_create(h, TENANT_A, "gone", "NORMAL"));
+    harness_create(h, TENANT_B, "kept", "NORMAL");
+    harness_advance(h, 400);
+    assert_int_equal(harness_credits(h, TENANT_B), 50000);
+    harness_advance(h, 300);
+    harness_create(h, TENANT_B, "kept too", "NORMAL"); /* drops A, idle 700 s */
+    assert_int_equal(health_int(h, "expiredTenants"), 1);
+    harness_stop(h);
+
+    h = harness_start(idle_expiry_and_state_file);
+    assert_int_equal(health_int(h, "audiences"), 2);
+    long http_status = 0;
+    status_of(h, TENANT_A, a, &http_status);
+    assert_int_equal(http_status, 404);
+    harness_stop(h);
+    unlink(state_file);
+}
+
 int main(void)
 {
     const struct CMUnitTest on_demand[] = {
@@ -570,6 +602,7 @@ int main(void)
         cmocka_unit_test(test_strict_keys),
         cmocka_unit_test(test_restart_keeps_tenant_clocks),
         cmocka_unit_test(test_idle_tenants_expire),
+        cmocka_unit_test(test_restart_after_expiry),
     };
     int failed = cmocka_run_group_tests_name("tenants.keys", on_demand, harness_group_setup, harness_group_teardown);
     failed += cmocka_run_group_tests_name("tenants.own_servers", own_servers, NULL, NULL);
