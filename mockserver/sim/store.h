@@ -9,8 +9,11 @@
  *
  * Lifetime: accounts live as long as the store (a reset restores their
  * initial values; accounts added at run time are disabled, not freed), so an
- * account pointer stays valid without the lock. Audiences live until reset or
- * store_free; hold the lock while using one.
+ * account pointer stays valid without the lock, with one exception: with
+ * --tenant-idle-expiry, an account added at run time that no request has
+ * opened for that long is freed (store_open_account), so a pointer kept
+ * without the lock is valid only while its request runs. Audiences live
+ * until reset, expiry or store_free; hold the lock while using one.
  *
  * Time: builds and enrichments advance lazily. store_settle() brings an
  * account's pending work up to `now` (completing builds, charging them,
