@@ -24,8 +24,11 @@ static const char control_free[] = "Control endpoints are free.";
 static account *tenant_of(const mock_request *req, mock_reply *reply)
 {
     account *acct = store_open_account(req->store, req->param, req->now_ms);
-    if (acct != NULL)
+    if (acct != NULL) {
+        /* Its journal entry is on its clock, as its API requests are. */
+        reply->tenant_ms = store_tenant_now(req->store, acct, req->now_ms);
         return acct;
+    }
     if (errno == EPERM)
         reply_error(reply, 400, "apiKey in the path: \"sk_live_...\" is a live key; descovo-mock is a simulator and "
                     "never takes live keys. Use a test key (sk_test_...).");

@@ -236,6 +236,14 @@ static void test_tenant_clocks_are_their_own(void **state)
     assert_int_equal(harness_send(h, "POST", &res, "/v1/audiences/create", "{\"apiKey\":\"%s\",\"name\":\"t\"}", TENANT_A), 200);
     assert_string_equal(json_string_value(json_object_get(output_of(&res), "createdAt")), "2025-01-01T00:05:00.000Z");
     http_response_free(&res);
+    /* So do its journal entries, control requests included. */
+    assert_int_equal(harness_get(h, &res, "/_mock/requests?apiKey=%s&limit=2", TENANT_A), 200);
+    json_t *entries = json_object_get(output_of(&res), "entries");
+    assert_int_equal(json_array_size(entries), 2);
+    for (size_t i = 0; i < 2; i++)
+        assert_string_equal(json_string_value(json_object_get(json_array_get(entries, i), "time")),
+                            "2025-01-01T00:05:00.000Z");
+    http_response_free(&res);
     /* Bad bodies name the field. */
     assert_int_equal(harness_send(h, "POST", &res, "/_mock/accounts/" TENANT_A "/clock/advance", "{\"seconds\":-1}"), 400);
     assert_non_null(strstr(harness_error_message(&res), "seconds"));
