@@ -227,7 +227,9 @@ long persist_replay(persist *p, persist_replay_fn replay, void *ctx, char *err, 
 {
     long replayed = 0;
     long line_no = 1;
-    const char *line = memchr(p->text != NULL ? p->text : "", '\n', p->text_len);
+    if (p->text == NULL)
+        return 0; /* a file created at open: nothing to replay */
+    const char *line = memchr(p->text, '\n', p->text_len);
     const char *end = p->text + p->text_len;
     while (line != NULL && ++line < end) {
         const char *next = memchr(line, '\n', (size_t)(end - line));
