@@ -701,6 +701,23 @@ void store_fail_build(store *st, const account *owner, const char *audience_id, 
     aud->build_finished_ms = now_ms;
 }
 
+/* Frees what only a live audience needs: its filters, build result,
+ * reveals and enrichment. The struct (its id) stays until a reset. */
+static void release_audience_data(audience *aud)
+{
+    json_decref(aud->company_params);
+    json_decref(aud->prospect_params);
+    aud->company_params = aud->prospect_params = NULL;
+    filters_free(aud->filters);
+    aud->filters = NULL;
+    build_result_free(&aud->result);
+    pricing_index_free(&aud->pricing);
+    free(aud->revealed);
+    aud->revealed = NULL;
+    enrichment_free(aud->enrichment);
+    aud->enrichment = NULL;
+}
+
 int store_archive_audience(store *st, audience *aud)
 {
     (void)st;
@@ -709,6 +726,11 @@ int store_archive_audience(store *st, audience *aud)
         return -1;
     }
     aud->archived = 1;
+    /* Nothing reads an archived audience again but its id (lists skip it,
+     * lookups answer 404, exports are snapshots), so its data goes now,
+     * unless an enrichment of it has still to settle. */
+    if (!has_pending(aud->owner, aud))
+        release_audience_data(aud);
     return 0;
 }
 
