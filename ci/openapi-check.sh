@@ -296,6 +296,17 @@ call 404 POST "$P/v1/audiences/aud_ffffffffffffffff/build" "{\"apiKey\":\"$KEY\"
 
 say "control plane and injected faults through the proxy"
 call 200 GET "$P/_mock/scenarios"
+# One tenant's own clock, scenario, faults and reset (a key on demand).
+TENANT=sk_test_openapi_check
+call 200 GET "$P/_mock/accounts/$TENANT/clock"
+call 200 POST "$P/_mock/accounts/$TENANT/clock/advance" '{"seconds":60}'
+call 200 POST "$P/_mock/accounts/$TENANT/scenario" '{"settings":{"buildStages":true},"faults":[{"match":{"path":"/v1/nothing"},"action":{"type":"status","status":500}}]}'
+call 400 POST "$P/_mock/accounts/$TENANT/scenario" '{"settings":{"timeScale":2}}'
+call 200 GET "$P/_mock/accounts/$TENANT/faults"
+call 200 DELETE "$P/_mock/accounts/$TENANT/faults"
+call 200 POST "$P/_mock/accounts/$TENANT/reset"
+call 404 GET "$P/_mock/accounts/not_a_test_key/clock"
+call 401 GET "$P/v1/credits?apiKey=sk_live_openapi_check"
 call 200 POST "$P/_mock/faults" '{"match":{"method":"GET","path":"/v1/credits"},"times":1,"action":{"type":"status","status":503,"retryAfter":2}}'
 call 503 GET "$P/v1/credits?apiKey=$KEY"
 [ "$(header Retry-After)" = 2 ] || { failures=$((failures + 1)); echo "  FAIL: injected 503 without Retry-After: 2"; }
@@ -337,8 +348,8 @@ call 200 DELETE "$P/_mock/outbox"
 call 404 POST "$P/_mock/scenarios" '{"name":"no-such-scenario"}'
 
 say "errors through the proxy"
-call 401 GET "$P/v1/credits?apiKey=sk_test_not_a_key"
-call 401 POST "$P/v1/audiences/create" '{"apiKey":"sk_test_not_a_key","name":"x"}'
+call 401 GET "$P/v1/credits?apiKey=sk_not_a_key"
+call 401 POST "$P/v1/audiences/create" '{"apiKey":"sk_not_a_key","name":"x"}'
 # A 400 the document cannot see coming: an industry that does not exist.
 call 200 POST "$P/v1/audiences/create" "{\"apiKey\":\"$KEY\",\"name\":\"bad filter\"}"
 call 400 PATCH "$P/v1/audiences/$(field output.audienceId)/search-params" "{\"apiKey\":\"$KEY\",\"companySearchParams\":{\"industriesV2\":[\"no-such-industry\"]}}"

@@ -39,6 +39,8 @@ typedef struct mock_options {
     mock_key_option keys[MOCK_MAX_KEYS]; /* --api-key; replaces the keys file */
     size_t n_keys;
     const char *keys_file;       /* NULL: the embedded fixtures/keys.txt */
+    int strict_keys;             /* no keys on demand: only keys_file / --api-key */
+    int64_t tenant_idle_expiry_s;/* drop tenants idle this long, 0: never */
     int64_t default_credits;     /* for keys given without credits */
     int64_t default_export_quota;/* rows per 30-day period */
     mock_clock_mode clock_mode;

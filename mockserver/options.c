@@ -20,7 +20,14 @@ static const char usage[] =
     "  --api-key KEY[:CREDITS]  an account; repeatable; replaces the keys file\n"
     "  --keys-file PATH       accounts, one 'KEY [CREDITS [EXPORT_ROWS]]' a line\n"
     "                         (default: the embedded fixtures/keys.txt)\n"
-    "  --credits N            credits of keys given without any (default 50000)\n"
+    "  --strict-keys          only the keys file and --api-key count (default: any\n"
+    "                         sk_test_ key becomes an account on its first request)\n"
+    "  --tenant-idle-expiry S drop the audiences, exports and settings of a key\n"
+    "                         without requests for S seconds (on the server's\n"
+    "                         clock or in real time, whichever passes first);\n"
+    "                         its next request is told (401). 0: never (default)\n"
+    "  --credits N            credits of keys given without any, and of keys on\n"
+    "                         demand (default 50000)\n"
     "  --export-quota N       export rows per 30-day period (default 100000)\n"
     "  --clock real|manual    real time, or time that moves only through\n"
     "                         POST /_mock/clock/advance (default real)\n"
@@ -79,7 +86,8 @@ enum {
     OPT_BUILD_STAGES, OPT_RATE_SCALE, OPT_NO_RATE_LIMIT, OPT_THREADS, OPT_QUIET,
     OPT_SCENARIO, OPT_CHAOS_RATE, OPT_CHAOS_SEED, OPT_JOURNAL_SIZE, OPT_ADMIN_TOKEN,
     OPT_NO_CONTROL, OPT_STATE_FILE, OPT_LOG_FORMAT, OPT_READY_FILE, OPT_HELP, OPT_VERSION,
-    OPT_IDLE_TIMEOUT, OPT_REQUEST_TIMEOUT, OPT_UPSTREAM, OPT_RECORD, OPT_VERIFY, OPT_KNOWN, OPT_FORMAT, OPT_OUT
+    OPT_IDLE_TIMEOUT, OPT_REQUEST_TIMEOUT, OPT_UPSTREAM, OPT_RECORD, OPT_VERIFY, OPT_KNOWN, OPT_FORMAT, OPT_OUT,
+    OPT_STRICT_KEYS, OPT_IDLE_EXPIRY
 };
 
 static const struct option long_options[] = {
@@ -90,6 +98,8 @@ static const struct option long_options[] = {
     {"api-key", required_argument, NULL, OPT_API_KEY},
     {"keys-file", required_argument, NULL, OPT_KEYS_FILE},
     {"credits", required_argument, NULL, OPT_CREDITS},
+    {"strict-keys", no_argument, NULL, OPT_STRICT_KEYS},
+    {"tenant-idle-expiry", required_argument, NULL, OPT_IDLE_EXPIRY},
     {"export-quota", required_argument, NULL, OPT_EXPORT_QUOTA},
     {"clock", required_argument, NULL, OPT_CLOCK},
     {"time-scale", required_argument, NULL, OPT_TIME_SCALE},
@@ -266,6 +276,12 @@ options_result options_parse(int argc, char **argv, mock_options *options,
                 return OPTIONS_ERROR;
             break;
         case OPT_KEYS_FILE: options->keys_file = optarg; break;
+        case OPT_STRICT_KEYS: options->strict_keys = 1; break;
+        case OPT_IDLE_EXPIRY:
+            if (parse_uint(optarg, 0, 10ULL * 365 * 24 * 3600, &n) != 0)
+                return bad(err, errlen, "--tenant-idle-expiry: expected seconds from 0 (never) to 10 years, got \"%s\"", optarg);
+            options->tenant_idle_expiry_s = (int64_t)n;
+            break;
         case OPT_CREDITS:
             if (parse_uint(optarg, 0, 1000000000000ULL, &n) != 0)
                 return bad(err, errlen, "--credits: expected a non-negative integer, got \"%s\"", optarg);

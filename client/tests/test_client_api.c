@@ -254,7 +254,7 @@ static void test_every_endpoint(void **st)
 static void test_error_auth(void **st)
 {
     state *s = *st;
-    descovo_client *bad = test_client_new(s->mock->base_url, "sk_test_nope", &s->clock);
+    descovo_client *bad = test_client_new(s->mock->base_url, "nope_not_a_key", &s->clock);
     long long credits = 0;
     expect_error(bad, descovo_credits(bad, &credits), DESCOVO_ERR_AUTH, 401);
     assert_string_equal(descovo_last_error(bad)->message, "Invalid API key.");

@@ -8,7 +8,7 @@
 #include "groups.h"
 
 #define NO_SUCH_AUDIENCE "aud_conformance_no_such_audience"
-#define WRONG_KEY "sk_test_conformance_wrong_key"
+#define WRONG_KEY "sk_conformance_wrong_key" /* not sk_test_: the mock takes those on demand */
 
 typedef struct endpoint {
     const char *method;

@@ -51,7 +51,9 @@ typedef struct mock_request {
     json_t *body;               /* JSON object (POST/PATCH/PUT), else NULL; borrowed */
     account *account;           /* the caller's account; NULL on routes without a key */
     const char *api_key;        /* the key as sent (body or query), unchecked; NULL if none */
-    int64_t now_ms;
+    int64_t now_ms;             /* its time on its tenant's clock (after auth) */
+    int64_t server_ms;          /* its time on the server's clock: what the state
+                                 * file logs (a replay maps it to the tenant's) */
     json_t *warnings;           /* array; handlers append {field, message};
                                  * NULL when the request has no body */
     const fault_decision *fault; /* a fault rule's side effect for this request
@@ -107,6 +109,8 @@ typedef struct mock_reply {
      * route), for the HTTP layer to mask wherever the log and the journal
      * keep the request; "" when none (or longer than any key). */
     char secret[KEYS_MAX_KEY_LEN + 1];
+    uint64_t key_id;            /* keys_id() of that key, 0: none (the journal) */
+    int64_t tenant_ms;          /* the request's time on its tenant's clock, 0: the server's */
     strbuf text;                /* owned: a success answer already serialised
                                  * (reply_ok); sent instead of body */
     char export_id[40];         /* the export a request created, for the state file */

@@ -45,6 +45,14 @@ void handle_mock_clock(const mock_request *req, mock_reply *reply);
 void handle_mock_clock_advance(const mock_request *req, mock_reply *reply);
 void handle_mock_account_get(const mock_request *req, mock_reply *reply);
 void handle_mock_account_put(const mock_request *req, mock_reply *reply);
+/* /_mock/accounts/{apiKey}/...: one tenant's clock, reset, scenario and
+ * faults (handlers_tenant.c). */
+void handle_mock_tenant_clock(const mock_request *req, mock_reply *reply);
+void handle_mock_tenant_clock_advance(const mock_request *req, mock_reply *reply);
+void handle_mock_tenant_reset(const mock_request *req, mock_reply *reply);
+void handle_mock_tenant_scenario(const mock_request *req, mock_reply *reply);
+void handle_mock_tenant_faults_list(const mock_request *req, mock_reply *reply);
+void handle_mock_tenant_faults_clear(const mock_request *req, mock_reply *reply);
 void handle_mock_faults_list(const mock_request *req, mock_reply *reply);
 void handle_mock_faults_add(const mock_request *req, mock_reply *reply);
 void handle_mock_faults_clear(const mock_request *req, mock_reply *reply);

@@ -26,7 +26,7 @@ audience *handler_audience(const mock_request *req, mock_reply *reply)
 /* The status an audience shows now: stored status, or a build stage. */
 static audience_status current_status(const mock_request *req, const audience *aud)
 {
-    return store_audience_status(req->store, aud, req->now_ms);
+    return store_audience_status(req->store, req->account, aud, req->now_ms);
 }
 
 static const char *method_name(creation_method method)

@@ -6,9 +6,11 @@
 #include <string.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "sim/clock.h"
 #include "api/handlers.h"
@@ -46,15 +48,51 @@ void handle_mock_openapi(const mock_request *req, mock_reply *reply)
     reply->body = json_incref(openapi_document);
 }
 
+/* Resident memory of this process in bytes, from /proc/self/statm, or -1. */
+static long long resident_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f == NULL)
+        return -1;
+    unsigned long long size = 0, resident = 0;
+    int n = fscanf(f, "%llu %llu", &size, &resident);
+    fclose(f);
+    long page = sysconf(_SC_PAGESIZE);
+    return n == 2 && page > 0 ? (long long)(resident * (unsigned long long)page) : -1;
+}
+
+/* Bytes the allocator has handed out and not got back, or -1. */
+static long long heap_bytes(void)
+{
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+    struct mallinfo2 info = mallinfo2();
+    return (long long)(info.uordblks + info.hblkhd);
+#else
+    return -1;
+#endif
+}
+
 void handle_mock_health(const mock_request *req, mock_reply *reply)
 {
     const dataset *ds = store_dataset(req->store);
     const mock_context_options *options = &req->ctx->options;
-    json_t *output = json_pack("{s:s, s:s, s:I, s:I, s:I, s:s}", "status", "ok", "version", DESCOVO_VERSION,
+    store_stats stats;
+    store_stats_of(req->store, &stats);
+    json_t *output = json_pack("{s:s, s:s, s:I, s:I, s:I, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I}}",
+                               "status", "ok", "version", DESCOVO_VERSION,
                                "seed", (json_int_t)options->seed,
                                "companies", (json_int_t)ds->n_companies,
                                "prospects", (json_int_t)ds->n_prospects,
-                               "clock", options->clock_mode == MOCK_CLOCK_MANUAL ? "manual" : "real");
+                               "clock", options->clock_mode == MOCK_CLOCK_MANUAL ? "manual" : "real",
+                               "keysOnDemand", store_config_of(req->store)->keys_on_demand,
+                               "tenants", (json_int_t)stats.tenants,
+                               "accounts", (json_int_t)stats.accounts,
+                               "audiences", (json_int_t)stats.audiences,
+                               "exports", (json_int_t)stats.exports,
+                               "expiredTenants", (json_int_t)stats.expired,
+                               "tenantIdleExpirySeconds", (json_int_t)(store_config_of(req->store)->idle_expiry_ms / 1000),
+                               "memory", "rssBytes", (json_int_t)resident_bytes(),
+                               "heapBytes", (json_int_t)heap_bytes());
     reply_ok(reply, req, output, charge_free(NULL, "Control endpoints are free."));
 }
 
@@ -135,8 +173,9 @@ void handle_mock_account_get(const mock_request *req, mock_reply *reply)
     }
     /* Reading changes nothing but lazily settled work, so that a state
      * file (persist.c) needs no record of it. */
-    store_settle(req->store, acct, req->now_ms);
-    reply_ok(reply, req, handler_account_json(acct, req->now_ms), charge_free(NULL, "Control endpoints are free."));
+    int64_t now = store_tenant_now(req->store, acct, req->now_ms); /* its own clock */
+    store_settle(req->store, acct, now);
+    reply_ok(reply, req, handler_account_json(acct, now), charge_free(NULL, "Control endpoints are free."));
 }
 
 /* Reads an optional non-negative integer field of the body (-1: absent). */
@@ -158,6 +197,11 @@ void handle_mock_account_put(const mock_request *req, mock_reply *reply)
 {
     static const char *const fields[] = {"credits", "exportQuota", "exportRowsUsed", NULL};
     const mock_context_options *options = &req->ctx->options;
+    if (store_key_is_live(req->param)) {
+        reply_error(reply, 400, "apiKey in the path: \"sk_live_...\" is a live key; descovo-mock is a simulator and "
+                    "never takes live keys. Use a test key (sk_test_...).");
+        return;
+    }
     account_update update = {
         .default_credits = options->default_credits,
         .default_export_quota = options->default_export_quota,
@@ -174,7 +218,8 @@ void handle_mock_account_put(const mock_request *req, mock_reply *reply)
             reply_error(reply, 403, "Account limit reached: the server holds %d API keys.", STORE_MAX_ACCOUNTS);
         return; /* out of memory: the dispatcher answers 500 */
     }
-    reply_ok(reply, req, handler_account_json(acct, req->now_ms), charge_free(NULL, "Control endpoints are free."));
+    reply_ok(reply, req, handler_account_json(acct, store_tenant_now(req->store, acct, req->now_ms)),
+             charge_free(NULL, "Control endpoints are free."));
 }
 
 /* --- faults --------------------------------------------------------------- */
@@ -314,6 +359,9 @@ void handle_mock_requests(const mock_request *req, mock_reply *reply)
     } else if (key != NULL) {
         keys_mask(key, masked);
         filter.masked_key = masked;
+        /* A whole key names its own entries exactly; a masked one ("sk_test_***ev")
+         * those of every key that masks the same. */
+        filter.key_id = strstr(key, "***") == NULL ? keys_id(key) : 0;
     }
     const char *status = req->query(req, "status");
     const char *since = req->query(req, "since");
@@ -378,7 +426,13 @@ void handle_mock_requests_clear(const mock_request *req, mock_reply *reply)
 
 void handle_mock_outbox(const mock_request *req, mock_reply *reply)
 {
-    reply_ok(reply, req, store_outbox_json(req->store, req->query(req, "to")),
+    const char *key = req->query(req, "apiKey");
+    const account *owner = key != NULL ? store_find_account(req->store, key) : NULL;
+    if (key != NULL && owner == NULL) {
+        reply_ok(reply, req, json_pack("{s:i, s:[]}", "count", 0, "messages"), charge_free(NULL, "Control endpoints are free."));
+        return;
+    }
+    reply_ok(reply, req, store_outbox_json(req->store, req->query(req, "to"), owner),
              charge_free(NULL, "Control endpoints are free."));
 }
 
@@ -400,16 +454,11 @@ void handle_mock_scenarios(const mock_request *req, mock_reply *reply)
  * Runs without the store lock (ROUTE_UNLOCKED): scenario_apply locks. */
 void handle_mock_scenario_load(const mock_request *req, mock_reply *reply)
 {
-    json_t *scenario = NULL;
-    const char *name = json_string_value(json_object_get(req->body, "name"));
-    if (name != NULL && json_object_size(req->body) == 1) {
-        scenario = scenario_builtin(name);
-        if (scenario == NULL) {
-            reply_error(reply, 404, "No built-in scenario \"%s\". GET /_mock/scenarios lists them.", name);
-            return;
-        }
-    } else {
-        scenario = json_incref(req->body);
+    const char *unknown = NULL;
+    json_t *scenario = scenario_from_body(req->body, &unknown);
+    if (scenario == NULL) {
+        reply_error(reply, 404, "No built-in scenario \"%s\". GET /_mock/scenarios lists them.", unknown);
+        return;
     }
     char err[256];
     json_t *summary = scenario_apply(req->ctx, scenario, err, sizeof err);

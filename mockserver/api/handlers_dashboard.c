@@ -65,8 +65,9 @@ void handle_mock_accounts_list(const mock_request *req, mock_reply *reply)
         return; /* out of memory: the dispatcher answers 500 */
     json_t *accounts = json_array();
     for (long i = offset; i < n && i < offset + limit; i++) {
-        store_settle(req->store, list[i], req->now_ms);
-        json_array_append_new(accounts, handler_account_json(list[i], req->now_ms));
+        int64_t now = store_tenant_now(req->store, list[i], req->now_ms); /* its own clock */
+        store_settle(req->store, list[i], now);
+        json_array_append_new(accounts, handler_account_json(list[i], now));
     }
     free(list);
     json_t *output = json_pack("{s:I, s:I, s:o}", "count", (json_int_t)n, "offset", (json_int_t)offset,
@@ -243,29 +244,30 @@ void handle_mock_audiences(const mock_request *req, mock_reply *reply)
     for (long a = 0; a < n_accounts; a++) {
         account *acct = list[a];
         long n = (long)acct->n_audiences;
+        int64_t now = store_tenant_now(req->store, acct, req->now_ms); /* its own clock */
         if (status_text == NULL) {
             /* Without a filter the page is found by counting: only the
              * accounts it covers are settled, only its audiences read. */
             long skip = offset > matched ? offset - matched : 0;
             if (skip < n && (long)json_array_size(audiences) < limit) {
-                store_settle(req->store, acct, req->now_ms);
+                store_settle(req->store, acct, now);
                 for (long j = skip; j < n && (long)json_array_size(audiences) < limit; j++) {
                     const audience *aud = acct->audiences[n - 1 - j];
-                    audience_status status = store_audience_status(req->store, aud, req->now_ms);
-                    json_array_append_new(audiences, audience_json(req->store, aud, status, req->now_ms));
+                    audience_status status = store_audience_status(req->store, acct, aud, now);
+                    json_array_append_new(audiences, audience_json(req->store, aud, status, now));
                 }
             }
             matched += n;
             continue;
         }
-        store_settle(req->store, acct, req->now_ms);
+        store_settle(req->store, acct, now);
         for (long j = 0; j < n; j++) {
             const audience *aud = acct->audiences[n - 1 - j];
-            audience_status status = store_audience_status(req->store, aud, req->now_ms);
+            audience_status status = store_audience_status(req->store, acct, aud, now);
             if (status != wanted)
                 continue;
             if (matched >= offset && matched < offset + limit)
-                json_array_append_new(audiences, audience_json(req->store, aud, status, req->now_ms));
+                json_array_append_new(audiences, audience_json(req->store, aud, status, now));
             matched++;
         }
     }
@@ -337,8 +339,8 @@ void handle_mock_ledger(const mock_request *req, mock_reply *reply)
         reply_error(reply, 404, "No account with this API key. Create one with PUT /_mock/accounts/{apiKey}.");
         return;
     }
-    /* Charges of builds that finished by now are on the ledger. */
-    store_settle(req->store, acct, req->now_ms);
+    /* Charges of builds that finished by now (its own clock) are on the ledger. */
+    store_settle(req->store, acct, store_tenant_now(req->store, acct, req->now_ms));
     char masked[32];
     keys_mask(acct->key, masked);
     const ledger *l = &acct->ledger;

@@ -111,7 +111,7 @@ void handle_estimate(const mock_request *req, mock_reply *reply)
                                &aud->pricing, &options, &cost);
     enrichment_plan plan;
     lifecycle_enrichment_plan(&options, cost.n_prospects, &plan);
-    lifecycle_enrichment_plan_scale(&plan, store_config_of(req->store)->enrichment_slowdown);
+    lifecycle_enrichment_plan_scale(&plan, store_enrichment_slowdown(req->store, req->account));
     pricing_estimate_write(reply_text_begin(reply), &cost, plan.total_ms);
     reply_text_end(reply, req, charge_free(req->account, "Estimating is free."));
 }

@@ -142,12 +142,15 @@ static void handle_export(const mock_request *req, mock_reply *reply, export_kin
         char body[256];
         snprintf(body, sizeof body, "%zu rows of audience %s. Download the CSV from the link below.", n, aud->id);
         json_t *links = json_pack("[s]", url);
-        store_outbox_add(req->store, req->now_ms, user_email, subject, body, links);
+        store_outbox_add(req->store, req->account, req->now_ms, user_email, subject, body, links);
         json_decref(links);
     }
-    json_t *output = json_pack("{s:s, s:I, s:I, s:s, s:s, s:s}", "message", message,
+    char expires[32];
+    mock_time_format(file->expires_ms, expires);
+    json_t *output = json_pack("{s:s, s:I, s:I, s:s, s:s, s:s, s:s}", "message", message,
                                "estimatedRows", (json_int_t)n, "maxRowsAllowed", (json_int_t)remaining,
-                               "exportId", file->token, "downloadUrl", url, "format", format);
+                               "exportId", file->token, "downloadUrl", url, "format", format,
+                               "expiresAt", expires);
     reply_ok(reply, req, output, charge_free(acct, "Exports are free, subject to the export quota."));
 }
 
@@ -165,8 +168,18 @@ void handle_download(const mock_request *req, mock_reply *reply)
 {
     export_file *file = store_find_export(req->store, req->param);
     if (file == NULL) {
-        reply_error(reply, 404, "Export not found: it never existed or has expired (each key keeps its last %d exports).",
-                    STORE_MAX_EXPORTS_PER_KEY);
+        reply_error(reply, 404, "Export not found: it never existed or has expired (links live %lld s, and each key "
+                    "keeps its last %d exports).", STORE_EXPORT_LINK_TTL_MS / 1000, STORE_MAX_EXPORTS_PER_KEY);
+        return;
+    }
+    /* Expiry is on the owner's clock, as its exports were made. */
+    int64_t owner_now = store_tenant_now(req->store, file->owner, req->now_ms);
+    if (owner_now >= file->expires_ms) {
+        char when[32];
+        mock_time_format(file->expires_ms, when);
+        store_settle(req->store, file->owner, owner_now); /* drops it */
+        reply_error(reply, 404, "Export not found: its link expired at %s (links live %lld s after the export).",
+                    when, STORE_EXPORT_LINK_TTL_MS / 1000);
         return;
     }
     /* The reader borrows the job: hold a reference while it streams. */

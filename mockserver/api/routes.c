@@ -70,6 +70,12 @@ static const route route_table[] = {
     {"GET", "/_mock/accounts/{id}/ledger", handle_mock_ledger, AUTH_NONE, 0, -1, 0},
     {"GET", "/_mock/audiences", handle_mock_audiences, AUTH_NONE, 0, -1, 0},
     {"PUT", "/_mock/accounts/{id}", handle_mock_account_put, AUTH_NONE, JSON_PERSIST, -1, 0},
+    {"GET", "/_mock/accounts/{id}/clock", handle_mock_tenant_clock, AUTH_NONE, 0, -1, 0},
+    {"POST", "/_mock/accounts/{id}/clock/advance", handle_mock_tenant_clock_advance, AUTH_NONE, JSON_PERSIST, -1, 0},
+    {"POST", "/_mock/accounts/{id}/reset", handle_mock_tenant_reset, AUTH_NONE, ROUTE_PERSIST | ROUTE_UNLOCKED, -1, 0},
+    {"POST", "/_mock/accounts/{id}/scenario", handle_mock_tenant_scenario, AUTH_NONE, JSON_PERSIST | ROUTE_UNLOCKED, -1, 0},
+    {"GET", "/_mock/accounts/{id}/faults", handle_mock_tenant_faults_list, AUTH_NONE, 0, -1, 0},
+    {"DELETE", "/_mock/accounts/{id}/faults", handle_mock_tenant_faults_clear, AUTH_NONE, ROUTE_PERSIST, -1, 0},
     {"GET", "/_mock/faults", handle_mock_faults_list, AUTH_NONE, 0, -1, 0},
     {"POST", "/_mock/faults", handle_mock_faults_add, AUTH_NONE, ROUTE_JSON_BODY, -1, 0},
     {"DELETE", "/_mock/faults", handle_mock_faults_clear, AUTH_NONE, ROUTE_PERSIST, -1, 0},
@@ -98,6 +104,8 @@ const char *routes_pattern(size_t i, const char **method)
 typedef struct route_shape {
     size_t segments;              /* "/v1/audiences/{id}": 3 */
     int literal;                  /* no {id} */
+    int control;                  /* under /_mock/ */
+    int tenant;                   /* under /_mock/accounts/{id}: the {id} is a key */
 } route_shape;
 
 /* Patterns have at most this many segments; a longer path matches none. */
@@ -129,6 +137,8 @@ static void shape_routes(void)
         route_shapes[i] = (route_shape){
             .segments = count_segments(pattern),
             .literal = strchr(pattern, '{') == NULL,
+            .control = strncmp(pattern, "/_mock/", 7) == 0,
+            .tenant = strncmp(pattern, "/_mock/accounts/{id}", 20) == 0,
         };
         size_t segments = route_shapes[i].segments;
         if (segments > ROUTE_MAX_SEGMENTS)
@@ -458,20 +468,45 @@ static const char *raw_key(const route *r, const mock_request *req)
     return req->query(req, "apiKey");
 }
 
+/* The 401 (or 503) of a key store_open_account did not take. */
+static void unauthorized(int why, int64_t idle_expiry_ms, mock_reply *reply)
+{
+    if (why == EPERM) {
+        reply_error(reply, 401, "Invalid API key: this looks like a live key (sk_live_...). descovo-mock is a "
+                    "simulator and never takes live keys; use a test key such as sk_test_descovo_dev.");
+    } else if (why == ESTALE) {
+        reply_error(reply, 401, "Invalid API key: the tenant of this test key expired after %lld s without a request "
+                    "(--tenant-idle-expiry); its audiences, exports and settings are gone. The next request with this "
+                    "key starts it afresh, with the default credits.", (long long)(idle_expiry_ms / 1000));
+    } else if (why == ENOSPC) {
+        reply_error(reply, 503, "descovo-mock holds %d accounts, the most it keeps: no new key is taken until "
+                    "a reset or until idle tenants expire (--tenant-idle-expiry).", STORE_MAX_ACCOUNTS);
+        reply->retry_after = 60;
+    } else if (why == ENOMEM) {
+        reply_error(reply, 500, "Internal error: out of memory while creating the account.");
+    } else {
+        reply_error(reply, 401, "Invalid API key.");
+    }
+}
+
 /* Authenticates, settles, rate-limits (unless replaying) and runs the
  * handler; store locked. */
 static void run_locked(const route *r, mock_request *req, mock_reply *reply)
 {
+    int64_t server_ms = req->now_ms;
     if (r->auth != AUTH_NONE) {
-        req->account = req->api_key != NULL ? store_find_account(req->store, req->api_key) : NULL;
+        req->account = req->api_key != NULL ? store_open_account(req->store, req->api_key, server_ms) : NULL;
         if (req->account == NULL) {
-            reply_error(reply, 401, "Invalid API key.");
+            unauthorized(req->api_key != NULL ? errno : ENOENT, store_config_of(req->store)->idle_expiry_ms, reply);
             return;
         }
+        /* From here on the request lives on its tenant's clock. */
+        req->now_ms = store_tenant_now(req->store, req->account, req->now_ms);
+        reply->tenant_ms = req->now_ms;
         store_settle(req->store, req->account, req->now_ms);
     }
     if (r->bucket >= 0 && req->account != NULL && !req->replaying) {
-        unsigned limit = scaled_limit(r->per_minute, store_config_of(req->store)->rate_limit_scale);
+        unsigned limit = scaled_limit(r->per_minute, store_rate_limit_scale(req->store, req->account));
         int retry = store_take_rate(req->account, r->bucket, req->now_ms, limit);
         if (retry > 0) {
             reply_error(reply, 429, "Rate limit exceeded: %u requests per minute on %s %s for this API key. Retry after %d s.",
@@ -584,6 +619,7 @@ static void request_init(mock_request *req, const mock_context *ctx, const route
         /* Only bodies have fields to warn about. */
         .warnings = src->body != NULL ? json_array() : NULL,
         .now_ms = src->now_ms,
+        .server_ms = src->now_ms,
         .fault = src->fault != NULL ? src->fault : &no_fault,
         .replaying = src->replaying,
     };
@@ -622,7 +658,7 @@ static void log_change(request_log *lg, const mock_request *req, const char *exp
     if (lg == NULL || lg->log == NULL || lg->appended)
         return;
     lg->appended = 1;
-    lg->seq = persist_append(lg->log, req->method, req->path, req->body, lg->query_key, req->now_ms, req->fault,
+    lg->seq = persist_append(lg->log, req->method, req->path, req->body, lg->query_key, req->server_ms, req->fault,
                              export_id);
 }
 
@@ -668,6 +704,10 @@ static void run_route(const route *r, mock_request *req, mock_reply *reply, requ
         req->now_ms = mock_clock_now_ms(req->ctx->clock);
     if (lg->export_token != NULL)
         store_force_export_token(req->store, lg->export_token);
+    /* The log keeps the server's time: a replay maps it to the tenant's
+     * clock as it was then (store_tenant_now), restored by the replayed
+     * advances before it. */
+    req->server_ms = req->now_ms;
     run_locked(r, req, reply);
     if (lg->export_token != NULL)
         store_force_export_token(req->store, NULL);
@@ -734,8 +774,12 @@ void routes_dispatch(const mock_context *ctx, const http_request *http, mock_rep
     mock_request req;
     request_init(&req, ctx, r, param, &src);
     const char *key = req.api_key;
-    if (key != NULL)
-        keys_mask(key, reply->masked_key);
+    /* A tenant's control requests are its own too (journal, log). */
+    const char *owner_key = key != NULL ? key : (shape_of(r)->tenant ? param : NULL);
+    if (owner_key != NULL) {
+        keys_mask(owner_key, reply->masked_key);
+        reply->key_id = keys_id(owner_key);
+    }
     const char *secret = key != NULL ? key : strcmp(param_name(r->pattern), "apiKey") == 0 ? req.param : NULL;
     if (secret != NULL && strlen(secret) < sizeof reply->secret)
         memcpy(reply->secret, secret, strlen(secret) + 1);
@@ -762,7 +806,7 @@ void routes_dispatch(const mock_context *ctx, const http_request *http, mock_rep
     /* A real clock moves without any logged change: what this answer
      * shows of time must survive a restart too. */
     if (ctx->persist != NULL && ctx->options.clock_mode == MOCK_CLOCK_REAL &&
-        persist_vouch_time(ctx->persist, req.now_ms, clock_mark_ahead_ms(ctx)) != 0 && reply->status < 500)
+        persist_vouch_time(ctx->persist, req.server_ms, clock_mark_ahead_ms(ctx)) != 0 && reply->status < 500)
         reply_error(reply, 500, "Internal error: the state file cannot be written (%s); changes are refused "
                     "until descovo-mock is restarted.", strerror(persist_failed(ctx->persist)));
 out:

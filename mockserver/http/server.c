@@ -59,7 +59,8 @@ struct mock_http {
  * completion callback. */
 typedef struct request_state {
     int64_t started_ns;
-    int64_t started_sim_ms;       /* the simulator's clock, for the journal */
+    int64_t started_sim_ms;       /* the simulator's clock (the tenant's), for the journal */
+    uint64_t key_id;              /* the caller's key, for the journal */
     strbuf body;
     int too_large;
     unsigned status;              /* 0: no answer (dropped) */
@@ -86,7 +87,14 @@ typedef struct csv_stream {
     export_reader *reader;
     export_file *file;
     store *store;
+    char *head;                   /* read before streaming began, sent first */
+    size_t head_len, head_pos;
 } csv_stream;
+
+/* A CSV up to this size (the usual export: a few KiB) is read whole and
+ * sent with a Content-Length in one write; a larger one streams in chunks,
+ * which costs a send and a chunk header per block. */
+#define CSV_WHOLE_MAX (256 * 1024)
 
 static int64_t monotonic_ns(void)
 {
@@ -173,6 +181,14 @@ static ssize_t csv_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     (void)pos;
     csv_stream *stream = cls;
+    if (stream->head_pos < stream->head_len) {
+        size_t n = stream->head_len - stream->head_pos;
+        if (n > max)
+            n = max;
+        memcpy(buf, stream->head + stream->head_pos, n);
+        stream->head_pos += n;
+        return (ssize_t)n;
+    }
     ssize_t n = export_reader_read(stream->reader, buf, max);
     if (n == 0)
         return MHD_CONTENT_READER_END_OF_STREAM;
@@ -188,7 +204,33 @@ static void csv_free(void *cls)
     store_lock(stream->store);
     store_export_release(stream->file);
     store_unlock(stream->store);
+    free(stream->head);
     free(stream);
+}
+
+/* Reads the CSV into stream->head, up to CSV_WHOLE_MAX bytes. Returns 1
+ * when that was all of it, 0 when more is left to stream, -1 when out of
+ * memory. */
+static int csv_read_head(csv_stream *stream)
+{
+    size_t cap = 16 * 1024;
+    for (;;) {
+        char *grown = realloc(stream->head, cap);
+        if (grown == NULL)
+            return -1;
+        stream->head = grown;
+        while (stream->head_len < cap) {
+            ssize_t n = export_reader_read(stream->reader, stream->head + stream->head_len, cap - stream->head_len);
+            if (n < 0)
+                return -1;
+            if (n == 0)
+                return 1;
+            stream->head_len += (size_t)n;
+        }
+        if (cap == CSV_WHOLE_MAX)
+            return 0;
+        cap *= 2;
+    }
 }
 
 /* A strong validator of the answer's bytes: FNV-1a 64, quoted. */
@@ -228,14 +270,28 @@ static struct MHD_Response *make_response(mock_http *http, request_state *state,
         csv_stream *stream = malloc(sizeof *stream);
         if (stream == NULL)
             goto fail_csv;
-        *stream = (csv_stream){reply->csv, reply->csv_file, http->config.store};
-        response = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, CSV_BLOCK_SIZE, csv_read, stream, csv_free);
-        if (response == NULL) {
+        *stream = (csv_stream){reply->csv, reply->csv_file, http->config.store, NULL, 0, 0};
+        int whole = csv_read_head(stream);
+        if (whole < 0) {
+            free(stream->head);
             free(stream);
             goto fail_csv;
         }
         reply->csv = NULL;
         reply->csv_file = NULL;
+        if (whole) {
+            /* All of it is in head: the export can go now. */
+            response = MHD_create_response_from_buffer(stream->head_len, stream->head, MHD_RESPMEM_MUST_FREE);
+            if (response != NULL)
+                stream->head = NULL;
+            csv_free(stream);
+        } else {
+            response = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, CSV_BLOCK_SIZE, csv_read, stream, csv_free);
+            if (response == NULL)
+                csv_free(stream);
+        }
+        if (response == NULL)
+            return NULL;
         char disposition[128];
         snprintf(disposition, sizeof disposition, "attachment; filename=\"%s\"", reply->filename);
         MHD_add_response_header(response, "Content-Type", "text/csv; charset=utf-8");
@@ -512,6 +568,9 @@ static enum MHD_Result answer(mock_http *http, struct MHD_Connection *connection
     };
     http->config.dispatch(http->config.dispatch_ctx, &request, &reply);
     memcpy(state->key, reply.masked_key, sizeof state->key);
+    state->key_id = reply.key_id;
+    if (reply.tenant_ms != 0)
+        state->started_sim_ms = reply.tenant_ms;
     if (reply.secret[0] != '\0')
         keep_secret(state, reply.secret);
     return send_reply(http, connection, state, &reply);
@@ -711,6 +770,7 @@ static void request_completed(void *cls, struct MHD_Connection *connection,
             .path = state->path,
             .masked_key = state->key,
             .secret = state->secret,
+            .key_id = state->key_id,
             .status = state->status,
             .duration_ms = ms,
             .request_body = state->body.data,

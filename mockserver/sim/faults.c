@@ -416,11 +416,14 @@ json_t *faults_add(faults *f, const json_t *json, char *err, size_t errlen)
     return copy;
 }
 
-json_t *faults_list(faults *f)
+/* The rules (only those whose match.apiKey is key, when not NULL). */
+static json_t *list_rules(faults *f, const char *key)
 {
     json_t *list = json_array();
     pthread_mutex_lock(&f->lock);
     for (fault_rule *rule = f->rules; rule != NULL; rule = rule->next) {
+        if (key != NULL && (rule->key == NULL || strcmp(rule->key, key) != 0))
+            continue;
         json_t *item = json_deep_copy(rule->json);
         json_object_set_new(item, "seen", json_integer((json_int_t)rule->seen));
         json_object_set_new(item, "fired", json_integer((json_int_t)rule->fired));
@@ -431,6 +434,47 @@ json_t *faults_list(faults *f)
                             "chaosSeed", (json_int_t)f->chaos_seed);
     pthread_mutex_unlock(&f->lock);
     return out;
+}
+
+json_t *faults_list(faults *f)
+{
+    return list_rules(f, NULL);
+}
+
+json_t *faults_list_key(faults *f, const char *key)
+{
+    return list_rules(f, key);
+}
+
+size_t faults_remove_key(faults *f, const char *key, void (*removed)(void *ctx, uint64_t id), void *ctx)
+{
+    fault_rule *gone = NULL;
+    size_t n = 0;
+    pthread_mutex_lock(&f->lock);
+    fault_rule **link = &f->rules;
+    while (*link != NULL) {
+        fault_rule *rule = *link;
+        if (rule->key != NULL && strcmp(rule->key, key) == 0) {
+            *link = rule->next;
+            rule->next = gone;
+            gone = rule;
+            f->n_rules--;
+            n++;
+        } else {
+            link = &rule->next;
+        }
+    }
+    update_armed(f);
+    pthread_mutex_unlock(&f->lock);
+    /* Called without the lock: the callback may take the store's. */
+    while (gone != NULL) {
+        fault_rule *next = gone->next;
+        if (removed != NULL)
+            removed(ctx, gone->id);
+        rule_free(gone);
+        gone = next;
+    }
+    return n;
 }
 
 int faults_remove(faults *f, uint64_t id)

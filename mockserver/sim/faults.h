@@ -87,6 +87,13 @@ json_t *faults_add(faults *f, const json_t *rule, char *err, size_t errlen);
 /* {"faults": [rule with "id", "fired", "seen", "active"]}; new reference. */
 json_t *faults_list(faults *f);
 
+/* The same, of the rules whose match.apiKey is key only (one tenant's). */
+json_t *faults_list_key(faults *f, const char *key);
+
+/* Removes the rules whose match.apiKey is key, calling removed (if not
+ * NULL, without the faults lock) with each one's id. Returns how many. */
+size_t faults_remove_key(faults *f, const char *key, void (*removed)(void *ctx, uint64_t id), void *ctx);
+
 /* Removes one rule (0) or reports it unknown (-1). */
 int faults_remove(faults *f, uint64_t id);
 void faults_clear(faults *f);

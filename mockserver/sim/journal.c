@@ -17,6 +17,7 @@ typedef struct journal_entry {
     char method[12];
     char path[256];
     char masked_key[32];
+    uint64_t key_id;
     unsigned status;
     double duration_ms;
     char *request_body;          /* cut to body_cap; NULL when none */
@@ -75,6 +76,16 @@ void journal_clear(journal *j)
     for (size_t i = 0; i < j->capacity; i++) {
         pthread_mutex_lock(&j->entries[i].lock);
         if (j->entries[i].seq <= atomic_load(&j->cleared_through))
+            entry_clear(&j->entries[i]);
+        pthread_mutex_unlock(&j->entries[i].lock);
+    }
+}
+
+void journal_clear_key(journal *j, uint64_t key_id)
+{
+    for (size_t i = 0; i < j->capacity; i++) {
+        pthread_mutex_lock(&j->entries[i].lock);
+        if (j->entries[i].seq != 0 && j->entries[i].key_id == key_id)
             entry_clear(&j->entries[i]);
         pthread_mutex_unlock(&j->entries[i].lock);
     }
@@ -163,6 +174,7 @@ void journal_add(journal *j, const journal_record *r)
     copy_text(e->method, sizeof e->method, r->method);
     copy_text(e->path, sizeof e->path, r->path);
     copy_text(e->masked_key, sizeof e->masked_key, r->masked_key);
+    e->key_id = r->key_id;
     e->status = r->status;
     e->duration_ms = r->duration_ms;
     e->request_body = request;
@@ -178,7 +190,9 @@ static int entry_matches(const journal_entry *e, const journal_filter *f, const 
 {
     if (f->method != NULL && strcasecmp(f->method, e->method) != 0)
         return 0;
-    if (f->masked_key != NULL && strcmp(f->masked_key, e->masked_key) != 0)
+    if (f->key_id != 0 && f->key_id != e->key_id)
+        return 0;
+    if (f->key_id == 0 && f->masked_key != NULL && strcmp(f->masked_key, e->masked_key) != 0)
         return 0;
     if (f->status >= 0 && (unsigned)f->status != e->status)
         return 0;

@@ -28,6 +28,7 @@ typedef struct journal_record {
      * (as is every JSON "apiKey" value): the journal keeps no key. NULL or
      * "" when none. The path must come masked already. */
     const char *secret;
+    uint64_t key_id;             /* keys_id() of the full key, 0 when none */
     unsigned status;             /* 0: connection dropped or reset, no answer */
     double duration_ms;
     const char *request_body;    /* may be NULL */
@@ -47,12 +48,15 @@ void journal_free(journal *j);
 
 void journal_add(journal *j, const journal_record *record);
 void journal_clear(journal *j);
+/* Removes the entries of one key (keys_id), leaving every other one. */
+void journal_clear_key(journal *j, uint64_t key_id);
 
 /* Which entries a query wants; NULL, 0 (and status -1) match everything. */
 typedef struct journal_filter {
     const char *method;          /* exact, case-insensitive */
     const char *path;            /* a glob (text/glob.h), at most GLOB_MAX_PATTERN bytes */
     const char *masked_key;      /* compare masked keys */
+    uint64_t key_id;             /* nonzero: compare keys_id() instead */
     int status;                  /* -1: any; 0: dropped connections */
     int64_t since_ms;            /* entries at or after this simulated time */
     size_t limit;                /* most entries returned (newest), 0: all */

@@ -196,3 +196,11 @@ char *keys_mask_text(const char *text, size_t len, const char *key, size_t *out_
     *out_len = out.len;
     return strbuf_detach(&out);
 }
+
+uint64_t keys_id(const char *key)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (const char *p = key; *p != '\0'; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    return h != 0 ? h : 1;
+}

@@ -34,6 +34,10 @@ void keys_mask(const char *key, char out[32]);
  * of the text; no allocation when there is nothing to mask. */
 char *keys_mask_text(const char *text, size_t len, const char *key, size_t *out_len, int *oom);
 
+/* A 64-bit id of the whole key (never 0), so that records can name their
+ * key exactly without keeping it (the journal keeps masked keys). */
+uint64_t keys_id(const char *key);
+
 /* The embedded fixtures/keys.txt. */
 extern const unsigned char mock_default_keys[];
 extern const size_t mock_default_keys_len;

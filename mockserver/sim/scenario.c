@@ -213,6 +213,40 @@ static json_t *apply_accounts(const mock_context *ctx, const json_t *accounts, i
     return keys;
 }
 
+/* Adds the (checked) rules; returns their ids (new reference), or NULL
+ * with err set when one cannot be added. */
+static json_t *add_rules(const mock_context *ctx, const json_t *rules, char *err, size_t errlen)
+{
+    json_t *fault_ids = json_array();
+    size_t i;
+    json_t *rule;
+    json_array_foreach(rules, i, rule) {
+        json_t *added = faults_add(ctx->faults, rule, err, errlen);
+        if (added == NULL) {
+            snprintf(err, errlen, "faults[%zu]: could not be added (too many rules?)", i);
+            goto fail;
+        }
+        json_array_append(fault_ids, json_object_get(added, "id"));
+        json_decref(added);
+    }
+    return fault_ids;
+fail:
+    json_decref(fault_ids);
+    return NULL;
+}
+
+json_t *scenario_from_body(const json_t *body, const char **unknown_name)
+{
+    *unknown_name = NULL;
+    const char *name = json_string_value(json_object_get(body, "name"));
+    if (name == NULL || json_object_size(body) != 1)
+        return json_incref((json_t *)body);
+    json_t *scenario = scenario_builtin(name);
+    if (scenario == NULL)
+        *unknown_name = name;
+    return scenario;
+}
+
 json_t *scenario_apply(const mock_context *ctx, const json_t *scenario, char *err, size_t errlen)
 {
     scenario_settings settings;
@@ -226,18 +260,9 @@ json_t *scenario_apply(const mock_context *ctx, const json_t *scenario, char *er
         check_accounts(accounts, err, errlen) != 0 || check_faults(rules, err, errlen) != 0)
         return NULL;
 
-    json_t *fault_ids = json_array();
-    size_t i;
-    json_t *rule;
-    json_array_foreach(rules, i, rule) {
-        json_t *added = faults_add(ctx->faults, rule, err, errlen);
-        if (added == NULL) {
-            snprintf(err, errlen, "faults[%zu]: could not be added (too many rules?)", i);
-            goto fail;
-        }
-        json_array_append(fault_ids, json_object_get(added, "id"));
-        json_decref(added);
-    }
+    json_t *fault_ids = add_rules(ctx, rules, err, errlen);
+    if (fault_ids == NULL)
+        return NULL;
     store *st = ctx->store;
     int64_t now = mock_clock_now_ms(ctx->clock);
     store_lock(st);
@@ -246,7 +271,85 @@ json_t *scenario_apply(const mock_context *ctx, const json_t *scenario, char *er
     store_unlock(st);
     return json_pack("{s:s?, s:o, s:o}", "name", json_string_value(json_object_get(scenario, "name")),
                      "faults", fault_ids, "accounts", keys);
-fail:
-    json_decref(fault_ids);
-    return NULL;
+}
+
+/* --- one tenant ------------------------------------------------------------ */
+
+/* The scenario's rules, each with match.apiKey = key; NULL with err set
+ * when one names another key. New reference. */
+static json_t *tenant_rules(const json_t *rules, const char *key, char *err, size_t errlen)
+{
+    json_t *out = json_array();
+    size_t i;
+    json_t *rule;
+    json_array_foreach(rules, i, rule) {
+        json_t *copy = json_deep_copy(rule);
+        json_t *match = json_object_get(copy, "match");
+        const char *other = json_string_value(json_object_get(match, "apiKey"));
+        if (other != NULL && strcmp(other, key) != 0) {
+            snprintf(err, errlen, "faults[%zu].match.apiKey: a tenant's scenario applies to its own key only", i);
+            json_decref(copy);
+            json_decref(out);
+            return NULL;
+        }
+        if (match == NULL) {
+            match = json_object();
+            json_object_set_new(copy, "match", match);
+        }
+        json_object_set_new(match, "apiKey", json_string(key));
+        json_array_append_new(out, copy);
+    }
+    return out;
+}
+
+json_t *scenario_apply_tenant(const mock_context *ctx, const char *key, const json_t *scenario,
+                              char *err, size_t errlen)
+{
+    scenario_settings settings;
+    if (!json_is_object(scenario)) {
+        snprintf(err, errlen, "scenario: expected a JSON object");
+        return NULL;
+    }
+    const json_t *accounts = json_object_get(scenario, "accounts");
+    const json_t *given_rules = json_object_get(scenario, "faults");
+    if (read_settings(json_object_get(scenario, "settings"), &settings, err, errlen) != 0 ||
+        check_accounts(accounts, err, errlen) != 0 || check_faults(given_rules, err, errlen) != 0)
+        return NULL;
+    if (settings.time_scale >= 0 || settings.chaos_rate >= 0) {
+        snprintf(err, errlen, "settings.%s: server-wide, not a tenant's; apply it with POST /_mock/scenarios",
+                 settings.time_scale >= 0 ? "timeScale" : "chaosRate");
+        return NULL;
+    }
+    if (json_object_size(accounts) > 1) {
+        snprintf(err, errlen, "accounts: a tenant's scenario sets one account (the tenant's), got %zu",
+                 json_object_size(accounts));
+        return NULL;
+    }
+    json_t *rules = tenant_rules(given_rules, key, err, errlen);
+    if (rules == NULL)
+        return NULL;
+    json_t *fault_ids = add_rules(ctx, rules, err, errlen);
+    json_decref(rules);
+    if (fault_ids == NULL)
+        return NULL;
+    store *st = ctx->store;
+    store_lock(st);
+    account *acct = store_find_account(st, key);
+    json_t *keys = json_array();
+    if (acct != NULL) {
+        store_set_own_settings(acct, settings.rate_limit_scale, settings.build_stages,
+                               settings.enrichment_slowdown);
+        const char *given_key;
+        json_t *spec;
+        json_object_foreach((json_t *)accounts, given_key, spec) {
+            json_t *one = json_pack("{s:O}", key, spec);
+            json_t *done = apply_accounts(ctx, one, store_tenant_now(st, acct, mock_clock_now_ms(ctx->clock)));
+            json_decref(one);
+            json_decref(done);
+        }
+        json_array_append_new(keys, json_string(key));
+    }
+    store_unlock(st);
+    return json_pack("{s:s?, s:o, s:o}", "name", json_string_value(json_object_get(scenario, "name")),
+                     "faults", fault_ids, "accounts", keys);
 }

@@ -25,6 +25,22 @@
  * the store lock itself (call without it). */
 json_t *scenario_apply(const mock_context *ctx, const json_t *scenario, char *err, size_t errlen);
 
+/* Applies a scenario to one tenant (the account with this key, which
+ * must exist), nothing else: settings rateLimitScale, buildStages,
+ * healingCompanies and enrichmentSlowdown become the tenant's own; the one
+ * entry of "accounts" (whatever its key) sets the tenant's credits and
+ * quota; every fault rule gets match.apiKey = key. Server-wide settings
+ * (timeScale, chaosRate, chaosSeed), more than one account, or a rule for
+ * another key are refused (NULL, message in err), and nothing changes.
+ * Returns the summary as scenario_apply does. Takes the store lock itself. */
+json_t *scenario_apply_tenant(const mock_context *ctx, const char *key, const json_t *scenario,
+                              char *err, size_t errlen);
+
+/* The scenario a request body names: {"name": N} alone is the built-in N
+ * (NULL, *unknown_name = N, when there is none); any other body is the
+ * scenario itself. New reference. */
+json_t *scenario_from_body(const json_t *body, const char **unknown_name);
+
 /* The compiled-in scenario with this name (file name without .json), parsed:
  * a new reference, or NULL when there is none. */
 json_t *scenario_builtin(const char *name);

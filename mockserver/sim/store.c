@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "data/mix.h"
 #include "sim/clock.h"
@@ -14,6 +15,7 @@
 #define ACCOUNT_BUCKETS 256
 
 typedef struct outbox_message {
+    const account *owner;         /* whose enrichment or export sent it */
     int64_t time_ms;
     char *to;
     char *subject;
@@ -36,14 +38,22 @@ struct store {
     size_t n_audiences;
     export_file **export_buckets; /* by token */
     size_t n_export_buckets;
+    size_t n_exports;
     uint64_t next_audience_seq;
     uint64_t next_enrichment_seq;
     size_t n_accounts;
+    size_t n_enabled;             /* accounts the API knows now */
     char forced_token[40];        /* the next export's id, "" for a random one */
     store_reset_hook reset_hook;
     void *reset_hook_ctx;
     store_link_hook link_hook;
     void *link_hook_ctx;
+    store_expire_hook expire_hook;
+    void *expire_hook_ctx;
+    account *lru_newest, *lru_oldest; /* every account, by last use */
+    uint64_t *tombstones;         /* STORE_TOMBSTONES key ids, 0: free */
+    int expiry_paused;            /* replaying the state file */
+    size_t n_expired;             /* tenants dropped for idleness */
 };
 
 /* --- ids and hashing ------------------------------------------------------ */
@@ -90,9 +100,13 @@ store *store_new(const dataset *ds, const store_config *config)
     st->audience_buckets = calloc(st->n_audience_buckets, sizeof *st->audience_buckets);
     st->n_export_buckets = 256;
     st->export_buckets = calloc(st->n_export_buckets, sizeof *st->export_buckets);
-    if (st->audience_buckets == NULL || st->export_buckets == NULL) {
+    if (config->idle_expiry_ms > 0)
+        st->tombstones = calloc(STORE_TOMBSTONES, sizeof *st->tombstones);
+    if (st->audience_buckets == NULL || st->export_buckets == NULL ||
+        (config->idle_expiry_ms > 0 && st->tombstones == NULL)) {
         free(st->audience_buckets);
         free(st->export_buckets);
+        free(st->tombstones);
         free(st);
         return NULL;
     }
@@ -165,12 +179,14 @@ static void drop_contents(store *st)
         }
         st->export_buckets[b] = NULL;
     }
+    st->n_exports = 0;
     for (size_t b = 0; b < ACCOUNT_BUCKETS; b++) {
         for (account *acct = st->accounts[b]; acct != NULL; acct = acct->next) {
             acct->n_audiences = 0;
             acct->n_pending = 0;
             memset(acct->exports, 0, sizeof acct->exports);
             acct->next_export = 0;
+            acct->export_expiry_ms = 0;
         }
     }
 }
@@ -195,6 +211,7 @@ void store_free(store *st)
     }
     free(st->audience_buckets);
     free(st->export_buckets);
+    free(st->tombstones);
     pthread_rwlock_destroy(&st->work);
     pthread_mutex_destroy(&st->lock);
     free(st);
@@ -230,6 +247,17 @@ void store_work_alone_end(store *st)
     pthread_rwlock_unlock(&st->work);
 }
 
+void store_stats_of(const store *st, store_stats *out)
+{
+    *out = (store_stats){
+        .tenants = st->n_enabled,
+        .accounts = st->n_accounts,
+        .audiences = st->n_audiences,
+        .exports = st->n_exports,
+        .expired = st->n_expired,
+    };
+}
+
 const dataset *store_dataset(const store *st)
 {
     return st->ds;
@@ -246,6 +274,69 @@ void store_set_config(store *st, const store_config *config)
 }
 
 /* --- accounts ------------------------------------------------------------- */
+
+/* No settings of its own. */
+static void clear_own_settings(account *acct)
+{
+    acct->own_rate_limit_scale = -1;
+    acct->own_build_stages = -1;
+    acct->own_enrichment_slowdown = -1;
+}
+
+/* --- accounts by last use (idle expiry) ---------------------------------- */
+
+static void lru_unlink(store *st, account *acct)
+{
+    if (acct->lru_newer != NULL)
+        acct->lru_newer->lru_older = acct->lru_older;
+    else if (st->lru_newest == acct)
+        st->lru_newest = acct->lru_older;
+    if (acct->lru_older != NULL)
+        acct->lru_older->lru_newer = acct->lru_newer;
+    else if (st->lru_oldest == acct)
+        st->lru_oldest = acct->lru_newer;
+    acct->lru_newer = acct->lru_older = NULL;
+}
+
+static void lru_push_newest(store *st, account *acct)
+{
+    acct->lru_older = st->lru_newest;
+    acct->lru_newer = NULL;
+    if (st->lru_newest != NULL)
+        st->lru_newest->lru_newer = acct;
+    st->lru_newest = acct;
+    if (st->lru_oldest == NULL)
+        st->lru_oldest = acct;
+}
+
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* What a reset restores of an account (its contents dropped apart): its
+ * first credits and quota, no rate windows, no clock or settings of its own. */
+static void ledger_note(account *acct, ledger_kind kind, int64_t amount, int64_t time_ms,
+                        ledger_cause by, int64_t cause_ms, const char *audience_id, const char *enrichment_id);
+
+/* Back to its start: credits, quota, rate windows, its own clock and
+ * settings, and a ledger with the starting grant alone. */
+static void restore_account(account *acct)
+{
+    acct->credits = acct->initial_credits;
+    ledger_clear(&acct->ledger);
+    if (acct->enabled)
+        ledger_note(acct, LEDGER_GRANT, acct->credits, -1, LEDGER_BY_START, -1, NULL, NULL);
+    acct->export_quota = acct->initial_export_quota;
+    acct->export_used = 0;
+    acct->export_period_start_ms = 0;
+    memset(acct->rate, 0, sizeof acct->rate);
+    acct->own_clock = 0;
+    clear_own_settings(acct);
+}
+
 
 static account *find_account_any(store *st, const char *key)
 {
@@ -293,10 +384,19 @@ account *store_put_account(store *st, const char *key, int64_t credits,
             errno = ENOMEM;
             return NULL;
         }
+        clear_own_settings(acct);
         st->n_accounts++;
         size_t b = hash_string(key) % ACCOUNT_BUCKETS;
         acct->next = st->accounts[b];
         st->accounts[b] = acct;
+        lru_push_newest(st, acct);
+    }
+    if (!acct->enabled) {
+        /* What a reset of this account alone restores: its values when it
+         * became known. */
+        st->n_enabled++;
+        acct->initial_credits = credits;
+        acct->initial_export_quota = export_quota;
     }
     int granted = !acct->enabled;
     int64_t before = granted ? 0 : acct->credits;
@@ -345,12 +445,170 @@ long store_list_accounts(store *st, account ***out)
     return (long)n;
 }
 
+int store_key_is_live(const char *key)
+{
+    return strncmp(key, STORE_LIVE_PREFIX, strlen(STORE_LIVE_PREFIX)) == 0;
+}
+
+/* "sk_test_" and 1 to STORE_DEMAND_KEY_MAX of [A-Za-z0-9_-]. */
+static int is_demand_key(const char *key)
+{
+    size_t prefix = strlen(STORE_DEMAND_PREFIX);
+    if (strncmp(key, STORE_DEMAND_PREFIX, prefix) != 0)
+        return 0;
+    size_t n = 0;
+    for (const char *p = key + prefix; *p != '\0'; p++, n++) {
+        char c = *p;
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+        if (!ok || n == STORE_DEMAND_KEY_MAX)
+            return 0;
+    }
+    return n > 0;
+}
+
+static uint64_t key_id(const char *key)
+{
+    uint64_t h = hash_string(key);
+    return h != 0 ? h : 1;
+}
+
+/* Whether the account runs a build's filters outside the lock right now:
+ * its audience must not be freed under it. */
+static int has_work_outside(const account *acct)
+{
+    for (size_t i = 0; i < acct->n_audiences; i++) {
+        if (acct->audiences[i]->result_pending)
+            return 1;
+    }
+    return 0;
+}
+
+static void unlink_account(store *st, account *acct)
+{
+    account **link = &st->accounts[hash_string(acct->key) % ACCOUNT_BUCKETS];
+    while (*link != NULL && *link != acct)
+        link = &(*link)->next;
+    if (*link == acct)
+        *link = acct->next;
+}
+
+static void drop_account_contents(store *st, account *acct);
+
+/* Drops an idle tenant (never one of the keys file): its contents and the
+ * account itself; its key is remembered as a tombstone. */
+static void expire_account(store *st, account *acct, int64_t server_ms)
+{
+    if (st->expire_hook != NULL)
+        st->expire_hook(st->expire_hook_ctx, acct->key, server_ms);
+    drop_account_contents(st, acct);
+    st->n_expired++;
+    lru_unlink(st, acct);
+    unlink_account(st, acct);
+    st->n_accounts--;
+    if (st->tombstones != NULL && acct->enabled) {
+        uint64_t id = key_id(acct->key);
+        st->tombstones[id % STORE_TOMBSTONES] = id;
+    }
+    if (acct->enabled)
+        st->n_enabled--;
+    free(acct->key);
+    free(acct->audiences);
+    free(acct->pending);
+    free(acct);
+}
+
+/* Marks acct used now and expires at most two tenants idle for longer than
+ * the expiry (the least recently used ones): constant work per request. */
+static void touch_and_sweep(store *st, account *acct, int64_t server_ms)
+{
+    int64_t expiry = st->config.idle_expiry_ms;
+    if (expiry <= 0 || st->expiry_paused)
+        return;
+    int64_t real_ms = monotonic_ms();
+    acct->seen_sim_ms = server_ms;
+    acct->seen_real_ms = real_ms;
+    lru_unlink(st, acct);
+    if (!acct->initial)
+        lru_push_newest(st, acct);
+    for (int i = 0; i < 2;) {
+        account *old = st->lru_oldest;
+        if (old == NULL || old == acct)
+            return;
+        if (old->initial) {
+            /* The keys file's accounts never expire: out of the list, once each. */
+            lru_unlink(st, old);
+            continue;
+        }
+        int idle = server_ms - old->seen_sim_ms >= expiry || real_ms - old->seen_real_ms >= expiry;
+        if (!idle)
+            return;
+        i++;
+        if (has_work_outside(old)) {
+            /* Busy: counts as used now. */
+            old->seen_sim_ms = server_ms;
+            old->seen_real_ms = real_ms;
+            lru_unlink(st, old);
+            lru_push_newest(st, old);
+            continue;
+        }
+        expire_account(st, old, server_ms);
+    }
+}
+
+account *store_open_account(store *st, const char *key, int64_t server_ms)
+{
+    if (store_key_is_live(key)) {
+        errno = EPERM;
+        return NULL;
+    }
+    account *acct = store_find_account(st, key);
+    if (acct == NULL) {
+        if (!st->config.keys_on_demand || !is_demand_key(key)) {
+            errno = ENOENT;
+            return NULL;
+        }
+        if (st->tombstones != NULL) {
+            uint64_t id = key_id(key);
+            if (st->tombstones[id % STORE_TOMBSTONES] == id) {
+                st->tombstones[id % STORE_TOMBSTONES] = 0;
+                errno = ESTALE;
+                return NULL;
+            }
+        }
+        acct = store_put_account(st, key, st->config.demand_credits, st->config.demand_export_quota, 0, NULL);
+        if (acct == NULL)
+            return NULL;
+    }
+    touch_and_sweep(st, acct, server_ms);
+    return acct;
+}
+
+void store_pause_expiry(store *st, int paused, int64_t server_ms)
+{
+    st->expiry_paused = paused;
+    if (paused)
+        return;
+    int64_t real_ms = monotonic_ms();
+    for (account *acct = st->lru_newest; acct != NULL; acct = acct->lru_older) {
+        acct->seen_sim_ms = server_ms;
+        acct->seen_real_ms = real_ms;
+    }
+}
+
+void store_set_expire_hook(store *st, store_expire_hook hook, void *ctx)
+{
+    st->expire_hook = hook;
+    st->expire_hook_ctx = ctx;
+}
+
 account *store_update_account(store *st, const char *key, const account_update *update,
                               int64_t now_ms)
 {
     account *acct = store_find_account(st, key);
-    if (acct != NULL)
+    if (acct != NULL) {
+        now_ms = store_tenant_now(st, acct, now_ms); /* its own clock from here on */
         store_settle(st, acct, now_ms);
+    }
     int64_t credits = update->credits >= 0 ? update->credits
                       : acct != NULL ? acct->credits : update->default_credits;
     int64_t quota = update->export_quota >= 0 ? update->export_quota
@@ -470,13 +728,13 @@ static int add_pending(account *acct, audience *aud)
     return ptr_push((void ***)&acct->pending, &acct->n_pending, &acct->cap_pending, aud);
 }
 
-audience_status store_audience_status(const store *st, const audience *aud, int64_t now_ms)
+audience_status store_audience_status(const store *st, const account *acct, const audience *aud, int64_t now_ms)
 {
     if (aud->status != AUDIENCE_BUILDING || aud->result_pending)
         return aud->status;
     if (aud->hold_rule != 0)
         return aud->hold_status;
-    return lifecycle_build_status(aud->build_started_ms, aud->build_finishes_ms, now_ms, st->config.build_stages);
+    return lifecycle_build_status(aud->build_started_ms, aud->build_finishes_ms, now_ms, store_build_stages(st, acct));
 }
 
 void store_enrichment_progress(const enrichment *enr, int64_t now_ms, enrichment_progress *progress)
@@ -532,6 +790,23 @@ void store_fail_build(store *st, const account *owner, const char *audience_id, 
     aud->build_finished_ms = now_ms;
 }
 
+/* Frees what only a live audience needs: its filters, build result,
+ * reveals and enrichment. The struct (its id) stays until a reset. */
+static void release_audience_data(audience *aud)
+{
+    json_decref(aud->company_params);
+    json_decref(aud->prospect_params);
+    aud->company_params = aud->prospect_params = NULL;
+    filters_free(aud->filters);
+    aud->filters = NULL;
+    build_result_free(&aud->result);
+    pricing_index_free(&aud->pricing);
+    free(aud->revealed);
+    aud->revealed = NULL;
+    enrichment_free(aud->enrichment);
+    aud->enrichment = NULL;
+}
+
 int store_archive_audience(store *st, audience *aud)
 {
     (void)st;
@@ -540,6 +815,11 @@ int store_archive_audience(store *st, audience *aud)
         return -1;
     }
     aud->archived = 1;
+    /* Nothing reads an archived audience again but its id (lists skip it,
+     * lookups answer 404, exports are snapshots), so its data goes now,
+     * unless an enrichment of it has still to settle. */
+    if (!has_pending(aud->owner, aud))
+        release_audience_data(aud);
     return 0;
 }
 
@@ -634,7 +914,7 @@ static void notify_enrichment(store *st, const audience *aud)
     if (st->link_hook != NULL)
         st->link_hook(st->link_hook_ctx, aud->id, link, sizeof link);
     json_t *links = link[0] != '\0' ? json_pack("[s]", link) : json_array();
-    store_outbox_add(st, enr->completed_ms, enr->user_email, subject, body, links);
+    store_outbox_add(st, aud->owner, enr->completed_ms, enr->user_email, subject, body, links);
     json_decref(links);
 }
 
@@ -667,8 +947,35 @@ static void complete_enrichment(store *st, audience *aud)
         aud->revealed[i] |= ds->prospects[aud->result.prospects[i]].contacts & types;
 }
 
+static void unlink_export(store *st, export_file *file);
+
+/* Drops the account's exports expired by now_ms. They are in the ring in
+ * the order they were made (and so expire): from the slot written next
+ * (the oldest, or empty) on, the first live one ends the walk. */
+static void expire_exports(store *st, account *acct, int64_t now_ms)
+{
+    /* The usual request: nothing due (one comparison). */
+    if (acct->export_expiry_ms == 0 || now_ms < acct->export_expiry_ms)
+        return;
+    acct->export_expiry_ms = 0;
+    for (size_t k = 0; k < STORE_MAX_EXPORTS_PER_KEY; k++) {
+        size_t slot = (acct->next_export + k) % STORE_MAX_EXPORTS_PER_KEY;
+        export_file *file = acct->exports[slot];
+        if (file == NULL)
+            continue;
+        if (file->expires_ms > now_ms) {
+            acct->export_expiry_ms = file->expires_ms;
+            return;
+        }
+        unlink_export(st, file);
+        export_file_free(file);
+        acct->exports[slot] = NULL;
+    }
+}
+
 void store_settle(store *st, account *owner, int64_t now_ms)
 {
+    expire_exports(st, owner, now_ms);
     /* Complete events in the order they happened, so that charges and
      * reveals follow the simulated history whatever order requests come in. */
     for (;;) {
@@ -724,7 +1031,7 @@ enrichment *store_start_enrichment(store *st, audience *aud,
     make_id(enr->id, "enr_", st->config.seed, 0x656e7200, ++st->next_enrichment_seq);
     enr->options = *options;
     lifecycle_enrichment_plan(options, n_prospects, &enr->plan);
-    lifecycle_enrichment_plan_scale(&enr->plan, st->config.enrichment_slowdown);
+    lifecycle_enrichment_plan_scale(&enr->plan, store_enrichment_slowdown(st, aud->owner));
     enr->created_ms = now_ms;
     if (fail_stage != STAGE_COUNT)
         enr->fail_at_ms = now_ms + stage_offset_ms(&enr->plan, fail_stage) + 1;
@@ -752,8 +1059,10 @@ static void unlink_export(store *st, export_file *file)
     export_file **link = &st->export_buckets[export_bucket(st, file->token)];
     while (*link != NULL && *link != file)
         link = &(*link)->next;
-    if (*link == file)
+    if (*link == file) {
         *link = file->next;
+        st->n_exports--;
+    }
 }
 
 /* Download ids must not be guessable: 128 bits from the kernel's CSPRNG.
@@ -795,17 +1104,21 @@ export_file *store_add_export(store *st, account *owner, export_job *job,
     file->owner = owner;
     file->job = job;
     file->created_ms = now_ms;
+    file->expires_ms = now_ms + STORE_EXPORT_LINK_TTL_MS;
     export_file *oldest = owner->exports[owner->next_export];
     if (oldest != NULL) {
         unlink_export(st, oldest);
         export_file_free(oldest);
     }
     owner->exports[owner->next_export] = file;
+    if (owner->export_expiry_ms == 0)
+        owner->export_expiry_ms = file->expires_ms;
     owner->next_export = (owner->next_export + 1) % STORE_MAX_EXPORTS_PER_KEY;
     owner->export_used += (int64_t)export_job_rows(job);
     size_t b = export_bucket(st, file->token);
     file->next = st->export_buckets[b];
     st->export_buckets[b] = file;
+    st->n_exports++;
     return file;
 fail:
     if (file != NULL)
@@ -873,11 +1186,12 @@ static void outbox_message_clear(outbox_message *m)
     memset(m, 0, sizeof *m);
 }
 
-void store_outbox_add(store *st, int64_t now_ms, const char *to, const char *subject,
+void store_outbox_add(store *st, const account *owner, int64_t now_ms, const char *to, const char *subject,
                       const char *body, json_t *links)
 {
     outbox_message *m = &st->outbox[st->outbox_next];
     outbox_message_clear(m);
+    m->owner = owner;
     m->time_ms = now_ms;
     m->to = strdup(to);
     m->subject = strdup(subject);
@@ -888,13 +1202,15 @@ void store_outbox_add(store *st, int64_t now_ms, const char *to, const char *sub
         st->outbox_count++;
 }
 
-json_t *store_outbox_json(store *st, const char *to)
+json_t *store_outbox_json(store *st, const char *to, const account *owner)
 {
     json_t *messages = json_array();
     size_t oldest = (st->outbox_next + STORE_OUTBOX_CAPACITY - st->outbox_count) % STORE_OUTBOX_CAPACITY;
     for (size_t i = 0; i < st->outbox_count; i++) {
         const outbox_message *m = &st->outbox[(oldest + i) % STORE_OUTBOX_CAPACITY];
         if (to != NULL && (m->to == NULL || strcmp(m->to, to) != 0))
+            continue;
+        if (owner != NULL && m->owner != owner)
             continue;
         char when[32];
         mock_time_format(m->time_ms, when);
@@ -938,16 +1254,9 @@ void store_reset(store *st)
     drop_contents(st);
     for (size_t b = 0; b < ACCOUNT_BUCKETS; b++) {
         for (account *acct = st->accounts[b]; acct != NULL; acct = acct->next) {
+            st->n_enabled -= (size_t)(acct->enabled && !acct->initial);
             acct->enabled = acct->initial;
-            acct->credits = acct->initial_credits;
-            /* A fresh server's ledger: the starting grant alone. */
-            ledger_clear(&acct->ledger);
-            if (acct->enabled)
-                ledger_note(acct, LEDGER_GRANT, acct->credits, -1, LEDGER_BY_START, -1, NULL, NULL);
-            acct->export_quota = acct->initial_export_quota;
-            acct->export_used = 0;
-            acct->export_period_start_ms = 0;
-            memset(acct->rate, 0, sizeof acct->rate);
+            restore_account(acct);
         }
     }
     st->next_audience_seq = 0;
@@ -956,6 +1265,109 @@ void store_reset(store *st)
     store_outbox_clear(st);
     if (st->reset_hook != NULL)
         st->reset_hook(st->reset_hook_ctx);
+    store_unlock(st);
+    pthread_rwlock_unlock(&st->work);
+}
+
+/* --- tenants -------------------------------------------------------------- */
+
+double store_rate_limit_scale(const store *st, const account *acct)
+{
+    return acct != NULL && acct->own_rate_limit_scale >= 0 ? acct->own_rate_limit_scale : st->config.rate_limit_scale;
+}
+
+int store_build_stages(const store *st, const account *acct)
+{
+    return acct != NULL && acct->own_build_stages >= 0 ? acct->own_build_stages : st->config.build_stages;
+}
+
+double store_enrichment_slowdown(const store *st, const account *acct)
+{
+    return acct != NULL && acct->own_enrichment_slowdown >= 0 ? acct->own_enrichment_slowdown
+                                                               : st->config.enrichment_slowdown;
+}
+
+void store_set_own_settings(account *acct, double rate_limit_scale, int build_stages,
+                            double enrichment_slowdown)
+{
+    if (rate_limit_scale >= 0)
+        acct->own_rate_limit_scale = rate_limit_scale;
+    if (build_stages >= 0)
+        acct->own_build_stages = build_stages;
+    if (enrichment_slowdown >= 0)
+        acct->own_enrichment_slowdown = enrichment_slowdown;
+}
+
+int64_t store_tenant_now(const store *st, const account *acct, int64_t server_ms)
+{
+    if (!acct->own_clock)
+        return server_ms;
+    return acct->clock_base_ms + (st->config.clock_runs ? server_ms - acct->clock_anchor_ms : 0);
+}
+
+void store_advance_tenant_clock(store *st, account *acct, int64_t server_ms, int64_t ms)
+{
+    int64_t now = store_tenant_now(st, acct, server_ms);
+    acct->own_clock = 1;
+    acct->clock_base_ms = now + ms;
+    acct->clock_anchor_ms = server_ms;
+}
+
+static void unlink_audience(store *st, const audience *aud)
+{
+    audience **link = &st->audience_buckets[audience_bucket(st, aud->id)];
+    while (*link != NULL && *link != aud)
+        link = &(*link)->next;
+    if (*link == aud) {
+        *link = aud->next;
+        st->n_audiences--;
+    }
+}
+
+/* Lock held. Frees the account's audiences, exports and outbox messages. */
+static void drop_account_contents(store *st, account *acct)
+{
+    for (size_t i = 0; i < acct->n_audiences; i++) {
+        unlink_audience(st, acct->audiences[i]);
+        audience_free(acct->audiences[i]);
+    }
+    acct->n_audiences = 0;
+    acct->n_pending = 0;
+    for (size_t i = 0; i < STORE_MAX_EXPORTS_PER_KEY; i++) {
+        if (acct->exports[i] != NULL) {
+            unlink_export(st, acct->exports[i]);
+            export_file_free(acct->exports[i]);
+            acct->exports[i] = NULL;
+        }
+    }
+    acct->next_export = 0;
+    acct->export_expiry_ms = 0;
+    /* Keep the other accounts' messages, oldest first. */
+    size_t oldest = (st->outbox_next + STORE_OUTBOX_CAPACITY - st->outbox_count) % STORE_OUTBOX_CAPACITY;
+    size_t kept = 0;
+    for (size_t i = 0; i < st->outbox_count; i++) {
+        outbox_message *m = &st->outbox[(oldest + i) % STORE_OUTBOX_CAPACITY];
+        if (m->owner == acct) {
+            outbox_message_clear(m);
+            continue;
+        }
+        outbox_message *to = &st->outbox[(oldest + kept) % STORE_OUTBOX_CAPACITY];
+        if (to != m) {
+            *to = *m;
+            memset(m, 0, sizeof *m);
+        }
+        kept++;
+    }
+    st->outbox_count = kept;
+    st->outbox_next = (oldest + kept) % STORE_OUTBOX_CAPACITY;
+}
+
+void store_reset_account(store *st, account *acct)
+{
+    pthread_rwlock_wrlock(&st->work);
+    store_lock(st);
+    drop_account_contents(st, acct);
+    restore_account(acct);
     store_unlock(st);
     pthread_rwlock_unlock(&st->work);
 }

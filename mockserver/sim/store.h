@@ -9,8 +9,11 @@
  *
  * Lifetime: accounts live as long as the store (a reset restores their
  * initial values; accounts added at run time are disabled, not freed), so an
- * account pointer stays valid without the lock. Audiences live until reset or
- * store_free; hold the lock while using one.
+ * account pointer stays valid without the lock, with one exception: with
+ * --tenant-idle-expiry, an account added at run time that no request has
+ * opened for that long is freed (store_open_account), so a pointer kept
+ * without the lock is valid only while its request runs. Audiences live
+ * until reset, expiry or store_free; hold the lock while using one.
  *
  * Time: builds and enrichments advance lazily. store_settle() brings an
  * account's pending work up to `now` (completing builds, charging them,
@@ -48,6 +51,9 @@
 #define STORE_MAX_ACCOUNTS 10000
 /* Most export files kept per key; the oldest expires first. */
 #define STORE_MAX_EXPORTS_PER_KEY 32
+/* Download links expire this long after the export, on the owner's clock
+ * (simulator-defined; the export answer says when, expiresAt). */
+#define STORE_EXPORT_LINK_TTL_MS (3600LL * 1000)
 /* Export quota period. */
 #define STORE_EXPORT_PERIOD_MS (30LL * 24 * 3600 * 1000)
 /* chargeInfo carries lowCreditAlert when the balance is below this. */
@@ -74,6 +80,24 @@ typedef struct account {
     export_file *exports[STORE_MAX_EXPORTS_PER_KEY]; /* ring */
     size_t next_export;
     ledger ledger;                 /* every change of credits (sim/ledger.h) */
+    int64_t export_expiry_ms;      /* no export expires before this; 0: none held */
+    /* Its clock (store_tenant_now): the server's until it is advanced on
+     * its own; from then on clock_base_ms at the server's clock_anchor_ms,
+     * running on with a real server clock and standing still with a
+     * manual one (which only its own advances move). */
+    int own_clock;
+    int64_t clock_base_ms;
+    int64_t clock_anchor_ms;
+    /* Settings of its own (POST /_mock/accounts/{key}/scenario); < 0: the
+     * server's. */
+    double own_rate_limit_scale;
+    int own_build_stages;
+    double own_enrichment_slowdown;
+    /* Idle expiry: the server's clock and the real monotonic time of its
+     * last request, and its place in the list of accounts by last use. */
+    int64_t seen_sim_ms;
+    int64_t seen_real_ms;
+    struct account *lru_newer, *lru_older;
     struct account *next;          /* hash chain */
 } account;
 
@@ -130,6 +154,7 @@ struct export_file {
     account *owner;
     export_job *job;
     int64_t created_ms;
+    int64_t expires_ms;            /* created_ms + STORE_EXPORT_LINK_TTL_MS */
     char *user_email;
     int refs;                      /* downloads streaming it */
     int expired;                   /* unlinked; freed when refs drops to 0 */
@@ -143,7 +168,22 @@ typedef struct store_config {
     int build_stages;              /* report SAVING_* / LINKING_* while building */
     double rate_limit_scale;       /* multiplies per-minute limits; 0: none */
     double enrichment_slowdown;    /* multiplies enrichment durations (>= 1) */
+    int keys_on_demand;            /* sk_test_ keys become accounts on first use */
+    int64_t demand_credits;        /* what such an account starts with */
+    int64_t demand_export_quota;
+    int clock_runs;                /* the server's clock is real: a tenant's own clock runs with it */
+    int64_t idle_expiry_ms;        /* drop a tenant idle this long (0: never), store_touch_account */
 } store_config;
+
+/* Keys of expired tenants remembered (a direct-mapped table of key ids), so
+ * that their next request is told, not silently given a fresh tenant. */
+#define STORE_TOMBSTONES 65536
+
+/* Keys on demand: "sk_test_" then 1 to STORE_DEMAND_KEY_MAX more characters
+ * from [A-Za-z0-9_-]. Keys that start with "sk_live_" are never taken. */
+#define STORE_DEMAND_PREFIX "sk_test_"
+#define STORE_LIVE_PREFIX "sk_live_"
+#define STORE_DEMAND_KEY_MAX 120
 
 /* Notification e-mails kept (a ring): the outbox of GET /_mock/outbox. */
 #define STORE_OUTBOX_CAPACITY 1000
@@ -170,6 +210,16 @@ void store_work_end(store *st);
  * record nothing else may come between). Store lock NOT held. */
 void store_work_alone_begin(store *st);
 void store_work_alone_end(store *st);
+
+/* Lock held. What the store holds, for GET /_mock/health. */
+typedef struct store_stats {
+    size_t tenants;                /* accounts the API knows now */
+    size_t accounts;               /* kept in memory, disabled ones included */
+    size_t audiences;              /* archived included */
+    size_t exports;                /* download links alive */
+    size_t expired;                /* tenants dropped for idleness since start */
+} store_stats;
+void store_stats_of(const store *st, store_stats *out);
 
 const dataset *store_dataset(const store *st);
 /* Lock held (or, for the fields no scenario changes, any time). */
@@ -198,12 +248,39 @@ account *store_put_account(store *st, const char *key, int64_t credits,
  * of memory. */
 long store_list_accounts(store *st, account ***out);
 
-/* Lock held. The status an audience shows at now_ms: its stored status,
- * or the build stage it is in, or what a hold rule makes it show. */
-audience_status store_audience_status(const store *st, const audience *aud, int64_t now_ms);
+/* Lock held. The status an audience of acct shows at now_ms (the
+ * tenant's time): its stored status, or the build stage it is in (with
+ * the tenant's --build-stages setting), or what a hold rule makes it show. */
+audience_status store_audience_status(const store *st, const account *acct, const audience *aud, int64_t now_ms);
 
 /* Lock held. The enabled account with this key, or NULL. */
 account *store_find_account(store *st, const char *key);
+
+/* Lock held. The account a request with this key acts as: the enabled
+ * account with this key; else, with keys on demand, a new one (or a
+ * disabled one enabled again) with the demand credits and quota when the
+ * key has the form of a test key. Returns NULL with errno EPERM for a key
+ * that looks live (even one in the keys file), ENOENT for any other
+ * unknown key, ENOSPC when STORE_MAX_ACCOUNTS are held, ENOMEM, and
+ * ESTALE once for a key whose tenant expired (store_touch_account): the
+ * request after that one starts it afresh.
+ * With idle expiry on, marks the account used at server_ms (and now in
+ * real time) and expires at most two tenants idle for longer (never an
+ * account of the keys file, nor one whose build runs outside the lock). */
+account *store_open_account(store *st, const char *key, int64_t server_ms);
+
+/* Called under the lock when an idle tenant is dropped, with its key,
+ * before its memory is freed (app.c: its fault rules and journal entries
+ * go too, and the state file records a reset of it). NULL: none. */
+typedef void (*store_expire_hook)(void *ctx, const char *key, int64_t server_ms);
+
+/* Lock held. paused 1: no tenant expires (a replay of the state file);
+ * 0: expiry again, every account counting as used at server_ms (and now). */
+void store_pause_expiry(store *st, int paused, int64_t server_ms);
+void store_set_expire_hook(store *st, store_expire_hook hook, void *ctx);
+
+/* Whether a key looks like a live key (the simulator never takes one). */
+int store_key_is_live(const char *key);
 
 /* A change to an account (PUT /_mock/accounts/{key}, a scenario). */
 typedef struct account_update {
@@ -215,7 +292,8 @@ typedef struct account_update {
     ledger_cause by;               /* who asks, for the ledger (at now_ms) */
 } account_update;
 
-/* Lock held. Settles an existing account to now_ms, then applies the update
+/* Lock held. Settles an existing account to now_ms (the server's time,
+ * taken to the account's own clock), then applies the update
  * (the account is enabled; one added here is not restored by a reset) and
  * starts a new export period if the current one is over. Returns the
  * account, or NULL as store_put_account does (errno ENOMEM or ENOSPC). */
@@ -238,7 +316,8 @@ audience *store_create_audience(store *st, account *owner, const char *name,
 audience *store_find_audience(store *st, const account *owner, const char *id);
 
 /* Lock held. Completes the account's builds and enrichments that have
- * finished by now_ms, in the order they finished. */
+ * finished by now_ms, in the order they finished, and drops its exports
+ * whose links have expired by then. */
 void store_settle(store *st, account *owner, int64_t now_ms);
 
 /* Where an enrichment stands at now_ms; one that failed stays at the
@@ -313,11 +392,11 @@ void store_release_holds(store *st, uint64_t rule_id, int64_t now_ms);
 
 /* Lock held. Records a notification e-mail (copies everything; links is a
  * JSON array, borrowed). */
-void store_outbox_add(store *st, int64_t now_ms, const char *to, const char *subject,
+void store_outbox_add(store *st, const account *owner, int64_t now_ms, const char *to, const char *subject,
                       const char *body, json_t *links);
-/* Lock held. {"count", "messages": [...]}, only those to `to` when not
- * NULL. New reference. */
-json_t *store_outbox_json(store *st, const char *to);
+/* Lock held. {"count", "messages": [...]}, only those to `to` and of
+ * `owner` when not NULL. New reference. */
+json_t *store_outbox_json(store *st, const char *to, const account *owner);
 void store_outbox_clear(store *st);
 
 /* Lock held. The next store_add_export uses this download id instead of a
@@ -341,5 +420,34 @@ void store_set_link_hook(store *st, store_link_hook hook, void *ctx);
  * disables the others; restores the settings; empties the outbox; restarts
  * id sequences, so a reset server behaves like a fresh one. */
 void store_reset(store *st);
+
+/* --- tenants: one account as a test owns it ------------------------------- */
+
+/* Lock held. The account's time when the server's clock reads server_ms. */
+int64_t store_tenant_now(const store *st, const account *acct, int64_t server_ms);
+
+/* Lock held. The settings that apply to this account: its own where a
+ * tenant scenario set them, else the server's. */
+double store_rate_limit_scale(const store *st, const account *acct);
+int store_build_stages(const store *st, const account *acct);
+double store_enrichment_slowdown(const store *st, const account *acct);
+
+/* Lock held. Gives the account settings of its own (a tenant scenario);
+ * a value < 0 leaves that one as it is. */
+void store_set_own_settings(account *acct, double rate_limit_scale, int build_stages,
+                            double enrichment_slowdown);
+
+/* Lock held. Moves the account's clock forward by ms (>= 0); from then on
+ * it has a clock of its own, which the server's manual advances no longer
+ * move. */
+void store_advance_tenant_clock(store *st, account *acct, int64_t server_ms, int64_t ms);
+
+/* Lock NOT held: like store_reset, for one account. Drops its audiences,
+ * enrichments, exports and outbox messages; restores the credits and quota
+ * it had when it became known; clears its rate windows, its own clock and
+ * its own settings.
+ * Nothing of any other account changes. Ids are not rewound (they are
+ * unique across the server). */
+void store_reset_account(store *st, account *acct);
 
 #endif

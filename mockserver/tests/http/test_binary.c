@@ -143,7 +143,7 @@ static void test_help_version_and_bad_options(void **state)
 static void test_starts_serves_and_stops(void **state)
 {
     (void)state;
-    char *argv[] = {"descovo-mock", "--port", "0", "--api-key", "sk_test_binary_key_1:123", NULL};
+    char *argv[] = {"descovo-mock", "--port", "0", "--strict-keys", "--api-key", "sk_test_binary_key_1:123", NULL};
     child c = spawn(argv);
     char line[512];
     read_line(c.out, line, sizeof line);
@@ -162,7 +162,7 @@ static void test_starts_serves_and_stops(void **state)
     assert_int_equal(harness_get(&h, &res, "/v1/credits?apiKey=sk_test_binary_key_1"), 200);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(res.json, "output"), "credits")), 123);
     http_response_free(&res);
-    /* --api-key replaces the default keys. */
+    /* --api-key replaces the default keys (with --strict-keys: no keys on demand). */
     assert_int_equal(harness_get(&h, &res, "/v1/credits?apiKey=" DEV_KEY), 401);
     http_response_free(&res);
     curl_easy_cleanup(h.curl);

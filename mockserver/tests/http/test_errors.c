@@ -77,7 +77,7 @@ static void test_401_on_every_endpoint(void **state)
     harness *h = *state;
     char id[64];
     new_audience(h, DEV_KEY, id);
-    static const char *const keys[] = {NULL, "sk_live_wrong", ""};
+    static const char *const keys[] = {NULL, "wrong_key", ""};
     for (size_t e = 0; e < sizeof endpoints / sizeof endpoints[0]; e++) {
         for (size_t k = 0; k < 3; k++) {
             char path[256];

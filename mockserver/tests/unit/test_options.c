@@ -568,6 +568,23 @@ static void test_no_rate_limit(void **state)
     assert_true(run.options.rate_limit_scale == 2);
 }
 
+static void test_tenant_options(void **state)
+{
+    (void)state;
+    parse_run run;
+    run_parse(&run, "--port", "0", NULL);
+    expect_run(&run);
+    assert_int_equal(run.options.strict_keys, 0);
+    assert_int_equal(run.options.tenant_idle_expiry_s, 0);
+    run_parse(&run, "--strict-keys", "--tenant-idle-expiry", "3600", NULL);
+    expect_run(&run);
+    assert_int_equal(run.options.strict_keys, 1);
+    assert_int_equal(run.options.tenant_idle_expiry_s, 3600);
+    expect_bad_value("--tenant-idle-expiry", "-1");
+    expect_bad_value("--tenant-idle-expiry", "1h");
+    expect_bad_value("--tenant-idle-expiry", "315360001");
+}
+
 /* Parsing again in one process gives the same result: options_parse resets
  * optind itself, which is enough between parses of long options. */
 static void test_repeated_parse(void **state)
@@ -593,6 +610,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_defaults, teardown),
+        cmocka_unit_test_teardown(test_tenant_options, teardown),
         cmocka_unit_test_teardown(test_all_good_values, teardown),
         cmocka_unit_test_teardown(test_equals_form, teardown),
         cmocka_unit_test_teardown(test_numeric_bounds, teardown),

@@ -1,0 +1,719 @@
+/* descovo-bench-fleet: a fleet of CI jobs against one descovo-mock (issue 19).
+ *
+ * T tenants (threads, one libcurl easy handle each, keep-alive), each
+ * looping the whole workflow for D seconds: create, set filters, build,
+ * advance its clock, poll the status, estimate, enrich, advance, poll the
+ * enrichment, export companies and prospects, download both CSVs; every N
+ * loops it resets itself. It prints workflows and requests per second, p50
+ * and p99 per endpoint, the server's CPU time per workflow and its RSS at
+ * the start and the end (from /proc/PID, when --server-pid is given),
+ * errors, and checks that every tenant's balance equals its start balance
+ * less what its answers charged (builds: companiesCount + prospectsCount of
+ * the NORMAL audience, as the build answer says; enrichments:
+ * chargeInfo.creditsCharged).
+ *
+ * Exits 0 when there were no errors and every balance is exact, 1
+ * otherwise, 2 on bad usage. Only the given base URL is contacted. */
+#define _POSIX_C_SOURCE 200809L
+#include <curl/curl.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef enum endpoint {
+    EP_CREATE, EP_FILTERS, EP_BUILD, EP_ADVANCE, EP_STATUS, EP_ESTIMATE, EP_ENRICH,
+    EP_ENRICH_STATUS, EP_EXPORT_COMPANIES, EP_EXPORT_PROSPECTS, EP_DOWNLOAD_COMPANIES,
+    EP_DOWNLOAD_PROSPECTS, EP_RESET, EP_SETUP, EP_CREDITS, EP_COUNT
+} endpoint;
+
+static const char *const endpoint_names[EP_COUNT] = {
+    "POST create", "PATCH search-params", "POST build", "POST clock/advance", "GET status",
+    "POST estimate", "POST enrich", "GET enrichment/status", "POST export/companies",
+    "POST export/prospects", "GET download companies", "GET download prospects",
+    "POST reset", "PUT account (setup)", "GET credits",
+};
+
+/* Latency histogram, log-linear over microseconds: exact below 64 us, then
+ * 32 buckets per power of two (about 3 % wide), up to 2^31 us. */
+#define HIST_LINEAR 64
+#define HIST_SUB 32
+#define HIST_BUCKETS (HIST_LINEAR + (31 - 6) * HIST_SUB)
+
+typedef struct histogram {
+    uint64_t counts[HIST_BUCKETS];
+    uint64_t n;
+} histogram;
+
+static size_t hist_bucket(uint64_t us)
+{
+    if (us < HIST_LINEAR)
+        return (size_t)us;
+    int e = 63 - __builtin_clzll(us);
+    if (e > 30)
+        return HIST_BUCKETS - 1;
+    size_t sub = (size_t)((us >> (e - 5)) & (HIST_SUB - 1));
+    return HIST_LINEAR + (size_t)(e - 6) * HIST_SUB + sub;
+}
+
+/* The middle of a bucket, in microseconds. */
+static double hist_value(size_t b)
+{
+    if (b < HIST_LINEAR)
+        return (double)b;
+    size_t e = (b - HIST_LINEAR) / HIST_SUB + 6;
+    size_t sub = (b - HIST_LINEAR) % HIST_SUB;
+    double lo = (double)((HIST_SUB + sub) << (e - 5));
+    double width = (double)(1ULL << (e - 5));
+    return lo + width / 2;
+}
+
+static double hist_quantile(const histogram *h, double q)
+{
+    if (h->n == 0)
+        return 0;
+    uint64_t rank = (uint64_t)(q * (double)(h->n - 1)) + 1;
+    uint64_t seen = 0;
+    for (size_t b = 0; b < HIST_BUCKETS; b++) {
+        seen += h->counts[b];
+        if (seen >= rank)
+            return hist_value(b);
+    }
+    return hist_value(HIST_BUCKETS - 1);
+}
+
+typedef struct fleet_options {
+    const char *url;
+    int tenants;
+    double duration_s;
+    int reset_every;          /* loops between resets of a tenant, 0: never */
+    int fresh_keys;           /* loops before a tenant takes a new key, 0: never */
+    int setup_put;            /* PUT /_mock/accounts/{key} first (else: keys on demand) */
+    int global_clock;         /* POST /_mock/clock/advance instead of the tenant's */
+    long server_pid;          /* 0: no CPU or RSS figures */
+    const char *prefix;       /* keys are PREFIX<tenant>_<generation> */
+    int sample_s;             /* RSS sampled this often (with server_pid), 0: start and end only */
+    int smoke;
+} fleet_options;
+
+/* Errors kept verbatim for the report. */
+#define MAX_ERROR_TEXTS 8
+
+typedef struct tenant {
+    int index;
+    const fleet_options *options;
+    CURL *curl;
+    char key[96];
+    int generation;
+    struct curl_slist *headers;
+    char *answer;
+    size_t answer_len, answer_cap;
+    histogram hist[EP_COUNT];
+    uint64_t workflows;
+    uint64_t requests;
+    uint64_t errors;
+    int64_t start_credits;    /* balance after the last reset or key change */
+    int64_t charged;          /* since then, from the answers */
+    int checked;              /* balance compared at the end */
+    int exact;
+    char error_text[MAX_ERROR_TEXTS][256];
+    int n_error_texts;
+} tenant;
+
+static _Atomic int stop_flag;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static size_t on_data(char *data, size_t size, size_t n, void *ctx)
+{
+    tenant *t = ctx;
+    size_t len = size * n;
+    if (t->answer_len + len + 1 > t->answer_cap) {
+        size_t cap = t->answer_cap ? t->answer_cap : 4096;
+        while (cap < t->answer_len + len + 1)
+            cap *= 2;
+        char *grown = realloc(t->answer, cap);
+        if (grown == NULL)
+            return 0;
+        t->answer = grown;
+        t->answer_cap = cap;
+    }
+    memcpy(t->answer + t->answer_len, data, len);
+    t->answer_len += len;
+    t->answer[t->answer_len] = '\0';
+    return len;
+}
+
+static void note_error(tenant *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void note_error(tenant *t, const char *fmt, ...)
+{
+    t->errors++;
+    if (t->n_error_texts == MAX_ERROR_TEXTS)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(t->error_text[t->n_error_texts++], sizeof t->error_text[0], fmt, ap);
+    va_end(ap);
+}
+
+/* One request to the server. Returns the parsed answer (new reference)
+ * when it is a 200 with a JSON body, or NULL after counting an error. For
+ * CSV downloads (json 0) returns json_true() on a 200 with a body. */
+static json_t *call(tenant *t, endpoint ep, const char *method, const char *url, const char *body, int json)
+{
+    CURL *c = t->curl;
+    t->answer_len = 0;
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    if (strcmp(method, "GET") == 0) {
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, NULL);
+        curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    } else {
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, strcmp(method, "POST") == 0 ? NULL : method);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body != NULL ? body : "");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)(body != NULL ? strlen(body) : 0));
+    }
+    double start = now_s();
+    CURLcode rc = curl_easy_perform(c);
+    double took = now_s() - start;
+    t->requests++;
+    uint64_t us = (uint64_t)(took * 1e6);
+    t->hist[ep].counts[hist_bucket(us)]++;
+    t->hist[ep].n++;
+    if (rc != CURLE_OK) {
+        note_error(t, "%s %s: %s", method, url, curl_easy_strerror(rc));
+        return NULL;
+    }
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    if (status != 200) {
+        note_error(t, "%s %s: %ld %.160s", method, url, status, t->answer != NULL ? t->answer : "");
+        return NULL;
+    }
+    if (!json) {
+        if (t->answer_len > 0)
+            return json_true();
+        note_error(t, "%s %s: empty body", method, url);
+        return NULL;
+    }
+    json_t *answer = json_loadb(t->answer, t->answer_len, 0, NULL);
+    if (answer == NULL)
+        note_error(t, "%s %s: the answer is not JSON", method, url);
+    return answer;
+}
+
+static json_t *output_of(json_t *answer)
+{
+    return json_object_get(answer, "output");
+}
+
+static const char *out_str(json_t *answer, const char *field)
+{
+    return json_string_value(json_object_get(output_of(answer), field));
+}
+
+static int64_t out_int(json_t *answer, const char *field)
+{
+    return (int64_t)json_integer_value(json_object_get(output_of(answer), field));
+}
+
+static void next_key(tenant *t)
+{
+    snprintf(t->key, sizeof t->key, "%s%d_%d", t->options->prefix, t->index, t->generation++);
+}
+
+/* Moves the tenant's clock (or the server's) forward. Returns 0 or -1. */
+static int advance(tenant *t, int seconds)
+{
+    char url[512], body[64];
+    if (t->options->global_clock)
+        snprintf(url, sizeof url, "%s/_mock/clock/advance", t->options->url);
+    else
+        snprintf(url, sizeof url, "%s/_mock/accounts/%s/clock/advance", t->options->url, t->key);
+    snprintf(body, sizeof body, "{\"seconds\":%d}", seconds);
+    json_t *a = call(t, EP_ADVANCE, "POST", url, body, 1);
+    json_decref(a);
+    return a != NULL ? 0 : -1;
+}
+
+/* Reads the balance into start_credits and zeroes what was charged. */
+static int read_start_balance(tenant *t)
+{
+    char url[512];
+    snprintf(url, sizeof url, "%s/v1/credits?apiKey=%s", t->options->url, t->key);
+    json_t *a = call(t, EP_CREDITS, "GET", url, NULL, 1);
+    if (a == NULL)
+        return -1;
+    t->start_credits = out_int(a, "credits");
+    t->charged = 0;
+    json_decref(a);
+    return 0;
+}
+
+/* Compares the balance with what the answers charged since the start. */
+static void check_balance(tenant *t)
+{
+    char url[512];
+    snprintf(url, sizeof url, "%s/v1/credits?apiKey=%s", t->options->url, t->key);
+    json_t *a = call(t, EP_CREDITS, "GET", url, NULL, 1);
+    if (a == NULL)
+        return;
+    int64_t credits = out_int(a, "credits");
+    t->checked++;
+    if (credits == t->start_credits - t->charged) {
+        t->exact++;
+    } else {
+        note_error(t, "%s: balance %" PRId64 ", expected %" PRId64 " - %" PRId64 " = %" PRId64, t->key,
+                   credits, t->start_credits, t->charged, t->start_credits - t->charged);
+    }
+    json_decref(a);
+}
+
+static int setup_key(tenant *t)
+{
+    if (t->options->setup_put) {
+        char url[512];
+        snprintf(url, sizeof url, "%s/_mock/accounts/%s", t->options->url, t->key);
+        json_t *a = call(t, EP_SETUP, "PUT", url, "{\"credits\":1000000000,\"exportQuota\":1000000000}", 1);
+        if (a == NULL)
+            return -1;
+        json_decref(a);
+    }
+    return read_start_balance(t);
+}
+
+static int reset_tenant(tenant *t)
+{
+    char url[512];
+    snprintf(url, sizeof url, "%s/_mock/accounts/%s/reset", t->options->url, t->key);
+    json_t *a = call(t, EP_RESET, "POST", url, "{}", 1);
+    if (a == NULL)
+        return -1;
+    json_decref(a);
+    return read_start_balance(t);
+}
+
+/* Polls until the audience leaves BUILDING; returns its build cost, or -1. */
+static int64_t wait_built(tenant *t, const char *id)
+{
+    char url[512];
+    snprintf(url, sizeof url, "%s/v1/audiences/%s?apiKey=%s", t->options->url, id, t->key);
+    for (int i = 0; i < 20; i++) {
+        if (advance(t, 130) != 0)
+            return -1;
+        json_t *a = call(t, EP_STATUS, "GET", url, NULL, 1);
+        if (a == NULL)
+            return -1;
+        const char *status = out_str(a, "status");
+        if (status != NULL && strcmp(status, "NORMAL") == 0) {
+            int64_t cost = out_int(a, "companiesCount") + out_int(a, "prospectsCount");
+            json_decref(a);
+            return cost;
+        }
+        int failed = status == NULL || strcmp(status, "FAILED") == 0;
+        json_decref(a);
+        if (failed) {
+            note_error(t, "%s: build FAILED or no status", id);
+            return -1;
+        }
+    }
+    note_error(t, "%s: never NORMAL", id);
+    return -1;
+}
+
+static int wait_enriched(tenant *t, const char *id)
+{
+    char url[512];
+    snprintf(url, sizeof url, "%s/v1/audiences/%s/enrichment/status?apiKey=%s", t->options->url, id, t->key);
+    for (int i = 0; i < 20; i++) {
+        if (advance(t, 600) != 0)
+            return -1;
+        json_t *a = call(t, EP_ENRICH_STATUS, "GET", url, NULL, 1);
+        if (a == NULL)
+            return -1;
+        const char *stage = out_str(a, "currentStage");
+        int done = stage != NULL && strcmp(stage, "DONE") == 0;
+        int failed = stage == NULL || strcmp(stage, "FAILED") == 0;
+        json_decref(a);
+        if (done)
+            return 0;
+        if (failed) {
+            note_error(t, "%s: enrichment FAILED or no stage", id);
+            return -1;
+        }
+    }
+    note_error(t, "%s: enrichment never DONE", id);
+    return -1;
+}
+
+/* Requests an export and downloads it. */
+static int export_and_download(tenant *t, const char *id, int companies)
+{
+    char url[512], body[256];
+    snprintf(url, sizeof url, "%s/v1/audiences/%s/export/%s", t->options->url, id, companies ? "companies" : "prospects");
+    snprintf(body, sizeof body, "{\"apiKey\":\"%s\",\"format\":\"%s\"}", t->key,
+             companies ? "COMPANY_GENERIC_CSV" : "PROSPECT_GENERIC_CSV");
+    json_t *a = call(t, companies ? EP_EXPORT_COMPANIES : EP_EXPORT_PROSPECTS, "POST", url, body, 1);
+    if (a == NULL)
+        return -1;
+    const char *link = out_str(a, "downloadUrl");
+    if (link == NULL) {
+        note_error(t, "%s: export without downloadUrl", id);
+        json_decref(a);
+        return -1;
+    }
+    snprintf(url, sizeof url, "%s", link);
+    json_decref(a);
+    json_t *csv = call(t, companies ? EP_DOWNLOAD_COMPANIES : EP_DOWNLOAD_PROSPECTS, "GET", url, NULL, 0);
+    json_decref(csv);
+    return csv != NULL ? 0 : -1;
+}
+
+static const char enrich_fields[] =
+    "\"maxProspectsToEnrich\":20,"
+    "\"enrichmentType\":{\"getWorkEmails\":true,\"getPersonalEmails\":false,\"getPhoneNumbers\":true}";
+
+/* One whole workflow. Returns 0, or -1 after an error (counted). */
+static int workflow(tenant *t)
+{
+    const char *base = t->options->url;
+    char url[512], body[512], id[64];
+    snprintf(url, sizeof url, "%s/v1/audiences/create", base);
+    snprintf(body, sizeof body, "{\"apiKey\":\"%s\",\"name\":\"fleet %d\"}", t->key, t->index);
+    json_t *a = call(t, EP_CREATE, "POST", url, body, 1);
+    if (a == NULL)
+        return -1;
+    snprintf(id, sizeof id, "%s", out_str(a, "audienceId") != NULL ? out_str(a, "audienceId") : "");
+    json_decref(a);
+
+    snprintf(url, sizeof url, "%s/v1/audiences/%s/search-params", base, id);
+    snprintf(body, sizeof body,
+             "{\"apiKey\":\"%s\",\"companySearchParams\":{\"headquartersCountryCode\":[\"US\",\"GB\"],"
+             "\"employeeCountV2\":{\"min\":10,\"max\":5000}},"
+             "\"prospectSearchParams\":{\"yearsOfExperience\":{\"min\":1,\"max\":40}},"
+             "\"maxCompanies\":20,\"maxProspects\":40}", t->key);
+    a = call(t, EP_FILTERS, "PATCH", url, body, 1);
+    if (a == NULL)
+        return -1;
+    json_decref(a);
+
+    snprintf(url, sizeof url, "%s/v1/audiences/%s/build", base, id);
+    snprintf(body, sizeof body, "{\"apiKey\":\"%s\"}", t->key);
+    a = call(t, EP_BUILD, "POST", url, body, 1);
+    if (a == NULL)
+        return -1;
+    json_decref(a);
+    int64_t build_cost = wait_built(t, id);
+    if (build_cost < 0)
+        return -1;
+    t->charged += build_cost;
+
+    snprintf(body, sizeof body, "{\"apiKey\":\"%s\",%s}", t->key, enrich_fields);
+    snprintf(url, sizeof url, "%s/v1/audiences/%s/enrichment/estimate", base, id);
+    a = call(t, EP_ESTIMATE, "POST", url, body, 1);
+    if (a == NULL)
+        return -1;
+    int64_t estimate = out_int(a, "totalCredits");
+    json_decref(a);
+    snprintf(url, sizeof url, "%s/v1/audiences/%s/enrich", base, id);
+    a = call(t, EP_ENRICH, "POST", url, body, 1);
+    if (a == NULL)
+        return -1;
+    json_t *charged = json_object_get(json_object_get(a, "chargeInfo"), "creditsCharged");
+    int64_t cost = json_is_integer(charged) ? (int64_t)json_integer_value(charged) : -1;
+    json_decref(a);
+    if (cost != estimate) {
+        note_error(t, "%s: enrich charged %" PRId64 ", the estimate said %" PRId64, id, cost, estimate);
+        return -1;
+    }
+    t->charged += cost;
+    if (wait_enriched(t, id) != 0)
+        return -1;
+    if (export_and_download(t, id, 1) != 0 || export_and_download(t, id, 0) != 0)
+        return -1;
+    return 0;
+}
+
+static void *tenant_main(void *arg)
+{
+    tenant *t = arg;
+    const fleet_options *o = t->options;
+    double end = now_s() + o->duration_s;
+    next_key(t);
+    if (setup_key(t) != 0)
+        return NULL;
+    int loops = 0;
+    while (!atomic_load(&stop_flag) && now_s() < end) {
+        if (workflow(t) != 0) {
+            /* Start the balance over: an interrupted workflow may have
+             * charged what its answers did not say. */
+            if (read_start_balance(t) != 0)
+                break;
+            continue;
+        }
+        t->workflows++;
+        loops++;
+        if (o->fresh_keys > 0 && loops % o->fresh_keys == 0) {
+            check_balance(t);
+            next_key(t);
+            if (setup_key(t) != 0)
+                break;
+        } else if (o->reset_every > 0 && loops % o->reset_every == 0) {
+            check_balance(t);
+            if (reset_tenant(t) != 0)
+                break;
+        }
+    }
+    check_balance(t);
+    return NULL;
+}
+
+typedef struct proc_sample {
+    double cpu_s;
+    long rss_kb;
+} proc_sample;
+
+static int sample_proc(long pid, proc_sample *out)
+{
+    char path[64], buf[2048];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* Fields after the command name, which may hold spaces: state is 3rd. */
+    char *p = strrchr(buf, ')');
+    if (p == NULL)
+        return -1;
+    unsigned long long utime = 0, stime = 0;
+    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
+        return -1;
+    out->cpu_s = (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+    snprintf(path, sizeof path, "/proc/%ld/status", pid);
+    f = fopen(path, "r");
+    if (f == NULL)
+        return -1;
+    out->rss_kb = -1;
+    while (fgets(buf, sizeof buf, f) != NULL) {
+        if (strncmp(buf, "VmRSS:", 6) == 0)
+            out->rss_kb = strtol(buf + 6, NULL, 10);
+    }
+    fclose(f);
+    return 0;
+}
+
+static void usage(FILE *out)
+{
+    fputs("Usage: descovo-bench-fleet --url URL [OPTIONS]\n"
+          "  --tenants T        parallel tenants (default 64)\n"
+          "  --duration S       seconds each tenant loops (default 10)\n"
+          "  --reset-every N    a tenant resets itself every N workflows (default 20; 0 never)\n"
+          "  --fresh-keys N     a tenant takes a new key every N workflows (0: never)\n"
+          "  --setup-put        create each key with PUT /_mock/accounts/{key} (default:\n"
+          "                     keys on demand)\n"
+          "  --global-clock     advance POST /_mock/clock/advance, not the tenant's clock\n"
+          "  --server-pid PID   the server's process, for CPU per workflow and RSS\n"
+          "  --key-prefix P     keys are P<tenant>_<n> (default sk_test_fleet_<pid>_)\n"
+          "  --sample S         print the server's RSS every S seconds (needs --server-pid)\n"
+          "  --smoke            4 tenants, 1 s, reset every 2 (CI)\n", out);
+}
+
+static int parse_long(const char *s, long min, long max, long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, fleet_options *o)
+{
+    static const struct option longs[] = {
+        {"url", required_argument, NULL, 'u'}, {"tenants", required_argument, NULL, 't'},
+        {"duration", required_argument, NULL, 'd'}, {"reset-every", required_argument, NULL, 'r'},
+        {"fresh-keys", required_argument, NULL, 'f'}, {"setup-put", no_argument, NULL, 'p'},
+        {"global-clock", no_argument, NULL, 'g'}, {"server-pid", required_argument, NULL, 's'},
+        {"key-prefix", required_argument, NULL, 'k'}, {"smoke", no_argument, NULL, 'S'},
+        {"sample", required_argument, NULL, 'm'},
+        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+    };
+    int c;
+    long v = 0;
+    while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
+        switch (c) {
+        case 'u': o->url = optarg; break;
+        case 't': if (parse_long(optarg, 1, 4096, &v) != 0) goto bad; o->tenants = (int)v; break;
+        case 'd': if (parse_long(optarg, 1, 3600, &v) != 0) goto bad; o->duration_s = (double)v; break;
+        case 'r': if (parse_long(optarg, 0, 1000000, &v) != 0) goto bad; o->reset_every = (int)v; break;
+        case 'f': if (parse_long(optarg, 0, 1000000, &v) != 0) goto bad; o->fresh_keys = (int)v; break;
+        case 'p': o->setup_put = 1; break;
+        case 'g': o->global_clock = 1; break;
+        case 's': if (parse_long(optarg, 1, 1L << 30, &v) != 0) goto bad; o->server_pid = v; break;
+        case 'k': o->prefix = optarg; break;
+        case 'm': if (parse_long(optarg, 0, 3600, &v) != 0) goto bad; o->sample_s = (int)v; break;
+        case 'S': o->smoke = 1; break;
+        case 'h': usage(stdout); exit(0);
+        default: usage(stderr); return -1;
+        }
+    }
+    if (o->url == NULL || optind != argc) {
+        usage(stderr);
+        return -1;
+    }
+    return 0;
+bad:
+    fprintf(stderr, "descovo-bench-fleet: %s: expected a number in range, got \"%s\"\n", argv[optind - 1], optarg);
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    static char prefix[64];
+    fleet_options o = {.tenants = 64, .duration_s = 10, .reset_every = 20};
+    /* --smoke changes the defaults; options given still count. */
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--smoke") == 0)
+            o = (fleet_options){.tenants = 4, .duration_s = 1, .reset_every = 2};
+    }
+    if (parse_args(argc, argv, &o) != 0)
+        return 2;
+    if (o.prefix == NULL) {
+        snprintf(prefix, sizeof prefix, "sk_test_fleet_%ld_", (long)getpid());
+        o.prefix = prefix;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    tenant *ts = calloc((size_t)o.tenants, sizeof *ts);
+    pthread_t *threads = calloc((size_t)o.tenants, sizeof *threads);
+    if (ts == NULL || threads == NULL) {
+        fprintf(stderr, "descovo-bench-fleet: out of memory\n");
+        return 1;
+    }
+    for (int i = 0; i < o.tenants; i++) {
+        tenant *t = &ts[i];
+        t->index = i;
+        t->options = &o;
+        t->curl = curl_easy_init();
+        t->headers = curl_slist_append(NULL, "Content-Type: application/json");
+        if (t->curl == NULL || t->headers == NULL) {
+            fprintf(stderr, "descovo-bench-fleet: cannot make a curl handle\n");
+            return 1;
+        }
+        curl_easy_setopt(t->curl, CURLOPT_HTTPHEADER, t->headers);
+        curl_easy_setopt(t->curl, CURLOPT_WRITEFUNCTION, on_data);
+        curl_easy_setopt(t->curl, CURLOPT_WRITEDATA, t);
+        curl_easy_setopt(t->curl, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(t->curl, CURLOPT_TIMEOUT, 30L);
+        curl_easy_setopt(t->curl, CURLOPT_CONNECTTIMEOUT, 10L);
+        curl_easy_setopt(t->curl, CURLOPT_TCP_NODELAY, 1L);
+    }
+    proc_sample before = {0}, after = {0};
+    int have_proc = o.server_pid > 0 && sample_proc(o.server_pid, &before) == 0;
+    double start = now_s();
+    for (int i = 0; i < o.tenants; i++) {
+        if (pthread_create(&threads[i], NULL, tenant_main, &ts[i]) != 0) {
+            fprintf(stderr, "descovo-bench-fleet: cannot start tenant %d\n", i);
+            atomic_store(&stop_flag, 1);
+            o.tenants = i;
+            break;
+        }
+    }
+    /* RSS over the run: flat means bounded memory. */
+    double min_rss = 0, max_rss = 0;
+    int samples = 0;
+    if (have_proc && o.sample_s > 0) {
+        for (int k = 1; now_s() - start + o.sample_s <= o.duration_s + 0.5; k++) {
+            struct timespec pause = {o.sample_s, 0};
+            nanosleep(&pause, NULL);
+            proc_sample s;
+            if (sample_proc(o.server_pid, &s) != 0)
+                break;
+            double mb = s.rss_kb / 1024.0;
+            printf("rss         t=%4ds %7.1f MB\n", k * o.sample_s, mb);
+            fflush(stdout);
+            /* The first sample is the warm one: the store's tables have grown. */
+            if (samples == 0 || mb < min_rss)
+                min_rss = mb;
+            if (samples == 0 || mb > max_rss)
+                max_rss = mb;
+            samples++;
+        }
+    }
+    for (int i = 0; i < o.tenants; i++)
+        pthread_join(threads[i], NULL);
+    double wall = now_s() - start;
+    if (have_proc)
+        have_proc = sample_proc(o.server_pid, &after) == 0;
+
+    histogram *total = calloc(EP_COUNT, sizeof *total);
+    uint64_t workflows = 0, requests = 0, errors = 0;
+    int checked = 0, exact = 0;
+    for (int i = 0; i < o.tenants; i++) {
+        tenant *t = &ts[i];
+        workflows += t->workflows;
+        requests += t->requests;
+        errors += t->errors;
+        checked += t->checked;
+        exact += t->exact;
+        for (int e = 0; e < EP_COUNT && total != NULL; e++) {
+            for (size_t b = 0; b < HIST_BUCKETS; b++)
+                total[e].counts[b] += t->hist[e].counts[b];
+            total[e].n += t->hist[e].n;
+        }
+    }
+    printf("fleet: %d tenants, %.1f s, %s clock, keys %s, reset every %d, fresh keys every %d\n", o.tenants, wall,
+           o.global_clock ? "global" : "tenant", o.setup_put ? "by PUT" : "on demand", o.reset_every, o.fresh_keys);
+    printf("workflows   %" PRIu64 " (%.0f/s)\n", workflows, (double)workflows / wall);
+    printf("requests    %" PRIu64 " (%.0f/s)\n", requests, (double)requests / wall);
+    printf("errors      %" PRIu64 "\n", errors);
+    printf("credits     %d of %d balances exact\n", exact, checked);
+    if (have_proc) {
+        double cpu = after.cpu_s - before.cpu_s;
+        printf("server CPU  %.2f s, %.0f us per workflow, %.1f us per request\n", cpu,
+               workflows ? cpu * 1e6 / (double)workflows : 0.0, requests ? cpu * 1e6 / (double)requests : 0.0);
+        printf("server RSS  %.1f MB at the start, %.1f MB at the end\n", before.rss_kb / 1024.0, after.rss_kb / 1024.0);
+        if (samples >= 2)
+            printf("server RSS  %.1f to %.1f MB over %d samples (max/min %.2f)\n", min_rss, max_rss, samples,
+                   min_rss > 0 ? max_rss / min_rss : 0.0);
+    }
+    printf("%-26s %10s %9s %9s\n", "endpoint", "requests", "p50 us", "p99 us");
+    for (int e = 0; e < EP_COUNT && total != NULL; e++) {
+        if (total[e].n == 0)
+            continue;
+        printf("%-26s %10" PRIu64 " %9.0f %9.0f\n", endpoint_names[e], total[e].n, hist_quantile(&total[e], 0.5),
+               hist_quantile(&total[e], 0.99));
+    }
+    int shown = 0;
+    for (int i = 0; i < o.tenants && shown < MAX_ERROR_TEXTS; i++) {
+        for (int k = 0; k < ts[i].n_error_texts && shown < MAX_ERROR_TEXTS; k++, shown++)
+            printf("error: tenant %d: %s\n", i, ts[i].error_text[k]);
+    }
+    for (int i = 0; i < o.tenants; i++) {
+        curl_easy_cleanup(ts[i].curl);
+        curl_slist_free_all(ts[i].headers);
+        free(ts[i].answer);
+    }
+    free(total);
+    free(ts);
+    free(threads);
+    curl_global_cleanup();
+    return errors == 0 && exact == checked && workflows > 0 ? 0 : 1;
+}

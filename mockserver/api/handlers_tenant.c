@@ -1,0 +1,158 @@
+/* The control plane of one tenant, /_mock/accounts/{apiKey}/...: its
+ * clock, its reset, its scenario and its fault rules. A CI job that owns a
+ * key owns all of this, and nothing it does here touches another key.
+ *
+ * The {apiKey} is opened as a request of the API would open it
+ * (store_open_account): a test key unknown so far becomes an account, so a
+ * job may start with any of these calls. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api/handlers.h"
+#include "sim/clock.h"
+#include "sim/keys.h"
+#include "sim/scenario.h"
+
+/* Largest single clock advance: 10 years, as for the server's clock. */
+#define MAX_ADVANCE_SECONDS (10.0 * 365 * 24 * 3600)
+
+static const char control_free[] = "Control endpoints are free.";
+
+/* Lock held. The tenant of the path, or NULL with the reply set. */
+static account *tenant_of(const mock_request *req, mock_reply *reply)
+{
+    account *acct = store_open_account(req->store, req->param, req->now_ms);
+    if (acct != NULL) {
+        /* Its journal entry is on its clock, as its API requests are. */
+        reply->tenant_ms = store_tenant_now(req->store, acct, req->now_ms);
+        return acct;
+    }
+    if (errno == EPERM)
+        reply_error(reply, 400, "apiKey in the path: \"sk_live_...\" is a live key; descovo-mock is a simulator and "
+                    "never takes live keys. Use a test key (sk_test_...).");
+    else if (errno == ESTALE)
+        reply_error(reply, 404, "This test key's tenant expired after %lld s without a request (--tenant-idle-expiry); "
+                    "its audiences, exports and settings are gone. The next request starts it afresh.",
+                    (long long)(store_config_of(req->store)->idle_expiry_ms / 1000));
+    else if (errno == ENOSPC)
+        reply_error(reply, 403, "Account limit reached: the server holds %d API keys.", STORE_MAX_ACCOUNTS);
+    else if (errno != ENOMEM)
+        reply_error(reply, 404, "No account with this API key. Keys on demand take sk_test_ keys only (and none "
+                    "with --strict-keys); create others with PUT /_mock/accounts/{apiKey}.");
+    return NULL; /* out of memory: the dispatcher answers 500 */
+}
+
+/* Lock NOT held (ROUTE_UNLOCKED handlers). */
+static account *tenant_of_unlocked(const mock_request *req, mock_reply *reply)
+{
+    store_lock(req->store);
+    account *acct = tenant_of(req, reply);
+    store_unlock(req->store);
+    return acct;
+}
+
+static json_t *tenant_clock_json(const mock_request *req, const account *acct)
+{
+    int64_t now = store_tenant_now(req->store, acct, req->now_ms);
+    char text[32];
+    mock_time_format(now, text);
+    int manual = mock_clock_mode_of(req->ctx->clock) == MOCK_CLOCK_MANUAL;
+    return json_pack("{s:s, s:s, s:s, s:I, s:b, s:I}", "apiKey", acct->key, "mode", manual ? "manual" : "real",
+                     "now", text, "nowMs", (json_int_t)now, "own", acct->own_clock,
+                     "aheadMs", (json_int_t)(now - req->now_ms));
+}
+
+void handle_mock_tenant_clock(const mock_request *req, mock_reply *reply)
+{
+    account *acct = tenant_of(req, reply);
+    if (acct == NULL)
+        return;
+    reply_ok(reply, req, tenant_clock_json(req, acct), charge_free(NULL, control_free));
+}
+
+void handle_mock_tenant_clock_advance(const mock_request *req, mock_reply *reply)
+{
+    json_t *seconds = json_object_get(req->body, "seconds");
+    double value = json_number_value(seconds);
+    if (!json_is_number(seconds) || isnan(value) || value < 0 || value > MAX_ADVANCE_SECONDS) {
+        reply_error(reply, 400, "seconds: required, a number from 0 to %.0f.", MAX_ADVANCE_SECONDS);
+        return;
+    }
+    account *acct = tenant_of(req, reply);
+    if (acct == NULL)
+        return;
+    /* Work that finished before the jump is settled at its own time. */
+    store_settle(req->store, acct, store_tenant_now(req->store, acct, req->now_ms));
+    store_advance_tenant_clock(req->store, acct, req->now_ms, (int64_t)llround(value * 1000.0));
+    reply_ok(reply, req, tenant_clock_json(req, acct), charge_free(NULL, control_free));
+}
+
+/* Store locked. Releases what a removed hold rule of the tenant held. */
+typedef struct released {
+    store *st;
+    int64_t now_ms;
+} released;
+
+static void release_rule(void *ctx, uint64_t id)
+{
+    released *r = ctx;
+    store_release_holds(r->st, id, r->now_ms);
+}
+
+void handle_mock_tenant_reset(const mock_request *req, mock_reply *reply)
+{
+    account *acct = tenant_of_unlocked(req, reply);
+    if (acct == NULL)
+        return;
+    /* Its audiences go with the reset: no hold to release. In a replay too:
+     * the rules there are those its replayed scenarios added. */
+    faults_remove_key(req->ctx->faults, acct->key, NULL, NULL);
+    if (req->ctx->journal != NULL && !req->replaying)
+        journal_clear_key(req->ctx->journal, keys_id(acct->key));
+    store_reset_account(req->store, acct);
+    reply_ok(reply, req, json_pack("{s:s, s:b}", "apiKey", acct->key, "reset", 1), charge_free(NULL, control_free));
+}
+
+/* Body: a scenario object, or {"name": "low-credits"} for a built-in one. */
+void handle_mock_tenant_scenario(const mock_request *req, mock_reply *reply)
+{
+    account *acct = tenant_of_unlocked(req, reply);
+    if (acct == NULL)
+        return;
+    const char *unknown = NULL;
+    json_t *scenario = scenario_from_body(req->body, &unknown);
+    if (scenario == NULL) {
+        reply_error(reply, 404, "No built-in scenario \"%s\". GET /_mock/scenarios lists them.", unknown);
+        return;
+    }
+    char err[256];
+    json_t *summary = scenario_apply_tenant(req->ctx, acct->key, scenario, err, sizeof err);
+    json_decref(scenario);
+    if (summary == NULL) {
+        reply_error(reply, 400, "%s", err);
+        return;
+    }
+    reply_ok(reply, req, summary, charge_free(NULL, control_free));
+}
+
+void handle_mock_tenant_faults_list(const mock_request *req, mock_reply *reply)
+{
+    account *acct = tenant_of(req, reply);
+    if (acct == NULL)
+        return;
+    reply_ok(reply, req, faults_list_key(req->ctx->faults, acct->key), charge_free(NULL, control_free));
+}
+
+void handle_mock_tenant_faults_clear(const mock_request *req, mock_reply *reply)
+{
+    account *acct = tenant_of(req, reply);
+    if (acct == NULL)
+        return;
+    released r = {req->store, store_tenant_now(req->store, acct, req->now_ms)};
+    /* In a replay too: the rules there are those its replayed scenarios added. */
+    size_t n = faults_remove_key(req->ctx->faults, acct->key, release_rule, &r);
+    reply_ok(reply, req, json_pack("{s:s, s:I}", "apiKey", acct->key, "removed", (json_int_t)n),
+             charge_free(NULL, control_free));
+}
