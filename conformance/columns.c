@@ -181,7 +181,15 @@ const char *const conf_prospect_columns[CONF_N_PROSPECT_COLUMNS] = {
     "custom",
 };
 
+/* The prospect columns that an enrichment fills (work and personal
+ * e-mails, phone numbers: docs/API.md, enrichment), in CSV order. */
 const char *const conf_contact_columns[CONF_N_CONTACT_COLUMNS] = {
-    "work_email_1", "work_email_2", "personal_email_1", "personal_email_2", "other_emails",
-    "phone_number_1", "phone_number_2", "other_phone_numbers",
+    "work_email_1",
+    "work_email_2",
+    "personal_email_1",
+    "personal_email_2",
+    "other_emails",
+    "phone_number_1",
+    "phone_number_2",
+    "other_phone_numbers",
 };

@@ -263,7 +263,21 @@ def generate_columns(vocab):
     out.append("")
     out.append(string_array("const char *const conf_prospect_columns[CONF_N_PROSPECT_COLUMNS]", pcols))
     out.append("")
+    out.append("/* The prospect columns that an enrichment fills (work and personal")
+    out.append(" * e-mails, phone numbers: docs/API.md, enrichment), in CSV order. */")
+    out.append(string_array("const char *const conf_contact_columns[CONF_N_CONTACT_COLUMNS]", contact_columns(pcols)))
+    out.append("")
     return "\n".join(out)
+
+
+CONTACT_PREFIXES = ("work_email_", "personal_email_", "other_emails", "phone_number_", "other_phone_numbers")
+
+
+def contact_columns(pcols):
+    """The contact columns among the prospect columns (8 in the spec)."""
+    cols = [c for c in pcols if c.startswith(CONTACT_PREFIXES)]
+    check_count("contact columns", cols, 8)
+    return cols
 
 
 def differs(path, text):
