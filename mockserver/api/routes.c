@@ -544,15 +544,44 @@ static int token_exempt(const http_request *http)
     return 0;
 }
 
-/* The control plane is off, or guarded by a token. Called before routing
- * for every /_mock/ path. Returns 0 when the request may go on, or -1 with
- * the reply set. */
+/* Whether a request that may change state comes from a web page of
+ * another site. A browser sends Origin with every cross-site POST, and a
+ * form (or a fetch with a form content type) needs no preflight: without
+ * this check any page open on the machine could reset the simulator or add
+ * fault rules on loopback, where no token is asked for. A request with no
+ * Origin (curl, the helpers, any client library) or with this server's own
+ * (the dashboard) is taken. */
+static int cross_site(const http_request *http)
+{
+    if (strcmp(http->method, "GET") == 0 || strcmp(http->method, "HEAD") == 0 || http->header == NULL)
+        return 0;
+    const char *origin = http->header(http->query_ctx, "Origin");
+    if (origin == NULL)
+        return 0;
+    const char *host = http->header(http->query_ctx, "Host");
+    if (strncmp(origin, "http://", 7) == 0)
+        origin += 7;
+    else if (strncmp(origin, "https://", 8) == 0)
+        origin += 8;
+    else
+        return 1; /* "null" (a sandboxed frame, a file:// page) or not a URL */
+    return host == NULL || strcasecmp(origin, host) != 0;
+}
+
+/* The control plane is off, guarded by a token, or asked by another site.
+ * Called before routing for every /_mock/ path. Returns 0 when the request
+ * may go on, or -1 with the reply set. */
 static int check_control(const mock_context *ctx, const http_request *http, mock_reply *reply)
 {
     const mock_context_options *options = &ctx->options;
     if (!options->control) {
         reply_error(reply, 404, "No such endpoint: %s %s. The control plane is disabled (--no-control).",
                     http->method, http->path);
+        return -1;
+    }
+    if (cross_site(http)) {
+        reply_error(reply, 403, "Origin: a web page of another site may not change the simulator; the control "
+                    "plane takes requests without an Origin header (curl, test helpers) or from its own dashboard.");
         return -1;
     }
     if (options->admin_token != NULL && !token_exempt(http)) {

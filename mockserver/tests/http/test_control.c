@@ -773,6 +773,54 @@ static void without_control(mock_options *options)
     options->control = 0;
 }
 
+/* POST /_mock/reset with an Origin header (NULL: none); returns the status. */
+static long reset_from_origin(harness *h, const char *origin)
+{
+    char url[128], header[160];
+    snprintf(url, sizeof url, "%s/_mock/reset", h->base_url);
+    struct curl_slist *headers = NULL;
+    if (origin != NULL) {
+        snprintf(header, sizeof header, "Origin: %s", origin);
+        headers = curl_slist_append(headers, header);
+    }
+    headers = curl_slist_append(headers, "Content-Type: application/x-www-form-urlencoded");
+    CURL *c = curl_easy_init();
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+    FILE *sink = fopen("/dev/null", "w");
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, sink);
+    long status = 0;
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    fclose(sink);
+    curl_easy_cleanup(c);
+    curl_slist_free_all(headers);
+    return status;
+}
+
+/* A page of another site cannot reach the control plane through the
+ * visitor's browser (a form POST needs no preflight); the dashboard,
+ * curl and the helpers still can. */
+static void test_cross_site_control_refused(void **state)
+{
+    harness *h = *state;
+    const char *key = DEV_KEY;
+    const char *id = harness_create(h, key, "kept", "NORMAL");
+    assert_int_equal(reset_from_origin(h, "http://attacker.example"), 403);
+    assert_int_equal(reset_from_origin(h, "null"), 403);
+    /* Refused means nothing happened: the audience is still there. */
+    http_response res;
+    assert_int_equal(harness_get(h, &res, "/v1/audiences/%s?apiKey=%s", id, key), 200);
+    http_response_free(&res);
+    char own[96];
+    snprintf(own, sizeof own, "%s", h->base_url);
+    assert_int_equal(reset_from_origin(h, own), 200);
+    assert_int_equal(harness_get(h, &res, "/v1/audiences/%s?apiKey=%s", id, key), 404);
+    http_response_free(&res);
+    assert_int_equal(reset_from_origin(h, NULL), 200);
+}
+
 static void test_admin_token_and_no_control(void **state)
 {
     (void)state;
@@ -953,6 +1001,7 @@ int main(void)
         cmocka_unit_test_setup(test_scenario_low_credits, harness_reset_state),
         cmocka_unit_test_setup(test_scenario_quota_exhausted, harness_reset_state),
         cmocka_unit_test_setup(test_scenario_in_progress_statuses, harness_reset_state),
+        cmocka_unit_test_setup(test_cross_site_control_refused, harness_reset_state),
         cmocka_unit_test(test_admin_token_and_no_control),
         cmocka_unit_test(test_start_scenario_survives_reset),
         cmocka_unit_test_setup(test_serves_its_openapi_document, harness_reset_state),
