@@ -191,6 +191,17 @@ static void drop_contents(store *st)
     }
 }
 
+/* An account's own memory (its audiences and exports are the store's). The
+ * one place an account is freed: at store_free and when a tenant expires. */
+static void account_free(account *acct)
+{
+    free(acct->key);
+    free(acct->audiences);
+    free(acct->pending);
+    ledger_free(&acct->ledger);
+    free(acct);
+}
+
 void store_free(store *st)
 {
     if (st == NULL)
@@ -201,11 +212,7 @@ void store_free(store *st)
         account *acct = st->accounts[b];
         while (acct != NULL) {
             account *next = acct->next;
-            free(acct->key);
-            free(acct->audiences);
-            free(acct->pending);
-            ledger_free(&acct->ledger);
-            free(acct);
+            account_free(acct);
             acct = next;
         }
     }
@@ -511,10 +518,7 @@ static void expire_account(store *st, account *acct, int64_t server_ms)
     }
     if (acct->enabled)
         st->n_enabled--;
-    free(acct->key);
-    free(acct->audiences);
-    free(acct->pending);
-    free(acct);
+    account_free(acct);
 }
 
 /* Marks acct used now and expires at most two tenants idle for longer than
