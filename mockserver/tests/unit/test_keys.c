@@ -1,3 +1,5 @@
+/* memmem (the reference of test_mask_text_finds_every_key): _GNU_SOURCE. */
+#define _GNU_SOURCE
 /* Unit tests of keys: the keys file parser, fed from strings. A recording
  * visitor keeps what it was given. */
 #include <setjmp.h>
@@ -333,10 +335,77 @@ static void test_mask_text(void **state)
     free(out);
 }
 
+/* The reference: every occurrence of key, left to right, not overlapping,
+ * replaced by its keys_mask form, found with memmem. NULL when none. */
+static char *reference_masked(const char *text, const char *key)
+{
+    size_t len = strlen(text), n = strlen(key);
+    char mask[32];
+    keys_mask(key, mask);
+    char *out = malloc(len * 2 + 1);
+    size_t o = 0, from = 0;
+    int any = 0;
+    const char *hit;
+    while ((hit = memmem(text + from, len - from, key, n)) != NULL) {
+        size_t at = (size_t)(hit - text);
+        memcpy(out + o, text + from, at - from);
+        o += at - from;
+        memcpy(out + o, mask, strlen(mask));
+        o += strlen(mask);
+        from = at + n;
+        any = 1;
+    }
+    memcpy(out + o, text + from, len - from + 1);
+    if (!any) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+/* The key is found wherever memmem finds it, whatever byte the search
+ * looks for first: random texts over the key's own characters (near misses
+ * everywhere), the key planted at random places, at the start and the end. */
+static void test_mask_text_finds_every_key(void **state)
+{
+    (void)state;
+    static const char *const keys[] = {"sk_test_descovo_dev", "sk_test_A1", "plainlowercasekey", "k-e-y_withsep"};
+    static const char alphabet[] = "sk_test_descovdA1plainwrykh-\"{}:, ";
+    unsigned seed = 12345;
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+        const char *key = keys[k];
+        for (int round = 0; round < 3000; round++) {
+            char text[256];
+            size_t len = 0, want = (size_t)(rand_r(&seed) % 200);
+            while (len < want) {
+                if (rand_r(&seed) % 9 == 0 && len + strlen(key) < sizeof text - 1) {
+                    memcpy(text + len, key, strlen(key));
+                    len += strlen(key);
+                } else {
+                    text[len++] = alphabet[rand_r(&seed) % (sizeof alphabet - 1)];
+                }
+            }
+            text[len] = '\0';
+            char *expect = reference_masked(text, key);
+            char *got = masked(text, key);
+            if (expect == NULL || got == NULL) {
+                if (expect != got)
+                    fail_msg("key %s in \"%s\": expected %s, got %s", key, text, expect ? expect : "(nothing masked)",
+                             got ? got : "(nothing masked)");
+            } else if (strcmp(expect, got) != 0) {
+                fail_msg("key %s in \"%s\": expected \"%s\", got \"%s\"", key, text, expect, got);
+            }
+            free(expect);
+            free(got);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mask_text),
+        cmocka_unit_test(test_mask_text_finds_every_key),
         cmocka_unit_test(test_empty),
         cmocka_unit_test(test_comments_and_blank_lines),
         cmocka_unit_test(test_word_counts),
