@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "text/fnv.h"
+
 typedef struct slot {
     char *from;
     char *to;
@@ -17,12 +19,7 @@ struct idmap {
 
 static uint64_t hash(const char *s)
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (; *s != '\0'; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
+    return fnv1a_str(s);
 }
 
 idmap *idmap_new(void)

@@ -16,6 +16,7 @@
 #include "http/logq.h"
 #include "sim/keys.h"
 #include "sim/persist.h"
+#include "text/fnv.h"
 #include "text/jsonw.h"
 #include "text/strbuf.h"
 
@@ -236,9 +237,7 @@ static int csv_read_head(csv_stream *stream)
 /* A strong validator of the answer's bytes: FNV-1a 64, quoted. */
 static void etag_of(const strbuf *text, char out[24])
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < text->len; i++)
-        h = (h ^ (unsigned char)text->data[i]) * 1099511628211ULL;
+    uint64_t h = fnv1a(text->data, text->len);
     snprintf(out, 24, "\"%016llx\"", (unsigned long long)h);
 }
 

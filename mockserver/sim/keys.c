@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "text/fnv.h"
 #include "text/strbuf.h"
 
 /* Parses a non-negative decimal number of at most 18 digits. */
@@ -228,8 +229,6 @@ char *keys_mask_text(const char *text, size_t len, const char *key, size_t *out_
 
 uint64_t keys_id(const char *key)
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (const char *p = key; *p != '\0'; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    uint64_t h = fnv1a_str(key);
     return h != 0 ? h : 1;
 }

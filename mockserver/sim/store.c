@@ -10,6 +10,8 @@
 
 #include "data/mix.h"
 #include "sim/clock.h"
+#include "sim/keys.h"
+#include "text/fnv.h"
 #include "text/utf8.h"
 
 #define ACCOUNT_BUCKETS 256
@@ -60,10 +62,7 @@ struct store {
 
 static uint64_t hash_string(const char *s)
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (; *s != '\0'; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
+    return fnv1a_str(s);
 }
 
 /* Ids look opaque but follow from the seed and a sequence number, so two
@@ -473,12 +472,6 @@ static int is_demand_key(const char *key)
     return n > 0;
 }
 
-static uint64_t key_id(const char *key)
-{
-    uint64_t h = hash_string(key);
-    return h != 0 ? h : 1;
-}
-
 /* Whether the account runs a build's filters outside the lock right now:
  * its audience must not be freed under it. */
 static int has_work_outside(const account *acct)
@@ -513,7 +506,7 @@ static void expire_account(store *st, account *acct, int64_t server_ms)
     unlink_account(st, acct);
     st->n_accounts--;
     if (st->tombstones != NULL && acct->enabled) {
-        uint64_t id = key_id(acct->key);
+        uint64_t id = keys_id(acct->key);
         st->tombstones[id % STORE_TOMBSTONES] = id;
     }
     if (acct->enabled)
@@ -572,7 +565,7 @@ account *store_open_account(store *st, const char *key, int64_t server_ms)
             return NULL;
         }
         if (st->tombstones != NULL) {
-            uint64_t id = key_id(key);
+            uint64_t id = keys_id(key);
             if (st->tombstones[id % STORE_TOMBSTONES] == id) {
                 st->tombstones[id % STORE_TOMBSTONES] = 0;
                 errno = ESTALE;
