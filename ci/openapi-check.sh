@@ -169,9 +169,13 @@ BODY="$WORK/body"
 HEADERS="$WORK/headers"
 
 # call EXPECTED METHOD URL [JSON]: one request; the body lands in $BODY.
+# CALL_HEADER="Name: value" call ...: with that request header too.
 call() {
   local expected=$1 method=$2 url=$3 data=${4-}
   local args=(-sS -m 30 -X "$method" -D "$HEADERS" -o "$BODY" -w '%{http_code} %{time_total}\n')
+  if [ -n "${CALL_HEADER:-}" ]; then
+    args+=(-H "$CALL_HEADER")
+  fi
   if [ -n "$data" ]; then
     args+=(-H 'Content-Type: application/json' --data-binary "$data")
   fi
@@ -343,6 +347,12 @@ call 200 GET "$P/_mock/requests?before=5"
 call 200 GET "$P/_mock/requests?method=POST&path=/v1/audiences/*/build&limit=5"
 call 400 GET "$P/_mock/requests?since=yesterday"
 call 200 DELETE "$P/_mock/requests"
+# A web page of another site may not change the simulator (403), whatever
+# the body; the same request without Origin goes through.
+CALL_HEADER='Origin: http://attacker.example' call 403 POST "$P/_mock/reset"
+CALL_HEADER='Origin: null' call 403 POST "$P/_mock/faults" '{"match":{"path":"/v1/nothing"},"action":{"type":"status","status":500}}'
+CALL_HEADER='Origin: http://attacker.example' call 403 PUT "$P/_mock/accounts/$KEY" '{"credits":1}'
+CALL_HEADER='Origin: http://attacker.example' call 403 DELETE "$P/_mock/accounts/$TENANT/faults"
 call 200 GET "$P/_mock/outbox?to=dev@example.com"
 call 200 DELETE "$P/_mock/outbox"
 call 404 POST "$P/_mock/scenarios" '{"name":"no-such-scenario"}'

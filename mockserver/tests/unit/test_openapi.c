@@ -381,6 +381,44 @@ static void test_tags_and_keys(void **state)
     }
 }
 
+/* routes.c refuses, before routing, every /_mock/ request but GET and HEAD
+ * whose Origin names another site (test_control: cross-site refused): each
+ * such route documents that 403, through the one shared response. */
+static void test_control_cross_site_documented(void **state)
+{
+    (void)state;
+    json_t *documented = doc_operations();
+    json_t *forbidden = doc_get("components", "responses", "ControlForbidden", NULL);
+    const char *text = json_string_value(json_object_get(forbidden, "description"));
+    assert_non_null(text);
+    assert_non_null(strstr(text, "`Origin`"));
+    const char *method = NULL;
+    const char *pattern;
+    size_t checked = 0;
+    for (size_t i = 0; (pattern = routes_pattern(i, &method)) != NULL; i++) {
+        if (strncmp(pattern, "/_mock/", 7) != 0 || strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+            continue;
+        char key[KEY_MAX];
+        normalise(method, pattern, key);
+        const char *original = json_string_value(json_object_get(documented, key));
+        assert_non_null(original);
+        /* "post /_mock/reset": the document's own method key and path. */
+        char op_method[16];
+        const char *space = strchr(original, ' ');
+        assert_true(space != NULL && (size_t)(space - original) < sizeof op_method);
+        memcpy(op_method, original, (size_t)(space - original));
+        op_method[space - original] = '\0';
+        json_t *operation = json_object_get(json_object_get(json_object_get(doc, "paths"), space + 1), op_method);
+        json_t *response = json_object_get(json_object_get(operation, "responses"), "403");
+        const char *ref = json_string_value(json_object_get(response, "$ref"));
+        if (ref == NULL || strcmp(ref, "#/components/responses/ControlForbidden") != 0)
+            fail_msg("%s: expected \"403\": {\"$ref\": \"#/components/responses/ControlForbidden\"}", original);
+        checked++;
+    }
+    assert_true(checked > 0);
+    json_decref(documented);
+}
+
 static void test_simulator_extensions_marked(void **state)
 {
     (void)state;
@@ -407,6 +445,7 @@ int main(void)
         cmocka_unit_test(test_limits_match),
         cmocka_unit_test(test_tags_and_keys),
         cmocka_unit_test(test_simulator_extensions_marked),
+        cmocka_unit_test(test_control_cross_site_documented),
     };
     return cmocka_run_group_tests(tests, load_doc, free_doc);
 }
