@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "text/percent.h"
 #include "text/strbuf.h"
 
 #define BAD_ENTRY(...) do { entry_error(err, errlen, path, i, e, __VA_ARGS__); goto fail; } while (0)
@@ -109,17 +110,6 @@ long drift_csv_rows(const char *text)
     return lines > 0 ? lines - 1 : 0;
 }
 
-static int hex(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* The path of an absolute URL, percent-decoded as the server decodes it
  * ("%00" stays as it is). NULL when url is not http(s)://host/path. */
 static char *url_path(const char *url)
@@ -136,20 +126,8 @@ static char *url_path(const char *url)
         return NULL;
     size_t len = strcspn(slash, "?#");
     char *out = malloc(len + 1);
-    if (out == NULL)
-        return NULL;
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        int hi = slash[i] == '%' && i + 2 < len + 1 ? hex(slash[i + 1]) : -1;
-        int lo = hi >= 0 ? hex(slash[i + 2]) : -1;
-        if (lo >= 0 && (hi | lo) != 0) {
-            out[n++] = (char)(hi * 16 + lo);
-            i += 2;
-        } else {
-            out[n++] = slash[i];
-        }
-    }
-    out[n] = '\0';
+    if (out != NULL)
+        percent_decode(out, slash, len);
     return out;
 }
 

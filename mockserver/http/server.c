@@ -18,6 +18,7 @@
 #include "sim/persist.h"
 #include "text/fnv.h"
 #include "text/jsonw.h"
+#include "text/percent.h"
 #include "text/strbuf.h"
 
 /* libmicrohttpd's own inactivity timeout: a backstop for answers a client
@@ -122,41 +123,13 @@ static const char *header_value(void *ctx, const char *name)
     return MHD_lookup_connection_value((struct MHD_Connection *)ctx, MHD_HEADER_KIND, name);
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decodes the path and query values in place, as libmicrohttpd's
- * default does, except "%00": decoded, a NUL would silently cut the path
- * or value ("aud_1%00x" would name aud_1), so it stays as the three
- * characters and the request fails on them (a 400 or 404 quoting "%00"). */
+ * default does, except "%00", which stays as it is (text/percent.h). */
 static size_t unescape(void *cls, struct MHD_Connection *connection, char *s)
 {
     (void)cls;
     (void)connection;
-    char *first = strchr(s, '%');
-    if (first == NULL)
-        return strlen(s); /* nothing to decode: the usual case */
-    char *out = first;
-    for (const char *in = first; *in != '\0'; in++) {
-        int hi = in[0] == '%' ? hex_value(in[1]) : -1;
-        int lo = hi >= 0 ? hex_value(in[2]) : -1;
-        if (lo >= 0 && (hi | lo) != 0) {
-            *out++ = (char)(hi * 16 + lo);
-            in += 2;
-        } else {
-            *out++ = *in;
-        }
-    }
-    *out = '\0';
-    return (size_t)(out - s);
+    return percent_decode(s, s, strlen(s));
 }
 
 /* Adapts libmicrohttpd's iterator to the one of http_request. */
