@@ -57,7 +57,7 @@ bash ci/package-check.sh
 echo "== container image: podman build, export, its entry point under chroot through a workflow"
 bash ci/image-check.sh
 
-echo "== documents as tests: every shell block of README.md, client/README.md, conformance/README.md, docs/CI.md"
+echo "== documents as tests: every shell block of every document with commands (the list in ci/doc-commands.sh)"
 bash ci/doc-commands.sh
 
 echo "== drift detection: the vendor-docs cassette, a self-consistency recording, har-validator (docs/DRIFT.md)"
