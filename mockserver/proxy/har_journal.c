@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "text/fdwrite.h"
 #include "text/strbuf.h"
 
 struct har_recorder {
@@ -24,20 +25,6 @@ struct har_recorder {
     size_t count;
     size_t failed;
 };
-
-static int write_all(int fd, const char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
 
 static void *flush_loop(void *arg)
 {
@@ -96,9 +83,9 @@ har_recorder *har_recorder_open(const char *har_path, const char *creator_versio
                              "version", creator_version);
     char *text = head != NULL ? json_dumps(head, JSON_COMPACT) : NULL;
     json_decref(head);
-    int rc = text != NULL ? write_all(rec->fd, text, strlen(text)) : -1;
+    int rc = text != NULL ? fdwrite_all(rec->fd, text, strlen(text)) : -1;
     if (rc == 0)
-        rc = write_all(rec->fd, "\n", 1);
+        rc = fdwrite_all(rec->fd, "\n", 1);
     free(text);
     if (rc != 0 || fsync(rec->fd) != 0) {
         snprintf(err, errlen, "--record: cannot write %s: %s", rec->journal_path, strerror(errno));
@@ -130,7 +117,7 @@ int har_recorder_add(har_recorder *rec, const json_t *entry)
         /* One write per line: a crash cuts at most the last line. */
         size_t len = strlen(text);
         text[len] = '\n';
-        rc = write_all(rec->fd, text, len + 1);
+        rc = fdwrite_all(rec->fd, text, len + 1);
     }
     if (rc == 0) {
         rec->count++;
