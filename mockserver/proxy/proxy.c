@@ -13,6 +13,7 @@
 #include "proxy/har_journal.h"
 #include "proxy/redact.h"
 #include "proxy/upstream.h"
+#include "text/percent.h"
 
 #define PROXY_CONNECTION_LIMIT 256
 #define PROXY_CONNECTION_TIMEOUT_S 330   /* longer than the upstream's total timeout */
@@ -123,21 +124,27 @@ typedef struct query_walk {
     redactor *redactor;
 } query_walk;
 
+/* A query name or value as libmicrohttpd hands it over here: its '+'
+ * already a space (it does that before any unescape callback), its %XX
+ * left as sent (no_unescape). */
+
+/* Appends it as the client sent it: a space can only have been a '+' (a
+ * raw space ends the request line), so the upstream gets the same bytes. */
+static void put_raw(strbuf *out, const char *s)
+{
+    for (; *s != '\0'; s++)
+        strbuf_putc(out, *s == ' ' ? '+' : *s);
+}
+
+/* Decoded as the server decodes it (text/percent.h), so that the replay of
+ * the HAR sees what the recorded service was sent: "%00" stays as it is
+ * rather than cutting the value short. */
 static char *decode(const char *s)
 {
-    char *plus = strdup(s);
-    if (plus == NULL)
-        return NULL;
-    for (char *c = plus; *c != '\0'; c++) {
-        if (*c == '+')
-            *c = ' ';
-    }
-    int len = 0;
-    char *out = curl_easy_unescape(NULL, plus, 0, &len);
-    free(plus);
-    char *copy = out != NULL ? strndup(out, (size_t)len) : NULL;
-    curl_free(out);
-    return copy;
+    char *out = strdup(s);
+    if (out != NULL)
+        percent_decode(out, out, strlen(out));
+    return out;
 }
 
 static enum MHD_Result query_step(void *cls, enum MHD_ValueKind kind, const char *name, const char *value)
@@ -146,10 +153,10 @@ static enum MHD_Result query_step(void *cls, enum MHD_ValueKind kind, const char
     query_walk *w = cls;
     if (w->raw.len > 0)
         strbuf_putc(&w->raw, '&');
-    strbuf_puts(&w->raw, name);
+    put_raw(&w->raw, name);
     if (value != NULL) {
         strbuf_putc(&w->raw, '=');
-        strbuf_puts(&w->raw, value);
+        put_raw(&w->raw, value);
     }
     char *dname = decode(name);
     char *dvalue = decode(value != NULL ? value : "");

@@ -4,7 +4,8 @@
 # and a body reach the upstream byte for byte (the upstream's journal shows
 # them); Retry-After and Allow come back as sent; a CSV streams through and
 # is recorded with its row count; an upstream that is down gives 502 naming
-# it. Usage: proxy.sh MOCK
+# it; the HAR's query values are decoded as the server decodes them.
+# Usage: proxy.sh MOCK
 set -euo pipefail
 mock=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -33,6 +34,12 @@ credits=$(curl -sS "$proxy/v1/credits?apiKey=sk%5Ftest%5Fdescovo%5Fdev")
 [ "$(jq .output.credits <<<"$credits")" = 50000 ] || fail "an encoded query did not pass unchanged: $credits"
 curl -sS -X POST -H 'Content-Type: application/json' "$proxy/v1/audiences/create" \
   -d "{ \"apiKey\" : \"$k\",  \"name\":\"caf\\u00e9 + more\" }" >/dev/null
+# A '+' in the query reaches the upstream as a '+' (it answered 502, the
+# request line rebuilt with a space), and the HAR's query pairs are decoded
+# as the server decodes a query: '+' a space, %XX its byte, "%00" kept as
+# it is (not a value cut at a NUL).
+code=$(curl -sS -o "$work/body" -w '%{http_code}' "$proxy/v1/audiences?apiKey=$k&cursor=a+b%2Bc%00d")
+[ "$code" = 200 ] || fail "a query with '+' answered $code: $(cat "$work/body")"
 journal=$(curl -sS "$upstream/_mock/requests")
 # (the upstream's journal masks keys: compare with the key masked as it does)
 jq -e --arg b "{ \"apiKey\" : \"$k\",  \"name\":\"caf\\u00e9 + more\" }" --arg k "$k" \
@@ -67,6 +74,8 @@ rows=$(( $(tr -cd '\n' <"$work/got.csv" | wc -c) - 1 ))
 stop "$recorder" || fail "the recording proxy did not stop cleanly"
 [ "$(jq '[.log.entries[] | select(.request.url | test("/v1/exports/")) | .response.content._descovoRows][0]' "$work/rec.har")" = "$rows" ] ||
   fail "the recorded CSV does not count its $rows rows"
+cursor=$(jq -r '[.log.entries[].request.queryString[] | select(.name == "cursor") | .value][0]' "$work/rec.har")
+[ "$cursor" = 'a b+c%00d' ] || fail "the recorded query value is \"$cursor\", not as the server decodes it"
 
 # An upstream that is down.
 start dead "$mock" --port 0 --quiet --upstream "http://127.0.0.1:9" --record "$work/dead.har"
