@@ -532,8 +532,9 @@ static int same_secret(const char *given, const char *secret)
 
 /* Whether the request names a ROUTE_NO_TOKEN route, by method and literal
  * path: decided before routing, so that a caller without the token learns
- * nothing of the routes (no 405 listing them). A few control requests a
- * second pay for this scan of the table, never a /v1/ request. */
+ * nothing of the routes (no 405 listing them). Only a control request
+ * without the right token pays for this scan of the table (the dashboard's
+ * page, or a refusal), never a /v1/ request. */
 static int token_exempt(const http_request *http)
 {
     for (size_t i = 0; i < sizeof route_table / sizeof route_table[0]; i++) {
@@ -584,9 +585,11 @@ static int check_control(const mock_context *ctx, const http_request *http, mock
                     "plane takes requests without an Origin header (curl, test helpers) or from its own dashboard.");
         return -1;
     }
-    if (options->admin_token != NULL && !token_exempt(http)) {
+    if (options->admin_token != NULL) {
+        /* The right token first: a request that carries it never scans
+         * the table for an exemption. */
         const char *given = http->header != NULL ? http->header(http->query_ctx, "X-Mock-Admin-Token") : NULL;
-        if (!same_secret(given, options->admin_token)) {
+        if (!same_secret(given, options->admin_token) && !token_exempt(http)) {
             reply_error(reply, 401, "X-Mock-Admin-Token: missing or wrong; the control plane needs the --admin-token value.");
             return -1;
         }
