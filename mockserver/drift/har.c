@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "text/csvcount.h"
 #include "text/percent.h"
 #include "text/strbuf.h"
 
@@ -95,19 +96,9 @@ int drift_parse_iso(const char *s, int64_t *us)
 
 long drift_csv_rows(const char *text)
 {
-    long lines = 0;
-    int quoted = 0;
-    char last = '\n';
-    for (const char *p = text; *p != '\0'; p++) {
-        if (*p == '"')
-            quoted = !quoted;
-        else if (*p == '\n' && !quoted)
-            lines++;
-        last = *p;
-    }
-    if (last != '\n')
-        lines++;
-    return lines > 0 ? lines - 1 : 0;
+    csv_count c = CSV_COUNT_INIT;
+    csv_count_feed(&c, text, strlen(text));
+    return csv_count_rows(&c);
 }
 
 /* The path of an absolute URL, percent-decoded as the server decodes it

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "api/routes.h"
+#include "text/csvcount.h"
 
 typedef struct fake_request {
     const drift_pair *query;
@@ -40,26 +41,16 @@ static void query_each(void *ctx, int (*fn)(void *cls, const char *name, const c
 static void read_csv(mock_app *app, mock_reply *reply, replay_answer *out)
 {
     char block[16 * 1024];
-    int quoted = 0;
-    char last = '\n';
-    long lines = 0;
+    csv_count rows = CSV_COUNT_INIT;
     for (;;) {
         ssize_t n = export_reader_read(reply->csv, block, sizeof block);
         if (n <= 0)
             break;
-        for (ssize_t i = 0; i < n; i++) {
-            if (block[i] == '"')
-                quoted = !quoted;
-            else if (block[i] == '\n' && !quoted)
-                lines++;
-            last = block[i];
-        }
+        csv_count_feed(&rows, block, (size_t)n);
         if (out->csv.len < REPLAY_CSV_KEEP)
             strbuf_append(&out->csv, block, (size_t)n);
     }
-    if (last != '\n')
-        lines++;
-    out->csv_rows = lines > 0 ? lines - 1 : 0;
+    out->csv_rows = csv_count_rows(&rows);
     export_reader_free(reply->csv);
     store_lock(mock_app_store(app));
     store_export_release(reply->csv_file);

@@ -13,6 +13,7 @@
 #include "proxy/har_journal.h"
 #include "proxy/redact.h"
 #include "proxy/upstream.h"
+#include "text/csvcount.h"
 #include "text/percent.h"
 
 #define PROXY_CONNECTION_LIMIT 256
@@ -59,9 +60,7 @@ typedef struct stream {
     strbuf kept;                 /* the first PROXY_RECORD_STREAM_CAP bytes */
     int truncated;
     int first;
-    int in_quotes;               /* CSV row counting across blocks */
-    char last;
-    long rows;                   /* line ends outside quotes */
+    csv_count rows;              /* of the whole body, across blocks */
     size_t total;
     int failed;
 } stream;
@@ -465,19 +464,6 @@ static enum MHD_Result answer_buffered(proxy *p, struct MHD_Connection *connecti
     return rc;
 }
 
-/* Counts CSV rows (line ends outside quotes) across blocks. */
-static void count_rows(stream *s, const char *data, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        char c = data[i];
-        if (c == '"')
-            s->in_quotes = !s->in_quotes;
-        else if (c == '\n' && !s->in_quotes)
-            s->rows++;
-        s->last = c;
-    }
-}
-
 static void keep(stream *s, const char *data, size_t n)
 {
     if (s->x.p->recorder == NULL || s->truncated)
@@ -511,7 +497,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
         memcpy(buf, head.data, len);
         strbuf_release(&head);
         n = (ssize_t)len;
-        count_rows(s, buf, len);
+        csv_count_feed(&s->rows, buf, len);
         keep(s, buf, len);
         s->total += len;
         return n;
@@ -523,7 +509,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
         s->failed = 1;
         return MHD_CONTENT_READER_END_WITH_ERROR;
     }
-    count_rows(s, buf, (size_t)n);
+    csv_count_feed(&s->rows, buf, (size_t)n);
     keep(s, buf, (size_t)n);
     s->total += (size_t)n;
     return n;
@@ -548,8 +534,7 @@ static void stream_free(void *cls)
         json_t *har = response_entry(s->xfer, upstream_status(s->xfer), ctype != NULL ? ctype : "",
                                      (json_int_t)s->total, s->kept.data != NULL ? s->kept.data : "");
         json_t *content = json_object_get(har, "content");
-        long data_rows = s->rows + (s->total > 0 && s->last != '\n' ? 1 : 0) - 1;
-        json_object_set_new(content, "_descovoRows", json_integer(data_rows < 0 ? 0 : data_rows));
+        json_object_set_new(content, "_descovoRows", json_integer(csv_count_rows(&s->rows)));
         if (s->truncated)
             json_object_set_new(content, "comment", json_string("text cut to the first 1 MiB of whole rows; "
                                                                 "_descovoRows counts every data row"));
@@ -628,6 +613,7 @@ static enum MHD_Result forward(proxy *p, struct MHD_Connection *connection, requ
     s->x = x;
     s->xfer = xfer;
     s->first = 1;
+    s->rows = (csv_count)CSV_COUNT_INIT;
     struct MHD_Response *response =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, PROXY_STREAM_BLOCK, stream_read, s, stream_free);
     if (response == NULL) {
