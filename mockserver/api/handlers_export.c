@@ -123,6 +123,7 @@ static void handle_export(const mock_request *req, mock_reply *reply, export_kin
     free(revealed);
     if (job == NULL)
         return;
+    export_job_use_cache(job, req->ctx->exports);
     export_file *file = store_add_export(req->store, acct, job, aud->id,
                                          kind == EXPORT_COMPANIES ? "companies" : "prospects",
                                          user_email, req->now_ms);
