@@ -231,15 +231,32 @@ export_reader *export_reader_new(const export_job *job)
     return reader;
 }
 
+/* The key of row r's record (r: a dataset index, or EXPORT_CACHE_HEADER). */
+static export_cache_key record_key(const export_job *job, uint32_t row, unsigned revealed)
+{
+    return (export_cache_key){
+        .columns = {job->column_bits[0], job->column_bits[1]},
+        .row = row,
+        .kind = (uint8_t)job->kind,
+        .revealed = (uint8_t)revealed,
+    };
+}
+
+/* The header names the columns: a record like the others for the cache. */
 static void export_render_header(export_reader *reader)
 {
     const export_job *job = reader->job;
     const export_kind_info *info = export_kind_get(job->kind);
+    export_cache_key key = record_key(job, EXPORT_CACHE_HEADER, 0);
+    if (job->cache != NULL && export_cache_get(job->cache, &key, &reader->line))
+        return;
     for (size_t c = 0; c < job->n_columns; c++) {
         const char *name = info->columns[job->columns[c]];
         csv_field(&reader->line, c == 0, name, strlen(name));
     }
     csv_end_record(&reader->line);
+    if (job->cache != NULL && !reader->line.oom)
+        export_cache_put(job->cache, &key, reader->line.data, reader->line.len);
 }
 
 /* Cells are rendered straight into the record and quoted there when they
@@ -251,12 +268,7 @@ static void export_render_row(export_reader *reader, size_t r)
     strbuf *line = &reader->line;
     uint32_t row = job->rows[r];
     unsigned revealed = job->revealed != NULL ? job->revealed[r] : 0;
-    export_cache_key key = {
-        .columns = {job->column_bits[0], job->column_bits[1]},
-        .row = row,
-        .kind = (uint8_t)job->kind,
-        .revealed = (uint8_t)revealed,
-    };
+    export_cache_key key = record_key(job, row, revealed);
     if (job->cache != NULL && export_cache_get(job->cache, &key, line))
         return;
     for (size_t c = 0; c < job->n_columns; c++) {

@@ -43,10 +43,14 @@
  * there are. */
 typedef struct export_cache_key {
     uint64_t columns[2];
-    uint32_t row;       /* dataset index of the company or prospect */
+    uint32_t row;       /* dataset index of the company or prospect, or
+                         * EXPORT_CACHE_HEADER: the header line */
     uint8_t kind;       /* export_kind */
     uint8_t revealed;   /* DS_CONTACT_* mask; 0 for companies */
 } export_cache_key;
+
+/* The row of a header line's key: no dataset index is this large. */
+#define EXPORT_CACHE_HEADER UINT32_MAX
 
 typedef struct export_cache export_cache;
 
