@@ -148,9 +148,15 @@ void handle_enrich(const mock_request *req, mock_reply *reply)
                                              user_email, req->now_ms, fail_stage);
     if (enr == NULL)
         return;
-    json_t *output = json_pack("{s:s, s:s, s:s, s:I}", "enrichmentId", enr->id, "audienceId", aud->id,
-                               "status", "NOT_STARTED", "estimatedCredits", (json_int_t)cost.total);
-    reply_ok(reply, req, output, charge_now(req->account, cost.total));
+    strbuf *t = reply_text_begin(reply);
+    strbuf_put_literal(t, "{\"enrichmentId\":");
+    jsonw_string(t, enr->id, strlen(enr->id));
+    strbuf_put_literal(t, ",\"audienceId\":");
+    jsonw_string(t, aud->id, strlen(aud->id));
+    strbuf_put_literal(t, ",\"status\":\"NOT_STARTED\",\"estimatedCredits\":");
+    jsonw_integer(t, (long long)cost.total);
+    strbuf_putc(t, '}');
+    reply_text_end(reply, req, charge_now(req->account, cost.total));
 }
 
 /* Writes the names of the plan's stages from..to (to excluded) as a JSON
