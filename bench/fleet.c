@@ -532,7 +532,7 @@ static void *tenant_main(void *arg)
  * two halves. Returning resumes the worker (uc_link). */
 static void tenant_entry(unsigned hi, unsigned lo)
 {
-    tenant *t = (tenant *)(((uintptr_t)hi << 32) | (uintptr_t)lo);
+    tenant *t = (tenant *)(uintptr_t)(((uint64_t)hi << 32) | (uint64_t)lo);
     tenant_main(t);
     t->finished = 1;
 }
@@ -546,7 +546,7 @@ static int tenant_coroutine(tenant *t, worker *w)
     t->context.uc_stack.ss_sp = t->stack;
     t->context.uc_stack.ss_size = TENANT_STACK_BYTES;
     t->context.uc_link = &w->context;
-    uintptr_t p = (uintptr_t)t;
+    uint64_t p = (uint64_t)(uintptr_t)t;
     makecontext(&t->context, (void (*)(void))tenant_entry, 2, (unsigned)(p >> 32), (unsigned)(p & 0xFFFFFFFFu));
     return 0;
 }

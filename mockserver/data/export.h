@@ -7,8 +7,10 @@
  * size is served with a few kilobytes of memory.
  *
  * Ownership: export_job_new copies what it is given; the job borrows the
- * dataset, which must outlive it. A job is immutable; each download uses its
- * own export_reader, so downloads may run concurrently. */
+ * dataset, which must outlive it, and the record cache it is given
+ * (export_job_use_cache), likewise. A job is immutable; each download uses
+ * its own export_reader, so downloads may run concurrently (the cache has
+ * its own lock). */
 #ifndef DESCOVO_EXPORT_H
 #define DESCOVO_EXPORT_H
 

@@ -7,7 +7,9 @@
  * CI jobs exports the same audiences over and over, and rendering a record
  * costs some 20,000 instructions where copying it costs a few hundred, so
  * an export copies the records already rendered from here and keeps here
- * those it renders (export.h, export_job_use_cache).
+ * those it renders (export.h, export_job_use_cache). A record holds nothing
+ * of a tenant (every key exports from the same dataset), so the cache is
+ * shared by all of them.
  *
  * Bounded: a fixed table of EXPORT_CACHE_SLOTS slots, direct-mapped (a new
  * record takes the slot of its key, dropping the one there), and the text
