@@ -1,7 +1,7 @@
 /* descovo-bench-fleet: a fleet of CI jobs against one descovo-mock (issue 19).
  *
- * T tenants (threads, one libcurl easy handle each, keep-alive), each
- * looping the whole workflow for D seconds: create, set filters, build,
+ * T tenants (one libcurl easy handle each, keep-alive), each looping the
+ * whole workflow for D seconds: create, set filters, build,
  * advance its clock, poll the status, estimate, enrich, advance, poll the
  * enrichment, export companies and prospects, download both CSVs; every N
  * loops it resets itself. It prints workflows and requests per second, p50
@@ -11,6 +11,16 @@
  * less what its answers charged (builds: companiesCount + prospectsCount of
  * the NORMAL audience, as the build answer says; enrichments:
  * chargeInfo.creditsCharged).
+ *
+ * How the tenants run: by default W worker threads (--workers, 2) each
+ * drive their share of the tenants through one libcurl multi handle, every
+ * tenant a coroutine (ucontext) that waits for each answer before its next
+ * request, as a CI job does. The server sees what it saw with a thread per
+ * tenant (--blocking, the first version of this generator): T keep-alive
+ * connections with one request in flight each. What changes is the
+ * generator's own cost, which on a 2-core machine is CPU taken from the
+ * server: 64 threads blocking in recv cost two context switches and a
+ * wake-up per request.
  *
  * Exits 0 when there were no errors and every balance is exact, 1
  * otherwise, 2 on bad usage. Only the given base URL is contacted. */
@@ -28,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 typedef enum endpoint {
@@ -102,8 +113,12 @@ typedef struct fleet_options {
     long server_pid;          /* 0: no CPU or RSS figures */
     const char *prefix;       /* keys are PREFIX<tenant>_<generation> */
     int sample_s;             /* RSS sampled this often (with server_pid), 0: start and end only */
+    int workers;              /* threads driving the tenants through curl multi handles */
+    int blocking;             /* a thread per tenant, curl_easy_perform (the first version) */
     int smoke;
 } fleet_options;
+
+typedef struct worker worker;
 
 /* Errors kept verbatim for the report. */
 #define MAX_ERROR_TEXTS 8
@@ -127,7 +142,26 @@ typedef struct tenant {
     int exact;
     char error_text[MAX_ERROR_TEXTS][256];
     int n_error_texts;
+    /* Event-driven mode: the tenant's coroutine and the worker running it. */
+    worker *worker;           /* NULL: blocking mode */
+    ucontext_t context;
+    void *stack;
+    CURLcode result;          /* of the transfer just finished */
+    int finished;
 } tenant;
+
+/* A thread that runs its tenants' transfers in one multi handle and
+ * resumes each tenant when its answer is in. */
+struct worker {
+    CURLM *multi;
+    ucontext_t context;       /* the scheduler's */
+    tenant **tenants;
+    int n_tenants;
+};
+
+/* Each tenant's coroutine: the workflow's buffers, libcurl's setopt calls
+ * and jansson's parser run on it (the transfers run on the worker's). */
+#define TENANT_STACK_BYTES (256 * 1024)
 
 static _Atomic int stop_flag;
 
@@ -187,11 +221,23 @@ static json_t *call(tenant *t, endpoint ep, const char *method, const char *url,
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body != NULL ? body : "");
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)(body != NULL ? strlen(body) : 0));
     }
-    double start = now_s();
-    CURLcode rc = curl_easy_perform(c);
-    double took = now_s() - start;
+    CURLcode rc = CURLE_OK;
+    if (t->worker != NULL) {
+        /* Hand the transfer to the worker; it comes back here when done. */
+        CURLMcode mc = curl_multi_add_handle(t->worker->multi, c);
+        if (mc != CURLM_OK) {
+            note_error(t, "%s %s: %s", method, url, curl_multi_strerror(mc));
+            return NULL;
+        }
+        swapcontext(&t->context, &t->worker->context);
+        rc = t->result;
+    } else {
+        rc = curl_easy_perform(c);
+    }
+    curl_off_t took_us = 0;
+    curl_easy_getinfo(c, CURLINFO_TOTAL_TIME_T, &took_us);
     t->requests++;
-    uint64_t us = (uint64_t)(took * 1e6);
+    uint64_t us = took_us > 0 ? (uint64_t)took_us : 0;
     t->hist[ep].counts[hist_bucket(us)]++;
     t->hist[ep].n++;
     if (rc != CURLE_OK) {
@@ -482,6 +528,70 @@ static void *tenant_main(void *arg)
     return NULL;
 }
 
+/* The coroutine's entry: makecontext passes ints, so the pointer comes in
+ * two halves. Returning resumes the worker (uc_link). */
+static void tenant_entry(unsigned hi, unsigned lo)
+{
+    tenant *t = (tenant *)(uintptr_t)(((uint64_t)hi << 32) | (uint64_t)lo);
+    tenant_main(t);
+    t->finished = 1;
+}
+
+static int tenant_coroutine(tenant *t, worker *w)
+{
+    t->worker = w;
+    t->stack = malloc(TENANT_STACK_BYTES);
+    if (t->stack == NULL || getcontext(&t->context) != 0)
+        return -1;
+    t->context.uc_stack.ss_sp = t->stack;
+    t->context.uc_stack.ss_size = TENANT_STACK_BYTES;
+    t->context.uc_link = &w->context;
+    uint64_t p = (uint64_t)(uintptr_t)t;
+    makecontext(&t->context, (void (*)(void))tenant_entry, 2, (unsigned)(p >> 32), (unsigned)(p & 0xFFFFFFFFu));
+    return 0;
+}
+
+/* Starts every tenant of the worker, then runs transfers and resumes the
+ * tenant of each finished one until all have finished. */
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    int running = 0;
+    tenant **ready = calloc((size_t)w->n_tenants, sizeof *ready);
+    if (ready == NULL)
+        return NULL;
+    for (int i = 0; i < w->n_tenants; i++) {
+        swapcontext(&w->context, &w->tenants[i]->context);
+        running += !w->tenants[i]->finished;
+    }
+    while (running > 0) {
+        int still = 0;
+        curl_multi_perform(w->multi, &still);
+        /* Collected first: a resumed tenant adds its next transfer. */
+        int n_ready = 0;
+        int queued = 0;
+        CURLMsg *m = NULL;
+        while ((m = curl_multi_info_read(w->multi, &queued)) != NULL) {
+            if (m->msg != CURLMSG_DONE)
+                continue;
+            tenant *t = NULL;
+            curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+            t->result = m->data.result;
+            ready[n_ready++] = t;
+        }
+        for (int i = 0; i < n_ready; i++) {
+            tenant *t = ready[i];
+            curl_multi_remove_handle(w->multi, t->curl);
+            swapcontext(&w->context, &t->context);
+            running -= t->finished;
+        }
+        if (running > 0 && n_ready == 0)
+            curl_multi_poll(w->multi, NULL, 0, 100, NULL);
+    }
+    free(ready);
+    return NULL;
+}
+
 typedef struct proc_sample {
     double cpu_s;
     long rss_kb;
@@ -531,6 +641,10 @@ static void usage(FILE *out)
           "  --server-pid PID   the server's process, for CPU per workflow and RSS\n"
           "  --key-prefix P     keys are P<tenant>_<n> (default sk_test_fleet_<pid>_)\n"
           "  --sample S         print the server's RSS every S seconds (needs --server-pid)\n"
+          "  --workers W        threads driving the tenants, each through one curl multi\n"
+          "                     handle (default 2)\n"
+          "  --blocking         a thread per tenant instead, each blocking in\n"
+          "                     curl_easy_perform (the first version of this generator)\n"
           "  --smoke            4 tenants, 1 s, reset every 2 (CI)\n", out);
 }
 
@@ -553,7 +667,8 @@ static int parse_args(int argc, char **argv, fleet_options *o)
         {"fresh-keys", required_argument, NULL, 'f'}, {"setup-put", no_argument, NULL, 'p'},
         {"global-clock", no_argument, NULL, 'g'}, {"server-pid", required_argument, NULL, 's'},
         {"key-prefix", required_argument, NULL, 'k'}, {"smoke", no_argument, NULL, 'S'},
-        {"sample", required_argument, NULL, 'm'},
+        {"sample", required_argument, NULL, 'm'}, {"workers", required_argument, NULL, 'w'},
+        {"blocking", no_argument, NULL, 'b'},
         {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
     };
     int c;
@@ -570,6 +685,8 @@ static int parse_args(int argc, char **argv, fleet_options *o)
         case 's': if (parse_long(optarg, 1, 1L << 30, &v) != 0) goto bad; o->server_pid = v; break;
         case 'k': o->prefix = optarg; break;
         case 'm': if (parse_long(optarg, 0, 3600, &v) != 0) goto bad; o->sample_s = (int)v; break;
+        case 'w': if (parse_long(optarg, 1, 64, &v) != 0) goto bad; o->workers = (int)v; break;
+        case 'b': o->blocking = 1; break;
         case 'S': o->smoke = 1; break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); return -1;
@@ -588,11 +705,11 @@ bad:
 int main(int argc, char **argv)
 {
     static char prefix[64];
-    fleet_options o = {.tenants = 64, .duration_s = 10, .reset_every = 20};
+    fleet_options o = {.tenants = 64, .duration_s = 10, .reset_every = 20, .workers = 2};
     /* --smoke changes the defaults; options given still count. */
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--smoke") == 0)
-            o = (fleet_options){.tenants = 4, .duration_s = 1, .reset_every = 2};
+            o = (fleet_options){.tenants = 4, .duration_s = 1, .reset_every = 2, .workers = 1};
     }
     if (parse_args(argc, argv, &o) != 0)
         return 2;
@@ -603,7 +720,11 @@ int main(int argc, char **argv)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     tenant *ts = calloc((size_t)o.tenants, sizeof *ts);
     pthread_t *threads = calloc((size_t)o.tenants, sizeof *threads);
-    if (ts == NULL || threads == NULL) {
+    if (o.workers > o.tenants)
+        o.workers = o.tenants;
+    worker *workers = calloc((size_t)o.workers, sizeof *workers);
+    tenant **worker_tenants = calloc((size_t)o.tenants, sizeof *worker_tenants);
+    if (ts == NULL || threads == NULL || workers == NULL || worker_tenants == NULL) {
         fprintf(stderr, "descovo-bench-fleet: out of memory\n");
         return 1;
     }
@@ -624,15 +745,41 @@ int main(int argc, char **argv)
         curl_easy_setopt(t->curl, CURLOPT_TIMEOUT, 30L);
         curl_easy_setopt(t->curl, CURLOPT_CONNECTTIMEOUT, 10L);
         curl_easy_setopt(t->curl, CURLOPT_TCP_NODELAY, 1L);
+        curl_easy_setopt(t->curl, CURLOPT_PRIVATE, (char *)t);
+    }
+    /* Tenant i runs on worker i % W; each worker's tenants are contiguous
+     * in worker_tenants. */
+    for (int k = 0, next = 0; k < o.workers && !o.blocking; k++) {
+        worker *w = &workers[k];
+        w->multi = curl_multi_init();
+        w->tenants = &worker_tenants[next];
+        if (w->multi == NULL) {
+            fprintf(stderr, "descovo-bench-fleet: cannot make a curl multi handle\n");
+            return 1;
+        }
+        for (int i = k; i < o.tenants; i += o.workers) {
+            if (tenant_coroutine(&ts[i], w) != 0) {
+                fprintf(stderr, "descovo-bench-fleet: cannot make tenant %d's coroutine\n", i);
+                return 1;
+            }
+            w->tenants[w->n_tenants++] = &ts[i];
+        }
+        next += w->n_tenants;
+        /* One connection per tenant, kept: the default cache (4 per handle
+         * added) would close connections between transfers. */
+        curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, (long)w->n_tenants + 1);
     }
     proc_sample before = {0}, after = {0};
     int have_proc = o.server_pid > 0 && sample_proc(o.server_pid, &before) == 0;
     double start = now_s();
-    for (int i = 0; i < o.tenants; i++) {
-        if (pthread_create(&threads[i], NULL, tenant_main, &ts[i]) != 0) {
-            fprintf(stderr, "descovo-bench-fleet: cannot start tenant %d\n", i);
+    int n_threads = o.blocking ? o.tenants : o.workers;
+    for (int i = 0; i < n_threads; i++) {
+        int rc = o.blocking ? pthread_create(&threads[i], NULL, tenant_main, &ts[i])
+                            : pthread_create(&threads[i], NULL, worker_main, &workers[i]);
+        if (rc != 0) {
+            fprintf(stderr, "descovo-bench-fleet: cannot start thread %d\n", i);
             atomic_store(&stop_flag, 1);
-            o.tenants = i;
+            n_threads = i;
             break;
         }
     }
@@ -657,7 +804,7 @@ int main(int argc, char **argv)
             samples++;
         }
     }
-    for (int i = 0; i < o.tenants; i++)
+    for (int i = 0; i < n_threads; i++)
         pthread_join(threads[i], NULL);
     double wall = now_s() - start;
     if (have_proc)
@@ -681,6 +828,10 @@ int main(int argc, char **argv)
     }
     printf("fleet: %d tenants, %.1f s, %s clock, keys %s, reset every %d, fresh keys every %d\n", o.tenants, wall,
            o.global_clock ? "global" : "tenant", o.setup_put ? "by PUT" : "on demand", o.reset_every, o.fresh_keys);
+    if (o.blocking)
+        printf("generator   a thread per tenant (--blocking)\n");
+    else
+        printf("generator   %d worker thread%s, curl multi\n", o.workers, o.workers == 1 ? "" : "s");
     printf("workflows   %" PRIu64 " (%.0f/s)\n", workflows, (double)workflows / wall);
     printf("requests    %" PRIu64 " (%.0f/s)\n", requests, (double)requests / wall);
     printf("errors      %" PRIu64 "\n", errors);
@@ -706,11 +857,16 @@ int main(int argc, char **argv)
         for (int k = 0; k < ts[i].n_error_texts && shown < MAX_ERROR_TEXTS; k++, shown++)
             printf("error: tenant %d: %s\n", i, ts[i].error_text[k]);
     }
+    for (int k = 0; k < o.workers && !o.blocking; k++)
+        curl_multi_cleanup(workers[k].multi);
     for (int i = 0; i < o.tenants; i++) {
         curl_easy_cleanup(ts[i].curl);
         curl_slist_free_all(ts[i].headers);
         free(ts[i].answer);
+        free(ts[i].stack);
     }
+    free(workers);
+    free(worker_tenants);
     free(total);
     free(ts);
     free(threads);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bench/smoke.sh SCALE_BIN BUILD_DIR: the CTest test bench.smoke.
-# Runs descovo-bench-scale --smoke, bench/fleet.sh --smoke, then
+# Runs descovo-bench-scale --smoke, bench/fleet.sh --smoke (both generator
+# modes: tenants on two curl multi workers, and a thread per tenant), then
 # bench/state_file.sh --smoke and bench/run.sh --smoke on the binaries
 # of BUILD_DIR (no rebuild). Exits 77 (skipped) when wrk is not installed,
 # after the scale part passed; 0 when both pass; 1 otherwise.
@@ -13,8 +14,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 echo "== descovo-bench-scale --smoke"
 timeout 60 "$scale_bin" --smoke
 
-echo "== bench/fleet.sh --smoke"
-timeout 60 bash "$here/fleet.sh" --no-build --build-dir "$build_dir" --smoke
+echo "== bench/fleet.sh --smoke --workers 2"
+timeout 60 bash "$here/fleet.sh" --no-build --build-dir "$build_dir" --smoke --workers 2
+echo "== bench/fleet.sh --smoke --blocking"
+timeout 60 bash "$here/fleet.sh" --no-build --build-dir "$build_dir" --smoke --blocking
 
 if ! command -v wrk >/dev/null 2>&1; then
   echo "bench.smoke: wrk is not installed (apt-get install wrk): run.sh --smoke skipped"

@@ -169,12 +169,13 @@ static mock_app *app_new(const mock_options *options, mock_exit *why, char *err,
     };
     mock_context *ctx = &app->ctx;
     ctx->ds = app->ds;
+    ctx->exports = export_cache_new(app->ds, EXPORT_CACHE_DEFAULT_BYTES);
     ctx->store = store_new(app->ds, &config);
     ctx->clock = mock_clock_new(options->clock_mode, options->start_ms, options->time_scale);
     ctx->faults = faults_new(options->chaos_rate, options->chaos_seed);
     if (options->journal_size > 0)
         ctx->journal = journal_new(options->journal_size, JOURNAL_DEFAULT_BODY_CAP);
-    if (ctx->store == NULL || ctx->clock == NULL || ctx->faults == NULL ||
+    if (ctx->exports == NULL || ctx->store == NULL || ctx->clock == NULL || ctx->faults == NULL ||
         (options->journal_size > 0 && ctx->journal == NULL)) {
         snprintf(err, errlen, "out of memory");
         goto fail;
@@ -380,6 +381,7 @@ void mock_app_free(mock_app *app)
     faults_free(app->ctx.faults);
     journal_free(app->ctx.journal);
     mock_clock_free(app->ctx.clock);
+    export_cache_free(app->ctx.exports); /* after the store: its exports use it */
     dataset_free(app->ds);
     free(app);
 }

@@ -64,10 +64,21 @@ void handle_create(const mock_request *req, mock_reply *reply)
     }
     char created[32];
     mock_time_format(aud->created_ms, created);
-    json_t *output = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "audienceId", aud->id, "name", aud->name,
-                               "status", "DRAFT", "creationMethod", method_name(method),
-                               "audienceSearchLogicId", aud->search_logic_id, "createdAt", created);
-    reply_ok(reply, req, output, charge_free(req->account, "Creating an audience is free."));
+    const char *method_text_out = method_name(method);
+    /* Text rather than a jansson tree: the first request of every workflow. */
+    strbuf *t = reply_text_begin(reply);
+    strbuf_put_literal(t, "{\"audienceId\":");
+    jsonw_string(t, aud->id, strlen(aud->id));
+    strbuf_put_literal(t, ",\"name\":");
+    jsonw_string(t, aud->name, strlen(aud->name));
+    strbuf_put_literal(t, ",\"status\":\"DRAFT\",\"creationMethod\":");
+    jsonw_string(t, method_text_out, strlen(method_text_out));
+    strbuf_put_literal(t, ",\"audienceSearchLogicId\":");
+    jsonw_string(t, aud->search_logic_id, strlen(aud->search_logic_id));
+    strbuf_put_literal(t, ",\"createdAt\":");
+    jsonw_string(t, created, strlen(created));
+    strbuf_putc(t, '}');
+    reply_text_end(reply, req, charge_free(req->account, "Creating an audience is free."));
 }
 
 static const char *const search_params_fields[] = {
@@ -86,6 +97,24 @@ static int params_object(const mock_request *req, mock_reply *reply, const char 
     }
     *out = value;
     return 0;
+}
+
+/* A JSON value, or null for NULL (json_pack's "O?"). */
+static void write_or_null(strbuf *t, const json_t *value)
+{
+    if (value == NULL)
+        strbuf_put_literal(t, "null");
+    else if (jsonw_write(value, t) != 0)
+        t->oom = 1;
+}
+
+/* A build cap: the number, or null when not set (0). */
+static void write_cap(strbuf *t, uint32_t cap)
+{
+    if (cap == 0)
+        strbuf_put_literal(t, "null");
+    else
+        jsonw_integer(t, (long long)cap);
 }
 
 void handle_search_params(const mock_request *req, mock_reply *reply)
@@ -116,13 +145,20 @@ void handle_search_params(const mock_request *req, mock_reply *reply)
         return;
     }
     store_set_search_params(req->store, aud, filters, company, prospect, max_companies, max_prospects);
-    json_t *output = json_pack("{s:s, s:s, s:O?, s:O?, s:o, s:o}", "audienceId", aud->id,
-                               "status", "DRAFT",
-                               "companySearchParams", aud->company_params,
-                               "prospectSearchParams", aud->prospect_params,
-                               "maxCompanies", max_companies ? json_integer(max_companies) : json_null(),
-                               "maxProspects", max_prospects ? json_integer(max_prospects) : json_null());
-    reply_ok(reply, req, output, charge_free(req->account, "Setting search params is free."));
+    /* Text around the echoed filters rather than a tree holding them. */
+    strbuf *t = reply_text_begin(reply);
+    strbuf_put_literal(t, "{\"audienceId\":");
+    jsonw_string(t, aud->id, strlen(aud->id));
+    strbuf_put_literal(t, ",\"status\":\"DRAFT\",\"companySearchParams\":");
+    write_or_null(t, aud->company_params);
+    strbuf_put_literal(t, ",\"prospectSearchParams\":");
+    write_or_null(t, aud->prospect_params);
+    strbuf_put_literal(t, ",\"maxCompanies\":");
+    write_cap(t, max_companies);
+    strbuf_put_literal(t, ",\"maxProspects\":");
+    write_cap(t, max_prospects);
+    strbuf_putc(t, '}');
+    reply_text_end(reply, req, charge_free(req->account, "Setting search params is free."));
 }
 
 /* Why a build cannot start now, or NULL when it can. */
@@ -201,10 +237,13 @@ void handle_build(const mock_request *req, mock_reply *reply)
         return;
     }
     store_finish_build(req->store, id, &result, &pricing);
-    json_t *output = json_pack("{s:s, s:s, s:s}", "audienceId", id, "status", "BUILDING",
-                               "message", "Build started. Poll GET /v1/audiences/{id} until status is NORMAL.");
-    reply_ok(reply, req, output,
-             charge_later(acct, "1 credit per company and 1 per prospect found, charged when the build completes."));
+    strbuf *t = reply_text_begin(reply);
+    strbuf_put_literal(t, "{\"audienceId\":");
+    jsonw_string(t, id, strlen(id));
+    strbuf_put_literal(t, ",\"status\":\"BUILDING\","
+                       "\"message\":\"Build started. Poll GET /v1/audiences/{id} until status is NORMAL.\"}");
+    reply_text_end(reply, req,
+                   charge_later(acct, "1 credit per company and 1 per prospect found, charged when the build completes."));
 }
 
 /* Writes an audience as JSON text: the status endpoint's output, or (in_list)

@@ -8,6 +8,7 @@
 #include "sim/clock.h"
 #include "api/handlers.h"
 #include "sim/pricing.h"
+#include "text/jsonw.h"
 
 static const char *const estimate_fields[] = {
     "apiKey", "maxProspectsToEnrich", "enrichmentType", "runCompanyLiveEnrichment",
@@ -147,9 +148,29 @@ void handle_enrich(const mock_request *req, mock_reply *reply)
                                              user_email, req->now_ms, fail_stage);
     if (enr == NULL)
         return;
-    json_t *output = json_pack("{s:s, s:s, s:s, s:I}", "enrichmentId", enr->id, "audienceId", aud->id,
-                               "status", "NOT_STARTED", "estimatedCredits", (json_int_t)cost.total);
-    reply_ok(reply, req, output, charge_now(req->account, cost.total));
+    strbuf *t = reply_text_begin(reply);
+    strbuf_put_literal(t, "{\"enrichmentId\":");
+    jsonw_string(t, enr->id, strlen(enr->id));
+    strbuf_put_literal(t, ",\"audienceId\":");
+    jsonw_string(t, aud->id, strlen(aud->id));
+    strbuf_put_literal(t, ",\"status\":\"NOT_STARTED\",\"estimatedCredits\":");
+    jsonw_integer(t, (long long)cost.total);
+    strbuf_putc(t, '}');
+    reply_text_end(reply, req, charge_now(req->account, cost.total));
+}
+
+/* Writes the names of the plan's stages from..to (to excluded) as a JSON
+ * array. */
+static void write_stages(strbuf *t, const enrichment *enr, size_t from, size_t to)
+{
+    strbuf_putc(t, '[');
+    for (size_t i = from; i < to && i < enr->plan.n_stages; i++) {
+        const char *name = enrichment_stage_name(enr->plan.stages[i]);
+        if (i > from)
+            strbuf_putc(t, ',');
+        jsonw_string(t, name, strlen(name));
+    }
+    strbuf_putc(t, ']');
 }
 
 void handle_enrichment_status(const mock_request *req, mock_reply *reply)
@@ -166,28 +187,36 @@ void handle_enrichment_status(const mock_request *req, mock_reply *reply)
     }
     enrichment_progress progress;
     store_enrichment_progress(enr, req->now_ms, &progress);
-    json_t *completed = json_array();
-    json_t *remaining = json_array();
-    for (size_t i = 0; i < enr->plan.n_stages; i++) {
-        const char *name = enrichment_stage_name(enr->plan.stages[i]);
-        if (i < progress.n_completed)
-            json_array_append_new(completed, json_string(name));
-        else if (i > progress.n_completed && !enr->failed)
-            json_array_append_new(remaining, json_string(name));
-    }
     int done = progress.stage == STAGE_DONE || progress.stage == STAGE_FAILED;
-    char created[32];
-    char finished[32];
-    mock_time_format(enr->created_ms, created);
-    mock_time_format(enr->failed ? enr->completed_ms : enr->created_ms + enr->plan.total_ms, finished);
-    json_t *output = json_pack("{s:s, s:s, s:i, s:o, s:o, s:o, s:s, s:o}",
-                               "enrichmentId", enr->id,
-                               "currentStage", enrichment_stage_name(progress.stage),
-                               "progressPercent", progress.percent,
-                               "stepsCompleted", completed,
-                               "currentStep", done ? json_null() : json_string(enrichment_stage_name(progress.stage)),
-                               "stepsRemaining", remaining,
-                               "createdAt", created,
-                               "completedAt", done ? json_string(finished) : json_null());
-    reply_ok(reply, req, output, charge_free(req->account, "Checking enrichment status is free."));
+    const char *stage = enrichment_stage_name(progress.stage);
+    char time_text[32];
+    /* Text rather than a jansson tree: it is polled in every workflow. */
+    strbuf *t = reply_text_begin(reply);
+    strbuf_put_literal(t, "{\"enrichmentId\":");
+    jsonw_string(t, enr->id, strlen(enr->id));
+    strbuf_put_literal(t, ",\"currentStage\":");
+    jsonw_string(t, stage, strlen(stage));
+    strbuf_put_literal(t, ",\"progressPercent\":");
+    jsonw_integer(t, progress.percent);
+    strbuf_put_literal(t, ",\"stepsCompleted\":");
+    write_stages(t, enr, 0, progress.n_completed);
+    strbuf_put_literal(t, ",\"currentStep\":");
+    if (done)
+        strbuf_put_literal(t, "null");
+    else
+        jsonw_string(t, stage, strlen(stage));
+    strbuf_put_literal(t, ",\"stepsRemaining\":");
+    write_stages(t, enr, progress.n_completed + 1, enr->failed ? 0 : enr->plan.n_stages);
+    mock_time_format(enr->created_ms, time_text);
+    strbuf_put_literal(t, ",\"createdAt\":");
+    jsonw_string(t, time_text, strlen(time_text));
+    strbuf_put_literal(t, ",\"completedAt\":");
+    if (done) {
+        mock_time_format(enr->failed ? enr->completed_ms : enr->created_ms + enr->plan.total_ms, time_text);
+        jsonw_string(t, time_text, strlen(time_text));
+    } else {
+        strbuf_put_literal(t, "null");
+    }
+    strbuf_putc(t, '}');
+    reply_text_end(reply, req, charge_free(req->account, "Checking enrichment status is free."));
 }

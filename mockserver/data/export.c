@@ -34,6 +34,8 @@ struct export_job {
     size_t n_rows;
     uint8_t columns[EXPORT_MAX_COLUMNS]; /* selected column indexes, in spec order */
     size_t n_columns;
+    uint64_t column_bits[2];    /* the same selection, as export_cache_key.columns */
+    export_cache *cache;        /* borrowed; NULL: every record is rendered */
 };
 
 struct export_reader {
@@ -188,8 +190,10 @@ export_job *export_job_new(const dataset *ds, export_kind kind,
         memcpy(job->revealed, revealed, n_rows);
     }
     for (size_t c = 0; c < info->n_columns; c++) {
-        if (selected[c])
+        if (selected[c]) {
             job->columns[job->n_columns++] = (uint8_t)c;
+            job->column_bits[c / 64] |= 1ull << (c % 64);
+        }
     }
     return job;
 
@@ -207,6 +211,11 @@ void export_job_free(export_job *job)
     free(job);
 }
 
+void export_job_use_cache(export_job *job, export_cache *cache)
+{
+    job->cache = cache != NULL && export_cache_dataset(cache) == job->ds ? cache : NULL;
+}
+
 size_t export_job_rows(const export_job *job)
 {
     return job->n_rows;
@@ -222,25 +231,46 @@ export_reader *export_reader_new(const export_job *job)
     return reader;
 }
 
+/* The key of row r's record (r: a dataset index, or EXPORT_CACHE_HEADER). */
+static export_cache_key record_key(const export_job *job, uint32_t row, unsigned revealed)
+{
+    return (export_cache_key){
+        .columns = {job->column_bits[0], job->column_bits[1]},
+        .row = row,
+        .kind = (uint8_t)job->kind,
+        .revealed = (uint8_t)revealed,
+    };
+}
+
+/* The header names the columns: a record like the others for the cache. */
 static void export_render_header(export_reader *reader)
 {
     const export_job *job = reader->job;
     const export_kind_info *info = export_kind_get(job->kind);
+    export_cache_key key = record_key(job, EXPORT_CACHE_HEADER, 0);
+    if (job->cache != NULL && export_cache_get(job->cache, &key, &reader->line))
+        return;
     for (size_t c = 0; c < job->n_columns; c++) {
         const char *name = info->columns[job->columns[c]];
         csv_field(&reader->line, c == 0, name, strlen(name));
     }
     csv_end_record(&reader->line);
+    if (job->cache != NULL && !reader->line.oom)
+        export_cache_put(job->cache, &key, reader->line.data, reader->line.len);
 }
 
 /* Cells are rendered straight into the record and quoted there when they
- * must be: going through a scratch buffer cost about 15% of throughput. */
+ * must be: going through a scratch buffer cost about 15% of throughput.
+ * The record starts at the beginning of reader->line. */
 static void export_render_row(export_reader *reader, size_t r)
 {
     const export_job *job = reader->job;
     strbuf *line = &reader->line;
     uint32_t row = job->rows[r];
     unsigned revealed = job->revealed != NULL ? job->revealed[r] : 0;
+    export_cache_key key = record_key(job, row, revealed);
+    if (job->cache != NULL && export_cache_get(job->cache, &key, line))
+        return;
     for (size_t c = 0; c < job->n_columns; c++) {
         csv_field(line, c == 0, "", 0);         /* the separator alone */
         size_t start = line->len;
@@ -257,6 +287,8 @@ static void export_render_row(export_reader *reader, size_t r)
         }
     }
     csv_end_record(line);
+    if (job->cache != NULL && !line->oom)
+        export_cache_put(job->cache, &key, line->data, line->len);
 }
 
 /* Renders the next record (header, then rows) into reader->line, replacing

@@ -7,8 +7,10 @@
  * size is served with a few kilobytes of memory.
  *
  * Ownership: export_job_new copies what it is given; the job borrows the
- * dataset, which must outlive it. A job is immutable; each download uses its
- * own export_reader, so downloads may run concurrently. */
+ * dataset, which must outlive it, and the record cache it is given
+ * (export_job_use_cache), likewise. A job is immutable; each download uses
+ * its own export_reader, so downloads may run concurrently (the cache has
+ * its own lock). */
 #ifndef DESCOVO_EXPORT_H
 #define DESCOVO_EXPORT_H
 
@@ -18,6 +20,7 @@
 #include <sys/types.h>
 
 #include "data/dataset.h"
+#include "data/export_cache.h"
 
 typedef enum export_kind {
     EXPORT_COMPANIES = 0,
@@ -46,6 +49,11 @@ export_job *export_job_new(const dataset *ds, export_kind kind,
                            size_t n_rows,
                            const uint8_t selected[EXPORT_MAX_COLUMNS]);
 void export_job_free(export_job *job);
+/* Lets the job's readers copy records from cache and keep there those they
+ * render (export_cache.h); call it before the first reader. The cache is
+ * borrowed and must outlive the job; one of another dataset, or NULL, is
+ * not used. Changes no byte of the CSV. */
+void export_job_use_cache(export_job *job, export_cache *cache);
 size_t export_job_rows(const export_job *job);
 
 typedef struct export_reader export_reader;

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "data/dataset.h"
+#include "data/export_cache.h"
 #include "sim/clock.h"
 #include "sim/faults.h"
 #include "sim/journal.h"
@@ -44,6 +45,7 @@ typedef struct mock_context {
     faults *faults;
     journal *journal;            /* NULL with --journal-size 0 */
     const dataset *ds;
+    export_cache *exports;       /* records exports rendered, shared (export_cache.h); NULL: none */
     persist *persist;            /* the state file; NULL without --state-file */
     mock_context_options options;
     char base_url[64];           /* "http://127.0.0.1:PORT", for download URLs */

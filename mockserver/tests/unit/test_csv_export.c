@@ -24,6 +24,7 @@
 #include "data/dataset.h"
 #include "csv_read.h"
 #include "data/export.h"
+#include "data/export_cache.h"
 #include "text/strbuf.h"
 #include "data/vocab.h"
 
@@ -878,6 +879,161 @@ static void test_free_null(void **state)
     export_reader_free(NULL);
 }
 
+/* ------------------------------------------------------------------------ */
+/* The shared record cache (export_cache.h)                                  */
+/* ------------------------------------------------------------------------ */
+
+/* The CSV of one export, rendered (cache NULL) or through cache. */
+static char *export_csv(const dataset *ds, export_cache *cache, export_kind kind, const uint32_t *rows,
+                        const uint8_t *revealed, size_t n, const uint8_t *sel, size_t *len)
+{
+    export_job *job = export_job_new(ds, kind, rows, revealed, n, sel);
+    assert_non_null(job);
+    export_job_use_cache(job, cache);
+    char *csv = read_all(job, 1000, len);
+    export_job_free(job);
+    return csv;
+}
+
+static void assert_same_csv(const dataset *ds, export_cache *cache, export_kind kind, const uint32_t *rows,
+                            const uint8_t *revealed, size_t n, const uint8_t *sel)
+{
+    size_t want_len = 0, got_len = 0;
+    char *want = export_csv(ds, NULL, kind, rows, revealed, n, sel, &want_len);
+    char *got = export_csv(ds, cache, kind, rows, revealed, n, sel, &got_len);
+    assert_int_equal(got_len, want_len);
+    assert_memory_equal(got, want, want_len);
+    free(want);
+    free(got);
+}
+
+/* Every record (the header too) comes out the same from the cache as
+ * rendered; a second export of the same rows renders (almost) none of
+ * them: two keys may share a slot, the later one dropping the other. */
+static void test_cache_same_bytes(void **state)
+{
+    export_fixture *fx = *state;
+    export_cache *cache = export_cache_new(fx->ds, EXPORT_CACHE_DEFAULT_BYTES);
+    assert_non_null(cache);
+    uint8_t sel[EXPORT_MAX_COLUMNS];
+    size_t n = 50;
+    uint32_t *rows = all_rows(n);
+    uint8_t revealed[50];
+    for (size_t i = 0; i < n; i++)
+        revealed[i] = (uint8_t)(i % 8);
+    for (int kind = EXPORT_COMPANIES; kind <= EXPORT_PROSPECTS; kind++) {
+        assert_int_equal(export_select_columns((export_kind)kind, NULL, sel, NULL, 0), 0);
+        export_cache_stats before, first, second;
+        export_cache_stats_get(cache, &before);
+        assert_same_csv(fx->ds, cache, (export_kind)kind, rows, kind == EXPORT_PROSPECTS ? revealed : NULL, n, sel);
+        export_cache_stats_get(cache, &first);
+        assert_int_equal(first.misses - before.misses, n + 1);
+        assert_int_equal(first.hits, before.hits);
+        assert_same_csv(fx->ds, cache, (export_kind)kind, rows, kind == EXPORT_PROSPECTS ? revealed : NULL, n, sel);
+        export_cache_stats_get(cache, &second);
+        assert_int_equal(second.hits - first.hits + second.misses - first.misses, n + 1);
+        assert_true(second.hits - first.hits >= n - n / 10);
+        assert_true(second.records <= before.records + n + 1);
+    }
+    free(rows);
+    export_cache_free(cache);
+}
+
+/* A record is kept for its row, revealed mask and columns: another mask or
+ * another selection of the same row is a record of its own. */
+static void test_cache_keys(void **state)
+{
+    export_fixture *fx = *state;
+    export_cache *cache = export_cache_new(fx->ds, EXPORT_CACHE_DEFAULT_BYTES);
+    assert_non_null(cache);
+    uint8_t all[EXPORT_MAX_COLUMNS], some[EXPORT_MAX_COLUMNS], one[EXPORT_MAX_COLUMNS] = {0};
+    assert_int_equal(export_select_columns(EXPORT_PROSPECTS, NULL, all, NULL, 0), 0);
+    json_t *exclude = json_pack("[s, s]", "work_email_1", "company");
+    assert_int_equal(export_select_columns(EXPORT_PROSPECTS, exclude, some, NULL, 0), 0);
+    json_decref(exclude);
+    one[vocab_prospect_column_find("work_email_1")] = 1; /* an empty record is "" */
+    uint32_t rows[8];
+    uint8_t revealed[8];
+    for (size_t i = 0; i < 8; i++) {
+        rows[i] = 3;
+        revealed[i] = (uint8_t)i;
+    }
+    const uint8_t *sels[] = {all, some, one, all};
+    for (size_t s = 0; s < 4; s++) {
+        assert_same_csv(fx->ds, cache, EXPORT_PROSPECTS, rows, revealed, 8, sels[s]);
+        assert_same_csv(fx->ds, cache, EXPORT_PROSPECTS, rows, NULL, 8, sels[s]);
+    }
+    /* Company 3 is not prospect 3, nor their headers the same. */
+    assert_int_equal(export_select_columns(EXPORT_COMPANIES, NULL, all, NULL, 0), 0);
+    assert_same_csv(fx->ds, cache, EXPORT_COMPANIES, rows, NULL, 1, all);
+    /* No column at all: an empty header, not kept, and no records. */
+    uint8_t none[EXPORT_MAX_COLUMNS] = {0};
+    assert_same_csv(fx->ds, cache, EXPORT_COMPANIES, rows, NULL, 0, none);
+    assert_same_csv(fx->ds, cache, EXPORT_COMPANIES, rows, NULL, 0, none);
+    export_cache_free(cache);
+}
+
+/* The cache never holds more than its budget: once its blocks are full it
+ * drops every record and starts over, and the exports stay the same. */
+static void test_cache_bounded(void **state)
+{
+    export_fixture *fx = *state;
+    export_cache *cache = export_cache_new(fx->ds, 2 * EXPORT_CACHE_BLOCK_BYTES);
+    assert_non_null(cache);
+    uint8_t sel[EXPORT_MAX_COLUMNS];
+    assert_int_equal(export_select_columns(EXPORT_PROSPECTS, NULL, sel, NULL, 0), 0);
+    size_t n = fx->ds->n_prospects;
+    uint32_t *rows = all_rows(n);
+    uint8_t *revealed = malloc(n);
+    assert_non_null(revealed);
+    export_cache_stats stats;
+    for (unsigned mask = 0; mask < 8; mask++) {
+        memset(revealed, (int)mask, n);
+        assert_same_csv(fx->ds, cache, EXPORT_PROSPECTS, rows, revealed, n, sel);
+        export_cache_stats_get(cache, &stats);
+        assert_true(stats.bytes <= 2 * EXPORT_CACHE_BLOCK_BYTES);
+    }
+    assert_true(stats.flushes >= 1);
+    free(revealed);
+    free(rows);
+    export_cache_free(cache);
+
+    /* Under one block nothing is kept. */
+    cache = export_cache_new(fx->ds, EXPORT_CACHE_BLOCK_BYTES - 1);
+    assert_non_null(cache);
+    uint32_t row = 0;
+    assert_same_csv(fx->ds, cache, EXPORT_PROSPECTS, &row, NULL, 1, sel);
+    assert_same_csv(fx->ds, cache, EXPORT_PROSPECTS, &row, NULL, 1, sel);
+    export_cache_stats_get(cache, &stats);
+    assert_int_equal(stats.hits, 0);
+    assert_int_equal(stats.records, 0);
+    export_cache_free(cache);
+}
+
+/* A cache of another dataset is ignored: its records are not this one's. */
+static void test_cache_other_dataset(void **state)
+{
+    export_fixture *fx = *state;
+    dataset *other = dataset_generate(8, 300);
+    assert_non_null(other);
+    export_cache *cache = export_cache_new(other, EXPORT_CACHE_DEFAULT_BYTES);
+    assert_non_null(cache);
+    uint8_t sel[EXPORT_MAX_COLUMNS];
+    assert_int_equal(export_select_columns(EXPORT_COMPANIES, NULL, sel, NULL, 0), 0);
+    uint32_t rows[] = {0, 1, 2};
+    assert_same_csv(other, cache, EXPORT_COMPANIES, rows, NULL, 3, sel);
+    export_cache_stats warm, stats;
+    export_cache_stats_get(cache, &warm);
+    assert_int_equal(warm.records, 4); /* and the header */
+    assert_same_csv(fx->ds, cache, EXPORT_COMPANIES, rows, NULL, 3, sel);
+    export_cache_stats_get(cache, &stats);
+    assert_int_equal(stats.hits, warm.hits);
+    assert_int_equal(stats.misses, warm.misses);
+    export_cache_free(cache);
+    dataset_free(other);
+    export_cache_free(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest csv_tests[] = {
@@ -904,10 +1060,17 @@ int main(void)
         cmocka_unit_test(test_export_memory_bounded),
         cmocka_unit_test(test_free_null),
     };
+    const struct CMUnitTest cache_tests[] = {
+        cmocka_unit_test(test_cache_same_bytes),
+        cmocka_unit_test(test_cache_keys),
+        cmocka_unit_test(test_cache_bounded),
+        cmocka_unit_test(test_cache_other_dataset),
+    };
     int failed = 0;
     failed += cmocka_run_group_tests_name("csv", csv_tests, NULL, NULL);
     failed += cmocka_run_group_tests_name("export_select", select_tests, NULL, NULL);
     failed += cmocka_run_group_tests_name("export_stream", export_tests,
                                           group_setup, group_teardown);
+    failed += cmocka_run_group_tests_name("export_cache", cache_tests, group_setup, group_teardown);
     return failed == 0 ? 0 : 1;
 }
