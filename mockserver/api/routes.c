@@ -63,6 +63,7 @@ static const route route_table[] = {
     {"GET", "/_mock/openapi.json", handle_mock_openapi, AUTH_NONE, 0, -1, 0},
     {"GET", "/_mock/ui", handle_mock_ui, AUTH_NONE, ROUTE_NO_TOKEN, -1, 0},
     {"POST", "/_mock/reset", handle_mock_reset, AUTH_NONE, ROUTE_UNLOCKED, -1, 0},
+    {"POST", "/_mock/state/compact", handle_mock_state_compact, AUTH_NONE, ROUTE_UNLOCKED, -1, 0},
     {"GET", "/_mock/clock", handle_mock_clock, AUTH_NONE, 0, -1, 0},
     {"POST", "/_mock/clock/advance", handle_mock_clock_advance, AUTH_NONE, JSON_PERSIST, -1, 0},
     {"GET", "/_mock/accounts", handle_mock_accounts_list, AUTH_NONE, 0, -1, 0},

@@ -19,6 +19,7 @@
 
 #include "data/dataset.h"
 #include "sim/clock.h"
+#include "sim/compactor.h"
 #include "sim/faults.h"
 #include "sim/journal.h"
 #include "sim/persist.h"
@@ -45,6 +46,7 @@ typedef struct mock_context {
     journal *journal;            /* NULL with --journal-size 0 */
     const dataset *ds;
     persist *persist;            /* the state file; NULL without --state-file */
+    compactor *compactor;        /* its compaction; NULL without it, or until replayed */
     mock_context_options options;
     char base_url[64];           /* "http://127.0.0.1:PORT", for download URLs */
     int ready;                   /* 0 until the state file is replayed: requests get 503 */

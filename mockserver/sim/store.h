@@ -44,6 +44,9 @@
 
 /* Rate-limit buckets: one per limited endpoint (see routes.c). */
 #define STORE_RATE_BUCKETS 16
+/* A build finds at most this many companies and prospects when
+ * maxCompanies / maxProspects are not set (and they may not be larger). */
+#define STORE_BUILD_CAP 1000000u
 /* Most audiences one key may hold (archived ones count): memory stays bounded. */
 #define STORE_MAX_AUDIENCES_PER_KEY 10000
 /* Most accounts (keys) the store holds, those added at run time by

@@ -82,7 +82,7 @@ static long replay(char *err, size_t errlen, seen *s)
     persist *p = persist_open(path, &identity, err, errlen);
     if (p == NULL)
         return -1;
-    long n = persist_replay(p, record_it, s, err, errlen);
+    long n = persist_replay(p, NULL, record_it, s, err, errlen);
     persist_close(p);
     return n;
 }
@@ -103,7 +103,7 @@ static void test_names_round_trip(void **state)
     assert_int_equal(persist_sync(p, b), 0);
     persist_close(p);
     const char *text = read_file();
-    assert_non_null(strstr(text, "{\"descovoState\":2,"));
+    assert_non_null(strstr(text, "{\"descovoState\":3,"));
     assert_non_null(strstr(text, "\"f\":{\"type\":\"hold\",\"rule\":3,\"hold\":\"SAVING_PROSPECTS\"}"));
     assert_non_null(strstr(text, "\"f\":{\"type\":\"fail-enrichment\",\"rule\":4,\"stage\":\"CLEANING_NAMES\"}"));
     seen s = {0};
@@ -148,11 +148,11 @@ static void test_refused_with_line_number(void **state)
             fail_msg("case %zu: expected \"%s\", got \"%s\"", i, cases[i].want, err);
     }
     /* The header's version. */
-    write_file("{\"descovoState\":3,\"seed\":\"42\",\"companies\":400,\"clock\":\"manual\"}\n");
+    write_file("{\"descovoState\":4,\"seed\":\"42\",\"companies\":400,\"clock\":\"manual\"}\n");
     char err[600] = "";
     seen s = {0};
     assert_int_equal(replay(err, sizeof err, &s), -1);
-    assert_non_null(strstr(err, "line 1: format 3 is not one this descovo-mock reads (1 or 2)"));
+    assert_non_null(strstr(err, "line 1: format 4 is not one this descovo-mock reads (1 to 3)"));
 }
 
 /* Format 1 (enum integers) is still read, range-checked. */
@@ -189,7 +189,7 @@ static void test_clock_marks(void **state)
     assert_non_null(strstr(read_file(), "{\"c\":6000}"));
     p = persist_open(path, &identity, err, sizeof err);
     seen s = {0};
-    assert_int_equal(persist_replay(p, record_it, &s, err, sizeof err), 0);
+    assert_int_equal(persist_replay(p, NULL, record_it, &s, err, sizeof err), 0);
     assert_int_equal(persist_replayed_until(p), 6000);
     persist_close(p);
 }
