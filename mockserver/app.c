@@ -325,7 +325,7 @@ static int restore_line(void *cls, const char *line, size_t len, char *detail, s
         store_snapshot_restore_begin(app->ctx.store);
         app->restoring = 1;
     }
-    int rc = store_snapshot_restore_line(app->ctx.store, line, len, detail, detail_len);
+    int rc = store_snapshot_restore_line(app->ctx.store, app->ctx.base_url, line, len, detail, detail_len);
     store_unlock(app->ctx.store);
     return rc;
 }
@@ -351,7 +351,7 @@ static int replay_state(mock_app *app, char *err, size_t errlen)
     store_release_holds(ctx->store, 0, now);
     store_pause_expiry(ctx->store, 0, now);
     store_unlock(ctx->store);
-    ctx->compactor = compactor_start(ctx->store, ctx->persist, app->options.compact_after);
+    ctx->compactor = compactor_start(ctx->store, ctx->persist, app->options.compact_after, ctx->base_url);
     if (ctx->compactor == NULL) {
         snprintf(err, errlen, "out of memory starting the state file's compaction");
         return -1;

@@ -709,7 +709,9 @@ static void run_route(const route *r, mock_request *req, mock_reply *reply, requ
     req->log = lg;
     req->took_effect = took_effect;
     if (r->flags & ROUTE_UNLOCKED) {
-        int alone = lg->log != NULL;
+        /* Live, a logged change of these runs alone whether or not there
+         * is a log: the handler may count on it (store_reset_account). */
+        int alone = (r->flags & ROUTE_PERSIST) && !req->replaying;
         if (alone) {
             store_work_alone_begin(req->store);
             if (!req->replaying)

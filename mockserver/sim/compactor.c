@@ -13,6 +13,7 @@ struct compactor {
     store *st;
     persist *p;
     uint64_t floor;
+    const char *link_base;
     pthread_mutex_t lock;
     pthread_cond_t wake;
     int asked;                   /* the log passed its threshold */
@@ -38,7 +39,7 @@ static int compact(compactor *c, int64_t *pause_us, char *err, size_t errlen)
     store_work_alone_begin(c->st);
     store_lock(c->st);
     int64_t started = monotonic_us();
-    size_t lines = store_snapshot_write(c->st, &text);
+    size_t lines = store_snapshot_write(c->st, c->link_base, &text);
     persist_cut_here(c->p, &cut);
     int64_t pause = monotonic_us() - started;
     store_unlock(c->st);
@@ -127,7 +128,7 @@ static void *run_thread(void *arg)
     return NULL;
 }
 
-compactor *compactor_start(store *st, persist *p, uint64_t floor)
+compactor *compactor_start(store *st, persist *p, uint64_t floor, const char *link_base)
 {
     compactor *c = calloc(1, sizeof *c);
     if (c == NULL)
@@ -135,6 +136,7 @@ compactor *compactor_start(store *st, persist *p, uint64_t floor)
     c->st = st;
     c->p = p;
     c->floor = floor;
+    c->link_base = link_base;
     c->last_pause_us = -1;
     pthread_mutex_init(&c->lock, NULL);
     pthread_cond_init(&c->wake, NULL);

@@ -29,10 +29,10 @@
 
 typedef struct compactor compactor;
 
-/* Starts the thread (floor > 0) and hooks it to the log; both borrowed,
- * they must outlive it. Call after the state file is replayed. Returns
+/* Starts the thread (floor > 0) and hooks it to the log; link_base is the
+ * server's URL (store_snapshot_write). All borrowed: they must outlive it. Call after the state file is replayed. Returns
  * NULL when out of memory or a thread cannot start. */
-compactor *compactor_start(store *st, persist *p, uint64_t floor);
+compactor *compactor_start(store *st, persist *p, uint64_t floor, const char *link_base);
 
 /* Compacts now; returns when the new file is durable: 0, or -1 with errno
  * (EBUSY: one is running; ECANCELED: a reset came in the middle) and a

@@ -1342,10 +1342,8 @@ static void drop_account_contents(store *st, account *acct)
 
 void store_reset_account(store *st, account *acct)
 {
-    pthread_rwlock_wrlock(&st->work);
     store_lock(st);
     drop_account_contents(st, acct);
     restore_account(acct);
     store_unlock(st);
-    pthread_rwlock_unlock(&st->work);
 }

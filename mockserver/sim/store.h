@@ -445,7 +445,12 @@ void store_set_own_settings(account *acct, double rate_limit_scale, int build_st
  * move. */
 void store_advance_tenant_clock(store *st, account *acct, int64_t server_ms, int64_t ms);
 
-/* Lock NOT held: like store_reset, for one account. Drops its audiences,
+/* Lock NOT held, and no work running: the caller holds
+ * store_work_alone_begin (or runs alone: a replay). (It took that itself
+ * once, and so took it twice under a logged request, which ran alone
+ * already: glibc refuses the second with EDEADLK, the unlock after it
+ * released the caller's, and the next store_work_alone_begin hung.)
+ * Like store_reset, for one account. Drops its audiences,
  * enrichments, exports and outbox messages; restores the credits and quota
  * it had when it became known; clears its rate windows, its own clock and
  * its own settings.

@@ -20,6 +20,7 @@ typedef struct fields {
     char *why;
     size_t whylen;
     int bad;
+    const char *link_base;      /* the restoring server's URL, or NULL */
 } fields;
 
 static void fail(fields *f, const char *name, const char *expected)
@@ -135,7 +136,7 @@ static void restore_store(store *st, fields *f)
     json_t *config = json_object_get(f->obj, "config");
     if (config == NULL)
         return;
-    fields c = {config, "store\".\"config", f->why, f->whylen, 0};
+    fields c = {config, "store\".\"config", f->why, f->whylen, 0, NULL};
     store_config next = st->config;
     const char *seed = get_string(&c, "seed", 24, 1);
     char *end = NULL;
@@ -255,7 +256,7 @@ static void restore_enrichment(store *st, fields *parent, audience *aud)
     json_t *value = json_object_get(parent->obj, "enrichment");
     if (value == NULL)
         return;
-    fields f = {value, "audience\".\"enrichment", parent->why, parent->whylen, 0};
+    fields f = {value, "audience\".\"enrichment", parent->why, parent->whylen, 0, NULL};
     enrichment *e = calloc(1, sizeof *e);
     if (e == NULL) {
         fail(parent, "enrichment", "memory to hold it");
@@ -536,10 +537,27 @@ static void restore_outbox(store *st, fields *f)
     const char *subject = get_string(f, "subject", 1024, 1);
     const char *body = get_string(f, "body", 4096, 1);
     json_t *links = json_object_get(f->obj, "links");
-    if (links != NULL && !json_is_array(links))
+    json_t *relative = json_object_get(f->obj, "relativeLinks");
+    if ((links != NULL && !json_is_array(links)) || (relative != NULL && !json_is_array(relative)))
         fail(f, "links", "an array");
+    json_t *made = NULL;
+    if (relative != NULL && !f->bad) {
+        /* Links to this server, as a replay here would write them. */
+        made = json_array();
+        for (size_t i = 0; i < json_array_size(relative); i++) {
+            const char *path = json_string_value(json_array_get(relative, i));
+            char link[1024];
+            if (path == NULL || snprintf(link, sizeof link, "%s%s", f->link_base != NULL ? f->link_base : "", path) >=
+                                    (int)sizeof link)
+                fail(f, "relativeLinks", "paths of links to this server");
+            else
+                json_array_append_new(made, json_string(link));
+        }
+        links = made;
+    }
     if (!f->bad)
         store_outbox_add(st, owner, time_ms, to, subject, body, links);
+    json_decref(made);
 }
 
 /* --- lines --------------------------------------------------------------- */
@@ -560,7 +578,8 @@ static const line_kind kinds[] = {
     {SNAP_PENDING, restore_pending}, {SNAP_EXPORT, restore_export},   {SNAP_OUTBOX, restore_outbox},
 };
 
-int store_snapshot_restore_line(store *st, const char *line, size_t len, char *why, size_t whylen)
+int store_snapshot_restore_line(store *st, const char *link_base, const char *line, size_t len, char *why,
+                                size_t whylen)
 {
     json_t *root = jsonr_object(line, len, JSONR_MAX_DEPTH);
     json_error_t error;
@@ -582,7 +601,7 @@ int store_snapshot_restore_line(store *st, const char *line, size_t len, char *w
         snprintf(why, whylen, "is damaged (expected {\"store\"|\"account\"|\"audience\"|\"pending\"|\"export\"|"
                  "\"outbox\": {...}})");
     } else {
-        fields f = {obj, kind->name, why, whylen, 0};
+        fields f = {obj, kind->name, why, whylen, 0, link_base};
         kind->restore(st, &f);
         rc = f.bad ? -1 : 0;
     }

@@ -244,7 +244,30 @@ static void write_export(const export_file *f, size_t slot, strbuf *out)
     strbuf_puts(out, "}}\n");
 }
 
-static size_t write_outbox(const store *st, strbuf *out)
+/* Links under link_base without it ("relativeLinks"), others as they are. */
+static void write_links(const json_t *links, const char *link_base, strbuf *out)
+{
+    size_t n = link_base != NULL ? strlen(link_base) : 0;
+    int relative = n > 0 && json_array_size(links) > 0;
+    for (size_t i = 0; i < json_array_size(links) && relative; i++) {
+        const char *link = json_string_value(json_array_get(links, i));
+        relative = link != NULL && strncmp(link, link_base, n) == 0;
+    }
+    if (!relative) {
+        put_json(out, "links", links);
+        return;
+    }
+    strbuf_puts(out, ",\"relativeLinks\":[");
+    for (size_t i = 0; i < json_array_size(links); i++) {
+        const char *link = json_string_value(json_array_get(links, i)) + n;
+        if (i > 0)
+            strbuf_putc(out, ',');
+        jsonw_string(out, link, strlen(link));
+    }
+    strbuf_putc(out, ']');
+}
+
+static size_t write_outbox(const store *st, const char *link_base, strbuf *out)
 {
     size_t oldest = (st->outbox_next + STORE_OUTBOX_CAPACITY - st->outbox_count) % STORE_OUTBOX_CAPACITY;
     for (size_t i = 0; i < st->outbox_count; i++) {
@@ -259,7 +282,7 @@ static size_t write_outbox(const store *st, strbuf *out)
         put_string(out, "subject", m->subject != NULL ? m->subject : "");
         put_string(out, "body", m->body != NULL ? m->body : "");
         if (m->links != NULL)
-            put_json(out, "links", m->links);
+            write_links(m->links, link_base, out);
         strbuf_puts(out, "}}\n");
     }
     return st->outbox_count;
@@ -285,7 +308,7 @@ static size_t write_account_all(const account *a, strbuf *out)
     return lines;
 }
 
-size_t store_snapshot_write(store *st, strbuf *out)
+size_t store_snapshot_write(store *st, const char *link_base, strbuf *out)
 {
     size_t lines = 1;
     write_store(st, out);
@@ -301,6 +324,6 @@ size_t store_snapshot_write(store *st, strbuf *out)
                 lines += write_account_all(a, out);
         }
     }
-    lines += write_outbox(st, out);
+    lines += write_outbox(st, link_base, out);
     return lines;
 }

@@ -33,8 +33,11 @@
 /* Lock held, and no work outside it (store_work_alone_begin: no build
  * runs its filters). Appends the state to out, one line per object, each
  * ending with a newline. Returns the number of lines; out->oom is set
- * when memory ran out (the text is then incomplete). */
-size_t store_snapshot_write(store *st, strbuf *out);
+ * when memory ran out (the text is then incomplete).
+ * link_base (may be NULL): the server's URL, which links in e-mails
+ * start with; they are written without it and restored with the URL of
+ * the server that restores them, as a replay would write them. */
+size_t store_snapshot_write(store *st, const char *link_base, strbuf *out);
 
 /* Lock held. Empties the store before the lines of a snapshot are
  * restored into it: drops every audience, export and outbox message
@@ -45,6 +48,7 @@ void store_snapshot_restore_begin(store *st);
  * JSON object, len bytes, without its newline). Lines come in the order
  * store_snapshot_write wrote them. Returns 0, or -1 with why naming the
  * object and the field that is wrong, or the result that differs. */
-int store_snapshot_restore_line(store *st, const char *line, size_t len, char *why, size_t whylen);
+int store_snapshot_restore_line(store *st, const char *link_base, const char *line, size_t len, char *why,
+                                size_t whylen);
 
 #endif
