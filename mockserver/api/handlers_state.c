@@ -12,8 +12,9 @@ json_t *state_file_health(const mock_context *ctx)
     persist_compact_stats stats;
     persist_compact_stats_of(ctx->persist, &stats);
     int64_t pause_us = ctx->compactor != NULL ? compactor_last_pause_us(ctx->compactor) : -1;
-    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I}",
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I}",
                      "changes", (json_int_t)persist_records(ctx->persist),
+                     "syncs", (json_int_t)persist_syncs(ctx->persist),
                      "linesSinceSnapshot", (json_int_t)stats.since_snapshot,
                      "snapshotObjects", (json_int_t)stats.snapshot_lines,
                      "compactAfter", (json_int_t)(ctx->compactor != NULL ? compactor_floor(ctx->compactor) : 0),
