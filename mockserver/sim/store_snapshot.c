@@ -21,6 +21,15 @@ static void put_int(strbuf *out, const char *name, long long value)
     strbuf_printf(out, ",\"%s\":%lld", name, value);
 }
 
+/* Fields that are 0 in most objects (a draft's build times) are left out:
+ * a large state's snapshot is mostly drafts, and each field costs at
+ * restore. */
+static void put_nonzero(strbuf *out, const char *name, long long value)
+{
+    if (value != 0)
+        put_int(out, name, value);
+}
+
 /* Doubles as text ("%.17g" reads back to the same bits), so that the
  * fast reader (jsonr, which takes no reals) reads every line. */
 static void put_double(strbuf *out, const char *name, double value)
@@ -169,9 +178,9 @@ static void write_audience(const audience *aud, strbuf *out)
     put_string(out, "id", aud->id);
     put_string(out, "asl", aud->search_logic_id);
     put_string(out, "name", aud->name);
-    put_int(out, "method", aud->method);
+    put_nonzero(out, "method", aud->method);
     put_int(out, "created", aud->created_ms);
-    put_int(out, "archived", aud->archived);
+    put_nonzero(out, "archived", aud->archived);
     put_string(out, "status", audience_status_name(aud->status));
     if (aud->company_params != NULL)
         put_json(out, "company", aud->company_params);
@@ -179,14 +188,14 @@ static void write_audience(const audience *aud, strbuf *out)
         put_json(out, "prospect", aud->prospect_params);
     if (aud->filters != NULL)
         put_int(out, "filters", 1);
-    put_int(out, "maxCompanies", aud->max_companies);
-    put_int(out, "maxProspects", aud->max_prospects);
-    put_int(out, "started", aud->build_started_ms);
-    put_int(out, "finishes", aud->build_finishes_ms);
-    put_int(out, "finished", aud->build_finished_ms);
+    put_nonzero(out, "maxCompanies", aud->max_companies);
+    put_nonzero(out, "maxProspects", aud->max_prospects);
+    put_nonzero(out, "started", aud->build_started_ms);
+    put_nonzero(out, "finishes", aud->build_finishes_ms);
+    put_nonzero(out, "finished", aud->build_finished_ms);
     if (aud->result.companies != NULL || aud->result.prospects != NULL)
         strbuf_printf(out, ",\"result\":[%zu,%zu]", aud->result.n_companies, aud->result.n_prospects);
-    put_int(out, "cost", aud->build_cost);
+    put_nonzero(out, "cost", aud->build_cost);
     if (aud->failure != NULL)
         put_string(out, "failure", aud->failure);
     if (aud->inject_failure)

@@ -442,7 +442,7 @@ static void test_damaged_snapshot_line(void **state)
     static const struct {
         const char *from, *to, *want;
     } cases[] = {
-        {"\"method\":0", "\"method\":7", "\"audience\".method: expected an integer from 0 to 1"},
+        {"\"name\":\"one\"", "\"name\":\"one\",\"method\":7", "\"audience\".method: expected an integer from 0 to 1"},
         {"\"status\":\"DRAFT\"", "\"status\":\"ASLEEP\"", "\"audience\".status: expected an audience status"},
         {"{\"store\":{\"audienceSeq\"", "{\"store\":{\"audienceSeq\":{}", "line 3 (snapshot) is damaged"},
         {"\"snapshotEnd\":", "\"snapshotEnd\":9", "is not the end of the snapshot"},
