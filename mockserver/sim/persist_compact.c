@@ -60,14 +60,22 @@ void persist_set_compact_hook(persist *p, uint64_t floor, persist_compact_hook h
 
 void persist_set_step_hook(persist *p, persist_step_fn step, void *ctx)
 {
+    pthread_mutex_lock(&p->lock);
     p->step_hook = step;
     p->step_hook_ctx = ctx;
+    pthread_mutex_unlock(&p->lock);
 }
 
-static void step(const persist *p, int k)
+/* The step hook of one compaction, taken when it starts. */
+typedef struct steps {
+    persist_step_fn fn;
+    void *ctx;
+} steps;
+
+static void step(const steps *s, int k)
 {
-    if (p->step_hook != NULL)
-        p->step_hook(p->step_hook_ctx, k);
+    if (s->fn != NULL)
+        s->fn(s->ctx, k);
 }
 
 /* Appends bytes [from, to) of file `in` to `out`. */
@@ -106,17 +114,17 @@ static void write_head(const persist *p, const persist_cut *cut, size_t n_lines,
 }
 
 /* Log lock held. The new file takes over: it is complete and synced. */
-static int switch_to(persist *p, int fd, const char *tmp, off_t new_size)
+static int switch_to(persist *p, const steps *steps, int fd, const char *tmp, off_t new_size)
 {
     if (rename(tmp, p->path) != 0)
         return -1;
-    step(p, 6);
+    step(steps, 6);
     /* From here PATH is the new file: failing to use it loses changes. */
     if (persist_sync_dir(p->path) != 0 || dup2(fd, p->fd) < 0) {
         persist_mark_failed(p, errno);
         return -1;
     }
-    step(p, 7);
+    step(steps, 7);
     p->size = new_size;
     p->end = new_size + (off_t)p->pending.len;
     return 0;
@@ -136,6 +144,7 @@ int persist_compact(persist *p, const persist_cut *cut, const char *snapshot, si
     pthread_mutex_lock(&p->lock);
     int busy = p->compacting;
     p->compacting = 1;
+    steps steps = {p->step_hook, p->step_hook_ctx};
     pthread_mutex_unlock(&p->lock);
     if (busy) {
         snprintf(err, errlen, "a compaction of the state file is already running");
@@ -147,7 +156,7 @@ int persist_compact(persist *p, const persist_cut *cut, const char *snapshot, si
     strbuf head = STRBUF_INIT;
     char end_mark[48];
     int end_len = snprintf(end_mark, sizeof end_mark, "{\"snapshotEnd\":%zu}\n", n_lines);
-    step(p, 1);
+    step(&steps, 1);
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0)
         goto out;
@@ -160,11 +169,11 @@ int persist_compact(persist *p, const persist_cut *cut, const char *snapshot, si
     if (persist_write_all(fd, head.data, head.len) != 0 || persist_write_all(fd, snapshot, len) != 0 ||
         persist_write_all(fd, end_mark, (size_t)end_len) != 0)
         goto out;
-    step(p, 2);
+    step(&steps, 2);
     doing = "syncing";
     if (fdatasync(fd) != 0)
         goto out;
-    step(p, 3);
+    step(&steps, 3);
     /* The records after the cut: durable in the old file, copied from it;
      * most of them now, without the log's lock. */
     doing = "copying the log into";
@@ -182,7 +191,7 @@ int persist_compact(persist *p, const persist_cut *cut, const char *snapshot, si
     }
     if (old < 0 || copy_range(old, fd, cut->offset, copied) != 0 || fdatasync(fd) != 0)
         goto out;
-    step(p, 4);
+    step(&steps, 4);
     /* The rest under the log's lock (no leader writes meanwhile), then
      * the switch. */
     pthread_mutex_lock(&p->lock);
@@ -199,10 +208,10 @@ int persist_compact(persist *p, const persist_cut *cut, const char *snapshot, si
     }
     if (copy_range(old, fd, copied, p->size) != 0 || fdatasync(fd) != 0)
         goto out;
-    step(p, 5);
+    step(&steps, 5);
     doing = "renaming";
     off_t new_size = (off_t)(head.len + len + (size_t)end_len) + (p->size - cut->offset);
-    if (switch_to(p, fd, tmp, new_size) != 0)
+    if (switch_to(p, &steps, fd, tmp, new_size) != 0)
         goto out;
     p->since_snapshot = p->appended - cut->seq;
     p->snapshot_lines = n_lines;
@@ -238,6 +247,6 @@ out:
         close(old);
     strbuf_release(&head);
     if (rc == 0)
-        step(p, 8);
+        step(&steps, 8);
     return rc;
 }
