@@ -485,7 +485,7 @@ static void test_damaged_snapshot_line(void **state)
 
 typedef struct writer {
     const char *base;
-    volatile int stop;
+    int stop;                    /* atomic */
     int created;
     int failed;
 } writer;
@@ -496,7 +496,7 @@ static void *write_loop(void *arg)
     harness h = {0};
     snprintf(h.base_url, sizeof h.base_url, "%s", w->base);
     h.curl = curl_easy_init();
-    while (!w->stop && w->created < 5000) {
+    while (!__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE) && w->created < 5000) {
         http_response res;
         harness_request(&h, "POST", "/v1/audiences/create", "{\"apiKey\":\"" OTHER_KEY "\",\"name\":\"during\"}", &res);
         if (res.status == 200)
@@ -522,7 +522,7 @@ static void test_changes_during_compaction(void **state)
     assert_int_equal(pthread_create(&thread, NULL, write_loop, &w), 0);
     for (int i = 0; i < 20; i++)
         compact_now(h);
-    w.stop = 1;
+    __atomic_store_n(&w.stop, 1, __ATOMIC_RELEASE);
     pthread_join(thread, NULL);
     assert_int_equal(w.failed, 0);
     assert_true(w.created > 0);
