@@ -235,8 +235,9 @@ fill() {
     [[ $done_now =~ ^[0-9]+$ ]] || die "cannot read the server's health"
     [ "$done_now" -ge "$want" ] && break
     left=$(( want - done_now ))
-    secs=$(( left / 20000 + 1 ))
-    [ "$secs" -gt 30 ] && secs=30
+    # Short runs near the end, so that N is not overshot by much.
+    secs=$(( left / 40000 + 1 ))
+    [ "$secs" -gt 10 ] && secs=10
     wrk -t2 -c32 -d"${secs}s" -s "$script" "$url" >"$work/wrk.out" 2>&1 || die "wrk failed"
   done
 }
