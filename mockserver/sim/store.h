@@ -26,7 +26,10 @@
  * never write their fields. That keeps what a state file replays (the
  * requests that called these functions) and what a change does in one
  * place. A module that adds state adds its transitions here too, each
- * saying "Lock held." or "Lock NOT held." first. */
+ * saying "Lock held." or "Lock NOT held." first, and writes it in the
+ * snapshot of the state file (store_snapshot.c, store_restore.c: the one
+ * place that sets fields directly, through store_internal.h, to what a
+ * snapshot wrote; test_compaction.c fails on what a snapshot misses). */
 #ifndef DESCOVO_STORE_H
 #define DESCOVO_STORE_H
 
