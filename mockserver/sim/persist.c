@@ -367,12 +367,11 @@ static int restore_snapshot(persist *p, const char **at, long *line_no, int64_t 
     if (p->format != STATE_FORMAT || first >= end || (size_t)(end - first) < sizeof begin_mark - 1 ||
         memcmp(first, begin_mark, sizeof begin_mark - 1) != 0)
         return 0;
-    const char *start = first;
-    const char **line = &start;
-    const char *next = memchr(*line, '\n', (size_t)(end - *line));
+    const char *line = first;
+    const char *next = memchr(line, '\n', (size_t)(end - line));
     *line_no += 1;
     json_error_t error;
-    json_t *begin = json_loadb(*line, (size_t)(next - *line), JSON_REJECT_DUPLICATES, &error);
+    json_t *begin = json_loadb(line, (size_t)(next - line), JSON_REJECT_DUPLICATES, &error);
     json_int_t lines = -1, t = -1, c = -1;
     int ok = json_unpack(begin, "{s:{s:I, s:I, s:I}}", "snapshot", "lines", &lines, "t", &t, "c", &c) == 0 &&
              lines >= 0 && t >= 0 && t <= STATE_MAX_MS && c >= 0 && c <= STATE_MAX_MS;
@@ -385,26 +384,26 @@ static int restore_snapshot(persist *p, const char **at, long *line_no, int64_t 
         snprintf(why, whylen, "opens a snapshot, which nothing here restores");
         return -1;
     }
-    *line = next + 1;
+    line = next + 1;
     for (json_int_t i = 0; i < lines; i++) {
         *line_no += 1;
-        next = *line < end ? memchr(*line, '\n', (size_t)(end - *line)) : NULL;
+        next = line < end ? memchr(line, '\n', (size_t)(end - line)) : NULL;
         if (next == NULL) {
             snprintf(why, whylen, "is missing: the snapshot of %lld lines ends early", (long long)lines);
             return -1;
         }
         char detail[400] = "";
-        if (restore(ctx, *line, (size_t)(next - *line), detail, sizeof detail) != 0) {
+        if (restore(ctx, line, (size_t)(next - line), detail, sizeof detail) != 0) {
             snprintf(why, whylen, "(snapshot) %s", detail);
             return -1;
         }
-        *line = next + 1;
+        line = next + 1;
     }
     *line_no += 1;
-    next = *line < end ? memchr(*line, '\n', (size_t)(end - *line)) : NULL;
+    next = line < end ? memchr(line, '\n', (size_t)(end - line)) : NULL;
     char want[64];
     int n = snprintf(want, sizeof want, "{\"snapshotEnd\":%lld}", (long long)lines);
-    if (next == NULL || next - *line != n || memcmp(*line, want, (size_t)n) != 0) {
+    if (next == NULL || next - line != n || memcmp(line, want, (size_t)n) != 0) {
         snprintf(why, whylen, "is not the end of the snapshot (%s)", want);
         return -1;
     }
