@@ -584,6 +584,25 @@ static void test_automatic(void **state)
     unlink(file);
 }
 
+/* With a state file, a tenant reset runs alone already: it took the work
+ * lock a second time, glibc refused that one (EDEADLK), the unlock after
+ * it released the route's, and the route's own unlock then broke the lock:
+ * the next scenario load, reset or compaction waited for ever. */
+static void test_tenant_reset_keeps_the_work_lock(void **state)
+{
+    (void)state;
+    char file[256];
+    temp_path(file, sizeof file, "lock.log");
+    harness *h = start_on(file, 0);
+    ok(h, "POST", "/_mock/accounts/" DEV_KEY "/reset", NULL);
+    harness_create(h, DEV_KEY, "after the tenant reset", "NORMAL");
+    ok(h, "POST", "/_mock/scenarios", "{\"name\":\"low-credits\"}");
+    compact_now(h);
+    ok(h, "POST", "/_mock/reset", NULL);
+    harness_stop(h);
+    unlink(file);
+}
+
 static void test_no_state_file_is_404(void **state)
 {
     (void)state;
@@ -605,6 +624,7 @@ int main(void)
         cmocka_unit_test(test_damaged_snapshot_line),
         cmocka_unit_test(test_changes_during_compaction),
         cmocka_unit_test(test_automatic),
+        cmocka_unit_test(test_tenant_reset_keeps_the_work_lock),
         cmocka_unit_test(test_no_state_file_is_404),
     };
     return cmocka_run_group_tests_name("compaction", tests, NULL, NULL);
