@@ -10,15 +10,25 @@
 #include "sim/store_snapshot_format.h"
 #include "text/jsonw.h"
 
+/* ,"name": (names are plain ASCII). No printf on the way: it was most
+ * of the time the store is held for a snapshot. */
+static void put_name(strbuf *out, const char *name)
+{
+    strbuf_puts(out, ",\"");
+    strbuf_puts(out, name);
+    strbuf_puts(out, "\":");
+}
+
 static void put_string(strbuf *out, const char *name, const char *value)
 {
-    strbuf_printf(out, ",\"%s\":", name);
+    put_name(out, name);
     jsonw_string(out, value, strlen(value));
 }
 
 static void put_int(strbuf *out, const char *name, long long value)
 {
-    strbuf_printf(out, ",\"%s\":%lld", name, value);
+    put_name(out, name);
+    jsonw_integer(out, value);
 }
 
 /* Fields that are 0 in most objects (a draft's build times) are left out:
@@ -39,7 +49,7 @@ static void put_double(strbuf *out, const char *name, double value)
 
 static void put_json(strbuf *out, const char *name, const json_t *value)
 {
-    strbuf_printf(out, ",\"%s\":", name);
+    put_name(out, name);
     if (jsonw_write(value, out) != 0)
         out->oom = 1;
 }
@@ -48,7 +58,8 @@ static void put_json(strbuf *out, const char *name, const json_t *value)
 static void put_nibbles(strbuf *out, const char *name, const uint8_t *bytes, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    strbuf_printf(out, ",\"%s\":\"", name);
+    put_name(out, name);
+    strbuf_putc(out, '"');
     char *at = strbuf_extend(out, n);
     if (at != NULL) {
         for (size_t i = 0; i < n; i++)
@@ -61,10 +72,13 @@ static void put_nibbles(strbuf *out, const char *name, const uint8_t *bytes, siz
  * decimal, comma-separated: a few bytes a row. */
 static void put_rows(strbuf *out, const char *name, const uint32_t *rows, size_t n)
 {
-    strbuf_printf(out, ",\"%s\":\"", name);
+    put_name(out, name);
+    strbuf_putc(out, '"');
     uint32_t before = 0;
     for (size_t i = 0; i < n; i++) {
-        strbuf_printf(out, i == 0 ? "%u" : ",%u", rows[i] - before);
+        if (i > 0)
+            strbuf_putc(out, ',');
+        jsonw_integer(out, rows[i] - before);
         before = rows[i];
     }
     strbuf_putc(out, '"');
