@@ -11,14 +11,24 @@
 #    with the state file on /dev/shm (syncs cost nothing), which shows what
 #    the mechanism itself costs.
 #    --connections N adds a run at N connections with the state file.
-# 2. Restart: a state file of --changes N changes (default 1,000,000:
-#    creates and account PUTs, written by the server itself on a file in
-#    /dev/shm where syncs are free), then the time from exec to the first
-#    200 of GET /_mock/health (descovo-bench-first-answer, median of 3).
+# 2. Restart, the time from exec to the first 200 of GET /_mock/health
+#    (descovo-bench-first-answer, median of 3), after histories written by
+#    the server itself on a file in /dev/shm where syncs are free:
+#    a. --changes N changes (default 1,000,000) of a long-lived shared
+#       server whose state stays bounded: 200 tenants (keys on demand)
+#       create, set filters and build, move their clocks, get account PUTs
+#       and reset themselves; automatic compaction on (--compact-after
+#       default). Target: 200 ms whatever N.
+#    b. the same number of creates and account PUTs with compaction off
+#       (--compact-after 0): the whole history replayed, as before.
+#    c. --large N draft audiences (default 500,000) held at once: the
+#       snapshot itself is large, and the restart restores all of it.
 #
-# Usage: bench/state_file.sh [--duration S] [--changes N] [--connections N]
-#                            [--smoke] [--build-dir DIR] [--no-build]
-#   --smoke   1 s runs, 5,000 changes, one restart: checks that it works (CI)
+# Usage: bench/state_file.sh [--duration S] [--changes N] [--large N]
+#                            [--connections N] [--smoke] [--build-dir DIR]
+#                            [--no-build]
+#   --smoke   1 s runs, 5,000 changes and audiences, one restart each:
+#             checks that it works (CI)
 # Figures on a shared machine are under load: read them as such.
 set -euo pipefail
 
@@ -26,6 +36,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 duration=5
 changes=1000000
+large=500000
 more_connections=0
 runs=3
 build=1
@@ -38,8 +49,9 @@ while [ $# -gt 0 ]; do
   case $1 in
     --duration) need_int "$1" "${2:-}"; duration=$2; shift 2 ;;
     --changes) need_int "$1" "${2:-}"; changes=$2; shift 2 ;;
+    --large) need_int "$1" "${2:-}"; large=$2; shift 2 ;;
     --connections) need_int "$1" "${2:-}"; more_connections=$2; shift 2 ;;
-    --smoke) duration=1; changes=5000; runs=1; shift ;;
+    --smoke) duration=1; changes=5000; large=5000; runs=1; shift ;;
     --build-dir) build_dir=$2; shift 2 ;;
     --no-build) build=0; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
@@ -91,6 +103,48 @@ request = function()
                     '{"apiKey":"' .. key .. '","name":"history"}')
 end
 LUA
+# A long-lived shared server: tenants on demand that create, filter and
+# build audiences, move their clocks, get credits and reset themselves.
+cat >"$work/shared.lua" <<'LUA'
+local n = 0
+local drafts, built, owner = {}, {}, {}
+local json = {["Content-Type"] = "application/json"}
+request = function()
+  n = n + 1
+  local key = string.format("sk_test_hist_%03d", n % 200)
+  local round = math.floor(n / 200) % 40
+  if round == 39 then
+    return wrk.format("POST", "/_mock/accounts/" .. key .. "/reset")
+  elseif round == 38 then
+    return wrk.format("POST", "/_mock/accounts/" .. key .. "/clock/advance", json, '{"seconds":300}')
+  elseif round == 37 then
+    return wrk.format("PUT", "/_mock/accounts/" .. key, json, string.format('{"credits":%d}', 100000 + n % 1000))
+  elseif n % 1000 == 0 then
+    return wrk.format("POST", "/_mock/clock/advance", json, '{"seconds":60}')
+  elseif #built > 0 then
+    local id = table.remove(built)
+    return wrk.format("POST", "/v1/audiences/" .. id .. "/build", json, '{"apiKey":"' .. owner[id] .. '"}')
+  elseif #drafts > 0 then
+    local id = table.remove(drafts)
+    return wrk.format("PATCH", "/v1/audiences/" .. id .. "/search-params", json, '{"apiKey":"' .. owner[id] ..
+                      '","companySearchParams":{"employeeCountV2":{"min":1}},"maxCompanies":5,"maxProspects":20}')
+  end
+  return wrk.format("POST", "/v1/audiences/create", json, '{"apiKey":"' .. key .. '","name":"' .. key .. '"}')
+end
+response = function(status, headers, body)
+  local id = body:match('"audienceId":"(aud_[0-9a-f]+)"')
+  if status ~= 200 or id == nil then return end
+  local key = body:match('"name":"(sk_test_hist_[0-9]+)"')
+  if key ~= nil then
+    owner[id] = key
+    if #drafts < 64 then table.insert(drafts, id) end
+  elseif body:find('"companySearchParams"', 1, true) and #built < 64 then
+    table.insert(built, id)
+  else
+    owner[id] = nil
+  end
+end
+LUA
 common=(--clock manual --no-rate-limit --quiet --journal-size 0 --keys-file "$work/keys.txt")
 
 # start NAME ARGS...: starts the mock, sets $url and $pid.
@@ -118,9 +172,18 @@ rate() {
   awk '/Requests\/sec/ {printf "%.0f", $2}' "$work/wrk.out"
 }
 
-# syncs_of NAME: the "N changes in M syncs" line the mock prints as it stops.
+# health_of FIELD: a number of the stateFile section of $url's GET
+# /_mock/health ("?" when it cannot be read).
+health_of() {
+  curl -s --max-time 10 "$url/_mock/health" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["output"]["stateFile"][sys.argv[1]])' "$1" 2>/dev/null ||
+    echo "?"
+}
+
+# syncs_of: "N changes in M syncs" of the server at $url (it runs with
+# --quiet, so it prints nothing of the kind as it stops: read before).
 syncs_of() {
-  grep -o '[0-9]* changes in [0-9]* syncs' "$work/$1.out" || echo "? changes in ? syncs"
+  printf '%s changes in %s syncs' "$(health_of changes)" "$(health_of syncs)"
 }
 
 log "== throughput: POST /v1/audiences/create, 32 connections, ${duration} s each (under load)"
@@ -129,12 +192,13 @@ memory_rate=$(rate 32 "$work/create.lua")
 stop_pid "$pid"
 start durable --state-file "$state_dir/bench-state.log"
 durable_rate=$(rate 32 "$work/create.lua")
+durable_syncs=$(syncs_of)
 stop_pid "$pid"
-durable_syncs=$(syncs_of durable)
 # The same on a tmpfs, where a sync costs nothing: what the mechanism
 # itself (queue, held answers, flusher) costs beside the disk.
 start tmpfs --state-file "$shm/tmpfs-state.log"
 tmpfs_rate=$(rate 32 "$work/create.lua")
+tmpfs_syncs=$(syncs_of)
 stop_pid "$pid"
 rm -f "$shm/tmpfs-state.log"
 sync_ms=$(python3 - "$state_dir/sync-probe" <<'PY' 2>/dev/null || echo "?"
@@ -151,31 +215,76 @@ PY
 printf 'state_file creates_per_s memory=%s durable=%s ratio=%.2f (target >= 0.50) %s fdatasync_ms=%s\n' \
   "$memory_rate" "$durable_rate" "$(awk -v a="$durable_rate" -v b="$memory_rate" 'BEGIN { print a / b }')" "$durable_syncs" "$sync_ms"
 printf 'state_file creates_per_s tmpfs=%s ratio=%.2f (a state file whose syncs cost nothing) %s\n' \
-  "$tmpfs_rate" "$(awk -v a="$tmpfs_rate" -v b="$memory_rate" 'BEGIN { print a / b }')" "$(syncs_of tmpfs)"
+  "$tmpfs_rate" "$(awk -v a="$tmpfs_rate" -v b="$memory_rate" 'BEGIN { print a / b }')" "$tmpfs_syncs"
 if [ "$more_connections" -gt 0 ]; then
   rm -f "$state_dir/bench-state.log"
   start wide --state-file "$state_dir/bench-state.log"
   wide_rate=$(rate "$more_connections" "$work/create.lua")
+  wide_syncs=$(syncs_of)
   stop_pid "$pid"
-  printf 'state_file creates_per_s durable=%s at %s connections, %s\n' "$wide_rate" "$more_connections" "$(syncs_of wide)"
+  printf 'state_file creates_per_s durable=%s at %s connections, %s\n' "$wide_rate" "$more_connections" "$wide_syncs"
 fi
 rm -f "$state_dir/bench-state.log"
 
-log "== restart after $changes changes (creates and account PUTs)"
-history="$shm/history.log"
-start history --state-file "$history"
-while :; do
-  lines=$(( $(wc -l <"$history") - 1 ))
-  [ "$lines" -ge "$changes" ] && break
-  left=$(( changes - lines ))
-  secs=$(( left / 20000 + 1 ))
-  [ "$secs" -gt 30 ] && secs=30
-  wrk -t2 -c32 -d"${secs}s" -s "$work/mixed.lua" "$url" >"$work/wrk.out" 2>&1 || die "wrk failed"
-done
+# fill SCRIPT N: runs wrk with SCRIPT against $url until the server has
+# logged N changes (GET /_mock/health), whatever the state file holds.
+fill() {
+  local script=$1 want=$2 done_now left secs
+  while :; do
+    done_now=$(health_of changes)
+    [[ $done_now =~ ^[0-9]+$ ]] || die "cannot read the server's health"
+    [ "$done_now" -ge "$want" ] && break
+    left=$(( want - done_now ))
+    # Short runs near the end, so that N is not overshot by much.
+    secs=$(( left / 40000 + 1 ))
+    [ "$secs" -gt 10 ] && secs=10
+    wrk -t2 -c32 -d"${secs}s" -s "$script" "$url" >"$work/wrk.out" 2>&1 || die "wrk failed"
+  done
+}
+
+# restart NAME FILE WHAT TARGET: the median restart time on FILE, printed
+# with TARGET (a note).
+restart() {
+  local name=$1 file=$2 what=$3 target=$4 median size
+  size=$(du -h "$file" | cut -f1)
+  "$first" --runs "$runs" --timeout-ms 600000 -- "$mock" --port @PORT@ "${common[@]}" --state-file "$file" \
+    >"$work/first-$name.out" 2>&1 || { cat "$work/first-$name.out" >&2; die "the restart ($name) failed"; }
+  median=$(grep -o 'median=[0-9.]*' "$work/first-$name.out" | cut -d= -f2)
+  printf 'state_file restart_ms=%s %s (%s file; %s)\n' "$median" "$what" "$size" "$target"
+}
+
+log "== restart after $changes changes of a shared server, compaction on"
+shared="$shm/shared.log"
+start shared --state-file "$shared"
+fill "$work/shared.lua" "$changes"
+made=$(health_of changes)
+compactions=$(health_of compactions)
+pause=$(health_of lastPauseMs)
 stop_pid "$pid"
-lines=$(( $(wc -l <"$history") - 1 ))
-size=$(du -h "$history" | cut -f1)
-"$first" --runs "$runs" --timeout-ms 600000 -- "$mock" --port @PORT@ "${common[@]}" --state-file "$history" >"$work/first.out" 2>&1 ||
-  { cat "$work/first.out" >&2; die "the restart failed"; }
-median=$(grep -o 'median=[0-9.]*' "$work/first.out" | cut -d= -f2)
-printf 'state_file restart_ms=%s after %s changes (%s; target <= 200)\n' "$median" "$lines" "$size"
+restart shared "$shared" "after $made changes, $compactions compactions (last pause ${pause} ms), tenants that build and reset" \
+  "target <= 200"
+rm -f "$shared"
+
+log "== restart after $changes changes (creates and account PUTs), compaction off"
+history="$shm/history.log"
+start history --state-file "$history" --compact-after 0
+fill "$work/mixed.lua" "$changes"
+made=$(health_of changes)
+stop_pid "$pid"
+restart history "$history" "after $made changes replayed whole (--compact-after 0)" "the old behaviour, for comparison"
+rm -f "$history"
+
+log "== restart with $large draft audiences held (a large snapshot)"
+big="$shm/large.log"
+start large --state-file "$big"
+fill "$work/create.lua" "$large"
+curl -s --max-time 600 -X POST "$url/_mock/state/compact" >"$work/compact.out" || die "the compaction failed"
+grep -q '"compacted":true' "$work/compact.out" || { cat "$work/compact.out" >&2; die "the compaction failed"; }
+objects=$(python3 -c 'import json, sys; o = json.load(open(sys.argv[1]))["output"]; print(o["snapshotObjects"], o["pauseMs"], o["durationMs"])' "$work/compact.out")
+read -r objects pause took <<<"$objects"
+audiences=$(curl -s "$url/_mock/health" | python3 -c 'import json, sys; print(json.load(sys.stdin)["output"]["audiences"])')
+stop_pid "$pid"
+printf 'state_file compaction of %s audiences: %s snapshot objects, store held %s ms, %s ms to durable\n' \
+  "$audiences" "$objects" "$pause" "$took"
+restart large "$big" "from a snapshot of $audiences audiences" "grows with the state, not the history"
+rm -f "$big"

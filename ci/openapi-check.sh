@@ -106,7 +106,9 @@ wait_for() {
   done
 }
 
-"$MOCK_BIN" --port 0 --clock manual --quiet >"$WORK/mock.out" 2>&1 &
+# With a state file: GET /_mock/health then has its stateFile section, and
+# POST /_mock/state/compact can be checked.
+"$MOCK_BIN" --port 0 --clock manual --quiet --state-file "$WORK/state.log" >"$WORK/mock.out" 2>&1 &
 pids+=($!)
 mock_pid=$!
 wait_for 15 grep -q 'listening on http://127.0.0.1:' "$WORK/mock.out" ||
@@ -277,6 +279,9 @@ call 400 POST "$P/v1/audiences/$AUD/enrich" "{\"apiKey\":\"$KEY\",\"maxProspects
 advance 600
 call 200 GET "$P/v1/audiences/$AUD/enrichment/status?apiKey=$KEY"
 expect_field output.currentStage DONE
+call 200 POST "$P/_mock/state/compact"
+expect_field output.compacted true
+call 200 GET "$P/_mock/health"
 call 200 POST "$P/v1/audiences/$AUD/export/companies" "{\"apiKey\":\"$KEY\",\"format\":\"COMPANY_GENERIC_CSV\",\"excludeFields\":[\"description\"]}"
 COMPANIES_CSV=$(field output.exportId)
 call 200 POST "$P/v1/audiences/$AUD/export/prospects" "{\"apiKey\":\"$KEY\",\"format\":\"PROSPECT_GENERIC_CSV\",\"onlyWithContacts\":true,\"maxRowsToExport\":15,\"userEmail\":\"dev@example.com\"}"

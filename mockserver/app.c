@@ -7,12 +7,15 @@
 #include "api/links.h"
 #include "api/routes.h"
 #include "http/server.h"
+#include "sim/compactor.h"
 #include "sim/keys.h"
 #include "sim/persist.h"
 #include "sim/scenario.h"
+#include "sim/store_snapshot.h"
 
 struct mock_app {
     mock_options options;
+    int restoring;               /* a snapshot's lines are being restored */
     dataset *ds;
     mock_context ctx;            /* what requests see; points into the above */
     mock_http *http;
@@ -35,6 +38,7 @@ void mock_options_default(mock_options *options)
     options->idle_timeout_s = MOCK_HTTP_IDLE_TIMEOUT_S;
     options->request_timeout_s = MOCK_HTTP_REQUEST_TIMEOUT_S;
     options->chaos_seed = 1;
+    options->compact_after = COMPACTOR_DEFAULT_FLOOR;
     options->control = 1;
     options->log = stdout;
 }
@@ -311,6 +315,22 @@ static int replay_record(void *cls, const persist_record *record, char *detail, 
     return rc;
 }
 
+/* The state file's restore callback: a line of the snapshot opening it,
+ * into a store emptied first (the start scenario's state included: the
+ * snapshot holds what it became). */
+static int restore_line(void *cls, const char *line, size_t len, char *detail, size_t detail_len)
+{
+    mock_app *app = cls;
+    store_lock(app->ctx.store);
+    if (!app->restoring) {
+        store_snapshot_restore_begin(app->ctx.store);
+        app->restoring = 1;
+    }
+    int rc = store_snapshot_restore_line(app->ctx.store, app->ctx.base_url, line, len, detail, detail_len);
+    store_unlock(app->ctx.store);
+    return rc;
+}
+
 /* Replays the state file, then lets what hold rules held resume (the rules
  * are gone with the process) and moves a real clock up to the last logged
  * time. */
@@ -322,7 +342,7 @@ static int replay_state(mock_app *app, char *err, size_t errlen)
     store_lock(ctx->store);
     store_pause_expiry(ctx->store, 1, 0);
     store_unlock(ctx->store);
-    if (persist_replay(ctx->persist, replay_record, app, err, errlen) < 0)
+    if (persist_replay(ctx->persist, restore_line, replay_record, app, err, errlen) < 0)
         return -1;
     /* The last change, or a later clock mark: answers were given up to
      * then, and a restart must not show less. */
@@ -332,6 +352,11 @@ static int replay_state(mock_app *app, char *err, size_t errlen)
     store_release_holds(ctx->store, 0, now);
     store_pause_expiry(ctx->store, 0, now);
     store_unlock(ctx->store);
+    ctx->compactor = compactor_start(ctx->store, ctx->persist, app->options.compact_after, ctx->base_url);
+    if (ctx->compactor == NULL) {
+        snprintf(err, errlen, "out of memory starting the state file's compaction");
+        return -1;
+    }
     return 0;
 }
 
@@ -376,6 +401,7 @@ void mock_app_free(mock_app *app)
     if (app == NULL)
         return;
     mock_http_stop(app->http);
+    compactor_stop(app->ctx.compactor);
     persist_close(app->ctx.persist);
     store_free(app->ctx.store);
     faults_free(app->ctx.faults);

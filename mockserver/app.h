@@ -60,6 +60,7 @@ typedef struct mock_options {
     const char *admin_token;     /* required in X-Mock-Admin-Token when set */
     const char *scenario;        /* a scenario to load at start: name or file */
     const char *state_file;      /* --state-file: log of changes, replayed at start */
+    uint64_t compact_after;      /* --compact-after: lines after a snapshot that make the next; 0: never */
     const char *ready_file;      /* --ready-file: written by main.c once serving */
     FILE *log;                   /* request log, stdout by default */
     /* Drift detection (docs/DRIFT.md): a recording proxy, or a replay. */

@@ -51,6 +51,10 @@ static const char usage[] =
     "  --no-control           do not serve the /_mock/ control plane\n"
     "  --state-file PATH      keep state in PATH: every change is written (and\n"
     "                         synced) before its answer, and replayed at start\n"
+    "  --compact-after N      compact the state file (a snapshot, then a new log)\n"
+    "                         once N lines follow its last snapshot, or as many\n"
+    "                         as the snapshot has if more (default 10000; 0:\n"
+    "                         only on POST /_mock/state/compact)\n"
     "  --threads N            HTTP thread pool size (default: one per core)\n"
     "  --ready-file PATH      once serving, write {url, port, pid, version} to PATH\n"
     "                         (atomically); removed at a clean stop\n"
@@ -85,7 +89,7 @@ enum {
     OPT_CREDITS, OPT_EXPORT_QUOTA, OPT_CLOCK, OPT_TIME_SCALE, OPT_START_MS,
     OPT_BUILD_STAGES, OPT_RATE_SCALE, OPT_NO_RATE_LIMIT, OPT_THREADS, OPT_QUIET,
     OPT_SCENARIO, OPT_CHAOS_RATE, OPT_CHAOS_SEED, OPT_JOURNAL_SIZE, OPT_ADMIN_TOKEN,
-    OPT_NO_CONTROL, OPT_STATE_FILE, OPT_LOG_FORMAT, OPT_READY_FILE, OPT_HELP, OPT_VERSION,
+    OPT_NO_CONTROL, OPT_STATE_FILE, OPT_COMPACT_AFTER, OPT_LOG_FORMAT, OPT_READY_FILE, OPT_HELP, OPT_VERSION,
     OPT_IDLE_TIMEOUT, OPT_REQUEST_TIMEOUT, OPT_UPSTREAM, OPT_RECORD, OPT_VERIFY, OPT_KNOWN, OPT_FORMAT, OPT_OUT,
     OPT_STRICT_KEYS, OPT_IDLE_EXPIRY
 };
@@ -119,6 +123,7 @@ static const struct option long_options[] = {
     {"no-control", no_argument, NULL, OPT_NO_CONTROL},
     {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
     {"state-file", required_argument, NULL, OPT_STATE_FILE},
+    {"compact-after", required_argument, NULL, OPT_COMPACT_AFTER},
     {"ready-file", required_argument, NULL, OPT_READY_FILE},
     {"upstream", required_argument, NULL, OPT_UPSTREAM},
     {"record", required_argument, NULL, OPT_RECORD},
@@ -364,6 +369,12 @@ options_result options_parse(int argc, char **argv, mock_options *options,
             if (optarg[0] == '\0')
                 return bad(err, errlen, "--state-file: expected a file path");
             options->state_file = optarg;
+            break;
+        case OPT_COMPACT_AFTER:
+            if (parse_uint(optarg, 0, 1000000000ULL, &n) != 0)
+                return bad(err, errlen, "--compact-after: expected a number of lines from 0 (never on its own) to "
+                           "1000000000, got \"%s\"", optarg);
+            options->compact_after = n;
             break;
         case OPT_READY_FILE:
             if (optarg[0] == '\0')

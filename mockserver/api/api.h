@@ -29,7 +29,7 @@
 #define API_MAX_BODY_BYTES (1024 * 1024)
 #define API_MAX_NAME_CHARS 200
 #define API_MAX_PATH_PARAM 128
-#define API_MAX_BUILD_CAP 1000000u      /* maxCompanies / maxProspects */
+#define API_MAX_BUILD_CAP STORE_BUILD_CAP     /* maxCompanies / maxProspects */
 #define API_MAX_ENRICH_PROSPECTS 100000u /* maxProspectsToEnrich */
 #define API_MAX_EMAIL_BYTES 254
 /* JSON bodies: deepest nesting of arrays and objects. jansson has no option

@@ -41,6 +41,11 @@ void handle_mock_openapi(const mock_request *req, mock_reply *reply);
 /* The dashboard page (handlers_ui.c). */
 void handle_mock_ui(const mock_request *req, mock_reply *reply);
 void handle_mock_reset(const mock_request *req, mock_reply *reply);
+/* The state file (handlers_state.c): compaction now (it takes the locks
+ * itself), and what GET /_mock/health says of it (null without one; a new
+ * reference). */
+void handle_mock_state_compact(const mock_request *req, mock_reply *reply);
+json_t *state_file_health(const mock_context *ctx);
 void handle_mock_clock(const mock_request *req, mock_reply *reply);
 void handle_mock_clock_advance(const mock_request *req, mock_reply *reply);
 void handle_mock_account_get(const mock_request *req, mock_reply *reply);

@@ -220,8 +220,8 @@ void handle_build(const mock_request *req, mock_reply *reply)
     memcpy(id, aud->id, sizeof id);
     const audience_filters *filters = aud->filters;
     creation_method method = aud->method;
-    uint32_t max_companies = aud->max_companies ? aud->max_companies : API_MAX_BUILD_CAP;
-    uint32_t max_prospects = aud->max_prospects ? aud->max_prospects : API_MAX_BUILD_CAP;
+    uint32_t max_companies = aud->max_companies ? aud->max_companies : STORE_BUILD_CAP;
+    uint32_t max_prospects = aud->max_prospects ? aud->max_prospects : STORE_BUILD_CAP;
     account *acct = req->account;
     store_unlock(req->store);
     build_result result = {0};

@@ -78,7 +78,7 @@ void handle_mock_health(const mock_request *req, mock_reply *reply)
     const mock_context_options *options = &req->ctx->options;
     store_stats stats;
     store_stats_of(req->store, &stats);
-    json_t *output = json_pack("{s:s, s:s, s:I, s:I, s:I, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I}}",
+    json_t *output = json_pack("{s:s, s:s, s:I, s:I, s:I, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I}, s:o}",
                                "status", "ok", "version", DESCOVO_VERSION,
                                "seed", (json_int_t)options->seed,
                                "companies", (json_int_t)ds->n_companies,
@@ -92,7 +92,8 @@ void handle_mock_health(const mock_request *req, mock_reply *reply)
                                "expiredTenants", (json_int_t)stats.expired,
                                "tenantIdleExpirySeconds", (json_int_t)(store_config_of(req->store)->idle_expiry_ms / 1000),
                                "memory", "rssBytes", (json_int_t)resident_bytes(),
-                               "heapBytes", (json_int_t)heap_bytes());
+                               "heapBytes", (json_int_t)heap_bytes(),
+                               "stateFile", state_file_health(req->ctx));
     reply_ok(reply, req, output, charge_free(NULL, "Control endpoints are free."));
 }
 

@@ -63,6 +63,7 @@ static const route route_table[] = {
     {"GET", "/_mock/openapi.json", handle_mock_openapi, AUTH_NONE, 0, -1, 0},
     {"GET", "/_mock/ui", handle_mock_ui, AUTH_NONE, ROUTE_NO_TOKEN, -1, 0},
     {"POST", "/_mock/reset", handle_mock_reset, AUTH_NONE, ROUTE_UNLOCKED, -1, 0},
+    {"POST", "/_mock/state/compact", handle_mock_state_compact, AUTH_NONE, ROUTE_UNLOCKED, -1, 0},
     {"GET", "/_mock/clock", handle_mock_clock, AUTH_NONE, 0, -1, 0},
     {"POST", "/_mock/clock/advance", handle_mock_clock_advance, AUTH_NONE, JSON_PERSIST, -1, 0},
     {"GET", "/_mock/accounts", handle_mock_accounts_list, AUTH_NONE, 0, -1, 0},
@@ -711,7 +712,9 @@ static void run_route(const route *r, mock_request *req, mock_reply *reply, requ
     req->log = lg;
     req->took_effect = took_effect;
     if (r->flags & ROUTE_UNLOCKED) {
-        int alone = lg->log != NULL;
+        /* Live, a logged change of these runs alone whether or not there
+         * is a log: the handler may count on it (store_reset_account). */
+        int alone = (r->flags & ROUTE_PERSIST) && !req->replaying;
         if (alone) {
             store_work_alone_begin(req->store);
             if (!req->replaying)

@@ -221,6 +221,17 @@ size_t export_job_rows(const export_job *job)
     return job->n_rows;
 }
 
+void export_job_describe(const export_job *job, export_job_parts *out)
+{
+    memset(out, 0, sizeof *out);
+    out->kind = job->kind;
+    out->rows = job->rows;
+    out->revealed = job->revealed;
+    out->n_rows = job->n_rows;
+    for (size_t c = 0; c < job->n_columns; c++)
+        out->selected[job->columns[c]] = 1;
+}
+
 export_reader *export_reader_new(const export_job *job)
 {
     export_reader *reader = calloc(1, sizeof *reader);

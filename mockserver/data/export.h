@@ -56,6 +56,18 @@ void export_job_free(export_job *job);
 void export_job_use_cache(export_job *job, export_cache *cache);
 size_t export_job_rows(const export_job *job);
 
+/* What a job was made from, as export_job_new took it (a snapshot of the
+ * state writes it down): borrowed from the job, valid while it lives;
+ * revealed NULL when nothing was revealed. */
+typedef struct export_job_parts {
+    export_kind kind;
+    const uint32_t *rows;
+    const uint8_t *revealed;
+    size_t n_rows;
+    uint8_t selected[EXPORT_MAX_COLUMNS];
+} export_job_parts;
+void export_job_describe(const export_job *job, export_job_parts *out);
+
 typedef struct export_reader export_reader;
 
 /* A cursor over the job's CSV: the header line, then one record per row.

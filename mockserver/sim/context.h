@@ -20,6 +20,7 @@
 #include "data/dataset.h"
 #include "data/export_cache.h"
 #include "sim/clock.h"
+#include "sim/compactor.h"
 #include "sim/faults.h"
 #include "sim/journal.h"
 #include "sim/persist.h"
@@ -47,6 +48,7 @@ typedef struct mock_context {
     const dataset *ds;
     export_cache *exports;       /* records exports rendered, shared (export_cache.h); NULL: none */
     persist *persist;            /* the state file; NULL without --state-file */
+    compactor *compactor;        /* its compaction; NULL without it, or until replayed */
     mock_context_options options;
     char base_url[64];           /* "http://127.0.0.1:PORT", for download URLs */
     int ready;                   /* 0 until the state file is replayed: requests get 503 */

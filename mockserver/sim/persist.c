@@ -10,68 +10,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "text/strbuf.h"
-
-/* 2: fault types, stages and statuses by name; clock marks. 1: the same
- * with raw enum integers (still read). */
-#define STATE_FORMAT 2
-#define STATE_FORMAT_INTEGERS 1
-/* Largest state file read at start; far above what 10,000 audiences per
- * key between two resets write. */
-#define STATE_MAX_BYTES (1024LL * 1024 * 1024)
-
-typedef struct persist_waiter {
-    uint64_t seq;
-    persist_done_fn done;
-    void *arg;
-} persist_waiter;
-
-struct persist {
-    char *path;
-    int fd;                      /* O_APPEND; replaced with dup2 by truncate */
-    persist_identity identity;
-    int failed_errno;            /* sticky: a write failed, the log misses a change */
-    char *text;                  /* the log read at open, until replayed */
-    size_t text_len;
-    int format;                  /* of the file read at open */
-    int64_t replayed_ms;         /* the latest time the replayed log vouches for */
-
-    /* Group commit (lock): records are appended to `pending` in the order
-     * of their sequence numbers; one thread at a time (the leader) writes
-     * and syncs everything pending, and wakes those it made durable. */
-    pthread_mutex_t lock;
-    pthread_cond_t synced;
-    strbuf pending;              /* whole lines not yet written */
-    strbuf spare;                /* the leader's last batch, kept for reuse */
-    uint64_t appended;           /* sequence number of the last record appended */
-    uint64_t durable;            /* ... of the last one written and synced */
-    int flushing;                /* a leader is writing and syncing */
-    off_t size;                  /* bytes of whole lines in the file */
-    uint64_t syncs;              /* fdatasync calls, for the benchmark */
-    /* Clock marks: the log vouches that time reached `vouched_ms`; a mark
-     * for `mark_ms` is pending as record `mark_seq`. */
-    int64_t vouched_ms;          /* atomic: read without the lock */
-    int64_t mark_ms;
-    uint64_t mark_seq;
-    /* Answers waiting for their record (persist_await), and the thread
-     * that writes, syncs and calls them back. */
-    persist_waiter *waiters;
-    size_t n_waiters, cap_waiters;
-    pthread_t flusher;
-    int flusher_started;
-    int stopping;
-    pthread_cond_t work;         /* wakes the flusher */
-};
+#include "sim/persist_internal.h"
+#include "text/jsonr.h"
 
 /* Once a change could not be written, the log no longer replays to the
  * state in memory: every later change is refused durability too (answered
  * 500) until a restart. */
-static void mark_failed(persist *p, int error)
+void persist_mark_failed(persist *p, int error)
 {
     __atomic_store_n(&p->failed_errno, error != 0 ? error : EIO, __ATOMIC_RELEASE);
 }
 
-static int write_all(int fd, const char *data, size_t len)
+int persist_write_all(int fd, const char *data, size_t len)
 {
     while (len > 0) {
         ssize_t n = write(fd, data, len);
@@ -86,7 +36,7 @@ static int write_all(int fd, const char *data, size_t len)
 }
 
 /* Syncs the directory holding path, so that a create or rename survives. */
-static int sync_dir(const char *path)
+int persist_sync_dir(const char *path)
 {
     char *copy = strdup(path);
     if (copy == NULL)
@@ -100,7 +50,7 @@ static int sync_dir(const char *path)
     return rc;
 }
 
-static char *header_line(const persist_identity *id)
+char *persist_header_line(const persist_identity *id)
 {
     char seed[24];
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)id->seed);
@@ -120,12 +70,12 @@ static int write_fresh(const char *path, const persist_identity *id, off_t *size
     int n = snprintf(tmp, sizeof tmp, "%s.tmp", path);
     if (n < 0 || (size_t)n >= sizeof tmp)
         return -1;
-    char *header = header_line(id);
+    char *header = persist_header_line(id);
     if (header == NULL)
         return -1;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
-    int ok = fd >= 0 && write_all(fd, header, strlen(header)) == 0 && write_all(fd, "\n", 1) == 0 &&
-             fdatasync(fd) == 0 && rename(tmp, path) == 0 && sync_dir(path) == 0;
+    int ok = fd >= 0 && persist_write_all(fd, header, strlen(header)) == 0 && persist_write_all(fd, "\n", 1) == 0 &&
+             fdatasync(fd) == 0 && rename(tmp, path) == 0 && persist_sync_dir(path) == 0;
     *size = (off_t)strlen(header) + 1;
     free(header);
     if (!ok) {
@@ -178,8 +128,8 @@ static int check_header(const char *line, size_t len, const persist_identity *id
         json_decref(header);
         return -1;
     }
-    if (format != STATE_FORMAT && format != STATE_FORMAT_INTEGERS) {
-        snprintf(err, errlen, "line 1: format %lld is not one this descovo-mock reads (%d or %d); it was written by "
+    if (format != STATE_FORMAT && format != STATE_FORMAT_NAMES && format != STATE_FORMAT_INTEGERS) {
+        snprintf(err, errlen, "line 1: format %lld is not one this descovo-mock reads (%d to %d); it was written by "
                  "another version", (long long)format, STATE_FORMAT_INTEGERS, STATE_FORMAT);
         json_decref(header);
         return -1;
@@ -213,6 +163,15 @@ persist *persist_open(const char *path, const persist_identity *identity, char *
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->synced, NULL);
     pthread_cond_init(&p->work, NULL);
+    p->stats.last_ms = -1;
+    /* A compaction that died before its rename: the file it left is not
+     * the state file (PATH still is, whole). */
+    char leftover[4096];
+    int n = snprintf(leftover, sizeof leftover, "%s.compact", path);
+    if (n > 0 && (size_t)n < sizeof leftover && unlink(leftover) != 0 && errno != ENOENT) {
+        snprintf(detail, sizeof detail, "cannot delete the PATH.compact a compaction left: %s", strerror(errno));
+        goto fail;
+    }
     p->fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
     if (p->fd < 0 && errno == ENOENT) {
         p->fd = write_fresh(path, identity, &p->size);
@@ -220,6 +179,7 @@ persist *persist_open(const char *path, const persist_identity *identity, char *
             snprintf(detail, sizeof detail, "cannot create it: %s", strerror(errno));
             goto fail;
         }
+        p->end = p->size;
         return p;
     }
     if (p->fd < 0) {
@@ -249,6 +209,7 @@ persist *persist_open(const char *path, const persist_identity *identity, char *
     }
     p->text_len = whole;
     p->size = (off_t)whole;
+    p->end = p->size;
     return p;
 fail:
     snprintf(err, errlen, "--state-file %s: %s", path, detail);
@@ -256,9 +217,6 @@ fail:
     return NULL;
 }
 
-/* Latest time a state file may hold: the end of year 9999, as --start-ms
- * allows; far from overflowing the sums the lifecycle makes with it. */
-#define STATE_MAX_MS 253402300799999LL
 
 /* The side effect of a fault rule, as logged: names (format 2), or the
  * enum integers of format 1, range-checked. Returns 0 (none), 1, or -1
@@ -324,7 +282,11 @@ static int replay_line(persist *p, const char *line, size_t len, int64_t *last_t
                        void *ctx, char *why, size_t whylen)
 {
     json_error_t error;
-    json_t *record = json_loadb(line, len, JSON_REJECT_DUPLICATES, &error);
+    /* The fast reader first; jansson says what is wrong with what it
+     * does not read (text/jsonr.h). */
+    json_t *record = jsonr_object(line, len, JSONR_MAX_DEPTH);
+    if (record == NULL)
+        record = json_loadb(line, len, JSON_REJECT_DUPLICATES, &error);
     int rc = -1;
     if (!json_is_object(record)) {
         snprintf(why, whylen, "is damaged (%s)", record == NULL ? error.text : "not a JSON object");
@@ -391,7 +353,69 @@ out:
     return rc;
 }
 
-long persist_replay(persist *p, persist_replay_fn replay, void *ctx, char *err, size_t errlen)
+/* The snapshot opening a format 3 file, if any: {"snapshot":{"lines":N,
+ * "t":T,"c":C}} on line 2, N lines, {"snapshotEnd":N}. *at is the newline
+ * ending the header; hands the lines to restore and moves *at to the
+ * newline ending the end mark. Returns 0 (also when there is none), or -1
+ * with why and the line number in *line_no. */
+static int restore_snapshot(persist *p, const char **at, long *line_no, int64_t *last_t,
+                            persist_restore_fn restore, void *ctx, char *why, size_t whylen)
+{
+    const char *end = p->text + p->text_len;
+    static const char begin_mark[] = "{\"snapshot\":";
+    const char *first = *at + 1;
+    if (p->format != STATE_FORMAT || first >= end || (size_t)(end - first) < sizeof begin_mark - 1 ||
+        memcmp(first, begin_mark, sizeof begin_mark - 1) != 0)
+        return 0;
+    const char *line = first;
+    const char *next = memchr(line, '\n', (size_t)(end - line));
+    *line_no += 1;
+    json_error_t error;
+    json_t *begin = json_loadb(line, (size_t)(next - line), JSON_REJECT_DUPLICATES, &error);
+    json_int_t lines = -1, t = -1, c = -1;
+    int ok = json_unpack(begin, "{s:{s:I, s:I, s:I}}", "snapshot", "lines", &lines, "t", &t, "c", &c) == 0 &&
+             lines >= 0 && t >= 0 && t <= STATE_MAX_MS && c >= 0 && c <= STATE_MAX_MS;
+    json_decref(begin);
+    if (!ok) {
+        snprintf(why, whylen, "is damaged (a snapshot opens with {\"snapshot\":{\"lines\":N,\"t\":ms,\"c\":ms}})");
+        return -1;
+    }
+    if (restore == NULL) {
+        snprintf(why, whylen, "opens a snapshot, which nothing here restores");
+        return -1;
+    }
+    line = next + 1;
+    for (json_int_t i = 0; i < lines; i++) {
+        *line_no += 1;
+        next = line < end ? memchr(line, '\n', (size_t)(end - line)) : NULL;
+        if (next == NULL) {
+            snprintf(why, whylen, "is missing: the snapshot of %lld lines ends early", (long long)lines);
+            return -1;
+        }
+        char detail[400] = "";
+        if (restore(ctx, line, (size_t)(next - line), detail, sizeof detail) != 0) {
+            snprintf(why, whylen, "(snapshot) %s", detail);
+            return -1;
+        }
+        line = next + 1;
+    }
+    *line_no += 1;
+    next = line < end ? memchr(line, '\n', (size_t)(end - line)) : NULL;
+    char want[64];
+    int n = snprintf(want, sizeof want, "{\"snapshotEnd\":%lld}", (long long)lines);
+    if (next == NULL || next - line != n || memcmp(line, want, (size_t)n) != 0) {
+        snprintf(why, whylen, "is not the end of the snapshot (%s)", want);
+        return -1;
+    }
+    *at = next;
+    *last_t = t;
+    p->replayed_ms = t > c ? t : c;
+    p->snapshot_lines = (size_t)lines;
+    return 0;
+}
+
+long persist_replay(persist *p, persist_restore_fn restore, persist_replay_fn replay, void *ctx, char *err,
+                    size_t errlen)
 {
     long replayed = 0;
     long line_no = 1;
@@ -400,21 +424,28 @@ long persist_replay(persist *p, persist_replay_fn replay, void *ctx, char *err, 
         return 0; /* a file created at open: nothing to replay */
     const char *line = memchr(p->text, '\n', p->text_len);
     const char *end = p->text + p->text_len;
+    char why[600] = "";
+    if (line != NULL && restore_snapshot(p, &line, &line_no, &last_t, restore, ctx, why, sizeof why) != 0) {
+        snprintf(err, errlen, "--state-file %s: line %ld %s", p->path, line_no, why);
+        return -1;
+    }
     while (line != NULL && ++line < end) {
         const char *next = memchr(line, '\n', (size_t)(end - line));
         line_no++;
-        char why[600] = "";
         int rc = replay_line(p, line, (size_t)(next - line), &last_t, replay, ctx, why, sizeof why);
         if (rc < 0) {
             snprintf(err, errlen, "--state-file %s: line %ld %s", p->path, line_no, why);
             return -1;
         }
         replayed += rc;
+        p->since_snapshot++;
         line = next;
     }
     free(p->text);
     p->text = NULL;
     p->text_len = 0;
+    p->last_t = last_t;
+    p->queued_ms = p->replayed_ms;
     __atomic_store_n(&p->vouched_ms, p->replayed_ms, __ATOMIC_RELEASE);
     return replayed;
 }
@@ -432,6 +463,14 @@ static uint64_t queue_line(persist *p, const char *text, size_t len)
     strbuf_putc(&p->pending, '\n');
     if (p->pending.oom)
         return 0;
+    p->end += (off_t)len + 1;
+    p->since_snapshot++;
+    uint64_t due = p->snapshot_lines > p->compact_floor ? p->snapshot_lines : p->compact_floor;
+    if (p->compact_hook != NULL && p->compact_floor > 0 && !p->compact_asked && p->since_snapshot >= due &&
+        p->since_snapshot >= p->ask_after) {
+        p->compact_asked = 1;
+        p->compact_hook(p->compact_hook_ctx);
+    }
     return ++p->appended;
 }
 
@@ -464,13 +503,17 @@ uint64_t persist_append(persist *p, const char *method, const char *path, const 
         goto fail;
     pthread_mutex_lock(&p->lock);
     seq = queue_line(p, text, strlen(text));
+    if (seq != 0 && now_ms > p->last_t)
+        p->last_t = now_ms;
+    if (seq != 0 && now_ms > p->queued_ms)
+        p->queued_ms = now_ms;
     pthread_mutex_unlock(&p->lock);
     free(text);
     if (seq == 0)
         goto fail;
     return seq;
 fail:
-    mark_failed(p, ENOMEM);
+    persist_mark_failed(p, ENOMEM);
     return 0;
 }
 
@@ -489,7 +532,7 @@ static void flush_pending(persist *p)
     uint64_t target = p->appended;
     off_t start = p->size;
     pthread_mutex_unlock(&p->lock);
-    int rc = batch.len > 0 ? write_all(p->fd, batch.data, batch.len) : 0;
+    int rc = batch.len > 0 ? persist_write_all(p->fd, batch.data, batch.len) : 0;
     int error = rc != 0 ? errno : 0;
     if (rc == 0 && fdatasync(p->fd) != 0) {
         rc = -1;
@@ -504,7 +547,7 @@ static void flush_pending(persist *p)
         p->size = start + (off_t)batch.len;
         p->durable = target;
     } else {
-        mark_failed(p, error);
+        persist_mark_failed(p, error);
     }
     p->syncs++;
     p->spare = batch;
@@ -627,7 +670,9 @@ int persist_vouch_time(persist *p, int64_t now_ms, int64_t ahead_ms)
         int n = snprintf(line, sizeof line, "{\"c\":%lld}", (long long)mark);
         seq = queue_line(p, line, (size_t)n);
         if (seq == 0)
-            mark_failed(p, ENOMEM);
+            persist_mark_failed(p, ENOMEM);
+        else if (mark > p->queued_ms)
+            p->queued_ms = mark;
         p->mark_ms = mark;
         p->mark_seq = seq;
     }
@@ -676,17 +721,25 @@ void persist_truncate(void *ctx)
     p->durable = p->appended;
     p->mark_ms = 0;
     p->mark_seq = 0;
+    p->last_t = 0;
+    p->queued_ms = 0;
+    p->generation++;
+    p->since_snapshot = 0;
+    p->snapshot_lines = 0;
+    p->compact_asked = 0;
+    p->ask_after = 0;
     __atomic_store_n(&p->vouched_ms, 0, __ATOMIC_RELEASE);
     off_t size = 0;
     int fd = write_fresh(p->path, &p->identity, &size);
     /* dup2 keeps the descriptor number. */
     if (fd < 0 || dup2(fd, p->fd) < 0) {
-        mark_failed(p, errno);
+        persist_mark_failed(p, errno);
         if (fd >= 0)
             close(fd);
     } else {
         close(fd);
         p->size = size;
+        p->end = size;
     }
     pthread_cond_broadcast(&p->synced);
     pthread_cond_signal(&p->work); /* waiters of wiped records: call them back */

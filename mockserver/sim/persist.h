@@ -16,16 +16,19 @@
  * table (routes_replay), so a replayed request takes the path a live one
  * takes.
  *
- * Format 2 (docs/RELIABILITY.md, "The state file"):
- *   {"descovoState":2,"seed":"42","companies":2000,"clock":"manual"}   header
+ * Format 3 (docs/RELIABILITY.md, "The state file"):
+ *   {"descovoState":3,"seed":"42","companies":2000,"clock":"manual"}   header
+ *   {"snapshot":{"lines":N,"t":...,"c":...}}   optional: a snapshot of N lines
+ *   ... N lines, each a JSON object, opaque here (sim/store_snapshot.h)
+ *   {"snapshotEnd":N}
  *   {"t":1735689600000,"m":"POST","p":"/v1/audiences/create","b":{...}}
  *   {"t":...,"m":"DELETE","p":"/v1/audiences/aud_..","k":"sk_..."}    key of a query route
  *   {"t":...,"m":"POST","p":"/v1/audiences/aud_../export/companies","b":{...},"x":"exp_..."}
  *   {"t":...,"m":"POST","p":"/v1/audiences/aud_../build","b":{...},"f":{"type":"hold","rule":3,"hold":"BUILDING"}}
  *   {"c":1735689700000}                 clock mark: answers were given up to this time
  * Fault types, enrichment stages and statuses are written by name, so that
- * reordering an enum cannot change what an old file means; format 1 (the
- * same with enum integers) is still read. Every field read back is
+ * reordering an enum cannot change what an old file means; formats 2 (no
+ * snapshot) and 1 (enum integers) are still read. Every field read back is
  * checked: times are integers from 0 to the end of year 9999 and never go
  * back from one change to the next, names must be known; anything else
  * refuses the start with the line number.
@@ -58,14 +61,25 @@
  * dropped at open. Any other damage, or a header of another seed, size or
  * clock mode, refuses the start with a message.
  *
+ * Compaction (persist_compact): the state the log replays to, written as
+ * a snapshot by the caller at a cut (persist_cut: the records up to it),
+ * becomes a new file: header, snapshot, then the records appended after
+ * the cut, copied from the old file; it is synced and renamed over PATH
+ * while serving, and the log goes on in it. A crash at any moment leaves
+ * either the old file or the new one, each complete; a PATH.compact left
+ * behind is deleted at open. persist knows no store: snapshot lines are
+ * text it writes and hands back (persist_restore_fn).
+ *
  * Threads: persist_append runs with the store lock held; persist_sync and
- * persist_vouch_time with no lock held, from any thread. */
+ * persist_vouch_time with no lock held, from any thread. Lock order: the
+ * store's, then persist's own. */
 #ifndef DESCOVO_PERSIST_H
 #define DESCOVO_PERSIST_H
 
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "sim/clock.h"
 #include "sim/faults.h"
@@ -98,16 +112,24 @@ typedef struct persist_record {
     const char *export_id;       /* the download id it created, or NULL */
 } persist_record;
 
+/* Restores one line of the snapshot that opens the file (line, len: the
+ * JSON object, without its newline; borrowed). Returns 0, or -1 with why
+ * it cannot be restored in detail (persist_replay adds file and line). */
+typedef int (*persist_restore_fn)(void *ctx, const char *line, size_t len, char *detail, size_t detail_len);
+
 /* Replays one record. Returns 0, or -1 with why it no longer applies in
  * detail (persist_replay adds the file, line, method and path). */
 typedef int (*persist_replay_fn)(void *ctx, const persist_record *record,
                                  char *detail, size_t detail_len);
 
-/* Hands every logged request, in order, to replay (once, before serving)
- * and frees the text read at open. Returns the number of requests
- * replayed, or -1 with a message in err naming the line that is damaged,
- * holds a value out of range or unknown, or that replay refused. */
-long persist_replay(persist *p, persist_replay_fn replay, void *ctx, char *err, size_t errlen);
+/* Hands each line of the file's snapshot, if it has one, to restore, then
+ * every logged request after it, in order, to replay (once, before
+ * serving), and frees the text read at open. Returns the number of
+ * requests replayed, or -1 with a message in err naming the line that is
+ * damaged, holds a value out of range or unknown, or that restore or
+ * replay refused (a file with a snapshot and restore NULL is refused). */
+long persist_replay(persist *p, persist_restore_fn restore, persist_replay_fn replay, void *ctx, char *err,
+                    size_t errlen);
 
 /* After persist_replay: the latest time the log vouches for (its last
  * change, or a later clock mark). A clock restarts no earlier. */
@@ -150,6 +172,56 @@ uint64_t persist_records(persist *p);
 /* The errno of a failed write or sync (the log then misses a change and
  * later changes are refused until a restart), or 0. Any thread. */
 int persist_failed(const persist *p);
+
+/* --- compaction ------------------------------------------------------------ */
+
+/* A point of the log: the records up to it are what a snapshot taken at
+ * the same moment stands for. */
+typedef struct persist_cut {
+    uint64_t seq;                /* the last record before the cut */
+    off_t offset;                /* where the record after it starts in the file */
+    int64_t last_t;              /* the latest change's time up to the cut */
+    int64_t vouched_ms;          /* the latest time vouched for up to the cut */
+    uint64_t generation;         /* a truncate after the cut voids it */
+} persist_cut;
+
+/* Store lock held, with nothing changing the store outside it (so that no
+ * change falls between the snapshot and the cut). Fills *cut with the
+ * log's position now. */
+void persist_cut_here(persist *p, persist_cut *cut);
+
+/* What compaction has done, for GET /_mock/health. */
+typedef struct persist_compact_stats {
+    uint64_t compactions;        /* files replaced since start */
+    int64_t last_ms;             /* the last one's duration (real ms), -1: none yet */
+    uint64_t last_bytes;         /* the new file's size then */
+    uint64_t since_snapshot;     /* lines after the snapshot now (what a restart replays) */
+    size_t snapshot_lines;       /* objects in the snapshot */
+} persist_compact_stats;
+void persist_compact_stats_of(persist *p, persist_compact_stats *out);
+
+/* No lock held; one at a time (-1, EBUSY, otherwise). Replaces the file
+ * with the header, the snapshot (n_lines lines of text, each ending with a
+ * newline: what the log replayed to up to cut) and the records after cut,
+ * as said above. The log's own lock is held only for the last copy, the
+ * sync and the rename: group commit goes on meanwhile. Returns 0, or -1
+ * with errno and a message in err (ECANCELED: a reset came after the cut,
+ * the old file stands; any other error: the old file stands too, and the
+ * log goes on in it). */
+int persist_compact(persist *p, const persist_cut *cut, const char *snapshot, size_t len, size_t n_lines,
+                    char *err, size_t errlen);
+
+/* Called (log lock held: it must only wake a thread) when the lines after
+ * the snapshot pass max(floor, the snapshot's lines): a compaction then
+ * costs O(1) per change, and a restart replays at most that many lines.
+ * Called once, then again after the next persist_compact. floor 0: never. */
+typedef void (*persist_compact_hook)(void *ctx);
+void persist_set_compact_hook(persist *p, uint64_t floor, persist_compact_hook hook, void *ctx);
+
+/* Tests only: step(ctx, k) is called at each step k (1, 2, ...) of a
+ * compaction, so that a test can end the process there. */
+typedef void (*persist_step_fn)(void *ctx, int step);
+void persist_set_step_hook(persist *p, persist_step_fn step, void *ctx);
 
 /* Store lock held (store_reset's hook). Replaces the file with an empty log
  * (header only), atomically. */

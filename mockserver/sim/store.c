@@ -11,52 +11,9 @@
 #include "data/mix.h"
 #include "sim/clock.h"
 #include "sim/keys.h"
+#include "sim/store_internal.h"
 #include "text/fnv.h"
 #include "text/utf8.h"
-
-#define ACCOUNT_BUCKETS 256
-
-typedef struct outbox_message {
-    const account *owner;         /* whose enrichment or export sent it */
-    int64_t time_ms;
-    char *to;
-    char *subject;
-    char *body;
-    json_t *links;
-} outbox_message;
-
-struct store {
-    pthread_mutex_t lock;
-    pthread_rwlock_t work;        /* read: a build runs outside the lock; write: reset */
-    const dataset *ds;
-    store_config config;
-    store_config initial_config;   /* what a reset restores */
-    outbox_message outbox[STORE_OUTBOX_CAPACITY]; /* ring */
-    size_t outbox_next;
-    size_t outbox_count;
-    account *accounts[ACCOUNT_BUCKETS];
-    audience **audience_buckets;  /* by id */
-    size_t n_audience_buckets;
-    size_t n_audiences;
-    export_file **export_buckets; /* by token */
-    size_t n_export_buckets;
-    size_t n_exports;
-    uint64_t next_audience_seq;
-    uint64_t next_enrichment_seq;
-    size_t n_accounts;
-    size_t n_enabled;             /* accounts the API knows now */
-    char forced_token[40];        /* the next export's id, "" for a random one */
-    store_reset_hook reset_hook;
-    void *reset_hook_ctx;
-    store_link_hook link_hook;
-    void *link_hook_ctx;
-    store_expire_hook expire_hook;
-    void *expire_hook_ctx;
-    account *lru_newest, *lru_oldest; /* every account, by last use */
-    uint64_t *tombstones;         /* STORE_TOMBSTONES key ids, 0: free */
-    int expiry_paused;            /* replaying the state file */
-    size_t n_expired;             /* tenants dropped for idleness */
-};
 
 /* --- ids and hashing ------------------------------------------------------ */
 
@@ -74,7 +31,7 @@ static void make_id(char out[32], const char *prefix, uint64_t seed, uint64_t sa
 
 /* --- growable pointer arrays ---------------------------------------------- */
 
-static int ptr_push(void ***items, size_t *n, size_t *cap, void *item)
+int store_ptr_push(void ***items, size_t *n, size_t *cap, void *item)
 {
     if (*n == *cap) {
         size_t new_cap = *cap ? *cap * 2 : 8;
@@ -127,7 +84,7 @@ static void enrichment_free(enrichment *enr)
     free(enr);
 }
 
-static void audience_free(audience *aud)
+void store_audience_free(audience *aud)
 {
     if (aud == NULL)
         return;
@@ -143,7 +100,7 @@ static void audience_free(audience *aud)
     free(aud);
 }
 
-static void export_file_free(export_file *file)
+void store_export_file_free(export_file *file)
 {
     if (file == NULL)
         return;
@@ -157,13 +114,13 @@ static void export_file_free(export_file *file)
 }
 
 /* Frees every audience and export; empties the accounts' lists. */
-static void drop_contents(store *st)
+void store_drop_contents(store *st)
 {
     for (size_t b = 0; b < st->n_audience_buckets; b++) {
         audience *aud = st->audience_buckets[b];
         while (aud != NULL) {
             audience *next = aud->next;
-            audience_free(aud);
+            store_audience_free(aud);
             aud = next;
         }
         st->audience_buckets[b] = NULL;
@@ -173,7 +130,7 @@ static void drop_contents(store *st)
         export_file *file = st->export_buckets[b];
         while (file != NULL) {
             export_file *next = file->next;
-            export_file_free(file);
+            store_export_file_free(file);
             file = next;
         }
         st->export_buckets[b] = NULL;
@@ -205,7 +162,7 @@ void store_free(store *st)
 {
     if (st == NULL)
         return;
-    drop_contents(st);
+    store_drop_contents(st);
     store_outbox_clear(st);
     for (size_t b = 0; b < ACCOUNT_BUCKETS; b++) {
         account *acct = st->accounts[b];
@@ -344,7 +301,7 @@ static void restore_account(account *acct)
 }
 
 
-static account *find_account_any(store *st, const char *key)
+account *store_find_account_any(store *st, const char *key)
 {
     for (account *acct = st->accounts[hash_string(key) % ACCOUNT_BUCKETS]; acct != NULL; acct = acct->next) {
         if (strcmp(acct->key, key) == 0)
@@ -370,32 +327,40 @@ static void ledger_note(account *acct, ledger_kind kind, int64_t amount, int64_t
     ledger_add(&acct->ledger, &e); /* out of memory: counted as dropped */
 }
 
+account *store_new_account(store *st, const char *key)
+{
+    if (st->n_accounts >= STORE_MAX_ACCOUNTS) {
+        errno = ENOSPC;
+        return NULL;
+    }
+    account *acct = calloc(1, sizeof *acct);
+    if (acct == NULL) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    acct->key = strdup(key);
+    if (acct->key == NULL) {
+        free(acct);
+        errno = ENOMEM;
+        return NULL;
+    }
+    clear_own_settings(acct);
+    st->n_accounts++;
+    size_t b = hash_string(key) % ACCOUNT_BUCKETS;
+    acct->next = st->accounts[b];
+    st->accounts[b] = acct;
+    lru_push_newest(st, acct);
+    return acct;
+}
+
 account *store_put_account(store *st, const char *key, int64_t credits,
                            int64_t export_quota, int initial, const store_cause *cause)
 {
-    account *acct = find_account_any(st, key);
+    account *acct = store_find_account_any(st, key);
     if (acct == NULL) {
-        if (st->n_accounts >= STORE_MAX_ACCOUNTS) {
-            errno = ENOSPC;
+        acct = store_new_account(st, key);
+        if (acct == NULL)
             return NULL;
-        }
-        acct = calloc(1, sizeof *acct);
-        if (acct == NULL) {
-            errno = ENOMEM;
-            return NULL;
-        }
-        acct->key = strdup(key);
-        if (acct->key == NULL) {
-            free(acct);
-            errno = ENOMEM;
-            return NULL;
-        }
-        clear_own_settings(acct);
-        st->n_accounts++;
-        size_t b = hash_string(key) % ACCOUNT_BUCKETS;
-        acct->next = st->accounts[b];
-        st->accounts[b] = acct;
-        lru_push_newest(st, acct);
     }
     if (!acct->enabled) {
         /* What a reset of this account alone restores: its values when it
@@ -425,7 +390,7 @@ account *store_put_account(store *st, const char *key, int64_t credits,
 
 account *store_find_account(store *st, const char *key)
 {
-    account *acct = find_account_any(st, key);
+    account *acct = store_find_account_any(st, key);
     return acct != NULL && acct->enabled ? acct : NULL;
 }
 
@@ -655,6 +620,15 @@ static void grow_audience_table(store *st)
     st->n_audience_buckets = n;
 }
 
+void store_index_audience(store *st, audience *aud)
+{
+    grow_audience_table(st);
+    size_t b = audience_bucket(st, aud->id);
+    aud->next = st->audience_buckets[b];
+    st->audience_buckets[b] = aud;
+    st->n_audiences++;
+}
+
 audience *store_create_audience(store *st, account *owner, const char *name,
                                 creation_method method, int64_t now_ms)
 {
@@ -668,7 +642,7 @@ audience *store_create_audience(store *st, account *owner, const char *name,
     aud->name = strdup(name);
     if (aud->name == NULL)
         goto oom;
-    if (ptr_push((void ***)&owner->audiences, &owner->n_audiences, &owner->cap_audiences, aud) != 0)
+    if (store_ptr_push((void ***)&owner->audiences, &owner->n_audiences, &owner->cap_audiences, aud) != 0)
         goto oom;
     uint64_t seq = ++st->next_audience_seq;
     make_id(aud->id, "aud_", st->config.seed, 0x61756400, seq);
@@ -677,14 +651,10 @@ audience *store_create_audience(store *st, account *owner, const char *name,
     aud->method = method;
     aud->created_ms = now_ms;
     aud->status = AUDIENCE_DRAFT;
-    grow_audience_table(st);
-    size_t b = audience_bucket(st, aud->id);
-    aud->next = st->audience_buckets[b];
-    st->audience_buckets[b] = aud;
-    st->n_audiences++;
+    store_index_audience(st, aud);
     return aud;
 oom:
-    audience_free(aud);
+    store_audience_free(aud);
     errno = ENOMEM;
     return NULL;
 }
@@ -722,7 +692,7 @@ static int add_pending(account *acct, audience *aud)
 {
     if (has_pending(acct, aud))
         return 0;
-    return ptr_push((void ***)&acct->pending, &acct->n_pending, &acct->cap_pending, aud);
+    return store_ptr_push((void ***)&acct->pending, &acct->n_pending, &acct->cap_pending, aud);
 }
 
 audience_status store_audience_status(const store *st, const account *acct, const audience *aud, int64_t now_ms)
@@ -820,13 +790,19 @@ int store_archive_audience(store *st, audience *aud)
     return 0;
 }
 
-void store_finish_build(store *st, const char *audience_id, build_result *result, pricing_index *pricing)
+audience *store_find_audience_any(store *st, const char *id)
 {
     audience *aud = NULL;
-    for (audience *it = st->audience_buckets[audience_bucket(st, audience_id)]; it != NULL; it = it->next) {
-        if (strcmp(it->id, audience_id) == 0)
+    for (audience *it = st->audience_buckets[audience_bucket(st, id)]; it != NULL; it = it->next) {
+        if (strcmp(it->id, id) == 0)
             aud = it;
     }
+    return aud;
+}
+
+void store_finish_build(store *st, const char *audience_id, build_result *result, pricing_index *pricing)
+{
+    audience *aud = store_find_audience_any(st, audience_id);
     if (aud == NULL || !aud->result_pending) {
         build_result_free(result);
         pricing_index_free(pricing);
@@ -965,7 +941,7 @@ static void expire_exports(store *st, account *acct, int64_t now_ms)
             return;
         }
         unlink_export(st, file);
-        export_file_free(file);
+        store_export_file_free(file);
         acct->exports[slot] = NULL;
     }
 }
@@ -1079,6 +1055,14 @@ static int random_token(char out[40])
     return 0;
 }
 
+void store_index_export(store *st, export_file *file)
+{
+    size_t b = export_bucket(st, file->token);
+    file->next = st->export_buckets[b];
+    st->export_buckets[b] = file;
+    st->n_exports++;
+}
+
 export_file *store_add_export(store *st, account *owner, export_job *job,
                               const char *audience_id, const char *kind,
                               const char *user_email, int64_t now_ms)
@@ -1105,17 +1089,14 @@ export_file *store_add_export(store *st, account *owner, export_job *job,
     export_file *oldest = owner->exports[owner->next_export];
     if (oldest != NULL) {
         unlink_export(st, oldest);
-        export_file_free(oldest);
+        store_export_file_free(oldest);
     }
     owner->exports[owner->next_export] = file;
     if (owner->export_expiry_ms == 0)
         owner->export_expiry_ms = file->expires_ms;
     owner->next_export = (owner->next_export + 1) % STORE_MAX_EXPORTS_PER_KEY;
     owner->export_used += (int64_t)export_job_rows(job);
-    size_t b = export_bucket(st, file->token);
-    file->next = st->export_buckets[b];
-    st->export_buckets[b] = file;
-    st->n_exports++;
+    store_index_export(st, file);
     return file;
 fail:
     if (file != NULL)
@@ -1145,7 +1126,7 @@ void store_export_release(export_file *file)
         return;
     file->refs--;
     if (file->refs == 0 && file->expired)
-        export_file_free(file);
+        store_export_file_free(file);
 }
 
 void store_roll_export_period(account *acct, int64_t now_ms)
@@ -1248,7 +1229,7 @@ void store_reset(store *st)
 {
     pthread_rwlock_wrlock(&st->work);
     store_lock(st);
-    drop_contents(st);
+    store_drop_contents(st);
     for (size_t b = 0; b < ACCOUNT_BUCKETS; b++) {
         for (account *acct = st->accounts[b]; acct != NULL; acct = acct->next) {
             st->n_enabled -= (size_t)(acct->enabled && !acct->initial);
@@ -1326,14 +1307,14 @@ static void drop_account_contents(store *st, account *acct)
 {
     for (size_t i = 0; i < acct->n_audiences; i++) {
         unlink_audience(st, acct->audiences[i]);
-        audience_free(acct->audiences[i]);
+        store_audience_free(acct->audiences[i]);
     }
     acct->n_audiences = 0;
     acct->n_pending = 0;
     for (size_t i = 0; i < STORE_MAX_EXPORTS_PER_KEY; i++) {
         if (acct->exports[i] != NULL) {
             unlink_export(st, acct->exports[i]);
-            export_file_free(acct->exports[i]);
+            store_export_file_free(acct->exports[i]);
             acct->exports[i] = NULL;
         }
     }
@@ -1361,10 +1342,8 @@ static void drop_account_contents(store *st, account *acct)
 
 void store_reset_account(store *st, account *acct)
 {
-    pthread_rwlock_wrlock(&st->work);
     store_lock(st);
     drop_account_contents(st, acct);
     restore_account(acct);
     store_unlock(st);
-    pthread_rwlock_unlock(&st->work);
 }

@@ -26,7 +26,10 @@
  * never write their fields. That keeps what a state file replays (the
  * requests that called these functions) and what a change does in one
  * place. A module that adds state adds its transitions here too, each
- * saying "Lock held." or "Lock NOT held." first. */
+ * saying "Lock held." or "Lock NOT held." first, and writes it in the
+ * snapshot of the state file (store_snapshot.c, store_restore.c: the one
+ * place that sets fields directly, through store_internal.h, to what a
+ * snapshot wrote; test_compaction.c fails on what a snapshot misses). */
 #ifndef DESCOVO_STORE_H
 #define DESCOVO_STORE_H
 
@@ -44,6 +47,9 @@
 
 /* Rate-limit buckets: one per limited endpoint (see routes.c). */
 #define STORE_RATE_BUCKETS 16
+/* A build finds at most this many companies and prospects when
+ * maxCompanies / maxProspects are not set (and they may not be larger). */
+#define STORE_BUILD_CAP 1000000u
 /* Most audiences one key may hold (archived ones count): memory stays bounded. */
 #define STORE_MAX_AUDIENCES_PER_KEY 10000
 /* Most accounts (keys) the store holds, those added at run time by
@@ -442,7 +448,12 @@ void store_set_own_settings(account *acct, double rate_limit_scale, int build_st
  * move. */
 void store_advance_tenant_clock(store *st, account *acct, int64_t server_ms, int64_t ms);
 
-/* Lock NOT held: like store_reset, for one account. Drops its audiences,
+/* Lock NOT held, and no work running: the caller holds
+ * store_work_alone_begin (or runs alone: a replay). (It took that itself
+ * once, and so took it twice under a logged request, which ran alone
+ * already: glibc refuses the second with EDEADLK, the unlock after it
+ * released the caller's, and the next store_work_alone_begin hung.)
+ * Like store_reset, for one account. Drops its audiences,
  * enrichments, exports and outbox messages; restores the credits and quota
  * it had when it became known; clears its rate windows, its own clock and
  * its own settings.

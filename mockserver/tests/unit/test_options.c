@@ -585,6 +585,25 @@ static void test_tenant_options(void **state)
     expect_bad_value("--tenant-idle-expiry", "315360001");
 }
 
+/* --compact-after: 10,000 lines by default, 0 for only when asked. */
+static void test_compact_after(void **state)
+{
+    (void)state;
+    parse_run run;
+    run_parse(&run, "--port", "0", NULL);
+    expect_run(&run);
+    assert_int_equal(run.options.compact_after, 10000);
+    run_parse(&run, "--compact-after", "0", NULL);
+    expect_run(&run);
+    assert_int_equal(run.options.compact_after, 0);
+    run_parse(&run, "--compact-after", "250", NULL);
+    expect_run(&run);
+    assert_int_equal(run.options.compact_after, 250);
+    expect_bad_value("--compact-after", "-1");
+    expect_bad_value("--compact-after", "lots");
+    expect_bad_value("--compact-after", "1000000001");
+}
+
 /* Parsing again in one process gives the same result: options_parse resets
  * optind itself, which is enough between parses of long options. */
 static void test_repeated_parse(void **state)
@@ -611,6 +630,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_defaults, teardown),
         cmocka_unit_test_teardown(test_tenant_options, teardown),
+        cmocka_unit_test_teardown(test_compact_after, teardown),
         cmocka_unit_test_teardown(test_all_good_values, teardown),
         cmocka_unit_test_teardown(test_equals_form, teardown),
         cmocka_unit_test_teardown(test_numeric_bounds, teardown),

@@ -1,6 +1,8 @@
-/* persist: the state file's format 2 (names, version line), the checks
- * on every field read back (refused with the line number), and group
- * commit (one sync for many changes, each waiting for its own). */
+/* persist: the state file's format 3 (names, version line, a snapshot
+ * opening it), the checks on every field read back (refused with the line
+ * number), group commit (one sync for many changes, each waiting for its
+ * own), and compaction at the level of the log (opaque snapshot lines). */
+#include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -82,7 +84,7 @@ static long replay(char *err, size_t errlen, seen *s)
     persist *p = persist_open(path, &identity, err, errlen);
     if (p == NULL)
         return -1;
-    long n = persist_replay(p, record_it, s, err, errlen);
+    long n = persist_replay(p, NULL, record_it, s, err, errlen);
     persist_close(p);
     return n;
 }
@@ -103,7 +105,7 @@ static void test_names_round_trip(void **state)
     assert_int_equal(persist_sync(p, b), 0);
     persist_close(p);
     const char *text = read_file();
-    assert_non_null(strstr(text, "{\"descovoState\":2,"));
+    assert_non_null(strstr(text, "{\"descovoState\":3,"));
     assert_non_null(strstr(text, "\"f\":{\"type\":\"hold\",\"rule\":3,\"hold\":\"SAVING_PROSPECTS\"}"));
     assert_non_null(strstr(text, "\"f\":{\"type\":\"fail-enrichment\",\"rule\":4,\"stage\":\"CLEANING_NAMES\"}"));
     seen s = {0};
@@ -148,11 +150,11 @@ static void test_refused_with_line_number(void **state)
             fail_msg("case %zu: expected \"%s\", got \"%s\"", i, cases[i].want, err);
     }
     /* The header's version. */
-    write_file("{\"descovoState\":3,\"seed\":\"42\",\"companies\":400,\"clock\":\"manual\"}\n");
+    write_file("{\"descovoState\":4,\"seed\":\"42\",\"companies\":400,\"clock\":\"manual\"}\n");
     char err[600] = "";
     seen s = {0};
     assert_int_equal(replay(err, sizeof err, &s), -1);
-    assert_non_null(strstr(err, "line 1: format 3 is not one this descovo-mock reads (1 or 2)"));
+    assert_non_null(strstr(err, "line 1: format 4 is not one this descovo-mock reads (1 to 3)"));
 }
 
 /* Format 1 (enum integers) is still read, range-checked. */
@@ -189,7 +191,7 @@ static void test_clock_marks(void **state)
     assert_non_null(strstr(read_file(), "{\"c\":6000}"));
     p = persist_open(path, &identity, err, sizeof err);
     seen s = {0};
-    assert_int_equal(persist_replay(p, record_it, &s, err, sizeof err), 0);
+    assert_int_equal(persist_replay(p, NULL, record_it, &s, err, sizeof err), 0);
     assert_int_equal(persist_replayed_until(p), 6000);
     persist_close(p);
 }
@@ -243,6 +245,115 @@ static void test_group_commit(void **state)
     assert_int_equal(replay(err, sizeof err, &s), WRITERS * CHANGES);
 }
 
+/* Snapshot lines handed back, in order. */
+typedef struct restored {
+    int n;
+    char lines[4][64];
+} restored;
+
+static int restore_it(void *ctx, const char *line, size_t len, char *detail, size_t detail_len)
+{
+    (void)detail;
+    (void)detail_len;
+    restored *r = ctx;
+    if (r->n < 4)
+        snprintf(r->lines[r->n], sizeof r->lines[0], "%.*s", (int)len, line);
+    r->n++;
+    return 0;
+}
+
+typedef struct both {
+    restored r;
+    seen s;
+} both;
+
+static int restore_both(void *ctx, const char *line, size_t len, char *detail, size_t detail_len)
+{
+    return restore_it(&((both *)ctx)->r, line, len, detail, detail_len);
+}
+
+static int replay_both(void *ctx, const persist_record *record, char *detail, size_t len)
+{
+    return record_it(&((both *)ctx)->s, record, detail, len);
+}
+
+/* A compaction keeps the snapshot it is given and the records after its
+ * cut, appended before or after it ran; a restart restores one then
+ * replays the others; the log goes on in the new file. */
+static void test_compaction_round_trip(void **state)
+{
+    (void)state;
+    char err[512] = "";
+    persist *p = persist_open(path, &identity, err, sizeof err);
+    assert_non_null(p);
+    uint64_t seq = 0;
+    for (int i = 0; i < 5; i++)
+        seq = persist_append(p, "POST", "/before", NULL, NULL, 1000 + i, NULL, NULL);
+    persist_cut cut;
+    persist_cut_here(p, &cut);
+    assert_int_equal(cut.seq, seq);
+    assert_int_equal(cut.last_t, 1004);
+    /* After the cut, before the compaction: kept after the snapshot. */
+    seq = persist_append(p, "POST", "/after-cut", NULL, NULL, 2000, NULL, NULL);
+    const char snapshot[] = "{\"a\":1}\n{\"b\":2}\n";
+    assert_int_equal(persist_compact(p, &cut, snapshot, sizeof snapshot - 1, 2, err, sizeof err), 0);
+    persist_compact_stats stats;
+    persist_compact_stats_of(p, &stats);
+    assert_int_equal(stats.compactions, 1);
+    assert_int_equal(stats.snapshot_lines, 2);
+    assert_int_equal(stats.since_snapshot, 1);
+    seq = persist_append(p, "POST", "/after", NULL, NULL, 3000, NULL, NULL);
+    assert_int_equal(persist_sync(p, seq), 0);
+    persist_close(p);
+    const char *text = read_file();
+    assert_non_null(strstr(text, "{\"descovoState\":3,"));
+    assert_non_null(strstr(text, "\n{\"snapshot\":{\"lines\":2,\"t\":1004,\"c\":1004}}\n{\"a\":1}\n{\"b\":2}\n"
+                                 "{\"snapshotEnd\":2}\n"));
+    assert_null(strstr(text, "/before"));
+
+    both b = {0};
+    p = persist_open(path, &identity, err, sizeof err);
+    assert_non_null(p);
+    assert_int_equal(persist_replay(p, restore_both, replay_both, &b, err, sizeof err), 2);
+    assert_int_equal(b.r.n, 2);
+    assert_string_equal(b.r.lines[0], "{\"a\":1}");
+    assert_string_equal(b.r.lines[1], "{\"b\":2}");
+    assert_int_equal(b.s.last_ms, 3000);
+    assert_int_equal(persist_replayed_until(p), 3000);
+    persist_close(p);
+
+    /* Without a restore callback, a snapshot refuses the start. */
+    p = persist_open(path, &identity, err, sizeof err);
+    assert_non_null(p);
+    seen s = {0};
+    assert_int_equal(persist_replay(p, NULL, record_it, &s, err, sizeof err), -1);
+    assert_non_null(strstr(err, "line 2 opens a snapshot"));
+    persist_close(p);
+}
+
+/* A reset after the cut voids the compaction: the file stays the reset's. */
+static void test_compaction_after_reset(void **state)
+{
+    (void)state;
+    char err[512] = "";
+    persist *p = persist_open(path, &identity, err, sizeof err);
+    assert_non_null(p);
+    persist_append(p, "POST", "/gone", NULL, NULL, 1000, NULL, NULL);
+    persist_cut cut;
+    persist_cut_here(p, &cut);
+    persist_truncate(p);
+    errno = 0;
+    assert_int_equal(persist_compact(p, &cut, "{\"a\":1}\n", 8, 1, err, sizeof err), -1);
+    assert_int_equal(errno, ECANCELED);
+    uint64_t seq = persist_append(p, "POST", "/kept", NULL, NULL, 2000, NULL, NULL);
+    assert_int_equal(persist_sync(p, seq), 0);
+    persist_close(p);
+    const char *text = read_file();
+    assert_null(strstr(text, "snapshot"));
+    assert_null(strstr(text, "/gone"));
+    assert_non_null(strstr(text, "/kept"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -251,6 +362,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_format_1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clock_marks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_compaction_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_compaction_after_reset, setup, teardown),
     };
     return cmocka_run_group_tests_name("persist", tests, NULL, NULL);
 }
