@@ -135,29 +135,30 @@ static const char *find(const char *hay, size_t len, const char *needle, size_t 
  * values); else its first. */
 static size_t rare_byte(const char *key, size_t n)
 {
-    size_t sep = n;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)key[i];
-        if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z'))
+        if ((unsigned)(c - '0') < 10u || (unsigned)(c - 'A') < 26u)
             return i;
-        if (sep == n && (c == '_' || c == '-'))
-            sep = i;
     }
-    return sep < n ? sep : 0;
+    for (size_t i = 0; i < n; i++) {
+        if (key[i] == '_' || key[i] == '-')
+            return i;
+    }
+    return 0;
 }
 
 /* Where the next secret in text[from..len) starts, with its length; the
- * request's own key, or the value of a JSON "apiKey" field. Returns 0 when
- * there is none. */
+ * request's own key (key_pivot: its rare_byte), or the value of a JSON
+ * "apiKey" field. Returns 0 when there is none. */
 static int next_secret(const char *text, size_t len, size_t from, const char *key, size_t key_len,
-                       size_t *start, size_t *n)
+                       size_t key_pivot, size_t *start, size_t *n)
 {
     static const char field[] = "\"apiKey\"";
     enum { FIELD_PIVOT = 4 }; /* the 'K' */
     const char *best = NULL;
     size_t best_len = 0;
     if (key_len > 0) {
-        best = find(text + from, len - from, key, key_len, rare_byte(key, key_len));
+        best = find(text + from, len - from, key, key_len, key_pivot);
         best_len = key_len;
     }
     const char *f = find(text + from, len - from, field, sizeof field - 1, FIELD_PIVOT);
@@ -198,10 +199,12 @@ static int next_secret(const char *text, size_t len, size_t from, const char *ke
 char *keys_mask_text(const char *text, size_t len, const char *key, size_t *out_len, int *oom)
 {
     size_t key_len = key != NULL ? strlen(key) : 0;
+    /* Chosen once per text: the scan for it is what every request pays. */
+    size_t pivot = key_len > 0 ? rare_byte(key, key_len) : 0;
     size_t start = 0, n = 0;
     *out_len = 0;
     *oom = 0;
-    if (text == NULL || !next_secret(text, len, 0, key, key_len, &start, &n))
+    if (text == NULL || !next_secret(text, len, 0, key, key_len, pivot, &start, &n))
         return NULL;
     strbuf out = STRBUF_INIT;
     size_t from = 0;
@@ -216,7 +219,7 @@ char *keys_mask_text(const char *text, size_t len, const char *key, size_t *out_
         strbuf_append(&out, text + from, start - from);
         strbuf_puts(&out, masked);
         from = start + n;
-    } while (next_secret(text, len, from, key, key_len, &start, &n));
+    } while (next_secret(text, len, from, key, key_len, pivot, &start, &n));
     strbuf_append(&out, text + from, len - from);
     if (out.oom) {
         strbuf_release(&out);
