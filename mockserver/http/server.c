@@ -80,6 +80,7 @@ typedef struct request_state {
     struct MHD_Connection *connection;
     int64_t pending_delay_ms;     /* an injected latency still to come after */
     int durable_error;            /* the write failed: answer 500 instead */
+    keys_secret masking;          /* `secret` prepared for keys_mask_text */
     char method[12];
     char path[LOG_PATH_MAX];
     char key[32];                 /* masked */
@@ -563,9 +564,10 @@ static void stop_delays(mock_http *http)
 static void keep_secret(request_state *state, const char *secret)
 {
     copy_cut(state->secret, sizeof state->secret, secret);
+    keys_secret_init(&state->masking, state->secret);
     size_t len = 0;
     int oom = 0;
-    char *masked = keys_mask_text(state->path, strlen(state->path), secret, &len, &oom);
+    char *masked = keys_mask_text(state->path, strlen(state->path), &state->masking, &len, &oom);
     if (masked != NULL)
         copy_cut(state->path, sizeof state->path, masked);
     else if (oom)
@@ -916,7 +918,7 @@ static void request_completed(void *cls, struct MHD_Connection *connection,
             .method = state->method,
             .path = state->path,
             .masked_key = state->key,
-            .secret = state->secret,
+            .secret = &state->masking,
             .key_id = state->key_id,
             .status = state->status,
             .duration_ms = ms,
