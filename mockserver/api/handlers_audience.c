@@ -221,14 +221,15 @@ static void write_audience(strbuf *t, const mock_request *req, const audience *a
     jsonw_string(t, aud->id, strlen(aud->id));
     strbuf_put_literal(t, ",\"name\":");
     jsonw_string(t, aud->name, strlen(aud->name));
+    /* Names and timestamps need no escaping; no printf: this runs on
+     * every status poll. */
     strbuf_put_literal(t, ",\"status\":");
-    jsonw_string(t, status, strlen(status));
+    jsonw_plain(t, status, strlen(status));
     strbuf_put_literal(t, ",\"creationMethod\":");
-    jsonw_string(t, method, strlen(method));
-    /* No printf here: this runs on every status poll. */
+    jsonw_plain(t, method, strlen(method));
     mock_time_format(aud->created_ms, time_text);
     strbuf_put_literal(t, ",\"createdAt\":");
-    jsonw_string(t, time_text, strlen(time_text));
+    jsonw_plain(t, time_text, strlen(time_text));
     if (!in_list) {
         const int64_t times[2] = {aud->build_started_ms, aud->build_finished_ms};
         static const char *const names[2] = {",\"buildingStartedAt\":", ",\"buildingFinishedAt\":"};
@@ -238,7 +239,7 @@ static void write_audience(strbuf *t, const mock_request *req, const audience *a
                 strbuf_put_literal(t, "null");
             } else {
                 mock_time_format(times[i], time_text);
-                jsonw_string(t, time_text, strlen(time_text));
+                jsonw_plain(t, time_text, strlen(time_text));
             }
         }
     }

@@ -185,11 +185,13 @@ static void civil_from_days(int64_t days, int *year, int *month, int *day)
     *year = (int)(yoe + era * 400 + (*month <= 2));
 }
 
-/* Two decimal digits of 0..99. */
+/* Two decimal digits of 0..99, from a table of the 100 pairs. */
 static void put2(char *at, int value)
 {
-    at[0] = (char)('0' + value / 10);
-    at[1] = (char)('0' + value % 10);
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                "8081828384858687888990919293949596979899";
+    memcpy(at, pairs + 2 * value, 2);
 }
 
 void mock_time_format(int64_t ms, char out[32])

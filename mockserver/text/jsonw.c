@@ -43,18 +43,23 @@ static size_t plain_prefix(const char *s, size_t len)
     return i;
 }
 
+void jsonw_plain(strbuf *out, const char *s, size_t len)
+{
+    char *at = strbuf_extend(out, len + 2);
+    if (at != NULL) {
+        at[0] = '"';
+        memcpy(at + 1, s, len);
+        at[len + 1] = '"';
+    }
+}
+
 void jsonw_string(strbuf *out, const char *s, size_t len)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t plain = plain_prefix(s, len);
     if (plain == len) {
-        /* The usual string (an id, a date, a status): one copy. */
-        char *at = strbuf_extend(out, len + 2);
-        if (at != NULL) {
-            at[0] = '"';
-            memcpy(at + 1, s, len);
-            at[len + 1] = '"';
-        }
+        /* The usual string (an id, a name): one copy. */
+        jsonw_plain(out, s, len);
         return;
     }
     strbuf_putc(out, '"');
