@@ -308,6 +308,10 @@ typedef struct query_check {
     size_t n;
     mock_reply *reply;
     int failed;
+    /* The first apiKey, matched as libmicrohttpd's lookup matches names
+     * (case-insensitively): the walk finds it, so no lookup is needed. */
+    int key_seen;
+    const char *key;
 } query_check;
 
 static int check_query_param(void *cls, const char *name, const char *value)
@@ -335,18 +339,27 @@ static int check_query_param(void *cls, const char *name, const char *value)
         }
     }
     q->names[q->n++] = name;
+    if (!q->key_seen && strcasecmp(name, "apiKey") == 0) {
+        q->key_seen = 1;
+        q->key = value;
+    }
     return 0;
 }
 
 /* Every parameter at most once (which of two apiKeys would count?), a
- * bounded number of them, each of bounded size. Returns 0, or -1 with a
- * 400 set. */
-static int check_query(const http_request *http, mock_reply *reply)
+ * bounded number of them, each of bounded size. Sets *walked when the
+ * query was walked, and then *api_key to what query(req, "apiKey") would
+ * return. Returns 0, or -1 with a 400 set. */
+static int check_query(const http_request *http, int *walked, const char **api_key, mock_reply *reply)
 {
+    *walked = 0;
+    *api_key = NULL;
     if (http->query_each == NULL)
         return 0;
     query_check q = {.reply = reply};
     http->query_each(http->query_ctx, check_query_param, &q);
+    *walked = 1;
+    *api_key = q.key;
     return q.failed ? -1 : 0;
 }
 
@@ -638,6 +651,8 @@ typedef struct request_source {
     json_t *body;                 /* parsed (live) or logged (replay); borrowed */
     const char *(*query)(const mock_request *req, const char *name);
     void *query_ctx;
+    int query_key_known;          /* query_key is the query's apiKey (check_query) */
+    const char *query_key;
     int64_t now_ms;
     const fault_decision *fault;  /* NULL: none */
     int replaying;
@@ -664,7 +679,10 @@ static void request_init(mock_request *req, const mock_context *ctx, const route
         .fault = src->fault != NULL ? src->fault : &no_fault,
         .replaying = src->replaying,
     };
-    req->api_key = r->auth != AUTH_NONE ? raw_key(r, req) : NULL;
+    if (r->auth == AUTH_QUERY && src->query_key_known)
+        req->api_key = src->query_key;
+    else
+        req->api_key = r->auth != AUTH_NONE ? raw_key(r, req) : NULL;
 }
 
 /* Finds the route of method + path and checks its {id}. Returns the route
@@ -792,7 +810,9 @@ void routes_dispatch(const mock_context *ctx, const http_request *http, mock_rep
     const route *r = resolve(http, param, reply);
     if (r == NULL)
         return;
-    if (check_query(http, reply) != 0)
+    int query_walked = 0;
+    const char *query_key = NULL;
+    if (check_query(http, &query_walked, &query_key, reply) != 0)
         return;
     json_t *body = NULL;
     if (r->flags & ROUTE_JSON_BODY) {
@@ -809,6 +829,8 @@ void routes_dispatch(const mock_context *ctx, const http_request *http, mock_rep
         .body = body,
         .query = http->query,
         .query_ctx = http->query_ctx,
+        .query_key_known = query_walked,
+        .query_key = query_key,
         .now_ms = mock_clock_now_ms(ctx->clock),
         .fault = &fault,
     };

@@ -155,6 +155,28 @@ static void test_keepalive_polls_see_changes(void **state)
     close(fd);
 }
 
+/* The query's apiKey is found by name as libmicrohttpd finds names, in any
+ * case; a name without a value is no key. The dispatcher takes it from its
+ * walk over the query (routes.c, check_query) instead of a lookup. */
+static void test_query_key_names(void **state)
+{
+    harness *h = *state;
+    http_response res;
+    assert_int_equal(harness_get(h, &res, "/v1/credits?APIKEY=%s", DEV_KEY), 200);
+    http_response_free(&res);
+    assert_int_equal(harness_get(h, &res, "/v1/credits?limit=1&apikey=%s", DEV_KEY), 200);
+    http_response_free(&res);
+    assert_int_equal(harness_get(h, &res, "/v1/credits?apiKey"), 401);
+    http_response_free(&res);
+    assert_int_equal(harness_get(h, &res, "/v1/credits?apiKeys=%s", DEV_KEY), 401);
+    http_response_free(&res);
+    /* The first of two spellings counts (each name is given once). */
+    assert_int_equal(harness_get(h, &res, "/v1/credits?apiKey=%s&APIKEY=nope", DEV_KEY), 200);
+    http_response_free(&res);
+    assert_int_equal(harness_get(h, &res, "/v1/credits?APIKEY=nope&apiKey=%s", DEV_KEY), 401);
+    http_response_free(&res);
+}
+
 static void test_absolute_form(void **state)
 {
     harness *h = *state;
@@ -217,6 +239,7 @@ int main(void)
         cmocka_unit_test_setup(test_transfer_codings, harness_reset_state),
         cmocka_unit_test_setup(test_encoded_slash, harness_reset_state),
         cmocka_unit_test_setup(test_keepalive_polls_see_changes, harness_reset_state),
+        cmocka_unit_test_setup(test_query_key_names, harness_reset_state),
     };
     return cmocka_run_group_tests_name("http_details", tests, harness_group_setup, harness_group_teardown);
 }
