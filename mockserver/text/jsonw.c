@@ -38,6 +38,13 @@ static size_t plain_prefix(const char *s, size_t len)
         if (word_needs_escape(w))
             break;
     }
+    if (i + 8 > len && i < len) {
+        /* The last 1-7 bytes as one word, padded with a plain byte. */
+        uint64_t w = ONES * 'a';
+        memcpy(&w, s + i, len - i);
+        if (!word_needs_escape(w))
+            return len;
+    }
     while (i < len && !needs_escape((unsigned char)s[i]))
         i++;
     return i;
