@@ -107,7 +107,7 @@ void jsonw_integer(strbuf *out, long long v)
     } while (u != 0);
     if (v < 0)
         num[--i] = '-';
-    strbuf_append(out, num + i, sizeof num - i);
+    strbuf_append_known(out, num + i, sizeof num - i);
 }
 
 /* Reals as jansson prints them with JSON_REAL_PRECISION(10): "%.10g"
