@@ -19,12 +19,13 @@
 # and, with --top K, the K functions of the mock with the most inclusive
 # instructions per request.
 #
-# Usage: bench/callgrind.sh [--requests N] [--warmup W] [--endpoint status|credits]
+# Usage: bench/callgrind.sh [--requests N] [--warmup W] [--endpoint status|credits|estimate]
 #                           [--top K] [--keep DIR] [--build-dir DIR] [--no-build]
 #   --requests N      requests counted per server (2000)
 #   --warmup W        requests sent first, not counted (4200: the journal
 #                     keeps 4096)
-#   --endpoint E      the status GET (default) or GET /v1/credits
+#   --endpoint E      the status GET (default), GET /v1/credits, or the POST
+#                     .../enrichment/estimate with bench/estimate.lua's body
 #   --top K           the mock's K costliest functions, inclusive (0: none)
 #   --keep DIR        keep the callgrind files in DIR (for callgrind_annotate)
 #   --build-dir DIR   where to build (build-callgrind); --no-build uses it as is
@@ -51,7 +52,7 @@ while [ $# -gt 0 ]; do
   case $1 in
     --requests) need_int "$1" "${2:-}"; requests=$2; shift 2 ;;
     --warmup) need_int "$1" "${2:-}"; warmup=$2; shift 2 ;;
-    --endpoint) [[ ${2:-} =~ ^(status|credits)$ ]] || usage 2; endpoint=$2; shift 2 ;;
+    --endpoint) [[ ${2:-} =~ ^(status|credits|estimate)$ ]] || usage 2; endpoint=$2; shift 2 ;;
     --top) need_int "$1" "${2:-}"; top=$2; shift 2 ;;
     --keep) [ -n "${2:-}" ] || usage 2; keep=$2; shift 2 ;;
     --build-dir) [ -n "${2:-}" ] || usage 2; build_dir=$2; shift 2 ;;
@@ -90,14 +91,20 @@ start_callgrind() {
   pid=$server_pid
 }
 
-# send N PATH: N requests for PATH on one keep-alive connection; fails
-# unless every answer is a 200.
+# send N PATH: N requests for PATH on one keep-alive connection (POSTs of
+# $post_body when it is set); fails unless every answer is a 200.
 send() {
   local n=$1 path=$2 bad
   [ "$n" -gt 0 ] || return 0
-  awk -v n="$n" -v u="$url$path" 'BEGIN {
-    for (i = 0; i < n; i++) printf "url = \"%s\"\noutput = \"/dev/null\"\nwrite-out = \"%%{http_code}\\n\"\n", u }' >"$work/urls"
-  curl -s --max-time 900 -H 'User-Agent:' -H 'Accept:' -K "$work/urls" >"$work/codes"
+  awk -v n="$n" -v u="$url$path" -v body="$post_body" 'BEGIN {
+    gsub(/["\\]/, "\\\\&", body)
+    if (body != "") printf "data-binary = \"%s\"\n", body   # once: it is sent to every URL
+    for (i = 0; i < n; i++)
+      printf "url = \"%s\"\noutput = \"/dev/null\"\nwrite-out = \"%%{http_code}\\n\"\n", u
+  }' >"$work/urls"
+  local type=()
+  [ -z "$post_body" ] || type=(-H 'Content-Type: application/json')
+  curl -s --max-time 900 -H 'User-Agent:' -H 'Accept:' "${type[@]}" -K "$work/urls" >"$work/codes"
   bad=$(grep -vc '^200$' "$work/codes" || true)
   [ "$bad" -eq 0 ] || die "$bad of $n answers for $path were not 200"
 }
@@ -123,12 +130,17 @@ per() { awk -v n="$1" -v r="$requests" 'BEGIN {printf "%.1fk", n / r / 1000}'; }
 log "== descovo-mock under callgrind (one thread), a NORMAL audience"
 start_callgrind mock "$mock_bin" --port 0 --clock manual --no-rate-limit --quiet --threads 1 ${DESCOVO_BENCH_MOCK_ARGS:-}
 id=$(normal_audience "$url" "$key")
+post_body=""
 case $endpoint in
   status) path="/v1/audiences/$id?apiKey=$key" ;;
   credits) path="/v1/credits?apiKey=$key" ;;
+  estimate)
+    path="/v1/audiences/$id/enrichment/estimate"
+    post_body="{\"apiKey\":\"$key\",\"maxProspectsToEnrich\":50,\"enrichmentType\":{\"getWorkEmails\":true,\"getPersonalEmails\":false,\"getPhoneNumbers\":true}}"
+    ;;
 esac
 body_bytes=$(api GET "$url/v1/audiences/$id?apiKey=$key" | wc -c)
-log "== $requests x GET $path (mock)"
+log "== $requests x $endpoint, $path (mock)"
 measure mock "$path"
 read -r mock_total mock_pool <"$work/mock.counts"
 [ "$top" -eq 0 ] || callgrind_annotate --inclusive=yes --threshold=100 "$work/mock.dump" 2>/dev/null |
@@ -140,12 +152,12 @@ pids=()
 
 log "== descovo-bench-bare under callgrind (one thread, $body_bytes B body)"
 start_callgrind bare "$bare_bin" --port 0 --threads 1 --body-bytes "$body_bytes"
-log "== $requests x GET $path (bare)"
+log "== $requests x $endpoint, $path (bare)"
 measure bare "$path"
 read -r bare_total bare_pool <"$work/bare.counts"
 
 echo
-echo "instructions per request (callgrind, one server thread, $requests keep-alive requests after $warmup, GET $endpoint)"
+echo "instructions per request (callgrind, one server thread, $requests keep-alive requests after $warmup, $endpoint)"
 echo "| server | total | pool memset | net |"
 echo "|---|---:|---:|---:|"
 printf '| descovo-mock | %s | %s | **%s** |\n' "$(per "$mock_total")" "$(per "$mock_pool")" "$(per $((mock_total - mock_pool)))"
