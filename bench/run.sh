@@ -56,14 +56,7 @@ first_runs=5
 key=sk_test_descovo_dev
 profile_dir=""
 
-usage() {
-  sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
-  exit "${1:-0}"
-}
-
-need_int() {
-  [[ $2 =~ ^[0-9]+$ ]] || { echo "run.sh: $1 expects a number, got '$2'" >&2; exit 2; }
-}
+. "$here/lib.sh"
 
 while [ $# -gt 0 ]; do
   case $1 in
@@ -88,19 +81,7 @@ fi
 [ "$rounds" -ge 1 ] && [ "$rounds" -le 50 ] || { echo "run.sh: --rounds 1..50" >&2; exit 2; }
 [ "$duration" -ge 1 ] && [ "$duration" -le 120 ] || { echo "run.sh: --duration 1..120" >&2; exit 2; }
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/descovo-bench.XXXXXX")
-pids=()
-
-. "$here/lib.sh"
-
-cleanup() {
-  stop_all
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-die() { log "run.sh: $*"; exit 1; }
+bench_work
 
 # ---------------------------------------------------------------- build
 if [ "$build" -eq 1 ]; then
@@ -130,38 +111,7 @@ fi
 command -v jq >/dev/null 2>&1 || bash "$root/ci/install-deps.sh" >&2
 
 # ---------------------------------------------------------------- servers
-# start_server NAME CMD...: starts CMD in the background (output in
-# $work/NAME.out), waits for its URL line, sets $server_url and $server_pid.
-start_server() {
-  local name=$1 i
-  shift
-  "$@" >"$work/$name.out" 2>&1 &
-  server_pid=$!
-  pids+=("$server_pid")
-  server_url=""
-  for i in $(seq 1 200); do
-    server_url=$(grep -o -m 1 'http://127\.0\.0\.1:[0-9]*' "$work/$name.out" || true)
-    [ -n "$server_url" ] && return 0
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  cat "$work/$name.out" >&2
-  die "$name did not start"
-}
 
-# api METHOD URL [BODY]: one request; the body of the answer on stdout, and
-# a failure unless the status is 200.
-api() {
-  local method=$1 url=$2 body=${3:-} code
-  if [ -n "$body" ]; then
-    code=$(curl -sS --max-time 10 -o "$work/answer" -w '%{http_code}' -X "$method" \
-                -H 'Content-Type: application/json' --data "$body" "$url")
-  else
-    code=$(curl -sS --max-time 10 -o "$work/answer" -w '%{http_code}' -X "$method" "$url")
-  fi
-  [ "$code" = 200 ] || { log "$method $url -> $code"; cat "$work/answer" >&2; die "unexpected answer"; }
-  cat "$work/answer"
-}
 
 # keepalive_check NAME URL: warns when the server closes after one answer.
 keepalive_check() {
@@ -188,21 +138,7 @@ thread_args=()
 log "== starting descovo-mock and preparing a NORMAL audience"
 start_server mock "${server_cpu[@]}" "$mock_bin" --port 0 --clock manual --no-rate-limit --quiet ${DESCOVO_BENCH_MOCK_ARGS:-} "${thread_args[@]}"
 mock_url=$server_url
-id=$(api POST "$mock_url/v1/audiences/create" "{\"apiKey\":\"$key\",\"name\":\"bench\",\"creationMethod\":\"NORMAL\"}" |
-     jq -r .output.audienceId)
-api PATCH "$mock_url/v1/audiences/$id/search-params" "{\"apiKey\":\"$key\",
-  \"companySearchParams\":{\"headquartersCountryCode\":[\"US\"],\"employeeCountV2\":{\"min\":10,\"max\":5000},
-                           \"industriesV2\":[\"artificial-intelligence\",\"software\"]},
-  \"prospectSearchParams\":{\"jobTitleV2\":{\"anyOf\":[{\"type\":\"dynamic-groups\",\"groups\":[\"vp\",\"director\"]}]}},
-  \"maxCompanies\":100,\"maxProspects\":200}" >/dev/null
-api POST "$mock_url/v1/audiences/$id/build" "{\"apiKey\":\"$key\"}" >/dev/null
-status=""
-for _ in $(seq 1 10); do
-  api POST "$mock_url/_mock/clock/advance" '{"seconds":60}' >/dev/null
-  status=$(api GET "$mock_url/v1/audiences/$id?apiKey=$key" | jq -r .output.status)
-  [ "$status" = NORMAL ] && break
-done
-[ "$status" = NORMAL ] || die "audience $id is $status after 10 minutes of simulated time"
+id=$(normal_audience "$mock_url" "$key")
 
 status_path="/v1/audiences/$id?apiKey=$key"
 credits_path="/v1/credits?apiKey=$key"

@@ -251,35 +251,44 @@ void handle_build(const mock_request *req, mock_reply *reply)
  * (0 until built). One writer for both, in the order the public spec lists
  * the fields; text rather than a jansson tree because status is the most
  * polled endpoint. */
+/* A timestamp; its text needs no escaping. */
+static void write_time(strbuf *t, int64_t ms)
+{
+    char text[32];
+    mock_time_format(ms, text);
+    jsonw_plain(t, text, strlen(text));
+}
+
+/* A build time, or null for 0 (not yet). */
+static void write_build_time(strbuf *t, int64_t ms)
+{
+    if (ms == 0)
+        strbuf_put_literal(t, "null");
+    else
+        write_time(t, ms);
+}
+
 static void write_audience(strbuf *t, const mock_request *req, const audience *aud, int in_list)
 {
-    char time_text[32];
     const char *status = audience_status_name(current_status(req, aud));
     const char *method = method_name(aud->method);
     strbuf_put_literal(t, "{\"audienceId\":");
     jsonw_string(t, aud->id, strlen(aud->id));
     strbuf_put_literal(t, ",\"name\":");
     jsonw_string(t, aud->name, strlen(aud->name));
+    /* Names and timestamps need no escaping; no printf: this runs on
+     * every status poll. */
     strbuf_put_literal(t, ",\"status\":");
-    jsonw_string(t, status, strlen(status));
+    jsonw_plain(t, status, strlen(status));
     strbuf_put_literal(t, ",\"creationMethod\":");
-    jsonw_string(t, method, strlen(method));
-    /* No printf here: this runs on every status poll. */
-    mock_time_format(aud->created_ms, time_text);
+    jsonw_plain(t, method, strlen(method));
     strbuf_put_literal(t, ",\"createdAt\":");
-    jsonw_string(t, time_text, strlen(time_text));
+    write_time(t, aud->created_ms);
     if (!in_list) {
-        const int64_t times[2] = {aud->build_started_ms, aud->build_finished_ms};
-        static const char *const names[2] = {",\"buildingStartedAt\":", ",\"buildingFinishedAt\":"};
-        for (int i = 0; i < 2; i++) {
-            strbuf_puts(t, names[i]);
-            if (times[i] == 0) {
-                strbuf_put_literal(t, "null");
-            } else {
-                mock_time_format(times[i], time_text);
-                jsonw_string(t, time_text, strlen(time_text));
-            }
-        }
+        strbuf_put_literal(t, ",\"buildingStartedAt\":");
+        write_build_time(t, aud->build_started_ms);
+        strbuf_put_literal(t, ",\"buildingFinishedAt\":");
+        write_build_time(t, aud->build_finished_ms);
     }
     int built = aud->status == AUDIENCE_NORMAL;
     if (built || in_list) {

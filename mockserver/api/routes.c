@@ -107,6 +107,10 @@ typedef struct route_shape {
     int literal;                  /* no {id} */
     int control;                  /* under /_mock/ */
     int tenant;                   /* under /_mock/accounts/{id}: the {id} is a key */
+    size_t prefix_len;            /* bytes before the {id}; all of a literal pattern */
+    const char *suffix;           /* what follows the {id} ("/build", ""); NULL: literal */
+    size_t suffix_len;
+    const char *param_name;       /* what the {id} names, for error messages */
 } route_shape;
 
 /* Patterns have at most this many segments; a longer path matches none. */
@@ -124,26 +128,45 @@ static pthread_once_t route_shapes_once = PTHREAD_ONCE_INIT;
 static size_t count_segments(const char *path)
 {
     size_t n = 0;
-    for (const char *p = path; *p != '\0'; p++) {
-        if (*p == '/' && p[1] != '\0')
+    for (const char *p = strchr(path, '/'); p != NULL; p = strchr(p + 1, '/')) {
+        if (p[1] != '\0')
             n++;
     }
     return n;
+}
+
+/* What the {id} of a pattern names, for error messages. */
+static const char *param_name(const char *pattern)
+{
+    if (strncmp(pattern, "/v1/audiences/", 14) == 0)
+        return "audienceId";
+    if (strncmp(pattern, "/v1/exports/", 12) == 0)
+        return "exportId";
+    if (strncmp(pattern, "/_mock/accounts/", 16) == 0)
+        return "apiKey";
+    return "id";
 }
 
 static void shape_routes(void)
 {
     for (size_t i = 0; i < N_ROUTES; i++) {
         const char *pattern = route_table[i].pattern;
+        const char *id = strstr(pattern, "{id}");
         route_shapes[i] = (route_shape){
             .segments = count_segments(pattern),
-            .literal = strchr(pattern, '{') == NULL,
+            .literal = id == NULL,
             .control = strncmp(pattern, "/_mock/", 7) == 0,
             .tenant = strncmp(pattern, "/_mock/accounts/{id}", 20) == 0,
+            .prefix_len = id != NULL ? (size_t)(id - pattern) : strlen(pattern),
+            .suffix = id != NULL ? id + 4 : NULL,
+            .suffix_len = id != NULL ? strlen(id + 4) : 0,
+            .param_name = param_name(pattern),
         };
         size_t segments = route_shapes[i].segments;
         if (segments > ROUTE_MAX_SEGMENTS)
             abort(); /* a new, longer pattern: raise ROUTE_MAX_SEGMENTS */
+        if (id != NULL && (strchr(id + 4, '{') != NULL || strchr(pattern, '{') != id))
+            abort(); /* matching takes one {id} a pattern, nothing else in braces */
         routes_by_segments[segments][n_routes_by_segments[segments]++] = (unsigned char)i;
     }
 }
@@ -153,34 +176,35 @@ static const route_shape *shape_of(const route *r)
     return &route_shapes[r - route_table];
 }
 
-/* Matches path against pattern segment by segment. On a match, points
- * *param at the {id} segment (if any) and sets its length, whatever it is:
- * the dispatcher checks it, so that a long or odd id gets a precise 400
- * rather than "no such endpoint". Returns 1 on a match. */
-static int match_pattern(const char *pattern, const char *path, const char **param, size_t *param_len)
+/* Whether s is the end of a path; a trailing slash is tolerated, as most
+ * HTTP frameworks do. */
+static int path_ends(const char *s)
 {
-    const char *p = pattern;
-    const char *s = path;
-    while (*p != '\0' && *s != '\0') {
-        if (*p == '{' && strncmp(p, "{id}", 4) == 0) {
-            size_t n = strcspn(s, "/");
-            if (n == 0)
-                return 0;
-            *param = s;
-            *param_len = n;
-            s += n;
-            p += 4;
-        } else if (*p == *s) {
-            p++;
-            s++;
-        } else {
-            return 0;
-        }
-    }
-    /* A trailing slash is tolerated, as most HTTP frameworks do. */
-    if (*p == '\0' && s[0] == '/' && s[1] == '\0')
-        return 1;
-    return *p == '\0' && *s == '\0';
+    return s[0] == '\0' || (s[0] == '/' && s[1] == '\0');
+}
+
+/* Matches path against route i's pattern: its literal text before the
+ * {id}, one non-empty segment, the text after it (strncmp stops at the
+ * path's end). On a match, points *param at the {id} segment (if any) and
+ * sets its length, whatever it is: the dispatcher checks it, so that a
+ * long or odd id gets a precise 400 rather than "no such endpoint".
+ * Returns 1 on a match. */
+static int match_pattern(size_t i, const char *path, const char **param, size_t *param_len)
+{
+    const route_shape *shape = &route_shapes[i];
+    if (strncmp(path, route_table[i].pattern, shape->prefix_len) != 0)
+        return 0;
+    const char *s = path + shape->prefix_len;
+    if (shape->literal)
+        return path_ends(s);
+    const char *slash = strchr(s, '/');
+    size_t n = slash != NULL ? (size_t)(slash - s) : strlen(s);
+    if (n == 0)
+        return 0;
+    *param = s;
+    *param_len = n;
+    s += n;
+    return strncmp(s, shape->suffix, shape->suffix_len) == 0 && path_ends(s + shape->suffix_len);
 }
 
 /* 404 or 405 for a request no route takes, with Allow listing the methods
@@ -194,7 +218,7 @@ static void no_route(const http_request *http, size_t segments, mock_reply *repl
         for (size_t i = 0; i < N_ROUTES; i++) {
             const route *r = &route_table[i];
             if (route_shapes[i].segments != segments || route_shapes[i].literal != (pass == 0) ||
-                !match_pattern(r->pattern, http->path, &seg, &len))
+                !match_pattern(i, http->path, &seg, &len))
                 continue;
             if (strstr(allow, r->method) == NULL) {
                 size_t used = strlen(allow);
@@ -235,7 +259,7 @@ static const route *find_route(const http_request *http, const char **param, siz
             continue;
         const char *seg = NULL;
         size_t len = 0;
-        if (!match_pattern(r->pattern, http->path, &seg, &len))
+        if (!match_pattern(i, http->path, &seg, &len))
             continue;
         if (!shape->literal) {
             with_id = r;
@@ -253,18 +277,6 @@ static const route *find_route(const http_request *http, const char **param, siz
     return NULL;
 }
 
-/* What the {id} of a pattern names, for error messages. */
-static const char *param_name(const char *pattern)
-{
-    if (strncmp(pattern, "/v1/audiences/", 14) == 0)
-        return "audienceId";
-    if (strncmp(pattern, "/v1/exports/", 12) == 0)
-        return "exportId";
-    if (strncmp(pattern, "/_mock/accounts/", 16) == 0)
-        return "apiKey";
-    return "id";
-}
-
 /* Ids, keys and export ids are printable ASCII: anything else in a path
  * segment (a control byte, a space, a byte above 0x7E after percent
  * decoding) cannot name anything, and is refused before any lookup.
@@ -272,7 +284,7 @@ static const char *param_name(const char *pattern)
 static int check_path_param(const route *r, const char *seg, size_t len,
                             char *param, size_t param_size, mock_reply *reply)
 {
-    const char *name = param_name(r->pattern);
+    const char *name = shape_of(r)->param_name;
     if (len > API_MAX_PATH_PARAM) {
         reply_error(reply, 400, "%s in the path: expected at most %d characters, got %zu.",
                     name, API_MAX_PATH_PARAM, len);
@@ -297,6 +309,10 @@ typedef struct query_check {
     size_t n;
     mock_reply *reply;
     int failed;
+    /* The first apiKey, matched as libmicrohttpd's lookup matches names
+     * (case-insensitively): the walk finds it, so no lookup is needed. */
+    int key_seen;
+    const char *key;
 } query_check;
 
 static int check_query_param(void *cls, const char *name, const char *value)
@@ -324,18 +340,27 @@ static int check_query_param(void *cls, const char *name, const char *value)
         }
     }
     q->names[q->n++] = name;
+    if (!q->key_seen && strcasecmp(name, "apiKey") == 0) {
+        q->key_seen = 1;
+        q->key = value;
+    }
     return 0;
 }
 
 /* Every parameter at most once (which of two apiKeys would count?), a
- * bounded number of them, each of bounded size. Returns 0, or -1 with a
- * 400 set. */
-static int check_query(const http_request *http, mock_reply *reply)
+ * bounded number of them, each of bounded size. Sets *walked when the
+ * query was walked, and then *api_key to what query(req, "apiKey") would
+ * return. Returns 0, or -1 with a 400 set. */
+static int check_query(const http_request *http, int *walked, const char **api_key, mock_reply *reply)
 {
+    *walked = 0;
+    *api_key = NULL;
     if (http->query_each == NULL)
         return 0;
     query_check q = {.reply = reply};
     http->query_each(http->query_ctx, check_query_param, &q);
+    *walked = 1;
+    *api_key = q.key;
     return q.failed ? -1 : 0;
 }
 
@@ -630,6 +655,8 @@ typedef struct request_source {
     json_t *body;                 /* parsed (live) or logged (replay); borrowed */
     const char *(*query)(const mock_request *req, const char *name);
     void *query_ctx;
+    int query_key_known;          /* query_key is the query's apiKey (check_query) */
+    const char *query_key;
     int64_t now_ms;
     const fault_decision *fault;  /* NULL: none */
     int replaying;
@@ -656,7 +683,10 @@ static void request_init(mock_request *req, const mock_context *ctx, const route
         .fault = src->fault != NULL ? src->fault : &no_fault,
         .replaying = src->replaying,
     };
-    req->api_key = r->auth != AUTH_NONE ? raw_key(r, req) : NULL;
+    if (r->auth == AUTH_QUERY && src->query_key_known)
+        req->api_key = src->query_key;
+    else
+        req->api_key = r->auth != AUTH_NONE ? raw_key(r, req) : NULL;
 }
 
 /* Finds the route of method + path and checks its {id}. Returns the route
@@ -786,7 +816,9 @@ void routes_dispatch(const mock_context *ctx, const http_request *http, mock_rep
     const route *r = resolve(http, param, reply);
     if (r == NULL)
         return;
-    if (check_query(http, reply) != 0)
+    int query_walked = 0;
+    const char *query_key = NULL;
+    if (check_query(http, &query_walked, &query_key, reply) != 0)
         return;
     json_t *body = NULL;
     if (r->flags & ROUTE_JSON_BODY) {
@@ -803,6 +835,8 @@ void routes_dispatch(const mock_context *ctx, const http_request *http, mock_rep
         .body = body,
         .query = http->query,
         .query_ctx = http->query_ctx,
+        .query_key_known = query_walked,
+        .query_key = query_key,
         .now_ms = mock_clock_now_ms(ctx->clock),
         .fault = &fault,
     };
@@ -815,7 +849,7 @@ void routes_dispatch(const mock_context *ctx, const http_request *http, mock_rep
         keys_mask(owner_key, reply->masked_key);
         reply->key_id = keys_id(owner_key);
     }
-    const char *secret = key != NULL ? key : strcmp(param_name(r->pattern), "apiKey") == 0 ? req.param : NULL;
+    const char *secret = key != NULL ? key : shape_of(r)->tenant ? req.param : NULL;
     if (secret != NULL && strlen(secret) < sizeof reply->secret)
         memcpy(reply->secret, secret, strlen(secret) + 1);
     if (!control)

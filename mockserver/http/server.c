@@ -5,6 +5,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -58,18 +59,16 @@ struct mock_http {
 };
 
 /* Per-request state, from the first call of the access handler to the
- * completion callback. */
+ * completion callback. It lives in its connection's slot and is set up
+ * afresh for each request (request_begin), so a request allocates none:
+ * every field before `method` starts zeroed; from there on the texts start
+ * empty and the body empty (its buffer kept). */
 typedef struct request_state {
     int64_t started_ns;
     int64_t started_sim_ms;       /* the simulator's clock (the tenant's), for the journal */
     uint64_t key_id;              /* the caller's key, for the journal */
-    strbuf body;
     int too_large;
     unsigned status;              /* 0: no answer (dropped) */
-    char method[12];
-    char path[LOG_PATH_MAX];
-    char key[32];                 /* masked */
-    char secret[KEYS_MAX_KEY_LEN + 1]; /* the key the request named, for the journal to mask */
     char *response_text;          /* start of the JSON answer, for the journal */
     size_t response_len;          /* its full length */
     struct MHD_Response *pending; /* answer held back by an injected latency */
@@ -82,7 +81,37 @@ typedef struct request_state {
     struct MHD_Connection *connection;
     int64_t pending_delay_ms;     /* an injected latency still to come after */
     int durable_error;            /* the write failed: answer 500 instead */
+    keys_secret masking;          /* `secret` prepared for keys_mask_text */
+    char method[12];
+    char path[LOG_PATH_MAX];
+    char key[32];                 /* masked */
+    char secret[KEYS_MAX_KEY_LEN + 1]; /* the key the request named, for the journal to mask */
+    strbuf body;
+    struct connection_slot *slot; /* the connection's, which holds this state */
 } request_state;
+
+/* A request body buffer at most this large is kept for the connection's
+ * next request; a larger one is freed when its request ends. */
+#define BODY_KEEP_MAX (16 * 1024)
+/* An answer at most this large, with no header of its own, may be kept as
+ * the connection's last answer (memory: one per connection). */
+#define REUSE_MAX 1024
+
+/* What the server keeps for each connection, from open to close
+ * (connection_event): its tracking in conns.c, the state of its request
+ * (one at a time on a connection), and its last plain JSON answer. A
+ * client that polls the same endpoint on a keep-alive connection usually
+ * gets the same bytes again: the libmicrohttpd response is then queued
+ * again rather than built, given headers and freed per request.
+ * Only the connection's own thread touches the slot. */
+typedef struct connection_slot {
+    conn *track;                  /* NULL: not tracked (out of memory) */
+    request_state request;
+    int in_request;               /* request_begin ran, request_end not yet */
+    struct MHD_Response *last;    /* our reference; NULL: none */
+    const char *last_data;        /* its body (the response keeps it alive) */
+    size_t last_len;
+} connection_slot;
 
 /* A CSV being streamed. */
 typedef struct csv_stream {
@@ -232,12 +261,93 @@ static int etag_listed(const char *header, const char *etag)
     return 0;
 }
 
+/* The headers of a JSON (or dashboard) answer; etag: "" for none. */
+static void add_headers(struct MHD_Response *response, const mock_reply *reply, const char *etag)
+{
+    MHD_add_response_header(response, "Content-Type",
+                            reply->content_type != NULL ? reply->content_type : "application/json");
+    if (reply->content_type != NULL) {
+        /* The dashboard: its own inline script and style, nothing fetched
+         * from elsewhere, never framed. */
+        MHD_add_response_header(response, "Content-Security-Policy",
+                                "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                                "img-src data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+                                "form-action 'none'");
+        MHD_add_response_header(response, "X-Content-Type-Options", "nosniff");
+    }
+    if (etag[0] != '\0') {
+        /* Revalidate every time: the state behind it changes. */
+        MHD_add_response_header(response, "ETag", etag);
+        MHD_add_response_header(response, "Cache-Control", "no-cache");
+    }
+    if (reply->retry_after > 0) {
+        char seconds[16];
+        snprintf(seconds, sizeof seconds, "%d", reply->retry_after);
+        MHD_add_response_header(response, "Retry-After", seconds);
+    }
+    if (reply->allow[0] != '\0')
+        MHD_add_response_header(response, "Allow", reply->allow);
+}
+
+/* Whether a reply's answer may be the connection's last (connection_slot):
+ * a small JSON text sent at once, with no header but its Content-Type. */
+static int reusable(const mock_reply *reply, const strbuf *text)
+{
+    return text->len <= REUSE_MAX && reply->content_type == NULL && !reply->etag &&
+           reply->retry_after <= 0 && reply->allow[0] == '\0' && reply->durable_log == NULL && reply->delay_ms <= 0;
+}
+
+_Static_assert(REUSE_MAX <= JOURNAL_DEFAULT_BODY_CAP, "a reused answer goes to the journal whole");
+
+/* The response of a reusable answer: the connection's last one when the
+ * bytes are the same, else a new one that becomes the last. Takes text,
+ * which becomes the journal's copy when journaled. The response stays the
+ * slot's: the caller queues it and does not destroy it. Returns NULL when
+ * out of memory. */
+static struct MHD_Response *reuse_response(request_state *state, const mock_reply *reply, strbuf *text,
+                                           int journaled)
+{
+    connection_slot *slot = state->slot;
+    size_t len = text->len;
+    if (slot->last == NULL || slot->last_len != len || memcmp(slot->last_data, text->data, len) != 0) {
+        /* libmicrohttpd gets the text, or a copy when the journal keeps it. */
+        char *data = journaled ? malloc(len + 1) : strbuf_detach(text);
+        if (data == NULL) {
+            strbuf_release(text);
+            return NULL;
+        }
+        if (journaled)
+            memcpy(data, text->data, len);
+        struct MHD_Response *response = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+        if (response == NULL) {
+            free(data);
+            strbuf_release(text);
+            return NULL;
+        }
+        add_headers(response, reply, "");
+        if (slot->last != NULL)
+            MHD_destroy_response(slot->last);
+        slot->last = response;
+        slot->last_data = data;
+        slot->last_len = len;
+    }
+    if (journaled) {
+        state->response_len = len;
+        state->response_text = strbuf_detach(text);
+    }
+    strbuf_release(text);
+    return slot->last;
+}
+
 /* Builds the MHD response for a reply; takes what the reply owns.
- * if_none_match: the request's header, for a reply that asks for an ETag. */
+ * if_none_match: the request's header, for a reply that asks for an ETag.
+ * Sets *shared when the response is the connection's to keep (queue it,
+ * do not destroy it). */
 static struct MHD_Response *make_response(mock_http *http, request_state *state, mock_reply *reply,
-                                          const char *if_none_match)
+                                          const char *if_none_match, int *shared)
 {
     struct MHD_Response *response = NULL;
+    *shared = 0;
     if (reply->csv != NULL) {
         csv_stream *stream = malloc(sizeof *stream);
         if (stream == NULL)
@@ -283,7 +393,12 @@ static struct MHD_Response *make_response(mock_http *http, request_state *state,
         strbuf_release(&text);
         return NULL;
     }
-    if (http->journal != NULL && !state->unjournaled) {
+    int journaled = http->journal != NULL && !state->unjournaled;
+    if (reusable(reply, &text)) {
+        *shared = 1;
+        return reuse_response(state, reply, &text, journaled);
+    }
+    if (journaled) {
         state->response_len = text.len;
         size_t keep = text.len < JOURNAL_DEFAULT_BODY_CAP ? text.len : JOURNAL_DEFAULT_BODY_CAP;
         state->response_text = malloc(keep + 1);
@@ -312,29 +427,7 @@ static struct MHD_Response *make_response(mock_http *http, request_state *state,
         free(data);
         return NULL;
     }
-    MHD_add_response_header(response, "Content-Type",
-                            reply->content_type != NULL ? reply->content_type : "application/json");
-    if (reply->content_type != NULL) {
-        /* The dashboard: its own inline script and style, nothing fetched
-         * from elsewhere, never framed. */
-        MHD_add_response_header(response, "Content-Security-Policy",
-                                "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-                                "img-src data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
-                                "form-action 'none'");
-        MHD_add_response_header(response, "X-Content-Type-Options", "nosniff");
-    }
-    if (etag[0] != '\0') {
-        /* Revalidate every time: the state behind it changes. */
-        MHD_add_response_header(response, "ETag", etag);
-        MHD_add_response_header(response, "Cache-Control", "no-cache");
-    }
-    if (reply->retry_after > 0) {
-        char seconds[16];
-        snprintf(seconds, sizeof seconds, "%d", reply->retry_after);
-        MHD_add_response_header(response, "Retry-After", seconds);
-    }
-    if (reply->allow[0] != '\0')
-        MHD_add_response_header(response, "Allow", reply->allow);
+    add_headers(response, reply, etag);
     return response;
 fail_csv:
     export_reader_free(reply->csv);
@@ -444,9 +537,10 @@ static void stop_delays(mock_http *http)
 static void keep_secret(request_state *state, const char *secret)
 {
     copy_cut(state->secret, sizeof state->secret, secret);
+    keys_secret_init(&state->masking, state->secret);
     size_t len = 0;
     int oom = 0;
-    char *masked = keys_mask_text(state->path, strlen(state->path), secret, &len, &oom);
+    char *masked = keys_mask_text(state->path, strlen(state->path), &state->masking, &len, &oom);
     if (masked != NULL)
         copy_cut(state->path, sizeof state->path, masked);
     else if (oom)
@@ -480,7 +574,8 @@ static enum MHD_Result send_reply(mock_http *http, struct MHD_Connection *connec
     }
     const char *if_none_match = reply->etag ? header_value(connection, "If-None-Match") : NULL;
     state->unjournaled = reply->unjournaled;
-    struct MHD_Response *response = make_response(http, state, reply, if_none_match);
+    int shared = 0;
+    struct MHD_Response *response = make_response(http, state, reply, if_none_match, &shared);
     state->status = response != NULL ? reply->status : 500;
     json_decref(reply->body);
     strbuf_release(&reply->text);
@@ -511,7 +606,8 @@ static enum MHD_Result send_reply(mock_http *http, struct MHD_Connection *connec
         return MHD_YES;
     }
     enum MHD_Result rc = MHD_queue_response(connection, reply->status, response);
-    MHD_destroy_response(response);
+    if (!shared)
+        MHD_destroy_response(response);
     return rc;
 }
 
@@ -553,6 +649,8 @@ static enum MHD_Result answer(mock_http *http, struct MHD_Connection *connection
  * origin form ("/v1/credits"). */
 static const char *origin_path(const char *url)
 {
+    if (url[0] == '/')
+        return url; /* the origin form: what every client but a proxy sends */
     const char *rest = NULL;
     if (strncasecmp(url, "http://", 7) == 0)
         rest = url + 7;
@@ -564,23 +662,49 @@ static const char *origin_path(const char *url)
     return slash != NULL ? slash : "/";
 }
 
-/* Whether the raw target's path (before any '?') holds an encoded '/'. */
+/* Whether the raw target's path (before any '?') holds an encoded '/'.
+ * strpbrk skips the usual target, which has no '%', in one vector scan. */
 static int has_encoded_slash(const char *uri)
 {
-    for (const char *c = uri; *c != '\0' && *c != '?'; c++) {
-        if (c[0] == '%' && c[1] == '2' && (c[2] == 'F' || c[2] == 'f'))
+    for (const char *c = strpbrk(uri, "%?"); c != NULL && *c == '%'; c = strpbrk(c + 1, "%?")) {
+        if (c[1] == '2' && (c[2] == 'F' || c[2] == 'f'))
             return 1;
     }
     return 0;
 }
 
-/* Called by libmicrohttpd with the raw request target, before it decodes
- * it: the per-request state starts here (it becomes *con_cls). */
-/* The tracking of conns.c for a connection (its socket context). */
-static conn *connection_track(struct MHD_Connection *connection)
+/* Ends the slot's request: frees what it holds, keeps a small body buffer
+ * for the next one. */
+static void request_end(connection_slot *slot)
 {
-    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    return info != NULL ? info->socket_context : NULL;
+    request_state *state = &slot->request;
+    if (state->pending != NULL)
+        MHD_destroy_response(state->pending);
+    state->pending = NULL;
+    free(state->response_text);
+    state->response_text = NULL;
+    if (state->body.cap > BODY_KEEP_MAX)
+        strbuf_release(&state->body);
+    slot->in_request = 0;
+}
+
+/* Sets up the slot's request state for a new request (see request_state). */
+static request_state *request_begin(connection_slot *slot)
+{
+    if (slot->in_request)
+        request_end(slot); /* its completion was never reported */
+    request_state *state = &slot->request;
+    memset(state, 0, offsetof(request_state, method));
+    state->method[0] = '\0';
+    state->path[0] = '\0';
+    state->key[0] = '\0';
+    state->secret[0] = '\0';
+    if (state->body.oom)
+        strbuf_release(&state->body); /* clears the sticky flag too */
+    else
+        strbuf_reset(&state->body);
+    slot->in_request = 1;
+    return state;
 }
 
 static void connection_event(void *cls, struct MHD_Connection *connection, void **socket_context,
@@ -588,21 +712,46 @@ static void connection_event(void *cls, struct MHD_Connection *connection, void 
 {
     mock_http *http = cls;
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
-        *socket_context = info != NULL ? conns_open(http->conns, info->connect_fd) : NULL;
-    } else {
-        conns_close(http->conns, *socket_context);
-        *socket_context = NULL;
+        connection_slot *slot = calloc(1, sizeof *slot);
+        if (slot != NULL) {
+            const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+            slot->track = info != NULL ? conns_open(http->conns, info->connect_fd) : NULL;
+            slot->request.slot = slot;
+        }
+        *socket_context = slot; /* NULL: out of memory, its requests are refused */
+        return;
     }
+    /* Closed: after the completion of its last request (libmicrohttpd). */
+    connection_slot *slot = *socket_context;
+    *socket_context = NULL;
+    if (slot == NULL)
+        return;
+    if (slot->in_request)
+        request_end(slot);
+    strbuf_release(&slot->request.body);
+    if (slot->last != NULL)
+        MHD_destroy_response(slot->last);
+    conns_close(http->conns, slot->track);
+    free(slot);
 }
 
+/* The slot of a connection (its socket context), or NULL. */
+static connection_slot *slot_of(struct MHD_Connection *connection)
+{
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info != NULL ? info->socket_context : NULL;
+}
+
+/* Called by libmicrohttpd with the raw request target, before it decodes
+ * it: the request's state is set up here (it becomes *con_cls). */
 static void *request_started(void *cls, const char *uri, struct MHD_Connection *connection)
 {
     mock_http *http = cls;
-    conn_reading(connection_track(connection));
-    request_state *state = calloc(1, sizeof *state);
-    if (state == NULL)
+    connection_slot *slot = slot_of(connection);
+    if (slot == NULL)
         return NULL;
+    conn_reading(slot->track);
+    request_state *state = request_begin(slot);
     state->started_ns = monotonic_ns();
     state->started_sim_ms = mock_clock_now_ms(http->config.clock);
     state->encoded_slash = has_encoded_slash(uri);
@@ -633,7 +782,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *connecti
     mock_http *http = cls;
     request_state *state = *con_cls;
     if (state == NULL)
-        return MHD_NO; /* request_started ran out of memory */
+        return MHD_NO; /* the connection's slot ran out of memory */
     const char *path = origin_path(url);
     if (!state->begun) {
         /* First call: headers only. Answering now would make libmicrohttpd
@@ -642,8 +791,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *connecti
         state->begun = 1;
         copy_cut(state->method, sizeof state->method, method);
         copy_cut(state->path, sizeof state->path, path);
-        conn *track = connection_track(connection);
-        if (conn_over_limit(track)) {
+        if (conn_over_limit(state->slot->track)) {
             mock_reply reply = {0};
             reply_error(&reply, 503, "descovo-mock has %zu connections open, its limit (from the file descriptor "
                         "limit); retry in a moment, or reuse a connection.", http->connection_limit);
@@ -682,7 +830,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *connecti
         *upload_data_size = 0;
         return MHD_YES;
     }
-    conn_answering(connection_track(connection));
+    conn_answering(state->slot->track);
     return answer(http, connection, state, path, method);
 }
 
@@ -720,16 +868,18 @@ static void request_completed(void *cls, struct MHD_Connection *connection,
                               void **con_cls, enum MHD_RequestTerminationCode code)
 {
     (void)code;
+    (void)connection;
     mock_http *http = cls;
-    conn_idle(connection_track(connection));
     request_state *state = *con_cls;
     if (state == NULL)
         return;
+    *con_cls = NULL;
+    connection_slot *slot = state->slot;
+    conn_idle(slot->track);
     if (!state->begun) {
         /* libmicrohttpd answered it itself (a 4xx for a malformed request)
          * or the client went away before its headers ended: not logged. */
-        free(state);
-        *con_cls = NULL;
+        request_end(slot);
         return;
     }
     double ms = (double)(monotonic_ns() - state->started_ns) / 1e6;
@@ -741,7 +891,7 @@ static void request_completed(void *cls, struct MHD_Connection *connection,
             .method = state->method,
             .path = state->path,
             .masked_key = state->key,
-            .secret = state->secret,
+            .secret = &state->masking,
             .key_id = state->key_id,
             .status = state->status,
             .duration_ms = ms,
@@ -753,12 +903,7 @@ static void request_completed(void *cls, struct MHD_Connection *connection,
         journal_add(http->journal, &record);
         state->response_text = NULL; /* the journal has it */
     }
-    if (state->pending != NULL)
-        MHD_destroy_response(state->pending);
-    free(state->response_text);
-    strbuf_release(&state->body);
-    free(state);
-    *con_cls = NULL;
+    request_end(slot);
 }
 
 mock_http *mock_http_start(const mock_http_config *config, char *err, size_t errlen)

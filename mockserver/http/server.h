@@ -9,7 +9,12 @@
  * routes_dispatch), so this layer never includes the route table.
  *
  * Threading: a pool of `threads` epoll threads (0: one per core); the
- * callback runs concurrently in them and must be thread-safe. */
+ * callback runs concurrently in them and must be thread-safe.
+ *
+ * Memory per open connection: its request's state, a body buffer of up to
+ * 16 KiB kept between requests, and its last small JSON answer, which is
+ * sent again without being rebuilt when the next answer is the same bytes
+ * (a client polling a status). */
 #ifndef DESCOVO_SERVER_H
 #define DESCOVO_SERVER_H
 

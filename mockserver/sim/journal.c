@@ -106,7 +106,7 @@ void journal_free(journal *j)
 /* A copy cut to cap bytes (whole bytes; the JSON layer replaces a cut UTF-8
  * sequence when it serialises), its keys masked (keys_mask_text). NULL for
  * no body, and when memory runs out: better no body than one with a key. */
-static char *copy_cut(const char *body, size_t len, size_t cap, const char *secret)
+static char *copy_cut(const char *body, size_t len, size_t cap, const keys_secret *secret)
 {
     if (body == NULL || len == 0)
         return NULL;

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sim/keys.h"
+
 #define JOURNAL_DEFAULT_CAPACITY 4096
 #define JOURNAL_DEFAULT_BODY_CAP 4096
 
@@ -25,9 +27,9 @@ typedef struct journal_record {
     const char *path;
     const char *masked_key;      /* "" when none */
     /* The key the request named, masked wherever it appears in the bodies
-     * (as is every JSON "apiKey" value): the journal keeps no key. NULL or
-     * "" when none. The path must come masked already. */
-    const char *secret;
+     * (as is every JSON "apiKey" value): the journal keeps no key. NULL
+     * when none. The path must come masked already. */
+    const keys_secret *secret;
     uint64_t key_id;             /* keys_id() of the full key, 0 when none */
     unsigned status;             /* 0: connection dropped or reset, no answer */
     double duration_ms;

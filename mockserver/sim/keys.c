@@ -130,35 +130,45 @@ static const char *find(const char *hay, size_t len, const char *needle, size_t 
     return NULL;
 }
 
-/* Which byte of a key find() looks for: a digit or a capital letter if it
- * has one, else '_' or '-', rare in the answers (lower-case JSON names and
- * values); else its first. */
+/* Which byte of a key find() looks for: among its last 8 bytes (a key's
+ * random part, after a prefix such as "sk_test_"), a digit or a capital
+ * letter if there is one, else '_' or '-', all rare in the answers
+ * (lower-case JSON names and values); else its last byte. Any choice finds
+ * the same matches; this one keeps memchr's false hits few. */
 static size_t rare_byte(const char *key, size_t n)
 {
-    size_t sep = n;
-    for (size_t i = 0; i < n; i++) {
+    size_t from = n > 8 ? n - 8 : 0;
+    for (size_t i = from; i < n; i++) {
         unsigned char c = (unsigned char)key[i];
-        if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z'))
+        if ((unsigned)(c - '0') < 10u || (unsigned)(c - 'A') < 26u)
             return i;
-        if (sep == n && (c == '_' || c == '-'))
-            sep = i;
     }
-    return sep < n ? sep : 0;
+    for (size_t i = from; i < n; i++) {
+        if (key[i] == '_' || key[i] == '-')
+            return i;
+    }
+    return n - 1;
+}
+
+void keys_secret_init(keys_secret *s, const char *key)
+{
+    size_t len = key != NULL ? strlen(key) : 0;
+    *s = (keys_secret){len > 0 ? key : NULL, len, len > 0 ? rare_byte(key, len) : 0};
 }
 
 /* Where the next secret in text[from..len) starts, with its length; the
  * request's own key, or the value of a JSON "apiKey" field. Returns 0 when
  * there is none. */
-static int next_secret(const char *text, size_t len, size_t from, const char *key, size_t key_len,
+static int next_secret(const char *text, size_t len, size_t from, const keys_secret *key,
                        size_t *start, size_t *n)
 {
     static const char field[] = "\"apiKey\"";
     enum { FIELD_PIVOT = 4 }; /* the 'K' */
     const char *best = NULL;
     size_t best_len = 0;
-    if (key_len > 0) {
-        best = find(text + from, len - from, key, key_len, rare_byte(key, key_len));
-        best_len = key_len;
+    if (key->key != NULL) {
+        best = find(text + from, len - from, key->key, key->len, key->pivot);
+        best_len = key->len;
     }
     const char *f = find(text + from, len - from, field, sizeof field - 1, FIELD_PIVOT);
     while (f != NULL && (best == NULL || f < best)) {
@@ -195,13 +205,14 @@ static int next_secret(const char *text, size_t len, size_t from, const char *ke
     return 1;
 }
 
-char *keys_mask_text(const char *text, size_t len, const char *key, size_t *out_len, int *oom)
+char *keys_mask_text(const char *text, size_t len, const keys_secret *secret, size_t *out_len, int *oom)
 {
-    size_t key_len = key != NULL ? strlen(key) : 0;
+    static const keys_secret none = {NULL, 0, 0};
+    const keys_secret *key = secret != NULL ? secret : &none;
     size_t start = 0, n = 0;
     *out_len = 0;
     *oom = 0;
-    if (text == NULL || !next_secret(text, len, 0, key, key_len, &start, &n))
+    if (text == NULL || !next_secret(text, len, 0, key, &start, &n))
         return NULL;
     strbuf out = STRBUF_INIT;
     size_t from = 0;
@@ -216,7 +227,7 @@ char *keys_mask_text(const char *text, size_t len, const char *key, size_t *out_
         strbuf_append(&out, text + from, start - from);
         strbuf_puts(&out, masked);
         from = start + n;
-    } while (next_secret(text, len, from, key, key_len, &start, &n));
+    } while (next_secret(text, len, from, key, &start, &n));
     strbuf_append(&out, text + from, len - from);
     if (out.oom) {
         strbuf_release(&out);

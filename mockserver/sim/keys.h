@@ -24,15 +24,27 @@ int keys_parse(const char *text, size_t len, keys_visit_fn visit, void *ctx,
  * request: copies, no printf. */
 void keys_mask(const char *key, char out[32]);
 
+/* The key a request named, prepared once for masking each of its texts
+ * (path, bodies): the search for it looks for one byte of it, chosen rare
+ * in JSON. */
+typedef struct keys_secret {
+    const char *key;             /* borrowed; NULL: none */
+    size_t len;
+    size_t pivot;                /* the byte the search looks for */
+} keys_secret;
+
+/* Prepares key (NULL or "" for none); s borrows it. */
+void keys_secret_init(keys_secret *s, const char *key);
+
 /* Masks the keys in a text the server keeps (a journaled body or path):
- * every occurrence of key (the one the request named; NULL or "" for
- * none), and the value of every JSON "apiKey" string field, each replaced
- * by its keys_mask form. Returns a new NUL-terminated copy (malloc; its
- * length in *out_len) when anything was masked, or NULL when nothing was
- * (the text holds no key) or memory ran out, in which case *out_len is
- * 0 and the caller drops the text rather than keep a key. Cost: a scan
- * of the text; no allocation when there is nothing to mask. */
-char *keys_mask_text(const char *text, size_t len, const char *key, size_t *out_len, int *oom);
+ * every occurrence of the secret's key (the one the request named; secret
+ * NULL for none), and the value of every JSON "apiKey" string field, each
+ * replaced by its keys_mask form. Returns a new NUL-terminated copy
+ * (malloc; its length in *out_len) when anything was masked, or NULL when
+ * nothing was (the text holds no key) or memory ran out, in which case
+ * *out_len is 0 and the caller drops the text rather than keep a key.
+ * Cost: a scan of the text; no allocation when there is nothing to mask. */
+char *keys_mask_text(const char *text, size_t len, const keys_secret *secret, size_t *out_len, int *oom);
 
 /* A 64-bit id of the whole key (never 0), so that records can name their
  * key exactly without keeping it (the journal keeps masked keys). */

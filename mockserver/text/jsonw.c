@@ -38,9 +38,26 @@ static size_t plain_prefix(const char *s, size_t len)
         if (word_needs_escape(w))
             break;
     }
+    if (i + 8 > len && i < len) {
+        /* The last 1-7 bytes as one word, padded with a plain byte. */
+        uint64_t w = ONES * 'a';
+        memcpy(&w, s + i, len - i);
+        if (!word_needs_escape(w))
+            return len;
+    }
     while (i < len && !needs_escape((unsigned char)s[i]))
         i++;
     return i;
+}
+
+void jsonw_plain(strbuf *out, const char *s, size_t len)
+{
+    char *at = strbuf_extend(out, len + 2);
+    if (at != NULL) {
+        at[0] = '"';
+        memcpy(at + 1, s, len);
+        at[len + 1] = '"';
+    }
 }
 
 void jsonw_string(strbuf *out, const char *s, size_t len)
@@ -48,13 +65,8 @@ void jsonw_string(strbuf *out, const char *s, size_t len)
     static const char hex[] = "0123456789ABCDEF";
     size_t plain = plain_prefix(s, len);
     if (plain == len) {
-        /* The usual string (an id, a date, a status): one copy. */
-        char *at = strbuf_extend(out, len + 2);
-        if (at != NULL) {
-            at[0] = '"';
-            memcpy(at + 1, s, len);
-            at[len + 1] = '"';
-        }
+        /* The usual string (an id, a name): one copy. */
+        jsonw_plain(out, s, len);
         return;
     }
     strbuf_putc(out, '"');
@@ -95,7 +107,7 @@ void jsonw_integer(strbuf *out, long long v)
     } while (u != 0);
     if (v < 0)
         num[--i] = '-';
-    strbuf_append(out, num + i, sizeof num - i);
+    strbuf_append_known(out, num + i, sizeof num - i);
 }
 
 /* Reals as jansson prints them with JSON_REAL_PRECISION(10): "%.10g"

@@ -21,5 +21,8 @@ int jsonw_write(const json_t *value, strbuf *out);
  * string (len bytes of UTF-8, quoted and escaped) and an integer. */
 void jsonw_string(strbuf *out, const char *s, size_t len);
 void jsonw_integer(strbuf *out, long long value);
+/* A string the caller knows needs no escape (no '"', '\\' or control
+ * byte: a timestamp, an enum name), quoted without scanning it. */
+void jsonw_plain(strbuf *out, const char *s, size_t len);
 
 #endif

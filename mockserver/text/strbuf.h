@@ -10,6 +10,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 typedef struct strbuf {
     char *data;  /* NULL until the first append; then NUL-terminated */
@@ -23,8 +24,20 @@ typedef struct strbuf {
 void strbuf_append(strbuf *sb, const char *s, size_t n);
 void strbuf_puts(strbuf *sb, const char *s);
 void strbuf_putc(strbuf *sb, char c);
-/* Appends a string literal, its length known when compiling (no strlen). */
-#define strbuf_put_literal(sb, literal) strbuf_append((sb), "" literal, sizeof(literal) - 1)
+/* Appends a string literal, its length known when compiling (no strlen),
+ * inline: when the buffer has room (the usual case of a JSON writer's
+ * field names) the copy is a few moves, not a call. */
+#define strbuf_put_literal(sb, literal) strbuf_append_known((sb), "" literal, sizeof(literal) - 1)
+static inline void strbuf_append_known(strbuf *sb, const char *s, size_t n)
+{
+    if (!sb->oom && sb->cap - sb->len > n) {
+        memcpy(sb->data + sb->len, s, n);
+        sb->len += n;
+        sb->data[sb->len] = '\0';
+        return;
+    }
+    strbuf_append(sb, s, n);
+}
 void strbuf_printf(strbuf *sb, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void strbuf_vprintf(strbuf *sb, const char *fmt, va_list ap);

@@ -1,8 +1,7 @@
 /* HTTP/1.1 details a client may rely on, sent byte for byte on a socket:
- * absolute-form request targets, transfer codings other than chunked, and
- * an encoded '/' inside a path segment. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
+ * absolute-form request targets, transfer codings other than chunked, an
+ * encoded '/' inside a path segment, and the answers of one keep-alive
+ * connection that polls. */
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,12 +21,7 @@
  * pass; returns the status of the status line, 0 for none. */
 static int raw_exchange(harness *h, const char *request, char *answer, size_t size)
 {
-    int port = atoi(strrchr(h->base_url, ':') + 1);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd >= 0);
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(connect(fd, (struct sockaddr *)&addr, sizeof addr), 0);
+    int fd = harness_connect(h->base_url);
     size_t len = strlen(request);
     assert_int_equal(write(fd, request, len), (ssize_t)len);
     size_t n = 0;
@@ -46,6 +40,141 @@ static int raw_exchange(harness *h, const char *request, char *answer, size_t si
     if (sscanf(answer, "HTTP/1.1 %d", &status) != 1)
         return 0;
     return status;
+}
+
+/* One GET on an open keep-alive connection: reads the answer up to its
+ * Content-Length and copies its body into body (size bytes). Returns the
+ * status. */
+static int keepalive_get(int fd, const char *path, char *body, size_t size)
+{
+    char request[512];
+    int len = snprintf(request, sizeof request, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", path);
+    assert_int_equal(write(fd, request, (size_t)len), len);
+    char answer[8192];
+    size_t n = 0;
+    const char *head_end = NULL;
+    size_t want = 0;
+    for (;;) {
+        struct pollfd p = {fd, POLLIN, 0};
+        assert_true(poll(&p, 1, 5000) > 0);
+        ssize_t got = read(fd, answer + n, sizeof answer - 1 - n);
+        assert_true(got > 0);
+        n += (size_t)got;
+        answer[n] = '\0';
+        head_end = strstr(answer, "\r\n\r\n");
+        if (head_end == NULL)
+            continue;
+        const char *length = strstr(answer, "Content-Length: ");
+        assert_non_null(length);
+        want = (size_t)(head_end + 4 - answer) + strtoul(length + 16, NULL, 10);
+        if (n >= want)
+            break;
+    }
+    assert_int_equal(n, want); /* nothing more than the one answer */
+    size_t body_len = want - (size_t)(head_end + 4 - answer);
+    assert_true(body_len < size);
+    memcpy(body, head_end + 4, body_len);
+    body[body_len] = '\0';
+    int status = 0;
+    assert_int_equal(sscanf(answer, "HTTP/1.1 %d", &status), 1);
+    return status;
+}
+
+/* Whether the journal holds exactly `count` answers of GET path, the last
+ * of them equal to `last`. */
+static void assert_journaled(harness *h, const char *path, size_t count, const char *last)
+{
+    http_response res;
+    assert_int_equal(harness_get(h, &res, "/_mock/requests?method=GET&path=%s", path), 200);
+    json_t *entries = json_object_get(json_object_get(res.json, "output"), "entries");
+    assert_int_equal(json_array_size(entries), count);
+    json_t *newest = json_array_get(entries, count - 1);
+    assert_string_equal(json_string_value(json_object_get(newest, "responseBody")), last);
+    http_response_free(&res);
+}
+
+/* A client polling one audience on one keep-alive connection sees every
+ * change at once: the connection's last answer is sent again only when the
+ * bytes are the same (server.c, connection_slot), and every poll is
+ * journaled with its own answer. */
+static void test_keepalive_polls_see_changes(void **state)
+{
+    harness *h = *state;
+    char id[64];
+    snprintf(id, sizeof id, "%s", harness_create(h, DEV_KEY, "polled", "NORMAL"));
+    harness_set_filters(h, DEV_KEY, id, "\"companySearchParams\":{\"employeeCountV2\":{\"min\":1}},\"maxCompanies\":10");
+    char status_path[160], audience_path[96];
+    snprintf(audience_path, sizeof audience_path, "/v1/audiences/%s", id);
+    snprintf(status_path, sizeof status_path, "%s?apiKey=%s", audience_path, DEV_KEY);
+    int fd = harness_connect(h->base_url);
+    char first[4096], again[4096], other[4096];
+    assert_int_equal(keepalive_get(fd, status_path, first, sizeof first), 200);
+    assert_non_null(strstr(first, "\"status\":\"DRAFT\""));
+    assert_int_equal(keepalive_get(fd, status_path, again, sizeof again), 200);
+    assert_string_equal(again, first);
+    /* Changed by another connection: the next poll shows it. */
+    http_response res;
+    char build_path[128];
+    snprintf(build_path, sizeof build_path, "%s/build", audience_path);
+    assert_int_equal(harness_send(h, "POST", &res, build_path, "{\"apiKey\":\"%s\"}", DEV_KEY), 200);
+    http_response_free(&res);
+    assert_int_equal(keepalive_get(fd, status_path, again, sizeof again), 200);
+    assert_null(strstr(again, "\"status\":\"DRAFT\""));
+    harness_advance(h, 3600);
+    assert_int_equal(keepalive_get(fd, status_path, again, sizeof again), 200);
+    assert_non_null(strstr(again, "\"status\":\"NORMAL\""));
+    assert_journaled(h, audience_path, 4, again);
+    /* Another answer between two equal ones. */
+    char credits_path[96];
+    snprintf(credits_path, sizeof credits_path, "/v1/credits?apiKey=%s", DEV_KEY);
+    assert_int_equal(keepalive_get(fd, credits_path, other, sizeof other), 200);
+    assert_non_null(strstr(other, "\"credits\""));
+    assert_int_equal(keepalive_get(fd, status_path, first, sizeof first), 200);
+    assert_string_equal(first, again);
+    assert_int_equal(keepalive_get(fd, status_path, first, sizeof first), 200);
+    assert_string_equal(first, again);
+    assert_journaled(h, audience_path, 6, again);
+    /* An error answer, twice, and the status after it. */
+    assert_int_equal(keepalive_get(fd, "/v1/credits?apiKey=not_a_key", other, sizeof other), 401);
+    assert_int_equal(keepalive_get(fd, "/v1/credits?apiKey=not_a_key", first, sizeof first), 401);
+    assert_string_equal(first, other);
+    assert_int_equal(keepalive_get(fd, status_path, first, sizeof first), 200);
+    assert_string_equal(first, again);
+    /* Two audiences whose answers differ in a few bytes, not in length. */
+    char twin[64], twin_path[160];
+    snprintf(twin, sizeof twin, "%s", harness_create(h, DEV_KEY, "pollee", "NORMAL"));
+    snprintf(twin_path, sizeof twin_path, "/v1/audiences/%s?apiKey=%s", twin, DEV_KEY);
+    char a[4096], b[4096];
+    assert_int_equal(keepalive_get(fd, twin_path, a, sizeof a), 200);
+    snprintf(twin, sizeof twin, "%s", harness_create(h, DEV_KEY, "pollex", "NORMAL"));
+    snprintf(twin_path, sizeof twin_path, "/v1/audiences/%s?apiKey=%s", twin, DEV_KEY);
+    assert_int_equal(keepalive_get(fd, twin_path, b, sizeof b), 200);
+    assert_int_equal(strlen(a), strlen(b));
+    assert_non_null(strstr(b, "\"name\":\"pollex\""));
+    assert_non_null(strstr(b, twin));
+    close(fd);
+}
+
+/* The query's apiKey is found by name as libmicrohttpd finds names, in any
+ * case; a name without a value is no key. The dispatcher takes it from its
+ * walk over the query (routes.c, check_query) instead of a lookup. */
+static void test_query_key_names(void **state)
+{
+    harness *h = *state;
+    http_response res;
+    assert_int_equal(harness_get(h, &res, "/v1/credits?APIKEY=%s", DEV_KEY), 200);
+    http_response_free(&res);
+    assert_int_equal(harness_get(h, &res, "/v1/credits?limit=1&apikey=%s", DEV_KEY), 200);
+    http_response_free(&res);
+    assert_int_equal(harness_get(h, &res, "/v1/credits?apiKey"), 401);
+    http_response_free(&res);
+    assert_int_equal(harness_get(h, &res, "/v1/credits?apiKeys=%s", DEV_KEY), 401);
+    http_response_free(&res);
+    /* The first of two spellings counts (each name is given once). */
+    assert_int_equal(harness_get(h, &res, "/v1/credits?apiKey=%s&APIKEY=nope", DEV_KEY), 200);
+    http_response_free(&res);
+    assert_int_equal(harness_get(h, &res, "/v1/credits?APIKEY=nope&apiKey=%s", DEV_KEY), 401);
+    http_response_free(&res);
 }
 
 static void test_absolute_form(void **state)
@@ -109,6 +238,8 @@ int main(void)
         cmocka_unit_test_setup(test_absolute_form, harness_reset_state),
         cmocka_unit_test_setup(test_transfer_codings, harness_reset_state),
         cmocka_unit_test_setup(test_encoded_slash, harness_reset_state),
+        cmocka_unit_test_setup(test_keepalive_polls_see_changes, harness_reset_state),
+        cmocka_unit_test_setup(test_query_key_names, harness_reset_state),
     };
     return cmocka_run_group_tests_name("http_details", tests, harness_group_setup, harness_group_teardown);
 }

@@ -26,6 +26,7 @@
 #include <curl/curl.h>
 
 #include "child.h"
+#include "harness.h"
 
 static size_t discard(char *data, size_t size, size_t n, void *ctx)
 {
@@ -103,21 +104,6 @@ static void test_unread_stdout(void **state)
 }
 
 /* --- connections ---------------------------------------------------------- */
-
-static int port_of(const char *url)
-{
-    return atoi(strrchr(url, ':') + 1);
-}
-
-static int connect_to(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd >= 0);
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(connect(fd, (struct sockaddr *)&addr, sizeof addr), 0);
-    return fd;
-}
 
 static void send_text(int fd, const char *text)
 {
@@ -224,7 +210,6 @@ static void test_idle_and_slowloris(void **state)
     child c;
     char line[512];
     assert_int_equal(child_start(args, NULL, &c, line, sizeof line), 0);
-    int port = port_of(c.url);
     size_t n_idle = env_count("SLOW_IDLE", 1000);
     size_t n_slow = env_count("SLOW_LORIS", 300);
     /* Both processes hold every socket: fit them under the descriptor
@@ -242,7 +227,7 @@ static void test_idle_and_slowloris(void **state)
     static int idle[MAX_SOCKETS];
     char head[2048];
     for (size_t i = 0; i < n_idle; i++) {
-        idle[i] = connect_to(port);
+        idle[i] = harness_connect(c.url);
         send_text(idle[i], "GET /_mock/health HTTP/1.1\r\nHost: x\r\n\r\n");
         assert_int_equal(read_status(idle[i], 5000, head, sizeof head), 200);
     }
@@ -250,7 +235,7 @@ static void test_idle_and_slowloris(void **state)
     t.stop = 0;
     t.n = n_slow;
     for (size_t i = 0; i < n_slow; i++) {
-        t.fds[i] = connect_to(port);
+        t.fds[i] = harness_connect(c.url);
         send_text(t.fds[i], "GET /_mock/health HTTP/1.1\r\nHost: x\r\nX-Slow: ");
     }
     pthread_t thread;
@@ -302,13 +287,12 @@ static void test_connection_limit(void **state)
     child c;
     char line[512];
     assert_int_equal(child_start(args, small_fd_limit, &c, line, sizeof line), 0);
-    int port = port_of(c.url);
     enum { OPEN = 232 };
     static int fds[OPEN];
     int ok = 0, full = 0;
     char head[2048];
     for (size_t i = 0; i < OPEN; i++) {
-        fds[i] = connect_to(port);
+        fds[i] = harness_connect(c.url);
         send_text(fds[i], "GET /_mock/health HTTP/1.1\r\nHost: x\r\n\r\n");
         int status = read_status(fds[i], 5000, head, sizeof head);
         if (status == 200) {
@@ -327,7 +311,7 @@ static void test_connection_limit(void **state)
         close(fds[i]);
     struct timespec ts = {0, 200 * 1000 * 1000};
     nanosleep(&ts, NULL);
-    int fd = connect_to(port);
+    int fd = harness_connect(c.url);
     send_text(fd, "GET /_mock/health HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_int_equal(read_status(fd, 5000, head, sizeof head), 200);
     close(fd);

@@ -1,5 +1,9 @@
 #include "harness.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -209,6 +213,18 @@ long harness_send(harness *h, const char *method, http_response *out,
     harness_request(h, method, path, body.data != NULL ? body.data : "", out);
     strbuf_release(&body);
     return out->status;
+}
+
+int harness_connect(const char *base_url)
+{
+    const char *colon = strrchr(base_url, ':');
+    assert_non_null(colon);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(colon + 1))};
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&addr, sizeof addr), 0);
+    return fd;
 }
 
 void harness_advance(harness *h, double seconds)

@@ -93,6 +93,10 @@ long long harness_credits(harness *h, const char *key);
 /* Error message of an error response, or "". */
 const char *harness_error_message(const http_response *res);
 
+/* A new TCP connection to the server at base_url ("http://127.0.0.1:PORT",
+ * a harness's or a child's), for requests written byte for byte. Asserts. */
+int harness_connect(const char *base_url);
+
 /* Downloads a URL (absolute) into a new NUL-terminated buffer. */
 char *harness_download(harness *h, const char *url, size_t *len, long *status);
 

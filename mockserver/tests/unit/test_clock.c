@@ -168,6 +168,22 @@ static void test_format(void **state)
     expect_format(253402300799999LL, "9999-12-31T23:59:59.999Z");
 }
 
+/* mock_time_format(ms) is what gmtime_r and strftime make of it. */
+static void expect_like_gmtime(int64_t ms)
+{
+    time_t seconds = (time_t)(ms / 1000);
+    struct tm tm;
+    assert_non_null(gmtime_r(&seconds, &tm));
+    char expected[40];
+    size_t n = strftime(expected, sizeof expected, "%Y-%m-%dT%H:%M:%S", &tm);
+    assert_int_equal(n, 19);
+    snprintf(expected + n, sizeof expected - n, ".%03dZ", (int)(ms % 1000));
+    char out[32];
+    mock_time_format(ms, out);
+    if (strcmp(out, expected) != 0)
+        fail_msg("%lld: expected %s, got %s", (long long)ms, expected, out);
+}
+
 /* Against the C library, over the whole range (gmtime_r and strftime are
  * what the formatter replaced on the hot path). */
 static void test_format_matches_gmtime(void **state)
@@ -178,18 +194,20 @@ static void test_format_matches_gmtime(void **state)
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        int64_t ms = (int64_t)(x % 253402300800000ULL);
-        time_t seconds = (time_t)(ms / 1000);
-        struct tm tm;
-        assert_non_null(gmtime_r(&seconds, &tm));
-        char expected[40];
-        size_t n = strftime(expected, sizeof expected, "%Y-%m-%dT%H:%M:%S", &tm);
-        assert_int_equal(n, 19);
-        snprintf(expected + n, sizeof expected - n, ".%03dZ", (int)(ms % 1000));
-        char out[32];
-        mock_time_format(ms, out);
-        if (strcmp(out, expected) != 0)
-            fail_msg("%lld: expected %s, got %s", (long long)ms, expected, out);
+        expect_like_gmtime((int64_t)(x % 253402300800000ULL));
+    }
+}
+
+/* Timestamps walking through days in small and large steps, forwards and
+ * back (the formatter keeps the last day's date), against the C library. */
+static void test_format_walk_matches_gmtime(void **state)
+{
+    (void)state;
+    static const int64_t steps[] = {1, 999, 3600000, 86399999, 86400000, -86400001, -1, 2629800000LL};
+    int64_t ms = 1735689600000LL - 5;
+    for (int i = 0; i < 20000; i++) {
+        ms += steps[i % (int)(sizeof steps / sizeof steps[0])] * (i % 3 + 1);
+        expect_like_gmtime(ms);
     }
 }
 
@@ -222,6 +240,7 @@ int main(void)
         cmocka_unit_test(test_free_null),
         cmocka_unit_test(test_format),
         cmocka_unit_test(test_format_matches_gmtime),
+        cmocka_unit_test(test_format_walk_matches_gmtime),
         cmocka_unit_test(test_default_start),
     };
     return cmocka_run_group_tests_name("clock", tests, NULL, NULL);

@@ -105,6 +105,23 @@ static void test_depth_limit(void **state)
     json_decref(root);
 }
 
+/* jsonw_plain quotes what it is given, as jsonw_string does a string with
+ * nothing to escape. */
+static void test_plain(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {"", "NORMAL", "2025-01-01T00:00:00.000Z", "caf\xc3\xa9"};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        strbuf plain = STRBUF_INIT, escaped = STRBUF_INIT;
+        jsonw_plain(&plain, texts[i], strlen(texts[i]));
+        jsonw_string(&escaped, texts[i], strlen(texts[i]));
+        assert_false(plain.oom);
+        assert_string_equal(plain.data, escaped.data);
+        strbuf_release(&plain);
+        strbuf_release(&escaped);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -112,6 +129,7 @@ int main(void)
         cmocka_unit_test(test_random_trees),
         cmocka_unit_test(test_escape_at_every_position),
         cmocka_unit_test(test_depth_limit),
+        cmocka_unit_test(test_plain),
     };
     return cmocka_run_group_tests_name("jsonw", tests, NULL, NULL);
 }

@@ -306,7 +306,9 @@ static char *masked(const char *text, const char *key)
 {
     size_t len = 0;
     int oom = 0;
-    char *out = keys_mask_text(text, strlen(text), key, &len, &oom);
+    keys_secret secret;
+    keys_secret_init(&secret, key);
+    char *out = keys_mask_text(text, strlen(text), &secret, &len, &oom);
     assert_false(oom);
     if (out != NULL)
         assert_int_equal(len, strlen(out));
@@ -333,6 +335,19 @@ static void test_mask_text(void **state)
     out = masked("{\"apiKey\":\"sk_test_desc", NULL);
     assert_string_equal(out, "{\"apiKey\":\"sk_test_***sc");
     free(out);
+    /* One prepared secret serves every text of a request; NULL is none. */
+    keys_secret secret;
+    keys_secret_init(&secret, "sk_test_descovo_dev");
+    size_t len = 0;
+    int oom = 0;
+    out = keys_mask_text("/_mock/accounts/sk_test_descovo_dev", 35, &secret, &len, &oom);
+    assert_string_equal(out, "/_mock/accounts/sk_test_***ev");
+    free(out);
+    out = keys_mask_text("{\"name\":\"sk_test_descovo_dev\"}", 30, &secret, &len, &oom);
+    assert_string_equal(out, "{\"name\":\"sk_test_***ev\"}");
+    free(out);
+    assert_null(keys_mask_text("{\"name\":\"sk_test_descovo_dev\"}", 30, NULL, &len, &oom));
+    assert_false(oom);
 }
 
 /* The reference: every occurrence of key, left to right, not overlapping,
