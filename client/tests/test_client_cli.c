@@ -181,6 +181,9 @@ static void run_on_terminal(state *s, run_result *r, const char *const *args, co
     pid_t exited = 0;
     double deadline = seconds_now() + 60;
     for (;;) {
+        /* Once the CLI has exited, read on until the terminal is drained:
+         * a poll that started before the exit was seen proves nothing. */
+        int drained_after_exit = exited == pid;
         struct pollfd p = {master, POLLIN, 0};
         int ready = poll(&p, 1, 100);
         int closed = 0;
@@ -199,7 +202,7 @@ static void run_on_terminal(state *s, run_result *r, const char *const *args, co
         }
         if (exited == 0)
             exited = waitpid(pid, &status, WNOHANG);
-        if (exited == pid && (closed || ready == 0))
+        if (drained_after_exit && (closed || ready == 0))
             break;
         if (seconds_now() > deadline) {
             kill(pid, SIGKILL);
