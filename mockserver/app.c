@@ -236,7 +236,7 @@ static int load_start_scenario(mock_app *app, char *err, size_t errlen)
     if (scenario == NULL)
         return -1;
     char detail[256];
-    json_t *summary = scenario_apply(&app->ctx, scenario, detail, sizeof detail);
+    json_t *summary = scenario_apply(&app->ctx, scenario, SCENARIO_WHOLE, detail, sizeof detail);
     json_decref(scenario);
     if (summary == NULL) {
         snprintf(err, errlen, "--scenario %s: %s", app->options.scenario, detail);

@@ -111,7 +111,7 @@ void handle_mock_reset(const mock_request *req, mock_reply *reply)
     if (options->scenario != NULL) {
         char err[256];
         json_t *scenario = scenario_load(options->scenario, err, sizeof err);
-        json_t *summary = scenario != NULL ? scenario_apply(req->ctx, scenario, err, sizeof err) : NULL;
+        json_t *summary = scenario != NULL ? scenario_apply(req->ctx, scenario, SCENARIO_WHOLE, err, sizeof err) : NULL;
         json_decref(scenario);
         json_decref(summary);
     }
@@ -475,7 +475,8 @@ void handle_mock_scenario_load(const mock_request *req, mock_reply *reply)
         return;
     }
     char err[256];
-    json_t *summary = scenario_apply(req->ctx, scenario, err, sizeof err);
+    json_t *summary = scenario_apply(req->ctx, scenario, req->replaying ? SCENARIO_STORE_ONLY : SCENARIO_WHOLE,
+                                     err, sizeof err);
     json_decref(scenario);
     if (summary == NULL) {
         reply_error(reply, 400, "%s", err);

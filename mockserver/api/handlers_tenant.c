@@ -146,7 +146,8 @@ void handle_mock_tenant_scenario(const mock_request *req, mock_reply *reply)
         return;
     }
     char err[256];
-    json_t *summary = scenario_apply_tenant(req->ctx, acct->key, scenario, err, sizeof err);
+    json_t *summary = scenario_apply_tenant(req->ctx, acct->key, scenario,
+                                           req->replaying ? SCENARIO_STORE_ONLY : SCENARIO_WHOLE, err, sizeof err);
     json_decref(scenario);
     if (summary == NULL) {
         reply_error(reply, 400, "%s", err);

@@ -40,9 +40,10 @@
  * store lock, at the moment the change is made (a build logs itself
  * before it releases the lock to run its filters; a scenario load runs
  * alone). POST /_mock/reset empties the file (a new header, written to a
- * temporary file, synced and renamed). Not kept: fault rules, the request
- * journal, rate-limit windows; a build held by a hold rule is released at
- * restart.
+ * temporary file, synced and renamed). Not kept: fault rules (those of
+ * scenario loads too: a replay applies a scenario's store part only), the
+ * chaos and time scale a scenario set, the request journal, rate-limit
+ * windows; a build held by a hold rule is released at restart.
  *
  * Durability, group commit: persist_append queues a record in memory and
  * returns its sequence number; persist_sync(seq) returns once that record

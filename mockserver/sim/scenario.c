@@ -169,7 +169,7 @@ static int check_faults(const json_t *rules, char *err, size_t errlen)
 
 /* --- applying ------------------------------------------------------------- */
 
-static void apply_settings(const mock_context *ctx, const scenario_settings *s)
+static void apply_settings(const mock_context *ctx, const scenario_settings *s, scenario_scope scope)
 {
     store_config config = *store_config_of(ctx->store);
     if (s->rate_limit_scale >= 0)
@@ -179,6 +179,8 @@ static void apply_settings(const mock_context *ctx, const scenario_settings *s)
     if (s->enrichment_slowdown >= 0)
         config.enrichment_slowdown = s->enrichment_slowdown;
     store_set_config(ctx->store, &config);
+    if (scope == SCENARIO_STORE_ONLY)
+        return;
     if (s->time_scale > 0)
         mock_clock_set_scale(ctx->clock, s->time_scale);
     if (s->chaos_rate >= 0)
@@ -247,7 +249,8 @@ json_t *scenario_from_body(const json_t *body, const char **unknown_name)
     return scenario;
 }
 
-json_t *scenario_apply(const mock_context *ctx, const json_t *scenario, char *err, size_t errlen)
+json_t *scenario_apply(const mock_context *ctx, const json_t *scenario, scenario_scope scope,
+                       char *err, size_t errlen)
 {
     scenario_settings settings;
     if (!json_is_object(scenario)) {
@@ -260,13 +263,13 @@ json_t *scenario_apply(const mock_context *ctx, const json_t *scenario, char *er
         check_accounts(accounts, err, errlen) != 0 || check_faults(rules, err, errlen) != 0)
         return NULL;
 
-    json_t *fault_ids = add_rules(ctx, rules, err, errlen);
+    json_t *fault_ids = scope == SCENARIO_WHOLE ? add_rules(ctx, rules, err, errlen) : json_array();
     if (fault_ids == NULL)
         return NULL;
     store *st = ctx->store;
     int64_t now = mock_clock_now_ms(ctx->clock);
     store_lock(st);
-    apply_settings(ctx, &settings);
+    apply_settings(ctx, &settings, scope);
     json_t *keys = accounts != NULL ? apply_accounts(ctx, accounts, now) : json_array();
     store_unlock(st);
     return json_pack("{s:s?, s:o, s:o}", "name", json_string_value(json_object_get(scenario, "name")),
@@ -303,7 +306,7 @@ static json_t *tenant_rules(const json_t *rules, const char *key, char *err, siz
 }
 
 json_t *scenario_apply_tenant(const mock_context *ctx, const char *key, const json_t *scenario,
-                              char *err, size_t errlen)
+                              scenario_scope scope, char *err, size_t errlen)
 {
     scenario_settings settings;
     if (!json_is_object(scenario)) {
@@ -328,7 +331,7 @@ json_t *scenario_apply_tenant(const mock_context *ctx, const char *key, const js
     json_t *rules = tenant_rules(given_rules, key, err, errlen);
     if (rules == NULL)
         return NULL;
-    json_t *fault_ids = add_rules(ctx, rules, err, errlen);
+    json_t *fault_ids = scope == SCENARIO_WHOLE ? add_rules(ctx, rules, err, errlen) : json_array();
     json_decref(rules);
     if (fault_ids == NULL)
         return NULL;

@@ -20,10 +20,23 @@
 
 #include "sim/context.h"
 
+/* What of a scenario is applied. A live load applies all of it; a replay
+ * of the state file only what belongs to the store (accounts, the store's
+ * settings, a tenant's own settings): fault rules, chaos and the time scale
+ * belong to the running process, like rules added with POST /_mock/faults,
+ * and a restart does not bring them back, whether it replays the whole log
+ * or restores a snapshot (docs/RELIABILITY.md). */
+typedef enum scenario_scope {
+    SCENARIO_WHOLE = 0,
+    SCENARIO_STORE_ONLY
+} scenario_scope;
+
 /* Applies a scenario. Returns a new summary object {name, faults: [ids],
- * accounts: [keys]}, or NULL with a message naming the field in err. Takes
- * the store lock itself (call without it). */
-json_t *scenario_apply(const mock_context *ctx, const json_t *scenario, char *err, size_t errlen);
+ * accounts: [keys]} (faults empty under SCENARIO_STORE_ONLY), or NULL with
+ * a message naming the field in err. Takes the store lock itself (call
+ * without it). */
+json_t *scenario_apply(const mock_context *ctx, const json_t *scenario, scenario_scope scope,
+                       char *err, size_t errlen);
 
 /* Applies a scenario to one tenant (the account with this key, which
  * must exist), nothing else: settings rateLimitScale, buildStages,
@@ -34,7 +47,7 @@ json_t *scenario_apply(const mock_context *ctx, const json_t *scenario, char *er
  * another key are refused (NULL, message in err), and nothing changes.
  * Returns the summary as scenario_apply does. Takes the store lock itself. */
 json_t *scenario_apply_tenant(const mock_context *ctx, const char *key, const json_t *scenario,
-                              char *err, size_t errlen);
+                              scenario_scope scope, char *err, size_t errlen);
 
 /* The scenario a request body names: {"name": N} alone is the built-in N
  * (NULL, *unknown_name = N, when there is none); any other body is the

@@ -2,7 +2,8 @@
  * with history"), servers in-process over loopback:
  *  - a rich history (tenants on demand, builds finished and BUILDING,
  *    enrichments with e-mail, exports, archive, account PUTs, clock
- *    advances, a scenario, a tenant reset), compacted twice with changes
+ *    advances, scenarios (with fault rules, chaos and a time scale, which
+ *    neither path brings back), a tenant reset), compacted twice with changes
  *    between and after: a restart from snapshot + log equals a restart from
  *    the whole uncompacted log (the same records), byte for byte, over
  *    HTTP answers for every key and the store's own dump;
@@ -161,6 +162,9 @@ static void enrich(harness *h, const char *key, const char *id, int prospects)
 #define WIDE "\"prospectSearchParams\":{\"yearsOfExperience\":{\"min\":2,\"max\":30}}"
 
 /* One round of history: every kind of logged change. */
+/* 1: history() also loads scenarios with fault rules, chaos and a time scale. */
+static int with_process_state;
+
 static void history(harness *h, int round)
 {
     char normal[64], building[64], doomed[64], draft[64], prospects[64], tenant[64], gone[64];
@@ -183,6 +187,16 @@ static void history(harness *h, int round)
     ok(h, "PUT", "/_mock/accounts/" OTHER_KEY, round % 2 ? "{\"credits\":777777}" : "{\"credits\":123456}");
     ok(h, "POST", "/_mock/accounts/" TENANT_A "/clock/advance", "{\"seconds\":45}");
     ok(h, "POST", "/_mock/scenarios", round % 2 ? "{\"name\":\"low-credits\"}" : "{\"name\":\"in-progress-statuses\"}");
+    /* What a scenario sets outside the store (rules, chaos, time scale) is
+     * the process's: neither a replay nor a snapshot brings it back (only
+     * where two restarts are compared: a live server still has it). */
+    if (with_process_state) {
+        ok(h, "POST", "/_mock/scenarios",
+           "{\"name\":\"outside\",\"settings\":{\"timeScale\":3,\"chaosRate\":0,\"chaosSeed\":9},"
+           "\"faults\":[{\"match\":{\"path\":\"/v1/none\"},\"action\":{\"type\":\"status\",\"status\":503}}]}");
+        ok(h, "POST", "/_mock/accounts/" TENANT_A "/scenario",
+           "{\"faults\":[{\"match\":{\"path\":\"/v1/none\"},\"action\":{\"type\":\"status\",\"status\":502}}]}");
+    }
     ok(h, "PUT", "/_mock/accounts/" DEV_KEY, "{\"credits\":90000}");
     make_audience(h, TENANT_B, "NORMAL", SMALL, 1, gone);
     ok(h, "POST", "/_mock/accounts/" TENANT_B "/reset", NULL);
@@ -204,7 +218,7 @@ static char *dump(harness *h)
     store_lock(st);
     store_snapshot_write(st, h->base_url, &out);
     store_unlock(st);
-    const char *control[] = {"/_mock/accounts", "/_mock/audiences", "/_mock/outbox", "/_mock/clock"};
+    const char *control[] = {"/_mock/accounts", "/_mock/audiences", "/_mock/outbox", "/_mock/clock", "/_mock/faults"};
     char path[300];
     for (size_t i = 0; i < sizeof control / sizeof control[0]; i++) {
         json_t *o = ok_json(h, "GET", control[i], NULL);
@@ -299,6 +313,7 @@ static void test_equal_to_full_log(void **state)
     temp_path(file, sizeof file, "equal.log");
     temp_path(reference, sizeof reference, "equal-ref.log");
     n_downloads = 0;
+    with_process_state = 1;
     harness *h = start_on(file, 0);
     history(h, 0);
     /* Round 1 then 2, each after a compaction: the reference gets the
@@ -323,7 +338,11 @@ static void test_equal_to_full_log(void **state)
     h = start_on(file, 0);
     char *got = dump(h);
     harness_stop(h);
+    with_process_state = 0;
     assert_same(want, got);
+    /* Neither restart kept what the scenarios set outside the store. */
+    assert_non_null(strstr(got, "/_mock/faults {\"chaosRate\":0.0,\"chaosSeed\":1,\"faults\":[]}"));
+    assert_non_null(strstr(got, "\"scale\":1.0}"));
     free(want);
     free(got);
     /* The reference really is the whole history: longer than the file. */
