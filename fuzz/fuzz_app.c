@@ -134,6 +134,17 @@ static json_t *dispatch(const char *method, const char *path, fake_query *q, con
         store_unlock(mock_app_store(app));
         return NULL;
     }
+    if (reply.text.data != NULL && reply.content_type != NULL) {
+        /* A page of its own type (the dashboard's HTML): a 200 with text. */
+        int empty = reply.text.len == 0 || reply.text.oom;
+        strbuf_release(&reply.text);
+        json_decref(reply.body);
+        if (empty || reply.status != 200) {
+            fprintf(stderr, "empty or failed %s answer for %s %s\n", reply.content_type, method, path);
+            abort();
+        }
+        return NULL;
+    }
     if (reply.text.data != NULL) {
         /* A success answer, serialised by reply_ok: it must be JSON. */
         json_t *parsed = reply.text.oom ? NULL : json_loadb(reply.text.data, reply.text.len, 0, NULL);
