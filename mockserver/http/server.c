@@ -76,6 +76,7 @@ typedef struct request_state {
     int encoded_slash;            /* "%2F" in the raw path: refused */
     unsigned pending_status;
     int unjournaled;              /* the dashboard polling: not journaled */
+    int journaled;                /* its journal entry is made (journal_answer) */
     /* Held until the change is durable (reply.durable_log): */
     mock_http *http;
     struct MHD_Connection *connection;
@@ -548,6 +549,37 @@ static void keep_secret(request_state *state, const char *secret)
     free(masked);
 }
 
+/* Puts the request in the journal, once: just before its answer is queued,
+ * so that a client that has read the answer finds it in GET
+ * /_mock/requests whatever connection it asks on (made at completion
+ * instead, the entry could come after the client's next request), or at
+ * completion for a request that got no answer (a drop or reset fault, a
+ * client gone). Its duration is the time to the answer. */
+static void journal_answer(mock_http *http, request_state *state)
+{
+    if (state->journaled || !state->begun)
+        return;
+    state->journaled = 1;
+    if (http->journal == NULL || state->unjournaled)
+        return;
+    journal_record record = {
+        .time_ms = state->started_sim_ms,
+        .method = state->method,
+        .path = state->path,
+        .masked_key = state->key,
+        .secret = &state->masking,
+        .key_id = state->key_id,
+        .status = state->status,
+        .duration_ms = (double)(monotonic_ns() - state->started_ns) / 1e6,
+        .request_body = state->body.data,
+        .request_len = state->body.len,
+        .response_owned = state->response_text,
+        .response_len = state->response_len,
+    };
+    journal_add(http->journal, &record);
+    state->response_text = NULL; /* the journal has it */
+}
+
 /* Called back by the state file once a held answer's change is durable
  * (error 0) or cannot be (its errno); any thread. */
 static void durable_done(void *arg, int error)
@@ -605,6 +637,7 @@ static enum MHD_Result send_reply(mock_http *http, struct MHD_Connection *connec
         delay_connection(http, connection, reply->delay_ms);
         return MHD_YES;
     }
+    journal_answer(http, state);
     enum MHD_Result rc = MHD_queue_response(connection, reply->status, response);
     if (!shared)
         MHD_destroy_response(response);
@@ -817,6 +850,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *connecti
             reply_not_durable(&reply, state->durable_error);
             return send_reply(http, connection, state, &reply);
         }
+        journal_answer(http, state);
         enum MHD_Result rc = MHD_queue_response(connection, state->pending_status, response);
         MHD_destroy_response(response);
         return rc;
@@ -885,24 +919,7 @@ static void request_completed(void *cls, struct MHD_Connection *connection,
     double ms = (double)(monotonic_ns() - state->started_ns) / 1e6;
     if (http->log != NULL)
         log_request(http, state, ms);
-    if (http->journal != NULL && !state->unjournaled) {
-        journal_record record = {
-            .time_ms = state->started_sim_ms,
-            .method = state->method,
-            .path = state->path,
-            .masked_key = state->key,
-            .secret = &state->masking,
-            .key_id = state->key_id,
-            .status = state->status,
-            .duration_ms = ms,
-            .request_body = state->body.data,
-            .request_len = state->body.len,
-            .response_owned = state->response_text,
-            .response_len = state->response_len,
-        };
-        journal_add(http->journal, &record);
-        state->response_text = NULL; /* the journal has it */
-    }
+    journal_answer(http, state);
     request_end(slot);
 }
 

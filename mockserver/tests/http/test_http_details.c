@@ -1,7 +1,7 @@
 /* HTTP/1.1 details a client may rely on, sent byte for byte on a socket:
  * absolute-form request targets, transfer codings other than chunked, an
- * encoded '/' inside a path segment, and the answers of one keep-alive
- * connection that polls. */
+ * encoded '/' inside a path segment, the answers of one keep-alive
+ * connection that polls, and a request journaled once it is answered. */
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -232,6 +233,72 @@ static void test_encoded_slash(void **state)
     assert_int_equal(raw_exchange(h, request, answer, sizeof answer), 401);
 }
 
+static void big_dataset(mock_options *options)
+{
+    options->companies = 20000;
+}
+
+/* A request is in the journal once its answer has begun: a client that
+ * has the headers of a download (and reads no more) finds it there on
+ * another connection. Journaled at completion instead, the entry waited for
+ * the last byte of the body, which this client never takes. */
+static void test_journaled_once_answered(void **state)
+{
+    (void)state;
+    harness *h = harness_start(big_dataset);
+    http_response res;
+    assert_int_equal(harness_send(h, "PUT", &res, "/_mock/accounts/" DEV_KEY, "{\"credits\":100000000}"), 200);
+    http_response_free(&res);
+    char id[64];
+    snprintf(id, sizeof id, "%s", harness_create(h, DEV_KEY, "big", "NORMAL"));
+    harness_set_filters(h, DEV_KEY, id,
+                        "\"companySearchParams\":{\"employeeCountV2\":{\"min\":1}},\"maxCompanies\":20000");
+    harness_build_until_normal(h, DEV_KEY, id);
+    char path[160];
+    snprintf(path, sizeof path, "/v1/audiences/%s/export/companies", id);
+    assert_int_equal(harness_send(h, "POST", &res, path, "{\"apiKey\":\"%s\",\"format\":\"COMPANY_GENERIC_CSV\"}",
+                                  DEV_KEY), 200);
+    const char *url = json_string_value(json_object_get(json_object_get(res.json, "output"), "downloadUrl"));
+    assert_non_null(url);
+    char download[200];
+    snprintf(download, sizeof download, "%s", strstr(url, "/v1/exports/"));
+    http_response_free(&res);
+
+    /* A client with a small receive window: the body (megabytes) cannot
+     * all be sent while it does not read. */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    int small = 4096;
+    assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small), 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    addr.sin_port = htons((uint16_t)atoi(strrchr(h->base_url, ':') + 1));
+    assert_int_equal(connect(fd, (struct sockaddr *)&addr, sizeof addr), 0);
+    char request[400];
+    int n = snprintf(request, sizeof request, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", download);
+    assert_int_equal(write(fd, request, (size_t)n), n);
+    char head[2048];
+    size_t got = 0;
+    while (got + 1 < sizeof head) {
+        struct pollfd p = {fd, POLLIN, 0};
+        assert_true(poll(&p, 1, 5000) > 0);
+        ssize_t r = read(fd, head + got, 1); /* byte by byte: take no more than the headers */
+        assert_true(r == 1);
+        got++;
+        head[got] = '\0';
+        if (strstr(head, "\r\n\r\n") != NULL)
+            break;
+    }
+    assert_non_null(strstr(head, "HTTP/1.1 200"));
+    assert_non_null(strstr(head, "text/csv"));
+    assert_int_equal(harness_get(h, &res, "/_mock/requests?method=GET&path=/v1/exports/*"), 200);
+    json_t *entries = json_object_get(json_object_get(res.json, "output"), "entries");
+    assert_int_equal(json_array_size(entries), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(entries, 0), "status")), 200);
+    http_response_free(&res);
+    close(fd);
+    harness_stop(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -240,6 +307,7 @@ int main(void)
         cmocka_unit_test_setup(test_encoded_slash, harness_reset_state),
         cmocka_unit_test_setup(test_keepalive_polls_see_changes, harness_reset_state),
         cmocka_unit_test_setup(test_query_key_names, harness_reset_state),
+        cmocka_unit_test(test_journaled_once_answered),
     };
     return cmocka_run_group_tests_name("http_details", tests, harness_group_setup, harness_group_teardown);
 }
