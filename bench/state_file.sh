@@ -42,9 +42,8 @@ runs=3
 build=1
 build_dir="$root/build-bench"
 
-need_int() {
-  [[ $2 =~ ^[0-9]+$ ]] || { echo "state_file.sh: $1 expects a number, got '$2'" >&2; exit 2; }
-}
+# need_int, die, start_server, stop_all: bench/lib.sh.
+. "$here/lib.sh"
 while [ $# -gt 0 ]; do
   case $1 in
     --duration) need_int "$1" "${2:-}"; duration=$2; shift 2 ;;
@@ -59,7 +58,6 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-. "$here/lib.sh"
 work=$(mktemp -d "${TMPDIR:-/tmp}/descovo-state-bench.XXXXXX")
 shm=$(mktemp -d /dev/shm/descovo-state-bench.XXXXXX 2>/dev/null || mktemp -d "$work/shm.XXXXXX")
 state_dir=${STATE_DIR:-$work}
@@ -67,7 +65,6 @@ pids=()
 cleanup() { stop_all; rm -rf "$work" "$shm"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-die() { log "state_file.sh: $*"; exit 1; }
 
 if [ "$build" -eq 1 ]; then
   log "== building (Release) in $build_dir"
@@ -149,19 +146,11 @@ common=(--clock manual --no-rate-limit --quiet --journal-size 0 --keys-file "$wo
 
 # start NAME ARGS...: starts the mock, sets $url and $pid.
 start() {
-  local name=$1 i
+  local name=$1
   shift
-  "$mock" --port 0 "${common[@]}" "$@" >"$work/$name.out" 2>&1 &
-  pid=$!
-  pids+=("$pid")
-  for i in $(seq 1 400); do
-    url=$(grep -o -m 1 'http://127\.0\.0\.1:[0-9]*' "$work/$name.out" || true)
-    [ -n "$url" ] && return 0
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  cat "$work/$name.out" >&2
-  die "$name did not start"
+  start_server "$name" "$mock" --port 0 "${common[@]}" "$@"
+  url=$server_url
+  pid=$server_pid
 }
 
 # rate CONNECTIONS SCRIPT: requests/s of one wrk run against $url; fails

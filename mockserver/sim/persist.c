@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "sim/persist_internal.h"
+#include "text/fdwrite.h"
 #include "text/jsonr.h"
 
 /* Once a change could not be written, the log no longer replays to the
@@ -19,20 +20,6 @@
 void persist_mark_failed(persist *p, int error)
 {
     __atomic_store_n(&p->failed_errno, error != 0 ? error : EIO, __ATOMIC_RELEASE);
-}
-
-int persist_write_all(int fd, const char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
 }
 
 /* Syncs the directory holding path, so that a create or rename survives. */
@@ -74,7 +61,7 @@ static int write_fresh(const char *path, const persist_identity *id, off_t *size
     if (header == NULL)
         return -1;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
-    int ok = fd >= 0 && persist_write_all(fd, header, strlen(header)) == 0 && persist_write_all(fd, "\n", 1) == 0 &&
+    int ok = fd >= 0 && fdwrite_all(fd, header, strlen(header)) == 0 && fdwrite_all(fd, "\n", 1) == 0 &&
              fdatasync(fd) == 0 && rename(tmp, path) == 0 && persist_sync_dir(path) == 0;
     *size = (off_t)strlen(header) + 1;
     free(header);
@@ -532,7 +519,7 @@ static void flush_pending(persist *p)
     uint64_t target = p->appended;
     off_t start = p->size;
     pthread_mutex_unlock(&p->lock);
-    int rc = batch.len > 0 ? persist_write_all(p->fd, batch.data, batch.len) : 0;
+    int rc = batch.len > 0 ? fdwrite_all(p->fd, batch.data, batch.len) : 0;
     int error = rc != 0 ? errno : 0;
     if (rc == 0 && fdatasync(p->fd) != 0) {
         rc = -1;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "sim/persist_internal.h"
+#include "text/fdwrite.h"
 
 static int64_t monotonic_ms(void)
 {
@@ -92,7 +93,7 @@ static int copy_range(int in, int out, off_t from, off_t to)
                 errno = EIO; /* shorter than the log says: never expected */
             return -1;
         }
-        if (persist_write_all(out, buf, (size_t)n) != 0)
+        if (fdwrite_all(out, buf, (size_t)n) != 0)
             return -1;
         from += n;
     }
@@ -166,8 +167,8 @@ int persist_compact(persist *p, const persist_cut *cut, const char *snapshot, si
         errno = ENOMEM;
         goto out;
     }
-    if (persist_write_all(fd, head.data, head.len) != 0 || persist_write_all(fd, snapshot, len) != 0 ||
-        persist_write_all(fd, end_mark, (size_t)end_len) != 0)
+    if (fdwrite_all(fd, head.data, head.len) != 0 || fdwrite_all(fd, snapshot, len) != 0 ||
+        fdwrite_all(fd, end_mark, (size_t)end_len) != 0)
         goto out;
     step(&steps, 2);
     doing = "syncing";

@@ -85,7 +85,6 @@ struct persist {
 
 /* Sticky failure: later changes are refused durability. */
 void persist_mark_failed(persist *p, int error);
-int persist_write_all(int fd, const char *data, size_t len);
 /* Syncs the directory holding path, so that a create or rename survives. */
 int persist_sync_dir(const char *path);
 /* The version line of a file with this identity, without its newline;

@@ -305,6 +305,19 @@ static void assert_same(const char *want, const char *got)
     fail_msg("differs at byte %zu:\nreference: %.400s\nrestored:  %.400s", i, want + from, got + from);
 }
 
+/* Stops h and restarts on file: the restarted server shows what h showed. */
+static void assert_restart_keeps(harness *h, const char *file, uint64_t compact_after)
+{
+    char *want = dump(h);
+    harness_stop(h);
+    h = start_on(file, compact_after);
+    char *got = dump(h);
+    harness_stop(h);
+    assert_same(want, got);
+    free(want);
+    free(got);
+}
+
 /* Restart from snapshot + log == restart from the whole log. */
 static void test_equal_to_full_log(void **state)
 {
@@ -545,14 +558,7 @@ static void test_changes_during_compaction(void **state)
     pthread_join(thread, NULL);
     assert_int_equal(w.failed, 0);
     assert_true(w.created > 0);
-    char *want = dump(h);
-    harness_stop(h);
-    h = start_on(file, 0);
-    char *got = dump(h);
-    assert_same(want, got);
-    free(want);
-    free(got);
-    harness_stop(h);
+    assert_restart_keeps(h, file, 0);
     unlink(file);
 }
 
@@ -592,14 +598,7 @@ static void test_automatic(void **state)
     if (most >= 300)
         fail_msg("%lld lines after the snapshot, out of 400 changes", (long long)most);
     json_decref(health);
-    char *want = dump(h);
-    harness_stop(h);
-    h = start_on(file, 50);
-    char *got = dump(h);
-    assert_same(want, got);
-    free(want);
-    free(got);
-    harness_stop(h);
+    assert_restart_keeps(h, file, 50);
     unlink(file);
 }
 
