@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -628,6 +629,15 @@ static int sample_proc(long pid, proc_sample *out)
     return 0;
 }
 
+/* The generator's own CPU time (every thread), user and system, in seconds. */
+static void self_cpu(double *user_s, double *sys_s)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    *user_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
+    *sys_s = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
 static void usage(FILE *out)
 {
     fputs("Usage: descovo-bench-fleet --url URL [OPTIONS]\n"
@@ -771,6 +781,8 @@ int main(int argc, char **argv)
     }
     proc_sample before = {0}, after = {0};
     int have_proc = o.server_pid > 0 && sample_proc(o.server_pid, &before) == 0;
+    double self_user0 = 0, self_sys0 = 0;
+    self_cpu(&self_user0, &self_sys0);
     double start = now_s();
     int n_threads = o.blocking ? o.tenants : o.workers;
     for (int i = 0; i < n_threads; i++) {
@@ -807,6 +819,10 @@ int main(int argc, char **argv)
     for (int i = 0; i < n_threads; i++)
         pthread_join(threads[i], NULL);
     double wall = now_s() - start;
+    double self_user = 0, self_sys = 0;
+    self_cpu(&self_user, &self_sys);
+    self_user -= self_user0;
+    self_sys -= self_sys0;
     if (have_proc)
         have_proc = sample_proc(o.server_pid, &after) == 0;
 
@@ -836,6 +852,10 @@ int main(int argc, char **argv)
     printf("requests    %" PRIu64 " (%.0f/s)\n", requests, (double)requests / wall);
     printf("errors      %" PRIu64 "\n", errors);
     printf("credits     %d of %d balances exact\n", exact, checked);
+    printf("generator CPU %.2f s (user %.2f, sys %.2f), %.0f us per workflow, %.1f us per request\n",
+           self_user + self_sys, self_user, self_sys,
+           workflows ? (self_user + self_sys) * 1e6 / (double)workflows : 0.0,
+           requests ? (self_user + self_sys) * 1e6 / (double)requests : 0.0);
     if (have_proc) {
         double cpu = after.cpu_s - before.cpu_s;
         printf("server CPU  %.2f s, %.0f us per workflow, %.1f us per request\n", cpu,
