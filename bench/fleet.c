@@ -13,14 +13,18 @@
  * chargeInfo.creditsCharged).
  *
  * How the tenants run: by default W worker threads (--workers, 2) each
- * drive their share of the tenants through one libcurl multi handle, every
- * tenant a coroutine (ucontext) that waits for each answer before its next
- * request, as a CI job does. The server sees what it saw with a thread per
- * tenant (--blocking, the first version of this generator): T keep-alive
+ * drive their share of the tenants, every tenant a coroutine (ucontext)
+ * that waits for each answer before its next request, as a CI job does.
+ * A worker talks HTTP through the fleet's own client (fleet_http.h: one
+ * keep-alive socket per tenant, all of a worker's in one epoll set), or
+ * with --client curl through one libcurl multi handle (the reference).
+ * The server sees what it saw with a thread per tenant (--blocking, the
+ * first version of this generator, libcurl easy handles): T keep-alive
  * connections with one request in flight each. What changes is the
  * generator's own cost, which on a 2-core machine is CPU taken from the
  * server: 64 threads blocking in recv cost two context switches and a
- * wake-up per request.
+ * wake-up per request, and libcurl's multi machinery costs more than the
+ * server's answer.
  *
  * Exits 0 when there were no errors and every balance is exact, 1
  * otherwise, 2 on bad usage. Only the given base URL is contacted. */
@@ -37,10 +41,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
+
+#include "fleet_http.h"
+#include "text/jsonr.h"
 
 typedef enum endpoint {
     EP_CREATE, EP_FILTERS, EP_BUILD, EP_ADVANCE, EP_STATUS, EP_ESTIMATE, EP_ENRICH,
@@ -114,8 +122,11 @@ typedef struct fleet_options {
     long server_pid;          /* 0: no CPU or RSS figures */
     const char *prefix;       /* keys are PREFIX<tenant>_<generation> */
     int sample_s;             /* RSS sampled this often (with server_pid), 0: start and end only */
-    int workers;              /* threads driving the tenants through curl multi handles */
+    int workers;              /* threads driving the tenants as coroutines */
+    int use_curl;             /* --client curl: the workers use libcurl multi handles */
     int blocking;             /* a thread per tenant, curl_easy_perform (the first version) */
+    struct sockaddr_in addr;  /* the server, for the own client */
+    char host[64];            /* its Host header */
     int smoke;
 } fleet_options;
 
@@ -143,18 +154,21 @@ typedef struct tenant {
     int exact;
     char error_text[MAX_ERROR_TEXTS][256];
     int n_error_texts;
-    /* Event-driven mode: the tenant's coroutine and the worker running it. */
+    /* Event-driven modes: the tenant's coroutine and the worker running it. */
     worker *worker;           /* NULL: blocking mode */
     ucontext_t context;
     void *stack;
-    CURLcode result;          /* of the transfer just finished */
+    CURLcode result;          /* of the transfer just finished (curl) */
+    fh_conn *conn;            /* the own client's connection (NULL with curl) */
+    fh_result http_result;    /* of the request just finished (own client) */
     int finished;
 } tenant;
 
-/* A thread that runs its tenants' transfers in one multi handle and
- * resumes each tenant when its answer is in. */
+/* A thread that runs its tenants' requests (in one multi handle, or its
+ * own epoll set) and resumes each tenant when its answer is in. */
 struct worker {
-    CURLM *multi;
+    CURLM *multi;             /* --client curl */
+    int epfd;                 /* the own client: every tenant's socket */
     ucontext_t context;       /* the scheduler's */
     tenant **tenants;
     int n_tenants;
@@ -206,10 +220,19 @@ static void note_error(tenant *t, const char *fmt, ...)
     va_end(ap);
 }
 
-/* One request to the server. Returns the parsed answer (new reference)
- * when it is a 200 with a JSON body, or NULL after counting an error. For
- * CSV downloads (json 0) returns json_true() on a 200 with a body. */
-static json_t *call(tenant *t, endpoint ep, const char *method, const char *url, const char *body, int json)
+/* What a transport brings back: the status and the body, borrowed until
+ * the tenant's next request. */
+typedef struct reply {
+    long status;
+    const char *body;
+    size_t len;
+} reply;
+
+/* One request through libcurl (the tenant's easy handle: in the worker's
+ * multi handle, or performed here with --blocking). Returns 0, or -1 with
+ * the error in err. *took_us is set either way. */
+static int send_curl(tenant *t, const char *method, const char *url, const char *body, reply *r, uint64_t *took_us,
+                     char *err, size_t err_len)
 {
     CURL *c = t->curl;
     t->answer_len = 0;
@@ -227,37 +250,99 @@ static json_t *call(tenant *t, endpoint ep, const char *method, const char *url,
         /* Hand the transfer to the worker; it comes back here when done. */
         CURLMcode mc = curl_multi_add_handle(t->worker->multi, c);
         if (mc != CURLM_OK) {
-            note_error(t, "%s %s: %s", method, url, curl_multi_strerror(mc));
-            return NULL;
+            *took_us = 0;
+            snprintf(err, err_len, "%s", curl_multi_strerror(mc));
+            return -1;
         }
         swapcontext(&t->context, &t->worker->context);
         rc = t->result;
     } else {
         rc = curl_easy_perform(c);
     }
-    curl_off_t took_us = 0;
-    curl_easy_getinfo(c, CURLINFO_TOTAL_TIME_T, &took_us);
+    curl_off_t took = 0;
+    curl_easy_getinfo(c, CURLINFO_TOTAL_TIME_T, &took);
+    *took_us = took > 0 ? (uint64_t)took : 0;
+    if (rc != CURLE_OK) {
+        snprintf(err, err_len, "%s", curl_easy_strerror(rc));
+        return -1;
+    }
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+    r->body = t->answer != NULL ? t->answer : "";
+    r->len = t->answer_len;
+    return 0;
+}
+
+/* The path of an absolute URL ("/" when it has none). The own client
+ * sends everything to the base URL's server: download links are the
+ * server's own. */
+static const char *path_of(const char *url)
+{
+    const char *scheme = strstr(url, "://");
+    const char *path = strchr(scheme != NULL ? scheme + 3 : url, '/');
+    return path != NULL ? path : "/";
+}
+
+/* Requests that have no whole answer after this long are errors. */
+#define REQUEST_TIMEOUT_S 30.0
+
+/* One request through the own client: sent from here, the answer waited
+ * for in the worker's epoll loop. Returns 0, or -1 with the error in err. */
+static int send_http(tenant *t, const char *method, const char *url, const char *body, reply *r, uint64_t *took_us,
+                     char *err, size_t err_len)
+{
+    double start = now_s();
+    fh_result res = fh_conn_request(t->conn, method, path_of(url), body, body != NULL ? strlen(body) : 0,
+                                    start + REQUEST_TIMEOUT_S);
+    if (res == FH_PENDING) {
+        swapcontext(&t->context, &t->worker->context);
+        res = t->http_result;
+    }
+    double took = (now_s() - start) * 1e6;
+    *took_us = took > 0 ? (uint64_t)took : 0;
+    if (res != FH_DONE) {
+        snprintf(err, err_len, "%s", fh_conn_error(t->conn));
+        return -1;
+    }
+    const fhp *answer = fh_conn_response(t->conn);
+    r->status = fhp_status(answer);
+    r->body = fhp_body(answer);
+    r->len = fhp_body_len(answer);
+    return 0;
+}
+
+/* One request to the server. Returns the parsed answer (new reference)
+ * when it is a 200 with a JSON body, or NULL after counting an error. For
+ * CSV downloads (json 0) returns json_true() on a 200 with a body. */
+static json_t *call(tenant *t, endpoint ep, const char *method, const char *url, const char *body, int json)
+{
+    reply r = {0};
+    uint64_t us = 0;
+    char err[256];
+    int rc = t->conn != NULL ? send_http(t, method, url, body, &r, &us, err, sizeof err)
+                             : send_curl(t, method, url, body, &r, &us, err, sizeof err);
     t->requests++;
-    uint64_t us = took_us > 0 ? (uint64_t)took_us : 0;
     t->hist[ep].counts[hist_bucket(us)]++;
     t->hist[ep].n++;
-    if (rc != CURLE_OK) {
-        note_error(t, "%s %s: %s", method, url, curl_easy_strerror(rc));
+    if (rc != 0) {
+        note_error(t, "%s %s: %s", method, url, err);
         return NULL;
     }
-    long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    if (status != 200) {
-        note_error(t, "%s %s: %ld %.160s", method, url, status, t->answer != NULL ? t->answer : "");
+    if (r.status != 200) {
+        note_error(t, "%s %s: %ld %.160s", method, url, r.status, r.body);
         return NULL;
     }
     if (!json) {
-        if (t->answer_len > 0)
+        if (r.len > 0)
             return json_true();
         note_error(t, "%s %s: empty body", method, url);
         return NULL;
     }
-    json_t *answer = json_loadb(t->answer, t->answer_len, 0, NULL);
+    /* jsonr builds json_loadb's tree without its character-at-a-time
+     * reading (most of the generator's instructions); whatever it does
+     * not read, jansson does. */
+    json_t *answer = jsonr_object(r.body, r.len, JSONR_MAX_DEPTH);
+    if (answer == NULL)
+        answer = json_loadb(r.body, r.len, 0, NULL);
     if (answer == NULL)
         note_error(t, "%s %s: the answer is not JSON", method, url);
     return answer;
@@ -593,6 +678,47 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* The own client's loop: starts every tenant of the worker, then waits
+ * on its epoll set and resumes each tenant whose answer is in (or whose
+ * request failed or passed its deadline) until all have finished. */
+static void *http_worker_main(void *arg)
+{
+    worker *w = arg;
+    int running = 0;
+    for (int i = 0; i < w->n_tenants; i++) {
+        swapcontext(&w->context, &w->tenants[i]->context);
+        running += !w->tenants[i]->finished;
+    }
+    struct epoll_event events[64];
+    double last_check = now_s();
+    while (running > 0) {
+        int n = epoll_wait(w->epfd, events, 64, 100);
+        for (int i = 0; i < n; i++) {
+            tenant *t = events[i].data.ptr;
+            fh_result r = fh_conn_on_event(t->conn, events[i].events);
+            if (r == FH_PENDING || t->finished)
+                continue;
+            t->http_result = r;
+            swapcontext(&w->context, &t->context);
+            running -= t->finished;
+        }
+        /* Deadlines are seconds long: a look every 100 ms is enough. */
+        double now = now_s();
+        if (now - last_check < 0.1)
+            continue;
+        last_check = now;
+        for (int i = 0; i < w->n_tenants; i++) {
+            tenant *t = w->tenants[i];
+            if (t->finished || fh_conn_check_deadline(t->conn, now) != FH_ERROR)
+                continue;
+            t->http_result = FH_ERROR;
+            swapcontext(&w->context, &t->context);
+            running -= t->finished;
+        }
+    }
+    return NULL;
+}
+
 typedef struct proc_sample {
     double cpu_s;
     long rss_kb;
@@ -638,6 +764,56 @@ static void self_cpu(double *user_s, double *sys_s)
     *sys_s = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
+/* The tenant's libcurl easy handle (--client curl, --blocking). Returns 0
+ * or -1. */
+static int curl_tenant(tenant *t)
+{
+    t->curl = curl_easy_init();
+    t->headers = curl_slist_append(NULL, "Content-Type: application/json");
+    if (t->curl == NULL || t->headers == NULL)
+        return -1;
+    curl_easy_setopt(t->curl, CURLOPT_HTTPHEADER, t->headers);
+    curl_easy_setopt(t->curl, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(t->curl, CURLOPT_WRITEDATA, t);
+    curl_easy_setopt(t->curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(t->curl, CURLOPT_TIMEOUT, (long)REQUEST_TIMEOUT_S);
+    curl_easy_setopt(t->curl, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(t->curl, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(t->curl, CURLOPT_PRIVATE, (char *)t);
+    return 0;
+}
+
+/* Worker k of o->workers: its tenants (k, k + W, ...) as coroutines, and
+ * its multi handle (curl) or epoll set with a connection per tenant (the
+ * own client). w->tenants must have room. Returns 0, or -1 after saying
+ * why. */
+static int setup_worker(worker *w, int k, tenant *ts, const fleet_options *o)
+{
+    if (o->use_curl)
+        w->multi = curl_multi_init();
+    else
+        w->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (o->use_curl ? w->multi == NULL : w->epfd < 0) {
+        fprintf(stderr, "descovo-bench-fleet: cannot make worker %d's %s\n", k, o->use_curl ? "multi handle" : "epoll set");
+        return -1;
+    }
+    for (int i = k; i < o->tenants; i += o->workers) {
+        tenant *t = &ts[i];
+        if (!o->use_curl)
+            t->conn = fh_conn_new(w->epfd, &o->addr, o->host, t);
+        if (tenant_coroutine(t, w) != 0 || (!o->use_curl && t->conn == NULL)) {
+            fprintf(stderr, "descovo-bench-fleet: cannot make tenant %d's coroutine or connection\n", i);
+            return -1;
+        }
+        w->tenants[w->n_tenants++] = t;
+    }
+    /* One connection per tenant, kept: the default cache (4 per handle
+     * added) would close connections between transfers. */
+    if (o->use_curl)
+        curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, (long)w->n_tenants + 1);
+    return 0;
+}
+
 static void usage(FILE *out)
 {
     fputs("Usage: descovo-bench-fleet --url URL [OPTIONS]\n"
@@ -651,8 +827,11 @@ static void usage(FILE *out)
           "  --server-pid PID   the server's process, for CPU per workflow and RSS\n"
           "  --key-prefix P     keys are P<tenant>_<n> (default sk_test_fleet_<pid>_)\n"
           "  --sample S         print the server's RSS every S seconds (needs --server-pid)\n"
-          "  --workers W        threads driving the tenants, each through one curl multi\n"
-          "                     handle (default 2)\n"
+          "  --workers W        threads driving the tenants as coroutines (default 2)\n"
+          "  --client C         how the workers talk HTTP: http (default), the fleet's own\n"
+          "                     client (keep-alive sockets in one epoll set per worker;\n"
+          "                     the URL must be http://127.0.0.1:PORT), or curl, one\n"
+          "                     libcurl multi handle per worker (the reference)\n"
           "  --blocking         a thread per tenant instead, each blocking in\n"
           "                     curl_easy_perform (the first version of this generator)\n"
           "  --smoke            4 tenants, 1 s, reset every 2 (CI)\n", out);
@@ -678,7 +857,7 @@ static int parse_args(int argc, char **argv, fleet_options *o)
         {"global-clock", no_argument, NULL, 'g'}, {"server-pid", required_argument, NULL, 's'},
         {"key-prefix", required_argument, NULL, 'k'}, {"smoke", no_argument, NULL, 'S'},
         {"sample", required_argument, NULL, 'm'}, {"workers", required_argument, NULL, 'w'},
-        {"blocking", no_argument, NULL, 'b'},
+        {"blocking", no_argument, NULL, 'b'}, {"client", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
     };
     int c;
@@ -697,6 +876,13 @@ static int parse_args(int argc, char **argv, fleet_options *o)
         case 'm': if (parse_long(optarg, 0, 3600, &v) != 0) goto bad; o->sample_s = (int)v; break;
         case 'w': if (parse_long(optarg, 1, 64, &v) != 0) goto bad; o->workers = (int)v; break;
         case 'b': o->blocking = 1; break;
+        case 'c':
+            if (strcmp(optarg, "curl") != 0 && strcmp(optarg, "http") != 0) {
+                fprintf(stderr, "descovo-bench-fleet: --client: expected http or curl, got \"%s\"\n", optarg);
+                return -1;
+            }
+            o->use_curl = strcmp(optarg, "curl") == 0;
+            break;
         case 'S': o->smoke = 1; break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); return -1;
@@ -704,6 +890,13 @@ static int parse_args(int argc, char **argv, fleet_options *o)
     }
     if (o->url == NULL || optind != argc) {
         usage(stderr);
+        return -1;
+    }
+    if (o->blocking)
+        o->use_curl = 1;
+    if (!o->use_curl && fh_parse_base_url(o->url, &o->addr, o->host, sizeof o->host) != 0) {
+        fprintf(stderr, "descovo-bench-fleet: --url: the own client takes http://127.0.0.1:PORT, got \"%s\" "
+                        "(--client curl takes any)\n", o->url);
         return -1;
     }
     return 0;
@@ -739,45 +932,20 @@ int main(int argc, char **argv)
         return 1;
     }
     for (int i = 0; i < o.tenants; i++) {
-        tenant *t = &ts[i];
-        t->index = i;
-        t->options = &o;
-        t->curl = curl_easy_init();
-        t->headers = curl_slist_append(NULL, "Content-Type: application/json");
-        if (t->curl == NULL || t->headers == NULL) {
+        ts[i].index = i;
+        ts[i].options = &o;
+        if (o.use_curl && curl_tenant(&ts[i]) != 0) {
             fprintf(stderr, "descovo-bench-fleet: cannot make a curl handle\n");
             return 1;
         }
-        curl_easy_setopt(t->curl, CURLOPT_HTTPHEADER, t->headers);
-        curl_easy_setopt(t->curl, CURLOPT_WRITEFUNCTION, on_data);
-        curl_easy_setopt(t->curl, CURLOPT_WRITEDATA, t);
-        curl_easy_setopt(t->curl, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(t->curl, CURLOPT_TIMEOUT, 30L);
-        curl_easy_setopt(t->curl, CURLOPT_CONNECTTIMEOUT, 10L);
-        curl_easy_setopt(t->curl, CURLOPT_TCP_NODELAY, 1L);
-        curl_easy_setopt(t->curl, CURLOPT_PRIVATE, (char *)t);
     }
     /* Tenant i runs on worker i % W; each worker's tenants are contiguous
      * in worker_tenants. */
     for (int k = 0, next = 0; k < o.workers && !o.blocking; k++) {
-        worker *w = &workers[k];
-        w->multi = curl_multi_init();
-        w->tenants = &worker_tenants[next];
-        if (w->multi == NULL) {
-            fprintf(stderr, "descovo-bench-fleet: cannot make a curl multi handle\n");
+        workers[k].tenants = &worker_tenants[next];
+        if (setup_worker(&workers[k], k, ts, &o) != 0)
             return 1;
-        }
-        for (int i = k; i < o.tenants; i += o.workers) {
-            if (tenant_coroutine(&ts[i], w) != 0) {
-                fprintf(stderr, "descovo-bench-fleet: cannot make tenant %d's coroutine\n", i);
-                return 1;
-            }
-            w->tenants[w->n_tenants++] = &ts[i];
-        }
-        next += w->n_tenants;
-        /* One connection per tenant, kept: the default cache (4 per handle
-         * added) would close connections between transfers. */
-        curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, (long)w->n_tenants + 1);
+        next += workers[k].n_tenants;
     }
     proc_sample before = {0}, after = {0};
     int have_proc = o.server_pid > 0 && sample_proc(o.server_pid, &before) == 0;
@@ -787,7 +955,8 @@ int main(int argc, char **argv)
     int n_threads = o.blocking ? o.tenants : o.workers;
     for (int i = 0; i < n_threads; i++) {
         int rc = o.blocking ? pthread_create(&threads[i], NULL, tenant_main, &ts[i])
-                            : pthread_create(&threads[i], NULL, worker_main, &workers[i]);
+                 : o.use_curl ? pthread_create(&threads[i], NULL, worker_main, &workers[i])
+                              : pthread_create(&threads[i], NULL, http_worker_main, &workers[i]);
         if (rc != 0) {
             fprintf(stderr, "descovo-bench-fleet: cannot start thread %d\n", i);
             atomic_store(&stop_flag, 1);
@@ -847,7 +1016,8 @@ int main(int argc, char **argv)
     if (o.blocking)
         printf("generator   a thread per tenant (--blocking)\n");
     else
-        printf("generator   %d worker thread%s, curl multi\n", o.workers, o.workers == 1 ? "" : "s");
+        printf("generator   %d worker thread%s, %s\n", o.workers, o.workers == 1 ? "" : "s",
+               o.use_curl ? "curl multi (--client curl)" : "own HTTP client, epoll (--client http)");
     printf("workflows   %" PRIu64 " (%.0f/s)\n", workflows, (double)workflows / wall);
     printf("requests    %" PRIu64 " (%.0f/s)\n", requests, (double)requests / wall);
     printf("errors      %" PRIu64 "\n", errors);
@@ -877,9 +1047,13 @@ int main(int argc, char **argv)
         for (int k = 0; k < ts[i].n_error_texts && shown < MAX_ERROR_TEXTS; k++, shown++)
             printf("error: tenant %d: %s\n", i, ts[i].error_text[k]);
     }
-    for (int k = 0; k < o.workers && !o.blocking; k++)
+    for (int k = 0; k < o.workers && !o.blocking; k++) {
         curl_multi_cleanup(workers[k].multi);
+        if (workers[k].epfd > 0)
+            close(workers[k].epfd);
+    }
     for (int i = 0; i < o.tenants; i++) {
+        fh_conn_free(ts[i].conn);
         curl_easy_cleanup(ts[i].curl);
         curl_slist_free_all(ts[i].headers);
         free(ts[i].answer);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/smoke.sh SCALE_BIN BUILD_DIR: the CTest test bench.smoke.
-# Runs descovo-bench-scale --smoke, bench/fleet.sh --smoke (both generator
-# modes: tenants on two curl multi workers, and a thread per tenant), then
+# Runs descovo-bench-scale --smoke, bench/fleet.sh --smoke in each generator
+# mode (tenants on two workers with the own HTTP client, the same through
+# libcurl multi handles, and a thread per tenant), then
 # bench/state_file.sh --smoke and bench/run.sh --smoke on the binaries
 # of BUILD_DIR (no rebuild). Exits 77 (skipped) when wrk is not installed,
 # after the scale part passed; 0 when both pass; 1 otherwise.
@@ -14,10 +15,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 echo "== descovo-bench-scale --smoke"
 timeout 60 "$scale_bin" --smoke
 
-echo "== bench/fleet.sh --smoke --workers 2"
-timeout 60 bash "$here/fleet.sh" --no-build --build-dir "$build_dir" --smoke --workers 2
-echo "== bench/fleet.sh --smoke --blocking"
-timeout 60 bash "$here/fleet.sh" --no-build --build-dir "$build_dir" --smoke --blocking
+for mode in "--client http" "--client curl" "--blocking"; do
+  echo "== bench/fleet.sh --smoke --workers 2 $mode"
+  # shellcheck disable=SC2086 # mode is one option and its value
+  timeout 60 bash "$here/fleet.sh" --no-build --build-dir "$build_dir" --smoke --workers 2 $mode
+done
 
 if ! command -v wrk >/dev/null 2>&1; then
   echo "bench.smoke: wrk is not installed (apt-get install wrk): run.sh --smoke skipped"
