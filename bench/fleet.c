@@ -13,7 +13,7 @@
  * chargeInfo.creditsCharged).
  *
  * How the tenants run: by default W worker threads (--workers, 2) each
- * drive their share of the tenants, every tenant a coroutine (ucontext)
+ * drive their share of the tenants, every tenant a coroutine (fleet_coro.h)
  * that waits for each answer before its next request, as a CI job does.
  * A worker talks HTTP through the fleet's own client (fleet_http.h: one
  * keep-alive socket per tenant, all of a worker's in one epoll set), or
@@ -44,9 +44,9 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <time.h>
-#include <ucontext.h>
 #include <unistd.h>
 
+#include "fleet_coro.h"
 #include "fleet_http.h"
 #include "text/jsonr.h"
 
@@ -156,12 +156,10 @@ typedef struct tenant {
     int n_error_texts;
     /* Event-driven modes: the tenant's coroutine and the worker running it. */
     worker *worker;           /* NULL: blocking mode */
-    ucontext_t context;
-    void *stack;
+    fc_coro *coro;
     CURLcode result;          /* of the transfer just finished (curl) */
     fh_conn *conn;            /* the own client's connection (NULL with curl) */
     fh_result http_result;    /* of the request just finished (own client) */
-    int finished;
 } tenant;
 
 /* A thread that runs its tenants' requests (in one multi handle, or its
@@ -169,7 +167,6 @@ typedef struct tenant {
 struct worker {
     CURLM *multi;             /* --client curl */
     int epfd;                 /* the own client: every tenant's socket */
-    ucontext_t context;       /* the scheduler's */
     tenant **tenants;
     int n_tenants;
 };
@@ -254,7 +251,7 @@ static int send_curl(tenant *t, const char *method, const char *url, const char 
             snprintf(err, err_len, "%s", curl_multi_strerror(mc));
             return -1;
         }
-        swapcontext(&t->context, &t->worker->context);
+        fc_yield(t->coro);
         rc = t->result;
     } else {
         rc = curl_easy_perform(c);
@@ -294,7 +291,7 @@ static int send_http(tenant *t, const char *method, const char *url, const char 
     fh_result res = fh_conn_request(t->conn, method, path_of(url), body, body != NULL ? strlen(body) : 0,
                                     start + REQUEST_TIMEOUT_S);
     if (res == FH_PENDING) {
-        swapcontext(&t->context, &t->worker->context);
+        fc_yield(t->coro);
         res = t->http_result;
     }
     double took = (now_s() - start) * 1e6;
@@ -614,27 +611,25 @@ static void *tenant_main(void *arg)
     return NULL;
 }
 
-/* The coroutine's entry: makecontext passes ints, so the pointer comes in
- * two halves. Returning resumes the worker (uc_link). */
-static void tenant_entry(unsigned hi, unsigned lo)
+/* The coroutine's entry; returning resumes the worker. */
+static void tenant_entry(void *arg)
 {
-    tenant *t = (tenant *)(uintptr_t)(((uint64_t)hi << 32) | (uint64_t)lo);
-    tenant_main(t);
-    t->finished = 1;
+    tenant_main(arg);
 }
 
 static int tenant_coroutine(tenant *t, worker *w)
 {
     t->worker = w;
-    t->stack = malloc(TENANT_STACK_BYTES);
-    if (t->stack == NULL || getcontext(&t->context) != 0)
-        return -1;
-    t->context.uc_stack.ss_sp = t->stack;
-    t->context.uc_stack.ss_size = TENANT_STACK_BYTES;
-    t->context.uc_link = &w->context;
-    uint64_t p = (uint64_t)(uintptr_t)t;
-    makecontext(&t->context, (void (*)(void))tenant_entry, 2, (unsigned)(p >> 32), (unsigned)(p & 0xFFFFFFFFu));
-    return 0;
+    t->coro = fc_new(tenant_entry, t, TENANT_STACK_BYTES);
+    return t->coro != NULL ? 0 : -1;
+}
+
+/* Runs t until its next request is in flight or it has finished; returns
+ * 1 when it has finished. */
+static int resume(tenant *t)
+{
+    fc_resume(t->coro);
+    return fc_finished(t->coro);
 }
 
 /* Starts every tenant of the worker, then runs transfers and resumes the
@@ -647,8 +642,7 @@ static void *worker_main(void *arg)
     if (ready == NULL)
         return NULL;
     for (int i = 0; i < w->n_tenants; i++) {
-        swapcontext(&w->context, &w->tenants[i]->context);
-        running += !w->tenants[i]->finished;
+        running += !resume(w->tenants[i]);
     }
     while (running > 0) {
         int still = 0;
@@ -668,8 +662,7 @@ static void *worker_main(void *arg)
         for (int i = 0; i < n_ready; i++) {
             tenant *t = ready[i];
             curl_multi_remove_handle(w->multi, t->curl);
-            swapcontext(&w->context, &t->context);
-            running -= t->finished;
+            running -= resume(t);
         }
         if (running > 0 && n_ready == 0)
             curl_multi_poll(w->multi, NULL, 0, 100, NULL);
@@ -686,8 +679,7 @@ static void *http_worker_main(void *arg)
     worker *w = arg;
     int running = 0;
     for (int i = 0; i < w->n_tenants; i++) {
-        swapcontext(&w->context, &w->tenants[i]->context);
-        running += !w->tenants[i]->finished;
+        running += !resume(w->tenants[i]);
     }
     struct epoll_event events[64];
     double last_check = now_s();
@@ -696,11 +688,10 @@ static void *http_worker_main(void *arg)
         for (int i = 0; i < n; i++) {
             tenant *t = events[i].data.ptr;
             fh_result r = fh_conn_on_event(t->conn, events[i].events);
-            if (r == FH_PENDING || t->finished)
+            if (r == FH_PENDING || fc_finished(t->coro))
                 continue;
             t->http_result = r;
-            swapcontext(&w->context, &t->context);
-            running -= t->finished;
+            running -= resume(t);
         }
         /* Deadlines are seconds long: a look every 100 ms is enough. */
         double now = now_s();
@@ -709,11 +700,10 @@ static void *http_worker_main(void *arg)
         last_check = now;
         for (int i = 0; i < w->n_tenants; i++) {
             tenant *t = w->tenants[i];
-            if (t->finished || fh_conn_check_deadline(t->conn, now) != FH_ERROR)
+            if (fc_finished(t->coro) || fh_conn_check_deadline(t->conn, now) != FH_ERROR)
                 continue;
             t->http_result = FH_ERROR;
-            swapcontext(&w->context, &t->context);
-            running -= t->finished;
+            running -= resume(t);
         }
     }
     return NULL;
@@ -1057,7 +1047,7 @@ int main(int argc, char **argv)
         curl_easy_cleanup(ts[i].curl);
         curl_slist_free_all(ts[i].headers);
         free(ts[i].answer);
-        free(ts[i].stack);
+        fc_free(ts[i].coro);
     }
     free(workers);
     free(worker_tenants);
