@@ -1,6 +1,6 @@
 /* descovo-bench-fleet: a fleet of CI jobs against one descovo-mock (issue 19).
  *
- * T tenants (one libcurl easy handle each, keep-alive), each looping the
+ * T tenants (one keep-alive connection each), each looping the
  * whole workflow for D seconds: create, set filters, build,
  * advance its clock, poll the status, estimate, enrich, advance, poll the
  * enrichment, export companies and prospects, download both CSVs; every N
@@ -124,6 +124,7 @@ typedef struct fleet_options {
     int sample_s;             /* RSS sampled this often (with server_pid), 0: start and end only */
     int workers;              /* threads driving the tenants as coroutines */
     int use_curl;             /* --client curl: the workers use libcurl multi handles */
+    int own_client_asked;     /* --client http given (not with --blocking) */
     int blocking;             /* a thread per tenant, curl_easy_perform (the first version) */
     struct sockaddr_in addr;  /* the server, for the own client */
     char host[64];            /* its Host header */
@@ -872,6 +873,7 @@ static int parse_args(int argc, char **argv, fleet_options *o)
                 return -1;
             }
             o->use_curl = strcmp(optarg, "curl") == 0;
+            o->own_client_asked = !o->use_curl;
             break;
         case 'S': o->smoke = 1; break;
         case 'h': usage(stdout); exit(0);
@@ -880,6 +882,10 @@ static int parse_args(int argc, char **argv, fleet_options *o)
     }
     if (o->url == NULL || optind != argc) {
         usage(stderr);
+        return -1;
+    }
+    if (o->blocking && o->own_client_asked) {
+        fprintf(stderr, "descovo-bench-fleet: --blocking runs libcurl easy handles: not with --client http\n");
         return -1;
     }
     if (o->blocking)

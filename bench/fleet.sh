@@ -7,6 +7,12 @@
 # workflow and RSS are measured; every other argument goes to the fleet
 # (descovo-bench-fleet --help). The server is stopped on exit.
 #
+# The generator's modes (its own CPU per workflow is printed by each):
+#   --client http   the default: the fleet's own HTTP/1.1 client, keep-alive
+#                   sockets in one epoll set per worker (--workers W, 2)
+#   --client curl   the same workers through libcurl multi handles (the reference)
+#   --blocking      a thread per tenant, each with a libcurl easy handle
+#
 # Usage: bench/fleet.sh [--build-dir DIR] [--no-build] [--mock-args "ARGS"] [FLEET ARGS...]
 #   --build-dir DIR   where to build (build-bench); --no-build uses it as is
 #   --mock-args ARGS  more options for descovo-mock (default "--no-rate-limit")
