@@ -884,6 +884,14 @@ static int parse_args(int argc, char **argv, fleet_options *o)
         usage(stderr);
         return -1;
     }
+    /* Paths are appended to it: "http://h:p/" would make "//v1/..." */
+    static char url[512];
+    size_t url_len = strlen(o->url);
+    if (url_len > 0 && url_len < sizeof url && o->url[url_len - 1] == '/') {
+        memcpy(url, o->url, url_len - 1);
+        url[url_len - 1] = '\0';
+        o->url = url;
+    }
     if (o->blocking && o->own_client_asked) {
         fprintf(stderr, "descovo-bench-fleet: --blocking runs libcurl easy handles: not with --client http\n");
         return -1;
