@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http/body.h"
 #include "http/conns.h"
 #include "http/logq.h"
 #include "sim/keys.h"
@@ -891,15 +892,8 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *connecti
         MHD_destroy_response(response);
         return rc;
     }
-    if (*upload_data_size > 0) {
-        /* Past the limit keep reading (and dropping) so the 413 can be sent. */
-        if (!state->too_large && state->body.len + *upload_data_size <= API_MAX_BODY_BYTES)
-            strbuf_append(&state->body, upload_data, *upload_data_size);
-        else
-            state->too_large = 1;
-        *upload_data_size = 0;
+    if (http_body_take(&state->body, &state->too_large, API_MAX_BODY_BYTES, upload_data, upload_data_size))
         return MHD_YES;
-    }
     conn_answering(state->slot->track);
     return answer(http, connection, state, path, method);
 }
