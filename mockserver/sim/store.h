@@ -423,7 +423,7 @@ void store_set_link_hook(store *st, store_link_hook hook, void *ctx);
 
 /* Tests: called by a live build while its filters run, the lock NOT held,
  * so that a test can make a change fall inside a build (tests/http
- * test_persist_order). Set before serving. NULL (the default): none. */
+ * test_persist_order). Set while no build runs. NULL (the default): none. */
 typedef void (*store_build_hook)(void *ctx, const char *audience_id);
 void store_set_build_hook(store *st, store_build_hook hook, void *ctx);
 /* Lock NOT held: calls the build hook, if one is set. */
