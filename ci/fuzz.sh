@@ -12,7 +12,7 @@ seconds=${1:-40}
 jobs=$(nproc 2>/dev/null || echo 2)
 dir=build/fuzz
 work=build/fuzz-work
-targets="fuzz_body fuzz_request fuzz_filters fuzz_csv fuzz_jsonr"
+targets="fuzz_body fuzz_request fuzz_filters fuzz_csv fuzz_jsonr fuzz_state"
 
 echo "== fuzz: configure and build (clang)"
 CC=clang cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDESCOVO_WERROR=ON -DDESCOVO_FUZZ=ON >/dev/null

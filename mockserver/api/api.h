@@ -58,6 +58,7 @@ typedef struct mock_request {
                                  * NULL when the request has no body */
     const fault_decision *fault; /* a fault rule's side effect for this request
                                   * (fail-build, fail-enrichment, hold), or NULL */
+    int can_defer;              /* the HTTP layer honours mock_reply.later and .durable_log */
     int replaying;              /* replayed from the state file: no rate limits,
                                  * and fault rules are not there (handlers of the
                                  * control plane replay only their effect on the store) */
@@ -85,7 +86,7 @@ typedef struct http_request {
     const char *body;             /* NULL when none */
     size_t body_len;
     int body_too_large;           /* more than API_MAX_BODY_BYTES were sent */
-    int can_defer;                /* the caller honours mock_reply.durable_log */
+    int can_defer;                /* the caller honours mock_reply.later and .durable_log */
     const char *(*query)(const struct mock_request *req, const char *name);
     void *query_ctx;
     /* A request header, or NULL. */
@@ -129,6 +130,14 @@ typedef struct mock_reply {
      * the write failed. */
     persist *durable_log;
     uint64_t durable_seq;
+    /* An answer made off the server's threads (only when
+     * http_request.can_defer; the rest of this reply is then not sent): the
+     * HTTP layer suspends the connection, as for a durable answer, and
+     * calls later(later_arg, answer, done, token) with a zeroed reply;
+     * the job fills answer, then calls done(token, 0) once, from any
+     * thread, and the connection resumes to send it. */
+    void (*later)(void *arg, struct mock_reply *answer, void (*done)(void *token, int error), void *token);
+    void *later_arg;
 } mock_reply;
 
 /* The 500 of a change that was made but could not be written to the

@@ -224,6 +224,8 @@ void handle_build(const mock_request *req, mock_reply *reply)
     uint32_t max_prospects = aud->max_prospects ? aud->max_prospects : STORE_BUILD_CAP;
     account *acct = req->account;
     store_unlock(req->store);
+    if (!req->replaying)
+        store_filters_running(req->store, id);
     build_result result = {0};
     pricing_index pricing = {0};
     int rc = filters_run(filters, store_dataset(req->store), method, max_companies, max_prospects, &result);

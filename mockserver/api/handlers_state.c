@@ -2,6 +2,7 @@
  * the "stateFile" member of GET /_mock/health (sim/compactor.h). */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "api/handlers.h"
 
@@ -24,6 +25,58 @@ json_t *state_file_health(const mock_context *ctx)
                      "bytes", (json_int_t)stats.last_bytes);
 }
 
+/* The answer to a compaction: its figures, or 409 (one runs already, or a
+ * reset came in the middle) or 500 with why. */
+static void compaction_answer(mock_reply *reply, persist *log, int rc, int error, int64_t pause_us, const char *err)
+{
+    if (rc != 0) {
+        unsigned status = error == EBUSY || error == ECANCELED ? 409 : 500;
+        reply_error(reply, status, "%s%s", status == 500 ? "Internal error: " : "", err);
+        return;
+    }
+    persist_compact_stats stats;
+    persist_compact_stats_of(log, &stats);
+    json_t *output = json_pack("{s:b, s:I, s:I, s:I, s:I, s:f}", "compacted", 1,
+                               "snapshotObjects", (json_int_t)stats.snapshot_lines,
+                               "linesSinceSnapshot", (json_int_t)stats.since_snapshot,
+                               "bytes", (json_int_t)stats.last_bytes,
+                               "durationMs", (json_int_t)stats.last_ms,
+                               "pauseMs", (double)pause_us / 1000.0);
+    /* The route takes no fields: no warnings to carry. */
+    const mock_request no_request = {0};
+    reply_ok(reply, &no_request, output, charge_free(NULL, "Control endpoints are free."));
+}
+
+/* A compaction answered later (the HTTP layer's mock_reply.later). */
+typedef struct compaction_job {
+    persist *log;
+    mock_reply *answer;
+    void (*done)(void *token, int error);
+    void *token;
+} compaction_job;
+
+static void compacted(void *arg, int rc, int error, int64_t pause_us, const char *err)
+{
+    compaction_job *job = arg;
+    compaction_answer(job->answer, job->log, rc, error, pause_us, err);
+    job->done(job->token, 0);
+    free(job);
+}
+
+/* Runs on the compactor's thread: the server thread goes back to serving. */
+static void compact_later(void *arg, mock_reply *answer, void (*done)(void *token, int error), void *token)
+{
+    const mock_context *ctx = arg;
+    compaction_job *job = malloc(sizeof *job);
+    if (job == NULL) {
+        reply_error(answer, 500, "Internal error: out of memory starting the compaction.");
+        done(token, 0);
+        return;
+    }
+    *job = (compaction_job){ctx->persist, answer, done, token};
+    compactor_run_async(ctx->compactor, compacted, job);
+}
+
 void handle_mock_state_compact(const mock_request *req, mock_reply *reply)
 {
     compactor *c = req->ctx->compactor;
@@ -31,20 +84,13 @@ void handle_mock_state_compact(const mock_request *req, mock_reply *reply)
         reply_error(reply, 404, "No state file to compact: descovo-mock runs without --state-file PATH.");
         return;
     }
-    char err[512];
-    int64_t pause_us = 0;
-    if (compactor_run(c, &pause_us, err, sizeof err) != 0) {
-        unsigned status = errno == EBUSY || errno == ECANCELED ? 409 : 500;
-        reply_error(reply, status, "%s%s", status == 500 ? "Internal error: " : "", err);
+    if (req->can_defer) {
+        reply->later = compact_later;
+        reply->later_arg = (void *)req->ctx;
         return;
     }
-    persist_compact_stats stats;
-    persist_compact_stats_of(req->ctx->persist, &stats);
-    json_t *output = json_pack("{s:b, s:I, s:I, s:I, s:I, s:f}", "compacted", 1,
-                               "snapshotObjects", (json_int_t)stats.snapshot_lines,
-                               "linesSinceSnapshot", (json_int_t)stats.since_snapshot,
-                               "bytes", (json_int_t)stats.last_bytes,
-                               "durationMs", (json_int_t)stats.last_ms,
-                               "pauseMs", (double)pause_us / 1000.0);
-    reply_ok(reply, req, output, charge_free(NULL, "Control endpoints are free."));
+    char err[512];
+    int64_t pause_us = 0;
+    int rc = compactor_run(c, &pause_us, err, sizeof err);
+    compaction_answer(reply, req->ctx->persist, rc, rc != 0 ? errno : 0, pause_us, err);
 }

@@ -794,8 +794,9 @@ static int64_t clock_mark_ahead_ms(const mock_context *ctx)
  * answered 500: docs/DESIGN.md, "Errors". */
 static void ensure_answer(mock_reply *reply, const char *while_doing)
 {
-    int answered = reply->status != 0 &&
-                   (reply->body != NULL || reply->csv != NULL || (reply->text.data != NULL && !reply->text.oom));
+    int answered = reply->later != NULL ||
+                   (reply->status != 0 &&
+                    (reply->body != NULL || reply->csv != NULL || (reply->text.data != NULL && !reply->text.oom)));
     if (!answered)
         reply_error(reply, 500, "Internal error: out of memory while %s.", while_doing);
 }
@@ -842,6 +843,7 @@ void routes_dispatch(const mock_context *ctx, const http_request *http, mock_rep
     };
     mock_request req;
     request_init(&req, ctx, r, param, &src);
+    req.can_defer = http->can_defer;
     const char *key = req.api_key;
     /* A tenant's control requests are its own too (journal, log). */
     const char *owner_key = key != NULL ? key : (shape_of(r)->tenant ? param : NULL);

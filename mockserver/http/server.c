@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http/body.h"
 #include "http/conns.h"
 #include "http/logq.h"
 #include "sim/keys.h"
@@ -44,7 +45,7 @@ struct mock_http {
     mock_http_config config;
     logq *log;                   /* NULL: no request log */
     conns *conns;                /* deadlines and the connection limit */
-    int awaiting;                /* answers held until durable (atomic) */
+    int awaiting;                /* answers held until durable or made later (atomic) */
     size_t connection_limit;     /* libmicrohttpd's; 503 from connection_limit - headroom */
     journal *journal;            /* NULL: not kept */
     uint16_t port;
@@ -72,6 +73,7 @@ typedef struct request_state {
     char *response_text;          /* start of the JSON answer, for the journal */
     size_t response_len;          /* its full length */
     struct MHD_Response *pending; /* answer held back by an injected latency */
+    mock_reply *later;            /* an answer being made later (mock_reply.later) */
     int begun;                    /* the access handler was called */
     int encoded_slash;            /* "%2F" in the raw path: refused */
     unsigned pending_status;
@@ -581,7 +583,8 @@ static void journal_answer(mock_http *http, request_state *state)
 }
 
 /* Called back by the state file once a held answer's change is durable
- * (error 0) or cannot be (its errno); any thread. */
+ * (error 0) or cannot be (its errno), or by a job once the answer it makes
+ * later is ready (0); any thread. */
 static void durable_done(void *arg, int error)
 {
     request_state *state = arg;
@@ -594,10 +597,37 @@ static void durable_done(void *arg, int error)
     __atomic_sub_fetch(&http->awaiting, 1, __ATOMIC_ACQ_REL);
 }
 
+static enum MHD_Result send_reply(mock_http *http, struct MHD_Connection *connection,
+                                  request_state *state, mock_reply *reply);
+
+/* A reply made later (mock_reply.later): suspended as a durable answer is,
+ * and resumed by the job through durable_done. */
+static enum MHD_Result answer_later(mock_http *http, struct MHD_Connection *connection,
+                                    request_state *state, mock_reply *reply)
+{
+    mock_reply *answer = calloc(1, sizeof *answer);
+    json_decref(reply->body);
+    strbuf_release(&reply->text);
+    if (answer == NULL) {
+        mock_reply refusal = {0};
+        reply_error(&refusal, 500, "Internal error: out of memory answering.");
+        return send_reply(http, connection, state, &refusal);
+    }
+    state->later = answer;
+    state->http = http;
+    state->connection = connection;
+    MHD_suspend_connection(connection);
+    __atomic_add_fetch(&http->awaiting, 1, __ATOMIC_ACQ_REL);
+    reply->later(reply->later_arg, answer, durable_done, state);
+    return MHD_YES;
+}
+
 /* Sends a reply (or carries out its injected fault); takes what it owns. */
 static enum MHD_Result send_reply(mock_http *http, struct MHD_Connection *connection,
                                   request_state *state, mock_reply *reply)
 {
+    if (reply->later != NULL)
+        return answer_later(http, connection, state, reply);
     if (reply->connection != REPLY_SEND) {
         json_decref(reply->body);
         strbuf_release(&reply->text);
@@ -839,6 +869,13 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *connecti
         }
         return MHD_YES;
     }
+    if (state->later != NULL) {
+        /* Resumed once the answer made later is ready. */
+        mock_reply reply = *state->later;
+        free(state->later);
+        state->later = NULL;
+        return send_reply(http, connection, state, &reply);
+    }
     if (state->pending != NULL) {
         /* Resumed after an injected latency, or once durable: send what
          * was held back, or the 500 of a change that could not be written. */
@@ -855,15 +892,8 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *connecti
         MHD_destroy_response(response);
         return rc;
     }
-    if (*upload_data_size > 0) {
-        /* Past the limit keep reading (and dropping) so the 413 can be sent. */
-        if (!state->too_large && state->body.len + *upload_data_size <= API_MAX_BODY_BYTES)
-            strbuf_append(&state->body, upload_data, *upload_data_size);
-        else
-            state->too_large = 1;
-        *upload_data_size = 0;
+    if (http_body_take(&state->body, &state->too_large, API_MAX_BODY_BYTES, upload_data, upload_data_size))
         return MHD_YES;
-    }
     conn_answering(state->slot->track);
     return answer(http, connection, state, path, method);
 }

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "http/body.h"
 #include "proxy/har_journal.h"
 #include "proxy/redact.h"
 #include "proxy/upstream.h"
@@ -648,14 +649,8 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *connecti
         *con_cls = state;
         return MHD_YES;
     }
-    if (*upload_data_size > 0) {
-        if (!state->too_large && state->body.len + *upload_data_size <= PROXY_MAX_REQUEST_BYTES)
-            strbuf_append(&state->body, upload_data, *upload_data_size);
-        else
-            state->too_large = 1;
-        *upload_data_size = 0;
+    if (http_body_take(&state->body, &state->too_large, PROXY_MAX_REQUEST_BYTES, upload_data, upload_data_size))
         return MHD_YES;
-    }
     if (strncmp(url, "/_mock/", 7) == 0 || strcmp(url, "/_mock") == 0) {
         if (strcmp(url, "/_mock/health") == 0 && strcmp(method, "GET") == 0)
             return send_json(connection, 200,

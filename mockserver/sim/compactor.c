@@ -17,6 +17,8 @@ struct compactor {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     int asked;                   /* the log passed its threshold */
+    compactor_done_fn job_done;  /* compactor_run_async's, claimed; NULL: none */
+    void *job_arg;
     int running;                 /* a compaction runs (thread or compactor_run) */
     int stopping;
     int64_t last_pause_us;
@@ -94,6 +96,37 @@ int compactor_run(compactor *c, int64_t *pause_us, char *err, size_t errlen)
     return rc;
 }
 
+void compactor_run_async(compactor *c, compactor_done_fn done, void *arg)
+{
+    if (claim(c) != 0) {
+        done(arg, -1, EBUSY, 0, "a compaction of the state file is already running");
+        return;
+    }
+    pthread_mutex_lock(&c->lock);
+    c->job_done = done;
+    c->job_arg = arg;
+    pthread_cond_signal(&c->wake);
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* Lock held: runs the asked compaction, claimed by compactor_run_async,
+ * and calls back (the lock released meanwhile). */
+static void run_job(compactor *c)
+{
+    compactor_done_fn done = c->job_done;
+    void *arg = c->job_arg;
+    c->job_done = NULL;
+    c->job_arg = NULL;
+    pthread_mutex_unlock(&c->lock);
+    char err[512] = "";
+    int64_t pause_us = 0;
+    int rc = compact(c, &pause_us, err, sizeof err);
+    int error = rc != 0 ? errno : 0;
+    release(c);
+    done(arg, rc, error, pause_us, err);
+    pthread_mutex_lock(&c->lock);
+}
+
 /* The log's hook (its lock held): only wakes the thread. */
 static void on_due(void *ctx)
 {
@@ -109,8 +142,12 @@ static void *run_thread(void *arg)
     compactor *c = arg;
     pthread_mutex_lock(&c->lock);
     for (;;) {
-        while (!c->asked && !c->stopping)
+        while (!c->asked && c->job_done == NULL && !c->stopping)
             pthread_cond_wait(&c->wake, &c->lock);
+        if (c->job_done != NULL) {
+            run_job(c);
+            continue;
+        }
         if (c->stopping)
             break;
         c->asked = 0;
@@ -140,14 +177,13 @@ compactor *compactor_start(store *st, persist *p, uint64_t floor, const char *li
     c->last_pause_us = -1;
     pthread_mutex_init(&c->lock, NULL);
     pthread_cond_init(&c->wake, NULL);
-    if (floor > 0) {
-        if (pthread_create(&c->thread, NULL, run_thread, c) != 0) {
-            compactor_stop(c);
-            return NULL;
-        }
-        c->thread_started = 1;
-        persist_set_compact_hook(p, floor, on_due, c);
+    if (pthread_create(&c->thread, NULL, run_thread, c) != 0) {
+        compactor_stop(c);
+        return NULL;
     }
+    c->thread_started = 1;
+    if (floor > 0)
+        persist_set_compact_hook(p, floor, on_due, c);
     return c;
 }
 

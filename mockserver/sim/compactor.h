@@ -12,8 +12,12 @@
  * snapshot pass max(floor, the snapshot's lines) (floor 0: only when
  * asked with compactor_run).
  *
- * Threads: compactor_run from any thread, no lock held; one compaction at
- * a time. */
+ * Asked (POST /_mock/state/compact): compactor_run compacts on the
+ * caller's thread; compactor_run_async on the compactor's own, calling
+ * back when done, so that a server thread is not held meanwhile.
+ *
+ * Threads: compactor_run and compactor_run_async from any thread, no lock
+ * held; one compaction at a time. */
 #ifndef DESCOVO_COMPACTOR_H
 #define DESCOVO_COMPACTOR_H
 
@@ -29,7 +33,7 @@
 
 typedef struct compactor compactor;
 
-/* Starts the thread (floor > 0) and hooks it to the log; link_base is the
+/* Starts the thread and, floor > 0, hooks it to the log; link_base is the
  * server's URL (store_snapshot_write). All borrowed: they must outlive it. Call after the state file is replayed. Returns
  * NULL when out of memory or a thread cannot start. */
 compactor *compactor_start(store *st, persist *p, uint64_t floor, const char *link_base);
@@ -39,11 +43,23 @@ compactor *compactor_start(store *st, persist *p, uint64_t floor, const char *li
  * message in err. *pause_us (may be NULL): how long the store was held. */
 int compactor_run(compactor *c, int64_t *pause_us, char *err, size_t errlen);
 
+/* What an asynchronous compaction became: rc and error (errno) as
+ * compactor_run returns them, the store's pause, the message of a failure
+ * (borrowed for the call). */
+typedef void (*compactor_done_fn)(void *arg, int rc, int error, int64_t pause_us, const char *err);
+
+/* compactor_run on the compactor's thread: returns at once, and done(arg,
+ * ...) is called once, from that thread when the new file is durable or
+ * the compaction failed, or from this one, before it returns, when one is
+ * already running (EBUSY). done must not call back into the compactor. */
+void compactor_run_async(compactor *c, compactor_done_fn done, void *arg);
+
 /* The last snapshot's pause (microseconds the store was held), -1: none. */
 int64_t compactor_last_pause_us(compactor *c);
 uint64_t compactor_floor(const compactor *c);
 
-/* Stops the thread (waits for a compaction running). Accepts NULL. */
+/* Stops the thread (waits for a compaction running, or asked with
+ * compactor_run_async, and its callback). Accepts NULL. */
 void compactor_stop(compactor *c);
 
 #endif

@@ -1230,6 +1230,18 @@ void store_set_link_hook(store *st, store_link_hook hook, void *ctx)
     st->link_hook_ctx = ctx;
 }
 
+void store_set_build_hook(store *st, store_build_hook hook, void *ctx)
+{
+    st->build_hook = hook;
+    st->build_hook_ctx = ctx;
+}
+
+void store_filters_running(store *st, const char *audience_id)
+{
+    if (st->build_hook != NULL)
+        st->build_hook(st->build_hook_ctx, audience_id);
+}
+
 void store_set_reset_hook(store *st, store_reset_hook hook, void *ctx)
 {
     st->reset_hook = hook;

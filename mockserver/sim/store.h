@@ -421,6 +421,14 @@ void store_set_reset_hook(store *st, store_reset_hook hook, void *ctx);
 typedef void (*store_link_hook)(void *ctx, const char *audience_id, char *out, size_t size);
 void store_set_link_hook(store *st, store_link_hook hook, void *ctx);
 
+/* Tests: called by a live build while its filters run, the lock NOT held,
+ * so that a test can make a change fall inside a build (tests/http
+ * test_persist_order). Set while no build runs. NULL (the default): none. */
+typedef void (*store_build_hook)(void *ctx, const char *audience_id);
+void store_set_build_hook(store *st, store_build_hook hook, void *ctx);
+/* Lock NOT held: calls the build hook, if one is set. */
+void store_filters_running(store *st, const char *audience_id);
+
 /* Lock NOT held: it first waits for running store_work, then takes the lock.
  * Drops every audience, enrichment and export; restores initial accounts,
  * disables the others; restores the settings; empties the outbox; restarts

@@ -44,6 +44,8 @@ struct store {
     void *reset_hook_ctx;
     store_link_hook link_hook;
     void *link_hook_ctx;
+    store_build_hook build_hook;
+    void *build_hook_ctx;
     store_expire_hook expire_hook;
     void *expire_hook_ctx;
     account *lru_newest, *lru_oldest; /* every account, by last use */

@@ -11,7 +11,9 @@
  *    torn PATH.compact left behind: nothing acknowledged is lost;
  *  - a damaged snapshot line refuses the start, naming the line;
  *  - changes made while compactions run survive; automatic compaction
- *    keeps the lines after the snapshot bounded; 404 and 409. */
+ *    keeps the lines after the snapshot bounded; 404 and 409;
+ *  - a compaction holds no server thread: with one, other requests are
+ *    answered while it runs. */
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -22,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -621,6 +624,109 @@ static void test_tenant_reset_keeps_the_work_lock(void **state)
     unlink(file);
 }
 
+/* Holds a compaction at its first step (the store free, the old file
+ * still in use) until the test lets it go, at most 10 s. */
+typedef struct holder {
+    pthread_mutex_t mutex;
+    pthread_cond_t cond;
+    int inside;    /* the compaction is held */
+    int released;  /* the test is done with it */
+    int timed_out; /* it was let go after 10 s, not by the test */
+} holder;
+
+static void hold_at_first_step(void *ctx, int k)
+{
+    holder *hd = ctx;
+    if (k != 1)
+        return;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 10;
+    pthread_mutex_lock(&hd->mutex);
+    hd->inside = 1;
+    pthread_cond_broadcast(&hd->cond);
+    int rc = 0;
+    while (!hd->released && rc == 0)
+        rc = pthread_cond_timedwait(&hd->cond, &hd->mutex, &until);
+    hd->timed_out = !hd->released;
+    pthread_mutex_unlock(&hd->mutex);
+}
+
+typedef struct compaction_call {
+    const char *base;
+    long status;
+} compaction_call;
+
+static void *compact_in_thread(void *arg)
+{
+    compaction_call *call = arg;
+    harness h = {0};
+    snprintf(h.base_url, sizeof h.base_url, "%s", call->base);
+    h.curl = curl_easy_init();
+    http_response res;
+    harness_request(&h, "POST", "/_mock/state/compact", NULL, &res);
+    call->status = res.status;
+    http_response_free(&res);
+    curl_easy_cleanup(h.curl);
+    return NULL;
+}
+
+static void one_thread(mock_options *options)
+{
+    configure(options);
+    options->threads = 1;
+}
+
+/* POST /_mock/state/compact holds no server thread while it runs: with one
+ * thread, a status GET and a second compaction (409) are answered while
+ * the first is held in the middle (held on that thread, they would wait
+ * for the hook's 10 s and the test would fail). */
+static void test_compaction_frees_the_thread(void **state)
+{
+    (void)state;
+    char file[256];
+    temp_path(file, sizeof file, "thread.log");
+    snprintf(next_file, sizeof next_file, "%s", file);
+    next_compact_after = 0;
+    harness *h = harness_start(one_thread);
+    harness_create(h, DEV_KEY, "before", "NORMAL");
+    holder hd = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0};
+    persist_set_step_hook(mock_app_context(h->app)->persist, hold_at_first_step, &hd);
+    compaction_call call = {.base = h->base_url};
+    pthread_t thread;
+    assert_int_equal(pthread_create(&thread, NULL, compact_in_thread, &call), 0);
+    pthread_mutex_lock(&hd.mutex);
+    while (!hd.inside)
+        pthread_cond_wait(&hd.cond, &hd.mutex);
+    pthread_mutex_unlock(&hd.mutex);
+
+    http_response res;
+    harness_request(h, "GET", "/v1/credits?apiKey=" DEV_KEY, NULL, &res);
+    long credits_status = res.status;
+    http_response_free(&res);
+    harness_request(h, "POST", "/_mock/state/compact", NULL, &res);
+    long second_status = res.status;
+    int named = res.raw != NULL && strstr(res.raw, "already running") != NULL;
+    http_response_free(&res);
+    pthread_mutex_lock(&hd.mutex);
+    hd.released = 1;
+    pthread_cond_broadcast(&hd.cond);
+    int timed_out = hd.timed_out;
+    pthread_mutex_unlock(&hd.mutex);
+    pthread_join(thread, NULL);
+    persist_set_step_hook(mock_app_context(h->app)->persist, NULL, NULL);
+
+    if (timed_out)
+        fail_msg("the GET waited for the compaction: it held the server's only thread");
+    assert_int_equal(credits_status, 200);
+    assert_int_equal(second_status, 409);
+    assert_true(named);
+    assert_int_equal(call.status, 200);
+    harness_create(h, DEV_KEY, "after", "NORMAL");
+    assert_restart_keeps(h, file, 0);
+    unlink(file);
+}
+
 static void test_no_state_file_is_404(void **state)
 {
     (void)state;
@@ -643,6 +749,7 @@ int main(void)
         cmocka_unit_test(test_changes_during_compaction),
         cmocka_unit_test(test_automatic),
         cmocka_unit_test(test_tenant_reset_keeps_the_work_lock),
+        cmocka_unit_test(test_compaction_frees_the_thread),
         cmocka_unit_test(test_no_state_file_is_404),
     };
     return cmocka_run_group_tests_name("compaction", tests, NULL, NULL);

@@ -6,7 +6,10 @@
  *  - with a real clock at --time-scale 1000, a build seen NORMAL before a
  *    SIGKILL is NORMAL after the restart, with the same credits (GETs are
  *    not logged; clock marks vouch for the time they showed).
- * Each runs the binary as a child process, bounded in count and time. */
+ * The first runs the server in-process, where the store's build hook holds
+ * each build in its filters while the change is made (no timing: the change
+ * falls inside the build on every run); the second runs the binary as a
+ * child process, to SIGKILL it. Both bounded in count and time. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -24,9 +27,10 @@
 #include <jansson.h>
 
 #include "child.h"
+#include "harness.h"
 #include "text/strbuf.h"
 
-#define KEY "sk_test_descovo_dev"
+#define KEY DEV_KEY
 
 static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 {
@@ -83,18 +87,66 @@ static void new_audience(const char *base, char id[64], int heavy)
                                         "{\"min\":1}},\"maxCompanies\":5,\"maxProspects\":20}", 200);
 }
 
-typedef struct build_call {
-    const char *base;
-    char path[128];
-    long status;
-    volatile int started;
-} build_call;
+/* Holds a build inside its filters (the store lock free) until the test
+ * has made its change: the build hook waits here, on a server thread. */
+typedef struct gate {
+    pthread_mutex_t mutex;
+    pthread_cond_t cond;
+    int armed;    /* the next build stops in the hook */
+    int inside;   /* a build is stopped in the hook */
+    int released; /* the test has made its change */
+} gate;
 
-static void *run_build(void *arg)
+static gate the_gate = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0};
+
+static void hold_build(void *ctx, const char *audience_id)
 {
-    build_call *b = arg;
-    b->started = 1;
-    b->status = call(b->base, "POST", b->path, "{\"apiKey\":\"" KEY "\"}", NULL);
+    (void)audience_id;
+    gate *g = ctx;
+    pthread_mutex_lock(&g->mutex);
+    if (g->armed) {
+        g->armed = 0;
+        g->inside = 1;
+        pthread_cond_broadcast(&g->cond);
+        while (!g->released)
+            pthread_cond_wait(&g->cond, &g->mutex);
+    }
+    pthread_mutex_unlock(&g->mutex);
+}
+
+/* Waits until *flag is set, at most 30 s; returns 0, or -1 on time out. */
+static int wait_for(gate *g, const int *flag)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 30;
+    int rc = 0;
+    pthread_mutex_lock(&g->mutex);
+    while (!*flag && rc == 0)
+        rc = pthread_cond_timedwait(&g->cond, &g->mutex, &until);
+    int ok = *flag;
+    pthread_mutex_unlock(&g->mutex);
+    return ok ? 0 : -1;
+}
+
+typedef struct call_args {
+    const char *base;
+    const char *method;
+    char path[256];
+    const char *body;
+    long status;
+    int done;
+} call_args;
+
+static void *run_call(void *arg)
+{
+    call_args *a = arg;
+    long status = call(a->base, a->method, a->path, a->body, NULL);
+    pthread_mutex_lock(&the_gate.mutex);
+    a->status = status;
+    a->done = 1;
+    pthread_cond_broadcast(&the_gate.cond);
+    pthread_mutex_unlock(&the_gate.mutex);
     return NULL;
 }
 
@@ -128,17 +180,26 @@ static void temp_path(char *out, size_t size, const char *name)
     unlink(out);
 }
 
+static char state_file[256];
+
+static void with_state_file(mock_options *options)
+{
+    options->state_file = state_file;
+    options->companies = 2000;
+    options->threads = 2; /* the change is served while a build holds one */
+    options->rate_limit_scale = 0;
+}
+
+/* Each change is made while a build is stopped in its filters (the build
+ * hook), so it falls inside the build every time, whatever the machine's
+ * speed; a change that runs alone (a scenario load) waits for the build. */
 static void test_changes_during_a_build(void **state)
 {
     (void)state;
-    char file[256];
-    temp_path(file, sizeof file, "build.log");
-    const char *const args[] = {"--port", "0", "--quiet", "--clock", "manual", "--companies", "100000",
-                                "--no-rate-limit", "--threads", "2", "--state-file", file, NULL};
-    child c;
-    char line[512];
-    assert_int_equal(child_start(args, NULL, &c, line, sizeof line), 0);
-    const char *base = c.url;
+    temp_path(state_file, sizeof state_file, "build.log");
+    harness *h = harness_start(with_state_file);
+    store_set_build_hook(mock_app_store(h->app), hold_build, &the_gate);
+    const char *base = h->base_url;
     /* Prepared: a NORMAL audience (enrich, export), a DRAFT one (PATCH),
      * one to archive. */
     char normal[64], draft[64], doomed[64];
@@ -157,51 +218,62 @@ static void test_changes_during_a_build(void **state)
     snprintf(archive, sizeof archive, "/v1/audiences/%s?apiKey=" KEY, doomed);
     const struct {
         const char *method, *path, *body;
+        int alone; /* waits for the build to end */
     } changes[] = {
-        {"PUT", "/_mock/accounts/" KEY, "{\"credits\":0}"},
-        {"POST", "/v1/audiences/create", "{\"apiKey\":\"" KEY "\",\"name\":\"during\"}"},
-        {"PATCH", patch, "{\"apiKey\":\"" KEY "\",\"companySearchParams\":{\"employeeCountV2\":{\"min\":2}}}"},
-        {"DELETE", archive, NULL},
-        {"POST", "/_mock/clock/advance", "{\"seconds\":1}"},
-        {"POST", enrich, "{\"apiKey\":\"" KEY "\",\"maxProspectsToEnrich\":3,\"userEmail\":\"a@example.com\"}"},
-        {"POST", export_path, "{\"apiKey\":\"" KEY "\",\"format\":\"COMPANY_GENERIC_CSV\"}"},
-        {"DELETE", "/_mock/outbox", NULL},
-        {"DELETE", "/_mock/faults", NULL},
-        {"POST", "/_mock/scenarios", "{\"name\":\"low-credits\"}"},
+        {"PUT", "/_mock/accounts/" KEY, "{\"credits\":0}", 0},
+        {"POST", "/v1/audiences/create", "{\"apiKey\":\"" KEY "\",\"name\":\"during\"}", 0},
+        {"PATCH", patch, "{\"apiKey\":\"" KEY "\",\"companySearchParams\":{\"employeeCountV2\":{\"min\":2}}}", 0},
+        {"DELETE", archive, NULL, 0},
+        {"POST", "/_mock/clock/advance", "{\"seconds\":1}", 0},
+        {"POST", enrich, "{\"apiKey\":\"" KEY "\",\"maxProspectsToEnrich\":3,\"userEmail\":\"a@example.com\"}", 0},
+        {"POST", export_path, "{\"apiKey\":\"" KEY "\",\"format\":\"COMPANY_GENERIC_CSV\"}", 0},
+        {"DELETE", "/_mock/outbox", NULL, 0},
+        {"DELETE", "/_mock/faults", NULL, 0},
+        {"POST", "/_mock/scenarios", "{\"name\":\"low-credits\"}", 1},
     };
     for (size_t i = 0; i < sizeof changes / sizeof changes[0]; i++) {
         expect(base, "PUT", "/_mock/accounts/" KEY, "{\"credits\":50000}", 200);
         char id[64];
         new_audience(base, id, 1);
-        build_call b = {.base = base};
-        snprintf(b.path, sizeof b.path, "/v1/audiences/%s/build", id);
-        pthread_t thread;
-        assert_int_equal(pthread_create(&thread, NULL, run_build, &b), 0);
-        while (!b.started) {
-            struct timespec ts = {0, 100000};
-            nanosleep(&ts, NULL);
-        }
-        struct timespec ts = {0, 2 * 1000 * 1000}; /* into the build's filters */
-        nanosleep(&ts, NULL);
-        long status = call(base, changes[i].method, changes[i].path, changes[i].body, NULL);
-        pthread_join(thread, NULL);
-        if (status != 200 || b.status != 200)
-            fail_msg("%s %s during a build: %ld (build %ld)", changes[i].method, changes[i].path, status, b.status);
+        call_args build = {.base = base, .method = "POST", .body = "{\"apiKey\":\"" KEY "\"}"};
+        snprintf(build.path, sizeof build.path, "/v1/audiences/%s/build", id);
+        call_args change = {.base = base, .method = changes[i].method, .body = changes[i].body};
+        snprintf(change.path, sizeof change.path, "%s", changes[i].path);
+        pthread_mutex_lock(&the_gate.mutex);
+        the_gate.armed = 1;
+        the_gate.inside = 0;
+        the_gate.released = 0;
+        pthread_mutex_unlock(&the_gate.mutex);
+        pthread_t build_thread, change_thread;
+        assert_int_equal(pthread_create(&build_thread, NULL, run_call, &build), 0);
+        if (wait_for(&the_gate, &the_gate.inside) != 0)
+            fail_msg("the build of %s never reached its filters", id);
+        assert_int_equal(pthread_create(&change_thread, NULL, run_call, &change), 0);
+        int answered = changes[i].alone ? 0 : wait_for(&the_gate, &change.done);
+        pthread_mutex_lock(&the_gate.mutex);
+        the_gate.released = 1;
+        pthread_cond_broadcast(&the_gate.cond);
+        pthread_mutex_unlock(&the_gate.mutex);
+        pthread_join(change_thread, NULL);
+        pthread_join(build_thread, NULL);
+        if (answered != 0)
+            fail_msg("%s %s was not answered while a build ran its filters", changes[i].method, changes[i].path);
+        if (change.status != 200 || build.status != 200)
+            fail_msg("%s %s during a build: %ld (build %ld)", changes[i].method, changes[i].path, change.status,
+                     build.status);
     }
     expect(base, "POST", "/_mock/clock/advance", "{\"seconds\":3600}", 200);
     char *before = state_of(base);
-    child_kill(&c);
+    harness_stop(h);
 
-    char refusal[1024];
-    int started = child_start(args, NULL, &c, refusal, sizeof refusal);
-    if (started != 0)
-        fail_msg("the restart refused its own state file: %s", refusal);
-    char *after = state_of(c.url);
+    /* The restart replays the log; no hook: nothing is held. */
+    h = harness_start(with_state_file);
+    char *after = state_of(h->base_url);
     assert_string_equal(after, before);
     free(before);
     free(after);
-    child_kill(&c);
-    unlink(file);
+    harness_stop(h);
+    unlink(state_file);
 }
 
 /* Real clock, 1,000 times faster: a build takes a few real milliseconds. */

@@ -1,5 +1,6 @@
 /* Tenants over HTTP (issue 19): keys on demand, --strict-keys, live keys
- * refused, and what GET /_mock/health reports of them. */
+ * refused, what GET /_mock/health reports of them, and the key limit's 403
+ * as docs/openapi.json documents it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +12,9 @@
 
 #include <cmocka.h>
 
+#include "api/routes.h"
 #include "harness.h"
+#include "sim/store.h"
 
 #define TENANT_A "sk_test_tenant_a"
 #define TENANT_B "sk_test_tenant_b"
@@ -612,6 +615,73 @@ static void test_restart_after_expiry(void **state)
     unlink(state_file);
 }
 
+/* --- the key limit, and docs/openapi.json -------------------------------- */
+
+#define OPENAPI_PATH DESCOVO_FIXTURES_DIR "/../docs/openapi.json"
+
+/* The document's responses of method (lower case) on a route pattern
+ * ("/_mock/accounts/{id}/clock": the document names {id} {apiKey}). */
+static json_t *documented_responses(json_t *doc, const char *pattern, const char *method)
+{
+    const char *rest = pattern + strlen("/_mock/accounts/{id}");
+    char path[160];
+    snprintf(path, sizeof path, "/_mock/accounts/{apiKey}%s", rest);
+    json_t *operation = json_object_get(json_object_get(json_object_get(doc, "paths"), path), method);
+    if (operation == NULL)
+        fail_msg("docs/openapi.json has no %s %s", method, path);
+    return json_object_get(operation, "responses");
+}
+
+/* At the key limit, each GET of a tenant route with a new key answers 403
+ * exactly where docs/openapi.json documents it (AccountLimit), and 404
+ * (not opened on demand) elsewhere; a key already held still works. */
+static void test_key_limit_documented(void **state)
+{
+    (void)state;
+    harness *h = harness_start(NULL);
+    store *st = mock_app_store(h->app);
+    store_lock(st);
+    for (int i = 0; i < STORE_MAX_ACCOUNTS; i++) {
+        char key[40];
+        snprintf(key, sizeof key, "sk_test_limit_%05d", i);
+        if (store_put_account(st, key, 10, 10, 0, NULL) == NULL)
+            break; /* full: the keys of the start count too */
+    }
+    store_unlock(st);
+    json_error_t error;
+    json_t *doc = json_load_file(OPENAPI_PATH, 0, &error);
+    if (doc == NULL)
+        fail_msg("%s: %s", OPENAPI_PATH, error.text);
+    const char *method = NULL;
+    const char *pattern;
+    size_t limited = 0;
+    for (size_t i = 0; (pattern = routes_pattern(i, &method)) != NULL; i++) {
+        if (strcmp(method, "GET") != 0 || strncmp(pattern, "/_mock/accounts/{id}", 20) != 0)
+            continue;
+        char path[160];
+        snprintf(path, sizeof path, "/_mock/accounts/sk_test_limit_new%s", pattern + 20);
+        http_response res;
+        long status = harness_get(h, &res, "%s", path);
+        const char *message = harness_error_message(&res);
+        json_t *forbidden = json_object_get(documented_responses(doc, pattern, "get"), "403");
+        const char *ref = json_string_value(json_object_get(forbidden, "$ref"));
+        int documented = ref != NULL && strcmp(ref, "#/components/responses/AccountLimit") == 0;
+        if (status == 403 && (!documented || strstr(message, "Account limit") == NULL))
+            fail_msg("GET %s: 403 (%s), not documented as AccountLimit", pattern, message);
+        if (status != 403 && (documented || status != 404))
+            fail_msg("GET %s: %ld at the key limit%s", pattern, status,
+                     documented ? ", documented as a 403 (AccountLimit)" : "");
+        limited += status == 403;
+        http_response_free(&res);
+    }
+    assert_true(limited > 0);
+    http_response res;
+    assert_int_equal(harness_get(h, &res, "/_mock/accounts/" DEV_KEY "/clock"), 200);
+    http_response_free(&res);
+    json_decref(doc);
+    harness_stop(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest on_demand[] = {
@@ -632,6 +702,7 @@ int main(void)
         cmocka_unit_test(test_restart_keeps_tenant_clocks),
         cmocka_unit_test(test_idle_tenants_expire),
         cmocka_unit_test(test_restart_after_expiry),
+        cmocka_unit_test(test_key_limit_documented),
     };
     int failed = cmocka_run_group_tests_name("tenants.keys", on_demand, harness_group_setup, harness_group_teardown);
     failed += cmocka_run_group_tests_name("tenants.own_servers", own_servers, NULL, NULL);
