@@ -13,6 +13,7 @@
 #include "sim/keys.h"
 #include "sim/store_internal.h"
 #include "text/fnv.h"
+#include "text/join.h"
 #include "text/utf8.h"
 
 /* --- ids and hashing ------------------------------------------------------ */
@@ -26,7 +27,9 @@ static uint64_t hash_string(const char *s)
  * servers with the same seed hand out the same ids in the same order. */
 static void make_id(char out[32], const char *prefix, uint64_t seed, uint64_t salt, uint64_t seq)
 {
-    snprintf(out, 32, "%s%016llx", prefix, (unsigned long long)mix64(seed ^ mix64(salt + seq)));
+    char hex[JOIN_NUMBER_MAX];
+    join_hex16(hex, mix64(seed ^ mix64(salt + seq)));
+    join(out, 32, prefix, hex, NULL);
 }
 
 /* --- growable pointer arrays ---------------------------------------------- */
@@ -1092,7 +1095,7 @@ export_file *store_add_export(store *st, account *owner, export_job *job,
         if (file->user_email == NULL)
             goto fail;
     }
-    snprintf(file->filename, sizeof file->filename, "%s-%s.csv", audience_id, kind);
+    join(file->filename, sizeof file->filename, audience_id, "-", kind, ".csv", NULL);
     file->owner = owner;
     file->job = job;
     file->created_ms = now_ms;
