@@ -730,7 +730,7 @@ void store_enrichment_progress(const enrichment *enr, int64_t now_ms, enrichment
 }
 
 void store_set_search_params(store *st, audience *aud, audience_filters *filters,
-                             const json_t *company, const json_t *prospect,
+                             json_t *company, json_t *prospect,
                              uint32_t max_companies, uint32_t max_prospects)
 {
     (void)st;
@@ -738,8 +738,10 @@ void store_set_search_params(store *st, audience *aud, audience_filters *filters
     aud->filters = filters;
     json_decref(aud->company_params);
     json_decref(aud->prospect_params);
-    aud->company_params = company != NULL ? json_deep_copy(company) : NULL;
-    aud->prospect_params = prospect != NULL ? json_deep_copy(prospect) : NULL;
+    /* A reference, not a deep copy (15k instructions for a fleet's filters):
+     * nothing changes a request body. */
+    aud->company_params = json_incref(company);
+    aud->prospect_params = json_incref(prospect);
     aud->max_companies = max_companies;
     aud->max_prospects = max_prospects;
 }
