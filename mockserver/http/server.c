@@ -217,7 +217,9 @@ static void csv_free(void *cls)
  * memory. */
 static int csv_read_head(csv_stream *stream)
 {
-    size_t cap = 16 * 1024;
+    /* Room for the usual export at once (a fleet's prospects: 16-32 KiB),
+     * so that it is not copied again as the buffer grows. */
+    size_t cap = 64 * 1024;
     for (;;) {
         char *grown = realloc(stream->head, cap);
         if (grown == NULL)
