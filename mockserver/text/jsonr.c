@@ -242,15 +242,18 @@ static json_t *read_object(reader *r, int depth)
         int escaped = 0;
         /* A key with an escape would live in scratch, which the value may
          * reuse: jansson reads those (rare) keys. */
-        if (r->at == r->end || *r->at++ != '"' || read_string(r, &key, &key_len, &escaped) != 0 || escaped ||
-            json_object_getn(object, key, key_len) != NULL)
+        if (r->at == r->end || *r->at++ != '"' || read_string(r, &key, &key_len, &escaped) != 0 || escaped)
             goto fail;
         skip_space(r);
         if (r->at == r->end || *r->at++ != ':')
             goto fail;
         skip_space(r);
         json_t *value = read_value(r, depth + 1);
-        if (value == NULL || json_object_setn_new_nocheck(object, key, key_len, value) != 0)
+        /* A duplicate key replaces the value and leaves the size as it
+         * was: found with one hash of the key, not a lookup and a set. */
+        size_t size = json_object_size(object);
+        if (value == NULL || json_object_setn_new_nocheck(object, key, key_len, value) != 0 ||
+            json_object_size(object) == size)
             goto fail;
         int more = next_item(r, '}');
         if (more == 0)

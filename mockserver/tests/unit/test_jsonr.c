@@ -71,6 +71,8 @@ static void test_leaves_the_rest_to_jansson(void **state)
         "{\"a\":\"\xf4\x90\x80\x80\"}", "{\"a\":\"\xff\"}", "{\"a\":1}x", "{\"a\":1}{}", "{\"a\":1,\"a\":2}",
         "{'a':1}", "{a:1}", "\xef\xbb\xbf{}", "{\"a\":99999999999999999999}", "{\"a\":-9223372036854775809}",
         "{\"a\":9223372036854775808}", "{\"a\":[}", "{\"a\":{\"b\":1}", "{\"a\":1]",
+        /* duplicates found after the value is read, nested and of every type */
+        "{\"x\":{\"a\":1,\"b\":2,\"a\":3}}", "{\"a\":{\"b\":1},\"a\":{\"b\":1}}", "{\"a\":\"s\",\"b\":[],\"a\":null}",
     };
     for (size_t i = 0; i < sizeof invalid / sizeof invalid[0]; i++)
         expect_gave_up(invalid[i]);
