@@ -18,6 +18,7 @@
 #include "sim/keys.h"
 #include "sim/persist.h"
 #include "text/fnv.h"
+#include "text/join.h"
 #include "text/jsonw.h"
 #include "text/percent.h"
 #include "text/strbuf.h"
@@ -378,7 +379,7 @@ static struct MHD_Response *make_response(mock_http *http, request_state *state,
         if (response == NULL)
             return NULL;
         char disposition[128];
-        snprintf(disposition, sizeof disposition, "attachment; filename=\"%s\"", reply->filename);
+        join(disposition, sizeof disposition, "attachment; filename=\"", reply->filename, "\"", NULL);
         MHD_add_response_header(response, "Content-Type", "text/csv; charset=utf-8");
         MHD_add_response_header(response, "Content-Disposition", disposition);
         return response;
