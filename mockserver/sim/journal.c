@@ -134,8 +134,10 @@ static char *copy_cut(const char *body, size_t len, size_t cap, const keys_secre
     if (oom)
         return NULL;
     if (masked != NULL) {
-        body = masked;
-        len = masked_len;
+        /* Already a copy: cut in place (it is at most scan + a few bytes). */
+        if (masked_len > cap)
+            masked[cap] = '\0';
+        return masked;
     }
     size_t n = len < cap ? len : cap;
     char *copy = malloc(n + 1);
@@ -143,7 +145,6 @@ static char *copy_cut(const char *body, size_t len, size_t cap, const keys_secre
         memcpy(copy, body, n);
         copy[n] = '\0';
     }
-    free(masked);
     return copy;
 }
 
