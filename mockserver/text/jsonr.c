@@ -107,11 +107,33 @@ static size_t decode_escape(const unsigned char **p, const unsigned char *end, c
 /* Reads a string whose opening quote is behind r->at. Points *text at its
  * bytes: in the input when it has no escape, else decoded in scratch (valid
  * until the next string). Returns 0, or -1. */
+/* Whether one of the 8 bytes of w ends a plain run of a string: '"', a
+ * backslash, a control character or a byte of a UTF-8 sequence (each a
+ * bytewise test done on all 8 at once: a zero byte of w ^ c, a byte below
+ * 0x20, a high bit). */
+static int word_ends_run(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ULL;
+    const uint64_t highs = 0x8080808080808080ULL;
+    uint64_t quote = w ^ (ones * '"');
+    uint64_t backslash = w ^ (ones * '\\');
+    uint64_t found = ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash) | ((w - ones * 0x20) & ~w) | w;
+    return (found & highs) != 0;
+}
+
 static int read_string(reader *r, const char **text, size_t *len, int *escaped)
 {
     const unsigned char *start = r->at;
     const unsigned char *p = start;
     *escaped = 0;
+    /* Plain ASCII 8 bytes at a time; the loop below reads the rest. */
+    while (r->end - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, sizeof w);
+        if (word_ends_run(w))
+            break;
+        p += 8;
+    }
     while (p < r->end && *p != '\\') {
         unsigned char c = *p;
         if (c == '"') {
