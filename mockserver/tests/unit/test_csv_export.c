@@ -907,20 +907,29 @@ static void assert_same_csv(const dataset *ds, export_cache *cache, export_kind 
     free(got);
 }
 
+/* A cache for the fixture's dataset, rows 0..n-1 and, for each, one of the
+ * 8 revealed masks in turn (revealed holds n). */
+static export_cache *cache_and_rows(const export_fixture *fx, size_t n, uint32_t **rows, uint8_t *revealed)
+{
+    export_cache *cache = export_cache_new(fx->ds, EXPORT_CACHE_DEFAULT_BYTES);
+    assert_non_null(cache);
+    *rows = all_rows(n);
+    for (size_t i = 0; i < n; i++)
+        revealed[i] = (uint8_t)(i % 8);
+    return cache;
+}
+
 /* Every record (the header too) comes out the same from the cache as
  * rendered; a second export of the same rows renders (almost) none of
  * them: two keys may share a slot, the later one dropping the other. */
 static void test_cache_same_bytes(void **state)
 {
     export_fixture *fx = *state;
-    export_cache *cache = export_cache_new(fx->ds, EXPORT_CACHE_DEFAULT_BYTES);
-    assert_non_null(cache);
     uint8_t sel[EXPORT_MAX_COLUMNS];
     size_t n = 50;
-    uint32_t *rows = all_rows(n);
+    uint32_t *rows = NULL;
     uint8_t revealed[50];
-    for (size_t i = 0; i < n; i++)
-        revealed[i] = (uint8_t)(i % 8);
+    export_cache *cache = cache_and_rows(fx, n, &rows, revealed);
     for (int kind = EXPORT_COMPANIES; kind <= EXPORT_PROSPECTS; kind++) {
         assert_int_equal(export_select_columns((export_kind)kind, NULL, sel, NULL, 0), 0);
         export_cache_stats before, first, second;
@@ -945,14 +954,11 @@ static void test_cache_same_bytes(void **state)
 static void test_cache_any_read_size(void **state)
 {
     export_fixture *fx = *state;
-    export_cache *cache = export_cache_new(fx->ds, EXPORT_CACHE_DEFAULT_BYTES);
-    assert_non_null(cache);
     uint8_t sel[EXPORT_MAX_COLUMNS];
     size_t n = 40;
-    uint32_t *rows = all_rows(n);
+    uint32_t *rows = NULL;
     uint8_t revealed[40];
-    for (size_t i = 0; i < n; i++)
-        revealed[i] = (uint8_t)(i % 8);
+    export_cache *cache = cache_and_rows(fx, n, &rows, revealed);
     assert_int_equal(export_select_columns(EXPORT_PROSPECTS, NULL, sel, NULL, 0), 0);
     export_job *plain = export_job_new(fx->ds, EXPORT_PROSPECTS, rows, revealed, n, sel);
     export_job *cached = export_job_new(fx->ds, EXPORT_PROSPECTS, rows, revealed, n, sel);
