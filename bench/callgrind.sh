@@ -62,23 +62,14 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ "$requests" -ge 10 ] && [ "$requests" -le 100000 ] || { echo "callgrind.sh: --requests 10..100000" >&2; exit 2; }
-for tool in valgrind callgrind_control callgrind_annotate curl jq; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "callgrind.sh: $tool is not installed" >&2; exit 1; }
-done
+need_tools valgrind callgrind_control callgrind_annotate curl jq
 
 bench_work
 
-if [ "$build" -eq 1 ]; then
-  log "== building (Release, -g) in $build_dir"
-  { cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS=-g &&
-    cmake --build "$build_dir" -j 2 --target descovo-mock descovo-bench-bare; } >"$work/build.log" 2>&1 ||
-    { cat "$work/build.log" >&2; die "build failed"; }
-fi
+BIN_PATHS=(mockserver/descovo-mock bench/descovo-bench-bare)
+build_for_callgrind "$build_dir" descovo-mock descovo-bench-bare
 mock_bin="$build_dir/mockserver/descovo-mock"
 bare_bin="$build_dir/bench/descovo-bench-bare"
-for b in "$mock_bin" "$bare_bin"; do
-  [ -x "$b" ] || die "missing $b (build it, or drop --no-build)"
-done
 
 # start_callgrind NAME CMD...: CMD under callgrind, counting from the
 # start (the counts are zeroed before the measured requests); sets $url

@@ -103,3 +103,29 @@ normal_audience() {
   [ "$status" = NORMAL ] || die "audience $id is $status after 10 minutes of simulated time"
   echo "$id"
 }
+
+# need_tools TOOL...: exits 1 naming the first TOOL that is not installed.
+need_tools() {
+  local tool
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "$(basename "$0"): $tool is not installed" >&2; exit 1; }
+  done
+}
+
+# build_for_callgrind DIR TARGET...: unless $build is 0, configures DIR as
+# Release with -g (valgrind's function names) and builds the TARGETs, the
+# log shown only when it fails; then BIN_PATHS (DIR-relative, set by the
+# caller) must all be executables.
+build_for_callgrind() {
+  local dir=$1 b
+  shift
+  if [ "$build" -eq 1 ]; then
+    log "== building (Release, -g) in $dir"
+    { cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS=-g &&
+      cmake --build "$dir" -j 2 --target "$@"; } >"$work/build.log" 2>&1 ||
+      { cat "$work/build.log" >&2; die "build failed"; }
+  fi
+  for b in "${BIN_PATHS[@]}"; do
+    [ -x "$dir/$b" ] || die "missing $dir/$b (build it, or drop --no-build)"
+  done
+}

@@ -7,6 +7,7 @@
 
 #include "api/handlers.h"
 #include "api/links.h"
+#include "text/join.h"
 #include "text/jsonw.h"
 #include "text/utf8.h"
 
@@ -130,12 +131,14 @@ static void handle_export(const mock_request *req, mock_reply *reply, export_kin
                                          user_email, req->now_ms);
     if (file == NULL)
         return;
-    snprintf(reply->export_id, sizeof reply->export_id, "%s", file->token);
+    join(reply->export_id, sizeof reply->export_id, file->token, NULL);
     char url[256];
     links_download(req->ctx->base_url, file->token, url, sizeof url); /* 64 + 40 bytes: fits */
+    char rows_text[JOIN_NUMBER_MAX];
+    join_u64(rows_text, n);
     char message[256];
-    snprintf(message, sizeof message, "Export ready: %zu rows.%s Download it from downloadUrl.", n,
-             user_email != NULL ? " A link was sent to userEmail." : "");
+    join(message, sizeof message, "Export ready: ", rows_text, " rows.",
+         user_email != NULL ? " A link was sent to userEmail." : "", " Download it from downloadUrl.", NULL);
     if (user_email != NULL) {
         char subject[160];
         snprintf(subject, sizeof subject, "Your Descovo %s export of \"%.*s\" is ready",
@@ -204,5 +207,5 @@ void handle_download(const mock_request *req, mock_reply *reply)
     store_export_acquire(file);
     reply->csv_file = file;
     reply->status = 200;
-    snprintf(reply->filename, sizeof reply->filename, "%s", file->filename);
+    join(reply->filename, sizeof reply->filename, file->filename, NULL);
 }

@@ -98,6 +98,20 @@ int export_cache_get(export_cache *cache, const export_cache_key *key, strbuf *o
     return hit;
 }
 
+size_t export_cache_copy(export_cache *cache, const export_cache_key *key, char *dst, size_t room)
+{
+    size_t len = 0;
+    pthread_mutex_lock(&cache->lock);
+    cache_slot *slot = slot_of(cache, key);
+    if (holds(cache, slot, key) && slot->len <= room) {
+        memcpy(dst, cache->blocks[slot->block] + slot->offset, slot->len);
+        len = slot->len;
+        cache->hits++;
+    }
+    pthread_mutex_unlock(&cache->lock);
+    return len;
+}
+
 /* Lock held. Where len more bytes go: the current block, else the next
  * one, else (all full) the first again, after dropping every record.
  * Returns NULL when a block cannot be allocated. */

@@ -69,6 +69,11 @@ const dataset *export_cache_dataset(const export_cache *cache);
  * appending sets out->oom (strbuf.h) and returns 1. */
 int export_cache_get(export_cache *cache, const export_cache_key *key, strbuf *out);
 
+/* When the record of key is cached and at most room bytes long, copies it
+ * to dst (no NUL) and returns its length; otherwise returns 0 and writes
+ * nothing (export_cache_get then tells a miss from a record too long). */
+size_t export_cache_copy(export_cache *cache, const export_cache_key *key, char *dst, size_t room);
+
 /* Keeps a copy of text[0..len) as the record of key, unless it is longer
  * than a block or memory runs out (then nothing changes). */
 void export_cache_put(export_cache *cache, const export_cache_key *key, const char *text, size_t len);

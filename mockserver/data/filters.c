@@ -34,6 +34,7 @@
 
 #include "data/filters_internal.h"
 #include "data/vocab.h"
+#include "text/join.h"
 #include "text/jsontype.h"
 #include "text/utf8.h"
 
@@ -144,24 +145,16 @@ static int warn(parse_ctx *ctx, const char *field, const char *fmt, ...)
 
 static void path_key(char out[FILTER_PATH_MAX], const char *parent, const char *key)
 {
-    int n = snprintf(out, FILTER_PATH_MAX, "%s.%s", parent, key);
-
-    if (n < 0) {
-        out[0] = '\0';
-    } else if (n >= FILTER_PATH_MAX) {
+    if (join(out, FILTER_PATH_MAX, parent, ".", key, NULL) != 0)
         utf8_trim(out);
-    }
 }
 
 static void path_index(char out[FILTER_PATH_MAX], const char *parent, size_t index)
 {
-    int n = snprintf(out, FILTER_PATH_MAX, "%s[%zu]", parent, index);
-
-    if (n < 0) {
-        out[0] = '\0';
-    } else if (n >= FILTER_PATH_MAX) {
+    char number[JOIN_NUMBER_MAX];
+    join_u64(number, index);
+    if (join(out, FILTER_PATH_MAX, parent, "[", number, "]", NULL) != 0)
         utf8_trim(out);
-    }
 }
 
 

@@ -7,8 +7,10 @@
  * filters_run_scan(), which visits every record. A source only narrows the
  * candidates to a superset of the matches, so both give the same result.
  *
- * Candidates from several posting lists are merged through a bitmap over
- * the records (n/64 words), which yields them ascending at O(n/64 + hits). */
+ * Candidates from a few posting lists (CAND_MERGE_MAX) are merged as they
+ * are read, so that a capped build (maxCompanies 20 of thousands) reads
+ * only the head of each list; from more lists, through a bitmap over the
+ * records (n/64 words), which yields them ascending at O(n/64 + hits). */
 #include "data/filters.h"
 
 #include <stdint.h>
@@ -45,10 +47,16 @@ static int vec_push(id_vec *v, uint32_t id)
 /* ---------------------------------------------------------------------- */
 /* Candidates */
 
-typedef enum cand_mode { CAND_RANGE, CAND_LIST, CAND_BITMAP } cand_mode;
+typedef enum cand_mode { CAND_RANGE, CAND_LIST, CAND_MERGE, CAND_BITMAP } cand_mode;
+
+/* The most posting lists merged by comparing their heads (O(lists) a
+ * candidate); more go through a bitmap. */
+#define CAND_MERGE_MAX 4
 
 /* Yields candidate ids ascending: every id below `end` (RANGE), one posting
- * list (LIST), or the set bits of a bitmap (BITMAP). */
+ * list (LIST), the union of a few lists, each id once and only those below
+ * `end` (MERGE: list[head[l]..tail[l]) for l < n_lists), or the set bits of
+ * a bitmap (BITMAP). */
 typedef struct cand_iter {
     cand_mode mode;
     size_t pos;
@@ -57,6 +65,9 @@ typedef struct cand_iter {
     uint64_t *bitmap;
     size_t n_words;
     uint64_t cur;
+    size_t n_lists;
+    size_t head[CAND_MERGE_MAX];
+    size_t tail[CAND_MERGE_MAX];
 } cand_iter;
 
 /* A posting-list source: the union of the lists of the keys set in `keys`. */
@@ -66,6 +77,31 @@ typedef struct cand_source {
     size_t n_words;
     size_t min_keys;    /* the index must cover this many keys to be used */
 } cand_source;
+
+/* Past the last key of the source's index that its set can name. */
+static size_t key_end(const cand_source *s)
+{
+    size_t n = s->n_words * 64;
+    return s->index->n_keys < n ? s->index->n_keys : n;
+}
+
+/* The first key >= from in the source's set, or key_end(s): a word at a
+ * time (a country set is 4 words, usually 1-3 bits). */
+static size_t key_next(const cand_source *s, size_t from)
+{
+    size_t end = key_end(s);
+    for (size_t w = from / 64; w * 64 < end; w++) {
+        uint64_t bits = s->keys[w];
+        if (w == from / 64) {
+            bits &= ~(uint64_t)0 << (from % 64);
+        }
+        if (bits != 0) {
+            size_t k = w * 64 + (size_t)__builtin_ctzll(bits);
+            return k < end ? k : end;
+        }
+    }
+    return end;
+}
 
 /* The number of ids the source would yield (with repeats for multi-valued
  * attributes), or SIZE_MAX when it cannot be used. */
@@ -78,10 +114,8 @@ static size_t source_size(const cand_source *s)
     if (idx->start == NULL || idx->ids == NULL || idx->n_keys < s->min_keys) {
         return SIZE_MAX;
     }
-    for (k = 0; k < idx->n_keys && k < s->n_words * 64; k++) {
-        if ((s->keys[k / 64] >> (k % 64)) & 1u) {
-            total += idx->start[k + 1] - idx->start[k];
-        }
+    for (k = key_next(s, 0); k < key_end(s); k = key_next(s, k + 1)) {
+        total += idx->start[k + 1] - idx->start[k];
     }
     return total;
 }
@@ -103,8 +137,12 @@ static int cand_from_source(cand_iter *it, const cand_source *s, size_t universe
     size_t k = 0;
 
     memset(it, 0, sizeof *it);
-    for (k = 0; k < idx->n_keys && k < s->n_words * 64; k++) {
-        if (((s->keys[k / 64] >> (k % 64)) & 1u) && idx->start[k + 1] > idx->start[k]) {
+    for (k = key_next(s, 0); k < key_end(s); k = key_next(s, k + 1)) {
+        if (idx->start[k + 1] > idx->start[k]) {
+            if (n_lists < CAND_MERGE_MAX) {
+                it->head[n_lists] = idx->start[k];
+                it->tail[n_lists] = idx->start[k + 1];
+            }
             n_lists++;
             only = k;
         }
@@ -118,18 +156,22 @@ static int cand_from_source(cand_iter *it, const cand_source *s, size_t universe
         it->end = n_lists == 1 ? idx->start[only + 1] : 0;
         return 0;
     }
+    if (n_lists <= CAND_MERGE_MAX) {
+        it->mode = CAND_MERGE;
+        it->list = idx->ids;
+        it->end = universe;
+        it->n_lists = n_lists;
+        return 0;
+    }
     it->mode = CAND_BITMAP;
     it->n_words = (universe + 63) / 64;
     it->bitmap = calloc(it->n_words == 0 ? 1 : it->n_words, sizeof *it->bitmap);
     if (it->bitmap == NULL) {
         return -1;
     }
-    for (k = 0; k < idx->n_keys && k < s->n_words * 64; k++) {
+    for (k = key_next(s, 0); k < key_end(s); k = key_next(s, k + 1)) {
         size_t i = 0;
 
-        if (((s->keys[k / 64] >> (k % 64)) & 1u) == 0) {
-            continue;
-        }
         for (i = idx->start[k]; i < idx->start[k + 1]; i++) {
             uint32_t id = idx->ids[i];
             if (id < universe) {
@@ -165,6 +207,30 @@ static int cand_best(cand_iter *it, const cand_source *sources, size_t n_sources
     return cand_from_source(it, &sources[best], universe);
 }
 
+/* CAND_MERGE: the smallest head of the lists, past every copy of it;
+ * 0 at the end (the lists ascend, so past `end` is the end too). */
+static int merge_next(cand_iter *it, uint32_t *id)
+{
+    uint32_t least = UINT32_MAX;
+    int found = 0;
+    for (size_t l = 0; l < it->n_lists; l++) {
+        if (it->head[l] < it->tail[l] && (!found || it->list[it->head[l]] < least)) {
+            least = it->list[it->head[l]];
+            found = 1;
+        }
+    }
+    if (!found || least >= it->end) {
+        return 0;
+    }
+    for (size_t l = 0; l < it->n_lists; l++) {
+        while (it->head[l] < it->tail[l] && it->list[it->head[l]] == least) {
+            it->head[l]++;
+        }
+    }
+    *id = least;
+    return 1;
+}
+
 /* Returns 1 and sets *id, or 0 at the end. */
 static int cand_next(cand_iter *it, uint32_t *id)
 {
@@ -181,6 +247,8 @@ static int cand_next(cand_iter *it, uint32_t *id)
         }
         *id = it->list[it->pos++];
         return 1;
+    case CAND_MERGE:
+        return merge_next(it, id);
     case CAND_BITMAP:
         while (it->cur == 0) {
             it->pos++;

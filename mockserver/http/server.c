@@ -19,6 +19,7 @@
 #include "sim/keys.h"
 #include "sim/persist.h"
 #include "text/fnv.h"
+#include "text/join.h"
 #include "text/jsonw.h"
 #include "text/percent.h"
 #include "text/strbuf.h"
@@ -219,7 +220,9 @@ static void csv_free(void *cls)
  * memory. */
 static int csv_read_head(csv_stream *stream)
 {
-    size_t cap = 16 * 1024;
+    /* Room for the usual export at once (a fleet's prospects: 16-32 KiB),
+     * so that it is not copied again as the buffer grows. */
+    size_t cap = 64 * 1024;
     for (;;) {
         char *grown = realloc(stream->head, cap);
         if (grown == NULL)
@@ -378,7 +381,7 @@ static struct MHD_Response *make_response(mock_http *http, request_state *state,
         if (response == NULL)
             return NULL;
         char disposition[128];
-        snprintf(disposition, sizeof disposition, "attachment; filename=\"%s\"", reply->filename);
+        join(disposition, sizeof disposition, "attachment; filename=\"", reply->filename, "\"", NULL);
         MHD_add_response_header(response, "Content-Type", "text/csv; charset=utf-8");
         MHD_add_response_header(response, "Content-Disposition", disposition);
         return response;

@@ -35,6 +35,10 @@ struct journal {
     size_t body_cap;
     atomic_uint_fast64_t last_seq;      /* seq of the newest entry */
     atomic_uint_fast64_t cleared_through; /* entries with seq <= this are gone */
+    /* owners[i]: the key_id of slot i's entry, 0 when empty. Written under
+     * the slot's lock, read without it by journal_clear_key, so that a
+     * tenant's reset locks only its own slots, not the whole ring. */
+    atomic_uint_fast64_t *owners;
 };
 
 journal *journal_new(size_t capacity, size_t body_cap)
@@ -45,12 +49,17 @@ journal *journal_new(size_t capacity, size_t body_cap)
     if (j == NULL)
         return NULL;
     j->entries = calloc(capacity, sizeof *j->entries);
-    if (j->entries == NULL) {
+    j->owners = calloc(capacity, sizeof *j->owners);
+    if (j->entries == NULL || j->owners == NULL) {
+        free(j->entries);
+        free(j->owners);
         free(j);
         return NULL;
     }
-    for (size_t i = 0; i < capacity; i++)
+    for (size_t i = 0; i < capacity; i++) {
         pthread_mutex_init(&j->entries[i].lock, NULL);
+        atomic_init(&j->owners[i], 0);
+    }
     j->capacity = capacity;
     j->body_cap = body_cap;
     atomic_init(&j->last_seq, 0);
@@ -58,14 +67,16 @@ journal *journal_new(size_t capacity, size_t body_cap)
     return j;
 }
 
-/* Slot lock held. Frees the bodies and empties the slot. */
-static void entry_clear(journal_entry *e)
+/* Slot i's lock held. Frees the bodies and empties the slot. */
+static void entry_clear(journal *j, size_t i)
 {
+    journal_entry *e = &j->entries[i];
     free(e->request_body);
     free(e->response_body);
     e->request_body = NULL;
     e->response_body = NULL;
     e->seq = 0;
+    atomic_store_explicit(&j->owners[i], 0, memory_order_relaxed);
 }
 
 void journal_clear(journal *j)
@@ -76,7 +87,7 @@ void journal_clear(journal *j)
     for (size_t i = 0; i < j->capacity; i++) {
         pthread_mutex_lock(&j->entries[i].lock);
         if (j->entries[i].seq <= atomic_load(&j->cleared_through))
-            entry_clear(&j->entries[i]);
+            entry_clear(j, i);
         pthread_mutex_unlock(&j->entries[i].lock);
     }
 }
@@ -84,9 +95,13 @@ void journal_clear(journal *j)
 void journal_clear_key(journal *j, uint64_t key_id)
 {
     for (size_t i = 0; i < j->capacity; i++) {
+        /* Another key's slot, or one this key is writing right now: as if
+         * that entry came just after the reset. */
+        if (atomic_load_explicit(&j->owners[i], memory_order_relaxed) != key_id)
+            continue;
         pthread_mutex_lock(&j->entries[i].lock);
         if (j->entries[i].seq != 0 && j->entries[i].key_id == key_id)
-            entry_clear(&j->entries[i]);
+            entry_clear(j, i);
         pthread_mutex_unlock(&j->entries[i].lock);
     }
 }
@@ -96,10 +111,11 @@ void journal_free(journal *j)
     if (j == NULL)
         return;
     for (size_t i = 0; i < j->capacity; i++) {
-        entry_clear(&j->entries[i]);
+        entry_clear(j, i);
         pthread_mutex_destroy(&j->entries[i].lock);
     }
     free(j->entries);
+    free(j->owners);
     free(j);
 }
 
@@ -118,8 +134,10 @@ static char *copy_cut(const char *body, size_t len, size_t cap, const keys_secre
     if (oom)
         return NULL;
     if (masked != NULL) {
-        body = masked;
-        len = masked_len;
+        /* Already a copy: cut in place (it is at most scan + a few bytes). */
+        if (masked_len > cap)
+            masked[cap] = '\0';
+        return masked;
     }
     size_t n = len < cap ? len : cap;
     char *copy = malloc(n + 1);
@@ -127,7 +145,6 @@ static char *copy_cut(const char *body, size_t len, size_t cap, const keys_secre
         memcpy(copy, body, n);
         copy[n] = '\0';
     }
-    free(masked);
     return copy;
 }
 
@@ -158,7 +175,8 @@ void journal_add(journal *j, const journal_record *r)
         response = copy_cut(r->response_body, r->response_len, j->body_cap, r->secret);
     }
     uint64_t seq = atomic_fetch_add(&j->last_seq, 1) + 1;
-    journal_entry *e = &j->entries[seq % j->capacity];
+    size_t slot = seq % j->capacity;
+    journal_entry *e = &j->entries[slot];
     pthread_mutex_lock(&e->lock);
     if (e->seq > seq) {
         /* A full lap of newer entries got here first: this one is already
@@ -168,13 +186,14 @@ void journal_add(journal *j, const journal_record *r)
         free(response);
         return;
     }
-    entry_clear(e);
+    entry_clear(j, slot);
     e->seq = seq;
     e->time_ms = r->time_ms;
     copy_text(e->method, sizeof e->method, r->method);
     copy_text(e->path, sizeof e->path, r->path);
     copy_text(e->masked_key, sizeof e->masked_key, r->masked_key);
     e->key_id = r->key_id;
+    atomic_store_explicit(&j->owners[slot], r->key_id, memory_order_relaxed);
     e->status = r->status;
     e->duration_ms = r->duration_ms;
     e->request_body = request;

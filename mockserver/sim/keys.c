@@ -215,6 +215,9 @@ char *keys_mask_text(const char *text, size_t len, const keys_secret *secret, si
     if (text == NULL || !next_secret(text, len, 0, key, &start, &n))
         return NULL;
     strbuf out = STRBUF_INIT;
+    /* One allocation: a mask is at most 2 bytes longer than its secret
+     * ("***" for one of 1 byte), and there are seldom more than a few. */
+    strbuf_reserve(&out, len + 16);
     size_t from = 0;
     do {
         char secret[KEYS_MAX_KEY_LEN + 1];

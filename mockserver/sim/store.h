@@ -332,10 +332,12 @@ void store_enrichment_progress(const enrichment *enr, int64_t now_ms, enrichment
 
 
 /* Lock held. Sets the search params of a DRAFT audience: takes ownership
- * of filters (compiled from company and prospect, which are copied; either
- * may be NULL), replacing what was set. max_*: 0 for no cap. */
+ * of filters (compiled from company and prospect), replacing what was set.
+ * company and prospect (either may be NULL) are kept by reference, not
+ * copied: the caller must never change them afterwards (they are parts of
+ * a request body, which nothing changes). max_*: 0 for no cap. */
 void store_set_search_params(store *st, audience *aud, audience_filters *filters,
-                             const json_t *company, const json_t *prospect,
+                             json_t *company, json_t *prospect,
                              uint32_t max_companies, uint32_t max_prospects);
 
 /* What an injected fault does to a build (faults.h: fail-build, hold). */

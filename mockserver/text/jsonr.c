@@ -107,11 +107,33 @@ static size_t decode_escape(const unsigned char **p, const unsigned char *end, c
 /* Reads a string whose opening quote is behind r->at. Points *text at its
  * bytes: in the input when it has no escape, else decoded in scratch (valid
  * until the next string). Returns 0, or -1. */
+/* Whether one of the 8 bytes of w ends a plain run of a string: '"', a
+ * backslash, a control character or a byte of a UTF-8 sequence (each a
+ * bytewise test done on all 8 at once: a zero byte of w ^ c, a byte below
+ * 0x20, a high bit). */
+static int word_ends_run(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ULL;
+    const uint64_t highs = 0x8080808080808080ULL;
+    uint64_t quote = w ^ (ones * '"');
+    uint64_t backslash = w ^ (ones * '\\');
+    uint64_t found = ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash) | ((w - ones * 0x20) & ~w) | w;
+    return (found & highs) != 0;
+}
+
 static int read_string(reader *r, const char **text, size_t *len, int *escaped)
 {
     const unsigned char *start = r->at;
     const unsigned char *p = start;
     *escaped = 0;
+    /* Plain ASCII 8 bytes at a time; the loop below reads the rest. */
+    while (r->end - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, sizeof w);
+        if (word_ends_run(w))
+            break;
+        p += 8;
+    }
     while (p < r->end && *p != '\\') {
         unsigned char c = *p;
         if (c == '"') {
@@ -242,15 +264,18 @@ static json_t *read_object(reader *r, int depth)
         int escaped = 0;
         /* A key with an escape would live in scratch, which the value may
          * reuse: jansson reads those (rare) keys. */
-        if (r->at == r->end || *r->at++ != '"' || read_string(r, &key, &key_len, &escaped) != 0 || escaped ||
-            json_object_getn(object, key, key_len) != NULL)
+        if (r->at == r->end || *r->at++ != '"' || read_string(r, &key, &key_len, &escaped) != 0 || escaped)
             goto fail;
         skip_space(r);
         if (r->at == r->end || *r->at++ != ':')
             goto fail;
         skip_space(r);
         json_t *value = read_value(r, depth + 1);
-        if (value == NULL || json_object_setn_new_nocheck(object, key, key_len, value) != 0)
+        /* A duplicate key replaces the value and leaves the size as it
+         * was: found with one hash of the key, not a lookup and a set. */
+        size_t size = json_object_size(object);
+        if (value == NULL || json_object_setn_new_nocheck(object, key, key_len, value) != 0 ||
+            json_object_size(object) == size)
             goto fail;
         int more = next_item(r, '}');
         if (more == 0)

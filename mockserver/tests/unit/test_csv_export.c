@@ -907,20 +907,29 @@ static void assert_same_csv(const dataset *ds, export_cache *cache, export_kind 
     free(got);
 }
 
+/* A cache for the fixture's dataset, rows 0..n-1 and, for each, one of the
+ * 8 revealed masks in turn (revealed holds n). */
+static export_cache *cache_and_rows(const export_fixture *fx, size_t n, uint32_t **rows, uint8_t *revealed)
+{
+    export_cache *cache = export_cache_new(fx->ds, EXPORT_CACHE_DEFAULT_BYTES);
+    assert_non_null(cache);
+    *rows = all_rows(n);
+    for (size_t i = 0; i < n; i++)
+        revealed[i] = (uint8_t)(i % 8);
+    return cache;
+}
+
 /* Every record (the header too) comes out the same from the cache as
  * rendered; a second export of the same rows renders (almost) none of
  * them: two keys may share a slot, the later one dropping the other. */
 static void test_cache_same_bytes(void **state)
 {
     export_fixture *fx = *state;
-    export_cache *cache = export_cache_new(fx->ds, EXPORT_CACHE_DEFAULT_BYTES);
-    assert_non_null(cache);
     uint8_t sel[EXPORT_MAX_COLUMNS];
     size_t n = 50;
-    uint32_t *rows = all_rows(n);
+    uint32_t *rows = NULL;
     uint8_t revealed[50];
-    for (size_t i = 0; i < n; i++)
-        revealed[i] = (uint8_t)(i % 8);
+    export_cache *cache = cache_and_rows(fx, n, &rows, revealed);
     for (int kind = EXPORT_COMPANIES; kind <= EXPORT_PROSPECTS; kind++) {
         assert_int_equal(export_select_columns((export_kind)kind, NULL, sel, NULL, 0), 0);
         export_cache_stats before, first, second;
@@ -935,6 +944,46 @@ static void test_cache_same_bytes(void **state)
         assert_true(second.hits - first.hits >= n - n / 10);
         assert_true(second.records <= before.records + n + 1);
     }
+    free(rows);
+    export_cache_free(cache);
+}
+
+/* A cached row goes straight into the caller's buffer when it fits there
+ * and through the reader's line when it does not: the same bytes at any
+ * read size, each record counted once, a hit when it was cached. */
+static void test_cache_any_read_size(void **state)
+{
+    export_fixture *fx = *state;
+    uint8_t sel[EXPORT_MAX_COLUMNS];
+    size_t n = 40;
+    uint32_t *rows = NULL;
+    uint8_t revealed[40];
+    export_cache *cache = cache_and_rows(fx, n, &rows, revealed);
+    assert_int_equal(export_select_columns(EXPORT_PROSPECTS, NULL, sel, NULL, 0), 0);
+    export_job *plain = export_job_new(fx->ds, EXPORT_PROSPECTS, rows, revealed, n, sel);
+    export_job *cached = export_job_new(fx->ds, EXPORT_PROSPECTS, rows, revealed, n, sel);
+    assert_non_null(plain);
+    assert_non_null(cached);
+    export_job_use_cache(cached, cache);
+    size_t want_len = 0;
+    char *want = read_all(plain, 1 << 16, &want_len);
+    const size_t sizes[] = {1 << 20, 1 << 16, 1000, 333, 7, 1};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        export_cache_stats before, after;
+        export_cache_stats_get(cache, &before);
+        size_t got_len = 0;
+        char *got = read_all(cached, sizes[i], &got_len);
+        export_cache_stats_get(cache, &after);
+        assert_int_equal(got_len, want_len);
+        assert_memory_equal(got, want, want_len);
+        assert_int_equal(after.hits - before.hits + after.misses - before.misses, n + 1);
+        if (i > 0)
+            assert_true(after.hits - before.hits >= n - n / 10);
+        free(got);
+    }
+    free(want);
+    export_job_free(plain);
+    export_job_free(cached);
     free(rows);
     export_cache_free(cache);
 }
@@ -1062,6 +1111,7 @@ int main(void)
     };
     const struct CMUnitTest cache_tests[] = {
         cmocka_unit_test(test_cache_same_bytes),
+        cmocka_unit_test(test_cache_any_read_size),
         cmocka_unit_test(test_cache_keys),
         cmocka_unit_test(test_cache_bounded),
         cmocka_unit_test(test_cache_other_dataset),

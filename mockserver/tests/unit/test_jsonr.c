@@ -71,6 +71,8 @@ static void test_leaves_the_rest_to_jansson(void **state)
         "{\"a\":\"\xf4\x90\x80\x80\"}", "{\"a\":\"\xff\"}", "{\"a\":1}x", "{\"a\":1}{}", "{\"a\":1,\"a\":2}",
         "{'a':1}", "{a:1}", "\xef\xbb\xbf{}", "{\"a\":99999999999999999999}", "{\"a\":-9223372036854775809}",
         "{\"a\":9223372036854775808}", "{\"a\":[}", "{\"a\":{\"b\":1}", "{\"a\":1]",
+        /* duplicates found after the value is read, nested and of every type */
+        "{\"x\":{\"a\":1,\"b\":2,\"a\":3}}", "{\"a\":{\"b\":1},\"a\":{\"b\":1}}", "{\"a\":\"s\",\"b\":[],\"a\":null}",
     };
     for (size_t i = 0; i < sizeof invalid / sizeof invalid[0]; i++)
         expect_gave_up(invalid[i]);
@@ -79,6 +81,29 @@ static void test_leaves_the_rest_to_jansson(void **state)
     expect_outcome("{\"a\":\"x\0y\"}", 11, JSONR_GAVE_UP);
     expect_outcome("{\"a\":1}\0", 8, JSONR_GAVE_UP);
     expect_outcome("{\"a\":1\0}", 8, JSONR_GAVE_UP);
+}
+
+/* Strings are read 8 bytes at a time while they are plain ASCII: a byte
+ * that ends the run (quote, escape, control, UTF-8, invalid) at every
+ * offset of a word, in keys and values, reads as jansson reads it. */
+static void test_every_offset_of_a_word(void **state)
+{
+    (void)state;
+    static const char *const cuts[] = {"", "\\n", "\\u00e9", "\xc3\xa9", "\xe2\x82\xac", "\x01", "\xff", "\xc3", "\"x"};
+    for (size_t c = 0; c < sizeof cuts / sizeof cuts[0]; c++) {
+        for (size_t before = 0; before < 20; before++) {
+            char plain[24];
+            memset(plain, 'a', before);
+            plain[before] = '\0';
+            char text[160];
+            snprintf(text, sizeof text, "{\"k%s%sz\":\"%s%sbbbbbbbbb\",\"v\":\"%s%s\"}", plain, cuts[c], plain,
+                     cuts[c], plain, cuts[c]);
+            char why[256] = "";
+            if (jsonr_check(text, strlen(text), why, sizeof why) < 0)
+                fail_msg("%s: %s", why, text);
+        }
+    }
+    expect_read("{\"abcdefghijklmnopqrstuvwxyz\":\"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 !#$%&'()*+,-./:;<=>?@[]^_`{|}~\"}");
 }
 
 static void test_depth(void **state)
@@ -167,6 +192,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reads_bodies),
         cmocka_unit_test(test_leaves_the_rest_to_jansson),
+        cmocka_unit_test(test_every_offset_of_a_word),
         cmocka_unit_test(test_depth),
         cmocka_unit_test(test_random_trees_and_mutations),
     };
