@@ -47,10 +47,13 @@
  *
  * Durability, group commit: persist_append queues a record in memory and
  * returns its sequence number; persist_sync(seq) returns once that record
- * is written and synced. One waiting thread at a time writes and syncs
- * everything queued so far (one fdatasync for every change made while the
- * previous sync ran); the others wait for it. Every answer still waits
- * for its own change to be durable.
+ * is written and synced. One thread at a time (the leader) writes and
+ * syncs everything queued so far (one fdatasync for every change made
+ * while the previous sync ran); the others wait for it. The server's
+ * threads lead only when no sync runs and no answer waits
+ * (persist_sync_if_idle); otherwise their answers wait for the log's
+ * flusher thread (persist_await). Every answer still waits for its own
+ * change to be durable.
  *
  * Time: with a real clock, time moves without any logged change, and an
  * answer may show what that time did (a build finished). persist_vouch_time
