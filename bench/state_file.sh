@@ -9,7 +9,8 @@
 #    (group commit), with the median fdatasync time of this disk, which
 #    bounds what any durable server can do per connection; then the same
 #    with the state file on /dev/shm (syncs cost nothing), which shows what
-#    the mechanism itself costs.
+#    the mechanism itself costs; and the server's CPU time (user + system,
+#    from /proc) per create of each run, the figure that holds under load.
 #    --connections N adds a run at N connections with the state file.
 # 2. Restart, the time from exec to the first 200 of GET /_mock/health
 #    (descovo-bench-first-answer, median of 3), after histories written by
@@ -153,11 +154,21 @@ start() {
   pid=$server_pid
 }
 
+# cpu_ticks PID: user + system time of a process so far, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
 # rate CONNECTIONS SCRIPT: requests/s of one wrk run against $url; fails
-# on any answer other than 2xx.
+# on any answer other than 2xx. Leaves the server's CPU time per request
+# (user + system, microseconds: stable under load, unlike the rate) in
+# $work/cpu.
 rate() {
+  local before after
+  before=$(cpu_ticks "$pid")
   wrk -t2 -c"$1" -d"${duration}s" -s "$2" "$url" >"$work/wrk.out" 2>&1 || { cat "$work/wrk.out" >&2; die "wrk failed"; }
+  after=$(cpu_ticks "$pid")
   if grep -q 'Non-2xx' "$work/wrk.out"; then cat "$work/wrk.out" >&2; die "errors under load"; fi
+  awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" '/ requests in / {printf "%.1f", t / hz * 1e6 / $1}' \
+    "$work/wrk.out" >"$work/cpu"
   awk '/Requests\/sec/ {printf "%.0f", $2}' "$work/wrk.out"
 }
 
@@ -178,15 +189,18 @@ syncs_of() {
 log "== throughput: POST /v1/audiences/create, 32 connections, ${duration} s each (under load)"
 start memory
 memory_rate=$(rate 32 "$work/create.lua")
+memory_cpu=$(cat "$work/cpu")
 stop_pid "$pid"
 start durable --state-file "$state_dir/bench-state.log"
 durable_rate=$(rate 32 "$work/create.lua")
+durable_cpu=$(cat "$work/cpu")
 durable_syncs=$(syncs_of)
 stop_pid "$pid"
 # The same on a tmpfs, where a sync costs nothing: what the mechanism
 # itself (queue, held answers, flusher) costs beside the disk.
 start tmpfs --state-file "$shm/tmpfs-state.log"
 tmpfs_rate=$(rate 32 "$work/create.lua")
+tmpfs_cpu=$(cat "$work/cpu")
 tmpfs_syncs=$(syncs_of)
 stop_pid "$pid"
 rm -f "$shm/tmpfs-state.log"
@@ -205,6 +219,8 @@ printf 'state_file creates_per_s memory=%s durable=%s ratio=%.2f (target >= 0.50
   "$memory_rate" "$durable_rate" "$(awk -v a="$durable_rate" -v b="$memory_rate" 'BEGIN { print a / b }')" "$durable_syncs" "$sync_ms"
 printf 'state_file creates_per_s tmpfs=%s ratio=%.2f (a state file whose syncs cost nothing) %s\n' \
   "$tmpfs_rate" "$(awk -v a="$tmpfs_rate" -v b="$memory_rate" 'BEGIN { print a / b }')" "$tmpfs_syncs"
+printf 'state_file server_cpu_us_per_create memory=%s durable=%s tmpfs=%s (user + system; load average %s)\n' \
+  "$memory_cpu" "$durable_cpu" "$tmpfs_cpu" "$(cut -d' ' -f1 /proc/loadavg)"
 if [ "$more_connections" -gt 0 ]; then
   rm -f "$state_dir/bench-state.log"
   start wide --state-file "$state_dir/bench-state.log"

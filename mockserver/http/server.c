@@ -625,6 +625,38 @@ static enum MHD_Result answer_later(mock_http *http, struct MHD_Connection *conn
     return MHD_YES;
 }
 
+/* Answers 500 instead of the held response (taken) of a change that could
+ * not be written (error: its errno). */
+static enum MHD_Result answer_not_durable(mock_http *http, struct MHD_Connection *connection,
+                                          request_state *state, struct MHD_Response *response, int error)
+{
+    MHD_destroy_response(response);
+    free(state->response_text); /* the journal keeps the 500 instead */
+    state->response_text = NULL;
+    mock_reply reply = {0};
+    reply_not_durable(&reply, error);
+    return send_reply(http, connection, state, &reply);
+}
+
+/* Sends a response (taken) that may go now: at once, or after the
+ * injected latency delay_ms without holding this thread (suspended, the
+ * timer resumes the connection; the handler is then called again). */
+static enum MHD_Result send_or_delay(mock_http *http, struct MHD_Connection *connection, request_state *state,
+                                    struct MHD_Response *response, unsigned status, int64_t delay_ms)
+{
+    if (delay_ms > 0) {
+        state->pending = response;
+        state->pending_status = status;
+        MHD_suspend_connection(connection);
+        delay_connection(http, connection, delay_ms);
+        return MHD_YES;
+    }
+    journal_answer(http, state);
+    enum MHD_Result rc = MHD_queue_response(connection, status, response);
+    MHD_destroy_response(response);
+    return rc;
+}
+
 /* Sends a reply (or carries out its injected fault); takes what it owns. */
 static enum MHD_Result send_reply(mock_http *http, struct MHD_Connection *connection,
                                   request_state *state, mock_reply *reply)
@@ -647,9 +679,18 @@ static enum MHD_Result send_reply(mock_http *http, struct MHD_Connection *connec
     if (response == NULL)
         return MHD_NO;
     if (reply->durable_log != NULL) {
-        /* Hold the answer until the change is durable, without holding
-         * this thread: the log's flusher resumes the connection (one sync
-         * for all the answers waiting meanwhile: group commit). */
+        int error = 0;
+        if (persist_sync_if_idle(reply->durable_log, reply->durable_seq, &error)) {
+            /* This thread made it durable (no other sync to share): the
+             * answer goes now, or its 500. */
+            if (error != 0)
+                return answer_not_durable(http, connection, state, response, error);
+            return send_or_delay(http, connection, state, response, reply->status, reply->delay_ms);
+        }
+        /* A sync is running: hold the answer until the change is durable,
+         * without holding this thread; the log's flusher resumes the
+         * connection (one sync for all the answers waiting meanwhile:
+         * group commit). */
         state->pending = response;
         state->pending_status = reply->status;
         state->pending_delay_ms = reply->delay_ms;
@@ -661,15 +702,8 @@ static enum MHD_Result send_reply(mock_http *http, struct MHD_Connection *connec
             durable_done(state, persist_sync(reply->durable_log, reply->durable_seq) != 0 ? errno : 0);
         return MHD_YES;
     }
-    if (reply->delay_ms > 0) {
-        /* Answer later without holding this thread: suspend, and let the
-         * timer resume the connection; the handler is then called again. */
-        state->pending = response;
-        state->pending_status = reply->status;
-        MHD_suspend_connection(connection);
-        delay_connection(http, connection, reply->delay_ms);
-        return MHD_YES;
-    }
+    if (reply->delay_ms > 0)
+        return send_or_delay(http, connection, state, response, reply->status, reply->delay_ms);
     journal_answer(http, state);
     enum MHD_Result rc = MHD_queue_response(connection, reply->status, response);
     if (!shared)
@@ -884,12 +918,8 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *connecti
          * was held back, or the 500 of a change that could not be written. */
         struct MHD_Response *response = state->pending;
         state->pending = NULL;
-        if (state->durable_error != 0) {
-            MHD_destroy_response(response);
-            mock_reply reply = {0};
-            reply_not_durable(&reply, state->durable_error);
-            return send_reply(http, connection, state, &reply);
-        }
+        if (state->durable_error != 0)
+            return answer_not_durable(http, connection, state, response, state->durable_error);
         journal_answer(http, state);
         enum MHD_Result rc = MHD_queue_response(connection, state->pending_status, response);
         MHD_destroy_response(response);

@@ -47,10 +47,13 @@
  *
  * Durability, group commit: persist_append queues a record in memory and
  * returns its sequence number; persist_sync(seq) returns once that record
- * is written and synced. One waiting thread at a time writes and syncs
- * everything queued so far (one fdatasync for every change made while the
- * previous sync ran); the others wait for it. Every answer still waits
- * for its own change to be durable.
+ * is written and synced. One thread at a time (the leader) writes and
+ * syncs everything queued so far (one fdatasync for every change made
+ * while the previous sync ran); the others wait for it. The server's
+ * threads lead only when no sync runs and no answer waits
+ * (persist_sync_if_idle); otherwise their answers wait for the log's
+ * flusher thread (persist_await). Every answer still waits for its own
+ * change to be durable.
  *
  * Time: with a real clock, time moves without any logged change, and an
  * answer may show what that time did (a build finished). persist_vouch_time
@@ -141,7 +144,8 @@ int64_t persist_replayed_until(const persist *p);
  * fault the decision for the request (only fail-build, fail-enrichment
  * and hold are kept), export_id the download id the request created (""
  * or NULL: none). Returns the record's sequence number for persist_sync,
- * or 0 when out of memory (the log then misses a change: persist_failed). */
+ * or 0 when out of memory or a text is not UTF-8 (the log then misses a
+ * change: persist_failed). */
 uint64_t persist_append(persist *p, const char *method, const char *path, const json_t *body,
                         const char *query_key, int64_t now_ms, const fault_decision *fault,
                         const char *export_id);
@@ -159,6 +163,14 @@ int persist_sync(persist *p, uint64_t seq);
  * called: use persist_sync). */
 typedef void (*persist_done_fn)(void *arg, int error);
 int persist_await(persist *p, uint64_t seq, persist_done_fn done, void *arg);
+
+/* Store lock NOT held. When no sync is running and no answer waits for
+ * one, writes and syncs what is queued in this thread, so that a lone
+ * client's answer is not handed to the flusher and back. Returns 1 when
+ * record seq is then durable (*error 0) or cannot be (*error: the log's
+ * errno), 0 when it did nothing because another sync is running or
+ * answers wait for one: persist_await then. Blocks for one sync. */
+int persist_sync_if_idle(persist *p, uint64_t seq, int *error);
 
 /* Store lock NOT held. Before an answer showing time now_ms (real clock):
  * returns 0 at once when the log already vouches for it; otherwise queues
@@ -223,6 +235,13 @@ void persist_set_compact_hook(persist *p, uint64_t floor, persist_compact_hook h
  * compaction, so that a test can end the process there. */
 typedef void (*persist_step_fn)(void *ctx, int step);
 void persist_set_step_hook(persist *p, persist_step_fn step, void *ctx);
+
+/* Tests only: hook(ctx) is called by the thread that syncs, after each
+ * group commit's fdatasync that succeeded and before the records it covered count as
+ * durable (it may block, to hold their answers back); an errno it returns
+ * fails the sync as a failed fdatasync would. */
+typedef int (*persist_sync_hook)(void *ctx);
+void persist_set_sync_hook(persist *p, persist_sync_hook hook, void *ctx);
 
 /* Store lock held (store_reset's hook). Replaces the file with an empty log
  * (header only), atomically. */

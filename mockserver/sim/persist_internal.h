@@ -79,6 +79,8 @@ struct persist {
     void *compact_hook_ctx;
     int compacting;              /* a persist_compact runs */
     persist_compact_stats stats;
+    persist_sync_hook sync_hook; /* tests: called after each sync (lock not held) */
+    void *sync_hook_ctx;
     persist_step_fn step_hook;   /* tests: called at each step of a compaction */
     void *step_hook_ctx;
 };

@@ -110,13 +110,19 @@ void jsonw_integer(strbuf *out, long long v)
     strbuf_append_known(out, num + i, sizeof num - i);
 }
 
-/* Reals as jansson prints them with JSON_REAL_PRECISION(10): "%.10g"
- * without '+' or leading zeros in the exponent ("1e-05" -> "1e-5"), and
- * ".0" added when that looks like an integer. */
-static void write_real(double v, strbuf *out)
+/* Significant digits of a real: those of every answer
+ * (JSON_REAL_PRECISION(10)), and jansson's default, which a double read
+ * back turns into the same double. */
+#define PRECISION_ANSWER 10
+#define PRECISION_EXACT 17
+
+/* Reals as jansson prints them with JSON_REAL_PRECISION(precision):
+ * "%.<precision>g" without '+' or leading zeros in the exponent ("1e-05"
+ * -> "1e-5"), and ".0" added when that looks like an integer. */
+static void write_real(double v, int precision, strbuf *out)
 {
     char num[40];
-    int n = snprintf(num, sizeof num, "%.10g", v);
+    int n = snprintf(num, sizeof num, "%.*g", precision, v);
     if (n <= 0 || (size_t)n >= sizeof num)
         return;
     char *e = strchr(num, 'e');
@@ -137,7 +143,7 @@ static void write_real(double v, strbuf *out)
         strbuf_append(out, ".0", 2);
 }
 
-static int write_value(const json_t *value, strbuf *out, int depth)
+static int write_value(const json_t *value, int precision, strbuf *out, int depth)
 {
     if (depth > JSONW_MAX_DEPTH)
         return -1;
@@ -153,7 +159,7 @@ static int write_value(const json_t *value, strbuf *out, int depth)
             first = 0;
             jsonw_string(out, key, strlen(key));
             strbuf_putc(out, ':');
-            if (write_value(member, out, depth + 1) != 0)
+            if (write_value(member, precision, out, depth + 1) != 0)
                 return -1;
         }
         strbuf_putc(out, '}');
@@ -164,7 +170,7 @@ static int write_value(const json_t *value, strbuf *out, int depth)
         for (size_t i = 0; i < json_array_size(value); i++) {
             if (i > 0)
                 strbuf_putc(out, ',');
-            if (write_value(json_array_get(value, i), out, depth + 1) != 0)
+            if (write_value(json_array_get(value, i), precision, out, depth + 1) != 0)
                 return -1;
         }
         strbuf_putc(out, ']');
@@ -177,7 +183,7 @@ static int write_value(const json_t *value, strbuf *out, int depth)
         jsonw_integer(out, json_integer_value(value));
         return 0;
     case JSON_REAL:
-        write_real(json_real_value(value), out);
+        write_real(json_real_value(value), precision, out);
         return 0;
     case JSON_TRUE:
         strbuf_append(out, "true", 4);
@@ -194,5 +200,10 @@ static int write_value(const json_t *value, strbuf *out, int depth)
 
 int jsonw_write(const json_t *value, strbuf *out)
 {
-    return write_value(value, out, 0);
+    return write_value(value, PRECISION_ANSWER, out, 0);
+}
+
+int jsonw_write_exact(const json_t *value, strbuf *out)
+{
+    return write_value(value, PRECISION_EXACT, out, 0);
 }

@@ -16,6 +16,10 @@
  * returns -1; 0 otherwise. */
 #define JSONW_MAX_DEPTH 64
 int jsonw_write(const json_t *value, strbuf *out);
+/* The same with reals as json_dumps writes them by default (17 significant
+ * digits): read back, the same double. For text that is read again (the
+ * state file), where rounding would change what a replay does. */
+int jsonw_write_exact(const json_t *value, strbuf *out);
 
 /* The pieces, for writers of fixed-shape JSON without a jansson tree: a
  * string (len bytes of UTF-8, quoted and escaped) and an integer. */

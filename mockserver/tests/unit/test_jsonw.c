@@ -1,5 +1,6 @@
 /* jsonw must write exactly what json_dumps(JSON_COMPACT |
- * JSON_REAL_PRECISION(10)) writes: checked on hand-picked values and on
+ * JSON_REAL_PRECISION(10)) writes, and jsonw_write_exact what
+ * json_dumps(JSON_COMPACT) writes: checked on hand-picked values and on
  * thousands of random trees. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,17 +14,23 @@
 #include "text/jsonw.h"
 #include "random_json.h"
 
-static void assert_same(const json_t *value)
+static void assert_same_as(const json_t *value, size_t flags, int (*write)(const json_t *, strbuf *))
 {
-    char *expected = json_dumps(value, JSON_COMPACT | JSON_REAL_PRECISION(10) | JSON_ENCODE_ANY);
+    char *expected = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY | flags);
     assert_non_null(expected);
     strbuf got = STRBUF_INIT;
-    assert_int_equal(jsonw_write(value, &got), 0);
+    assert_int_equal(write(value, &got), 0);
     assert_false(got.oom);
     if (strcmp(expected, got.data) != 0)
         fail_msg("json_dumps: %s\njsonw:      %s", expected, got.data);
     free(expected);
     strbuf_release(&got);
+}
+
+static void assert_same(const json_t *value)
+{
+    assert_same_as(value, JSON_REAL_PRECISION(10), jsonw_write);
+    assert_same_as(value, 0, jsonw_write_exact);
 }
 
 static void test_examples(void **state)

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "sim/persist.h"
+#include "sync_gate.h"
 
 static const persist_identity identity = {42, 400, MOCK_CLOCK_MANUAL};
 static const char header2[] = "{\"descovoState\":2,\"seed\":\"42\",\"companies\":400,\"clock\":\"manual\"}\n";
@@ -113,6 +114,48 @@ static void test_names_round_trip(void **state)
     assert_int_equal(s.fault.type, FAULT_FAIL_ENRICHMENT);
     assert_int_equal(s.fault.fail_stage, STAGE_CLEANING_NAMES);
     assert_int_equal(s.fault.rule_id, 4);
+}
+
+/* A record's line, byte for byte: the fields in their order, strings
+ * escaped, reals with every digit a double needs (read back, the same
+ * value), the body's members in the order the client sent them. */
+static void test_record_bytes(void **state)
+{
+    (void)state;
+    char err[512] = "";
+    json_error_t error;
+    const char body_text[] = "{\"apiKey\":\"sk_test_x\",\"name\":\"a\\\"b\\\\c\\n\\u00e9\\u0001\",\"ratio\":0.1,"
+                             "\"big\":12345678901234,\"tiny\":1e-7,\"two\":2.0,\"list\":[1,true,null,{\"x\":false}],"
+                             "\"empty\":{},\"none\":[]}";
+    json_t *body = json_loads(body_text, 0, &error);
+    assert_non_null(body);
+    persist *p = persist_open(path, &identity, err, sizeof err);
+    assert_non_null(p);
+    fault_decision hold = {.type = FAULT_HOLD, .rule_id = 7, .hold_status = AUDIENCE_BUILDING};
+    fault_decision latency = {.type = FAULT_LATENCY, .rule_id = 8};
+    uint64_t a = persist_append(p, "POST", "/v1/audiences/aud_1/build", body, "sk_test_q", 1735689600000, &hold,
+                                "exp_0123");
+    uint64_t b = persist_append(p, "DELETE", "/_mock/faults/3", NULL, NULL, 1735689600001, &latency, "");
+    json_decref(body);
+    assert_true(a > 0 && b > a);
+    assert_int_equal(persist_sync(p, b), 0);
+    persist_close(p);
+    const char *text = strchr(read_file(), '\n');
+    assert_non_null(text);
+    assert_string_equal(text + 1,
+                        "{\"t\":1735689600000,\"m\":\"POST\",\"p\":\"/v1/audiences/aud_1/build\",\"b\":{\"apiKey\":"
+                        "\"sk_test_x\",\"name\":\"a\\\"b\\\\c\\n\xc3\xa9\\u0001\",\"ratio\":0.10000000000000001,"
+                        "\"big\":12345678901234,\"tiny\":9.9999999999999995e-8,\"two\":2.0,\"list\":[1,true,null,"
+                        "{\"x\":false}],\"empty\":{},\"none\":[]},\"k\":\"sk_test_q\",\"f\":{\"type\":\"hold\","
+                        "\"rule\":7,\"hold\":\"BUILDING\"},\"x\":\"exp_0123\"}\n"
+                        "{\"t\":1735689600001,\"m\":\"DELETE\",\"p\":\"/_mock/faults/3\"}\n");
+    /* A text that a JSON string cannot hold is refused, not written. */
+    p = persist_open(path, &identity, err, sizeof err);
+    assert_non_null(p);
+    assert_int_equal(persist_append(p, "POST", "/v1/\xff", NULL, NULL, 1735689600002, NULL, NULL), 0);
+    assert_int_equal(persist_failed(p), EINVAL);
+    persist_close(p);
+    assert_null(strstr(read_file(), "1735689600002"));
 }
 
 /* Each bad field refuses the start, naming the line. */
@@ -245,6 +288,73 @@ static void test_group_commit(void **state)
     assert_int_equal(replay(err, sizeof err, &s), WRITERS * CHANGES);
 }
 
+typedef struct leader {
+    persist *p;
+    uint64_t seq;
+    int led, error;
+} leader;
+
+static void *lead_sync(void *arg)
+{
+    leader *l = arg;
+    l->led = persist_sync_if_idle(l->p, l->seq, &l->error);
+    return NULL;
+}
+
+typedef struct answer {
+    sync_gate *g;
+    int error;
+} answer;
+
+static void answered(void *arg, int error)
+{
+    answer *a = arg;
+    a->error = error; /* read after the bump, which orders it */
+    sync_gate_bump(a->g, &a->g->answered);
+}
+
+/* A thread that finds no sync running leads one itself: its record is
+ * durable when persist_sync_if_idle returns, not before (the sync it held
+ * open); an answer that waits meanwhile (persist_await) is called back
+ * once a later sync covers it, though nothing else happens (the flusher,
+ * asleep while another thread led, is woken); a failing sync fails both. */
+static void test_sync_led_by_caller(void **state)
+{
+    (void)state;
+    for (int fail = 0; fail <= 1; fail++) {
+        unlink(path);
+        char err[512] = "";
+        persist *p = persist_open(path, &identity, err, sizeof err);
+        assert_non_null(p);
+        sync_gate g;
+        sync_gate_init(&g, fail);
+        persist_set_sync_hook(p, sync_gate_hold, &g);
+        leader l = {p, persist_append(p, "POST", "/first", NULL, NULL, 1000, NULL, NULL), 0, -1};
+        pthread_t thread;
+        assert_int_equal(pthread_create(&thread, NULL, lead_sync, &l), 0);
+        assert_int_equal(sync_gate_wait(&g, &g.entered, 1, 5000), 1);
+        /* The leader's sync is held: a second record cannot lead. */
+        uint64_t second = persist_append(p, "POST", "/second", NULL, NULL, 1001, NULL, NULL);
+        int error = -1;
+        assert_int_equal(persist_sync_if_idle(p, second, &error), 0);
+        answer a = {&g, -1};
+        assert_int_equal(persist_await(p, second, answered, &a), 0);
+        assert_int_equal(sync_gate_wait(&g, &g.answered, 1, 200), 0); /* held: not yet */
+        sync_gate_release(&g);
+        pthread_join(thread, NULL);
+        assert_int_equal(l.led, 1);
+        assert_int_equal(l.error, fail ? EIO : 0);
+        assert_int_equal(sync_gate_wait(&g, &g.answered, 1, 5000), 1);
+        assert_int_equal(a.error, fail ? EIO : 0);
+        if (!fail)
+            assert_int_equal(g.entered, 2);
+        persist_close(p);
+        sync_gate_destroy(&g);
+        seen s = {0};
+        assert_int_equal(replay(err, sizeof err, &s), fail ? 0 : 2);
+    }
+}
+
 /* Snapshot lines handed back, in order. */
 typedef struct restored {
     int n;
@@ -358,10 +468,12 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_names_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_record_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_with_line_number, setup, teardown),
         cmocka_unit_test_setup_teardown(test_format_1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clock_marks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sync_led_by_caller, setup, teardown),
         cmocka_unit_test_setup_teardown(test_compaction_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_compaction_after_reset, setup, teardown),
     };
