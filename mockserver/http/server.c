@@ -679,18 +679,11 @@ static enum MHD_Result send_reply(mock_http *http, struct MHD_Connection *connec
     if (response == NULL)
         return MHD_NO;
     if (reply->durable_log != NULL) {
-        int error = 0;
-        if (persist_sync_if_idle(reply->durable_log, reply->durable_seq, &error)) {
-            /* This thread made it durable (no other sync to share): the
-             * answer goes now, or its 500. */
-            if (error != 0)
-                return answer_not_durable(http, connection, state, response, error);
-            return send_or_delay(http, connection, state, response, reply->status, reply->delay_ms);
-        }
-        /* A sync is running: hold the answer until the change is durable,
-         * without holding this thread; the log's flusher resumes the
-         * connection (one sync for all the answers waiting meanwhile:
-         * group commit). */
+        /* Hold the answer until the change is durable, without holding
+         * this thread (not even for a lone client's sync: the thread's
+         * other connections would wait for the disk); the log's flusher
+         * resumes the connection (one sync for all the answers waiting
+         * meanwhile: group commit). */
         state->pending = response;
         state->pending_status = reply->status;
         state->pending_delay_ms = reply->delay_ms;

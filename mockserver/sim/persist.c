@@ -705,22 +705,6 @@ int persist_sync(persist *p, uint64_t seq)
     return 0;
 }
 
-int persist_sync_if_idle(persist *p, uint64_t seq, int *error)
-{
-    pthread_mutex_lock(&p->lock);
-    int done = p->durable >= seq || persist_failed(p) != 0;
-    if (!done && !p->flushing && p->n_waiters == 0) {
-        /* Nobody to share a sync with: this thread leads it, with no
-         * hand-off to the flusher and back. */
-        flush_pending(p);
-        done = 1;
-    }
-    /* As persist_sync: a log that failed fails every answer still held. */
-    *error = done ? persist_failed(p) : 0;
-    pthread_mutex_unlock(&p->lock);
-    return done;
-}
-
 void persist_set_sync_hook(persist *p, persist_sync_hook hook, void *ctx)
 {
     pthread_mutex_lock(&p->lock);

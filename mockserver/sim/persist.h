@@ -50,10 +50,9 @@
  * is written and synced. One thread at a time (the leader) writes and
  * syncs everything queued so far (one fdatasync for every change made
  * while the previous sync ran); the others wait for it. The server's
- * threads lead only when no sync runs and no answer waits
- * (persist_sync_if_idle); otherwise their answers wait for the log's
- * flusher thread (persist_await). Every answer still waits for its own
- * change to be durable.
+ * threads never lead: their answers wait for the log's flusher thread
+ * (persist_await), so no request waits for the disk behind another's
+ * sync. Every answer still waits for its own change to be durable.
  *
  * Time: with a real clock, time moves without any logged change, and an
  * answer may show what that time did (a build finished). persist_vouch_time
@@ -163,14 +162,6 @@ int persist_sync(persist *p, uint64_t seq);
  * called: use persist_sync). */
 typedef void (*persist_done_fn)(void *arg, int error);
 int persist_await(persist *p, uint64_t seq, persist_done_fn done, void *arg);
-
-/* Store lock NOT held. When no sync is running and no answer waits for
- * one, writes and syncs what is queued in this thread, so that a lone
- * client's answer is not handed to the flusher and back. Returns 1 when
- * record seq is then durable (*error 0) or cannot be (*error: the log's
- * errno), 0 when it did nothing because another sync is running or
- * answers wait for one: persist_await then. Blocks for one sync. */
-int persist_sync_if_idle(persist *p, uint64_t seq, int *error);
 
 /* Store lock NOT held. Before an answer showing time now_ms (real clock):
  * returns 0 at once when the log already vouches for it; otherwise queues

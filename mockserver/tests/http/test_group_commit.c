@@ -1,12 +1,11 @@
 /* Group commit over HTTP (docs/RELIABILITY.md, "Group commit"): an answer
- * is never sent before the sync that makes its change durable, whichever
- * thread syncs (the one that made the change, when no other sync runs, or
- * the log's flusher for the answers held meanwhile). A sync hook
+ * is never sent before the sync that makes its change durable (the log's
+ * flusher runs every sync of a held answer). A sync hook
  * (persist_set_sync_hook) holds the syncs open, in-process over loopback:
  *  - a lone client: no answer while its sync is held, then 200, and its
  *    change is in the file;
- *  - 8 clients: the first one's sync held, the 7 others made on the
- *    other server thread meanwhile: none answered while held, then 200
+ *  - 8 clients: the first one's sync held, the 7 others made
+ *    meanwhile and held for the next sync: none answered while held, then 200
  *    for each, every change in the file;
  *  - syncs that fail: 500 for a lone client and for 8 at once.
  * Clients are threads with their own libcurl handles (cmocka asserts only
@@ -105,10 +104,9 @@ static uint64_t wait_records(persist *log, uint64_t want)
 }
 
 /* n clients against a server whose syncs are held: the first one's change
- * is synced by the thread that made it (no other sync runs), held there;
- * the others then come in on the other server thread, their changes made
- * and their answers held for the flusher's next sync. None answered while
- * held; then each answered `want`. */
+ * is synced by the flusher, held there; the others then come in, their
+ * changes made and their answers held for the flusher's next sync. None
+ * answered while held; then each answered `want`. */
 static void held_creates(int n, int fail, long want)
 {
     snprintf(state_path, sizeof state_path, "%s/descovo-group-commit-%ld.log",

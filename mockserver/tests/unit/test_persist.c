@@ -291,13 +291,13 @@ static void test_group_commit(void **state)
 typedef struct leader {
     persist *p;
     uint64_t seq;
-    int led, error;
+    int error;
 } leader;
 
 static void *lead_sync(void *arg)
 {
     leader *l = arg;
-    l->led = persist_sync_if_idle(l->p, l->seq, &l->error);
+    l->error = persist_sync(l->p, l->seq) != 0 ? errno : 0;
     return NULL;
 }
 
@@ -313,11 +313,12 @@ static void answered(void *arg, int error)
     sync_gate_bump(a->g, &a->g->answered);
 }
 
-/* A thread that finds no sync running leads one itself: its record is
- * durable when persist_sync_if_idle returns, not before (the sync it held
- * open); an answer that waits meanwhile (persist_await) is called back
- * once a later sync covers it, though nothing else happens (the flusher,
- * asleep while another thread led, is woken); a failing sync fails both. */
+/* A thread that syncs for itself (persist_sync: a clock mark, an answer
+ * that could not be queued) leads the sync: its record is durable when
+ * persist_sync returns, not before (the sync held open); an answer that
+ * waits meanwhile (persist_await) is called back once a later sync covers
+ * it, though nothing else happens (the flusher, asleep while another
+ * thread led, is woken); a failing sync fails both. */
 static void test_sync_led_by_caller(void **state)
 {
     (void)state;
@@ -329,20 +330,17 @@ static void test_sync_led_by_caller(void **state)
         sync_gate g;
         sync_gate_init(&g, fail);
         persist_set_sync_hook(p, sync_gate_hold, &g);
-        leader l = {p, persist_append(p, "POST", "/first", NULL, NULL, 1000, NULL, NULL), 0, -1};
+        leader l = {p, persist_append(p, "POST", "/first", NULL, NULL, 1000, NULL, NULL), -1};
         pthread_t thread;
         assert_int_equal(pthread_create(&thread, NULL, lead_sync, &l), 0);
         assert_int_equal(sync_gate_wait(&g, &g.entered, 1, 5000), 1);
-        /* The leader's sync is held: a second record cannot lead. */
+        /* The leader's sync is held: the second record waits for the next. */
         uint64_t second = persist_append(p, "POST", "/second", NULL, NULL, 1001, NULL, NULL);
-        int error = -1;
-        assert_int_equal(persist_sync_if_idle(p, second, &error), 0);
         answer a = {&g, -1};
         assert_int_equal(persist_await(p, second, answered, &a), 0);
         assert_int_equal(sync_gate_wait(&g, &g.answered, 1, 200), 0); /* held: not yet */
         sync_gate_release(&g);
         pthread_join(thread, NULL);
-        assert_int_equal(l.led, 1);
         assert_int_equal(l.error, fail ? EIO : 0);
         assert_int_equal(sync_gate_wait(&g, &g.answered, 1, 5000), 1);
         assert_int_equal(a.error, fail ? EIO : 0);
