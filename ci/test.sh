@@ -33,7 +33,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
   run_suite sanitize gcc -DDESCOVO_SANITIZE=ON
 
 # libFuzzer targets (clang, ASan+UBSan), each for a bounded time: docs/RELIABILITY.md.
-bash ci/fuzz.sh "${DESCOVO_FUZZ_SECONDS:-30}"
+bash ci/fuzz.sh "${DESCOVO_FUZZ_SECONDS:-20}"
 
 echo "== dashboard: /_mock/ui in chromium (screenshots in build/ci-ui/)"
 DESCOVO_MOCK=build/ci-gcc/mockserver/descovo-mock bash ci/ui-check.sh
