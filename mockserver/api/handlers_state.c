@@ -66,15 +66,15 @@ static void compacted(void *arg, int rc, int error, int64_t pause_us, const char
 /* Runs on the compactor's thread: the server thread goes back to serving. */
 static void compact_later(void *arg, mock_reply *answer, void (*done)(void *token, int error), void *token)
 {
-    const mock_context *ctx = arg;
+    compactor *c = arg;
     compaction_job *job = malloc(sizeof *job);
     if (job == NULL) {
         reply_error(answer, 500, "Internal error: out of memory starting the compaction.");
         done(token, 0);
         return;
     }
-    *job = (compaction_job){ctx->persist, answer, done, token};
-    compactor_run_async(ctx->compactor, compacted, job);
+    *job = (compaction_job){compactor_log(c), answer, done, token};
+    compactor_run_async(c, compacted, job);
 }
 
 void handle_mock_state_compact(const mock_request *req, mock_reply *reply)
@@ -86,7 +86,7 @@ void handle_mock_state_compact(const mock_request *req, mock_reply *reply)
     }
     if (req->can_defer) {
         reply->later = compact_later;
-        reply->later_arg = (void *)req->ctx;
+        reply->later_arg = c;
         return;
     }
     char err[512];

@@ -200,6 +200,11 @@ uint64_t compactor_floor(const compactor *c)
     return c->floor;
 }
 
+persist *compactor_log(const compactor *c)
+{
+    return c->p;
+}
+
 void compactor_stop(compactor *c)
 {
     if (c == NULL)

@@ -57,6 +57,8 @@ void compactor_run_async(compactor *c, compactor_done_fn done, void *arg);
 /* The last snapshot's pause (microseconds the store was held), -1: none. */
 int64_t compactor_last_pause_us(compactor *c);
 uint64_t compactor_floor(const compactor *c);
+/* The log it compacts (compactor_start's p). */
+persist *compactor_log(const compactor *c);
 
 /* Stops the thread (waits for a compaction running, or asked with
  * compactor_run_async, and its callback). Accepts NULL. */
