@@ -5,6 +5,7 @@
 # listed in ci/doc-commands.skip.
 #
 # Usage: ci/doc-commands.sh [DOC.md ...]      (default: the DOCS below)
+#        ci/doc-commands.sh --help
 #
 # What counts as a block:
 #   - a fenced block (``` or ~~~) tagged sh, bash, shell or console: run;
@@ -27,6 +28,10 @@
 #   mock [OPTIONS]     run while a descovo-mock (with OPTIONS) listens on
 #                      127.0.0.1:8080, the server the text assumes is running
 # A new document section needs an entry only when its block cannot run here.
+# An entry that matches no block of its document (its block's first line
+# changed) fails the run before any block runs: the block would otherwise
+# run unlisted. DOC_COMMANDS_SKIP names another list (ci/test.sh checks
+# that a stale entry is refused).
 #
 # How blocks run: a copy of the source tree (tracked and untracked files,
 # not ignored ones) in a temporary directory is the working directory; the
@@ -70,12 +75,16 @@ if [ "${1:-}" = "--block" ]; then
   exit 0
 fi
 
+case "${1:-}" in
+  -h|--help) sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
+esac
+
 here=$(cd "$(dirname "$0")/.." && pwd)
 # README.md first: it builds build/, which the later documents find built.
 DOCS=(README.md client/README.md conformance/README.md docs/CI.md docs/DRIFT.md helpers/README.md
       docs/RELIABILITY.md docs/BENCHMARK.md docs/API.md docs/DESIGN.md)
 default_docs=1
-skip_file="$here/ci/doc-commands.skip"
+skip_file=${DOC_COMMANDS_SKIP:-"$here/ci/doc-commands.skip"}
 block_timeout=${DOC_BLOCK_TIMEOUT:-600}
 
 # ps (procps) finds what the blocks left running; ip (iproute2) brings up the
@@ -148,7 +157,6 @@ lookup() {
     key=$(trim "${rest% | *}")
     if [ "$f" = "$file" ] && [ "$key" = "$first" ]; then
       printf '%s\n' "$action"
-      echo "$f | $key" >>"$meta/used"
       return 0
     fi
   done <"$skip_file"
@@ -344,6 +352,33 @@ if [ "$default_docs" -eq 1 ] && git -C "$here" rev-parse --is-inside-work-tree >
   fi
 fi
 
+# A skip-list entry that matches no block is stale: the block's first line
+# changed, so the block would now run (a benchmark, the whole CI). Checked
+# before any block runs, for the documents of this run.
+if [ -f "$skip_file" ]; then
+  stale=0
+  for doc in "${DOCS[@]}"; do
+    [ -f "$work/$doc" ] || { echo "doc-commands: no $doc"; exit 2; }
+    dir="$meta/firsts/${doc//\//_}"
+    extract "$work/$doc" "$dir"
+    : >"$dir/firsts"
+    for i in $(seq 1 "$(cat "$dir/count")"); do
+      [ "$(cat "$dir/$i.kind")" = shell ] || continue
+      trim "$(grep -m 1 -v '^[[:space:]]*$' "$dir/$i.text" || true)" >>"$dir/firsts"
+    done
+  done
+  while IFS= read -r entry; do
+    case "$entry" in ''|'#'*) continue ;; esac
+    f=$(trim "${entry%% | *}"); rest=${entry#* | }; key=$(trim "${rest% | *}")
+    printf '%s\n' "${DOCS[@]}" | grep -qxF "$f" || continue
+    if ! grep -qxF -- "$key" "$meta/firsts/${f//\//_}/firsts"; then
+      echo "doc-commands: $skip_file: no block of $f starts with '$key' (stale entry: update it to the block's first line)"
+      stale=1
+    fi
+  done <"$skip_file"
+  [ "$stale" -eq 0 ] || exit 2
+fi
+
 for doc in "${DOCS[@]}"; do
   [ -f "$work/$doc" ] || { echo "doc-commands: no $doc"; exit 2; }
   echo "== $doc"
@@ -352,16 +387,6 @@ for doc in "${DOCS[@]}"; do
   # &) is in this script's session: stopped, by id, before the next one.
   stop_session "$(ps -o sid= -p $$ | tr -d ' ')"
 done
-
-# Entries that matched no block: a document changed; worth a look, not a failure.
-if [ -f "$skip_file" ]; then
-  while IFS= read -r entry; do
-    case "$entry" in ''|'#'*) continue ;; esac
-    f=$(trim "${entry%% | *}"); rest=${entry#* | }; key=$(trim "${rest% | *}")
-    printf '%s\n' "${DOCS[@]}" | grep -qxF "$f" || continue
-    grep -qxF "$f | $key" "$meta/used" 2>/dev/null || echo "doc-commands: note: no block matches the entry '$f | $key'"
-  done <"$skip_file"
-fi
 
 echo "doc-commands: $passed run, $skipped skipped (listed), $written files written, $failed failed"
 [ "$failed" -eq 0 ] || { echo "doc-commands: failed: ${failures[*]}"; exit 1; }
