@@ -238,6 +238,9 @@ void persist_set_sync_hook(persist *p, persist_sync_hook hook, void *ctx);
  * (header only), atomically. */
 void persist_truncate(void *p);
 
+/* The name of the log's flusher thread (at most 15 characters). */
+#define PERSIST_FLUSHER_NAME "persist-flush"
+
 /* Accepts NULL. */
 void persist_close(persist *p);
 
