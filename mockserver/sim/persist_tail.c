@@ -16,11 +16,11 @@ size_t persist_tail_logical(const char *text, size_t len)
 
 int persist_tail_clean(const char *text, size_t from, size_t len)
 {
-    for (size_t i = from; i < len; i++) {
-        if (text[i] != '\0')
-            return 0;
-    }
-    return 1;
+    if (from >= len)
+        return 1;
+    /* All NUL: the first is, and each equals the next (one memcmp over a
+     * megabyte, not a loop of byte compares). */
+    return text[from] == '\0' && memcmp(text + from, text + from + 1, len - from - 1) == 0;
 }
 
 off_t persist_tail_target(off_t end, off_t alloc)
