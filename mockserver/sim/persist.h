@@ -68,10 +68,10 @@
  * batch is written with pwrite at the log's end, over them (never
  * O_APPEND). A sync then writes into blocks the file has already, and
  * commits no new file size through the file system's journal, except the
- * one sync in a megabyte that also writes the next zeros (1 MiB, once
- * fewer than 256 KiB are left; on the thread that syncs, outside every
- * lock; fallocate would not do: writing into its unwritten extents is a
- * journal commit again). Read back, the log ends at its first NUL byte:
+ * one sync in every 768 KiB of records that also writes the next zeros
+ * (1 MiB, once fewer than 256 KiB are left; on the thread that syncs,
+ * outside every lock; fallocate would not do: writing into its unwritten
+ * extents is a journal commit again). Read back, the log ends at its first NUL byte:
  * records are written in order, each sync covers every byte before the
  * end it wrote, and no record holds a raw NUL (JSON escapes it); so a NUL
  * at offset X means that no sync covering X ever ended, and nothing at or
