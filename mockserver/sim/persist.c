@@ -831,6 +831,7 @@ void persist_truncate(void *ctx)
         close(fd);
         p->size = size;
         p->alloc = alloc;
+        p->tail_retry_at = 0;
         p->end = size;
     }
     pthread_cond_broadcast(&p->synced);

@@ -128,6 +128,7 @@ static int switch_to(persist *p, const steps *steps, int fd, const char *tmp, of
     step(steps, 7);
     p->size = new_size;
     p->alloc = alloc > new_size ? alloc : new_size;
+    p->tail_retry_at = 0;
     p->end = new_size + (off_t)p->pending.len;
     return 0;
 }
