@@ -13,6 +13,9 @@
 #    the mechanism itself costs; and the server's CPU time (user + system,
 #    from /proc) per create of each run, the figure that holds under load.
 #    --connections N adds a run at N connections with the state file.
+#    --trace-syncs times each fdatasync of the durable run inside the
+#    server (perf trace, as root) and prints their median and p90: the
+#    figure that decides the durable rate, steadier than the rate itself.
 # 2. Restart, the time from exec to the first 200 of GET /_mock/health
 #    (descovo-bench-first-answer, median of 3), after histories written by
 #    the server itself on a file in /dev/shm where syncs are free:
@@ -27,8 +30,8 @@
 #       snapshot itself is large, and the restart restores all of it.
 #
 # Usage: bench/state_file.sh [--duration S] [--changes N] [--large N]
-#                            [--connections N] [--smoke] [--build-dir DIR]
-#                            [--no-build]
+#                            [--connections N] [--trace-syncs] [--smoke]
+#                            [--build-dir DIR] [--no-build]
 #   --smoke   1 s runs, 5,000 changes and audiences, one restart each:
 #             checks that it works (CI)
 # Figures on a shared machine are under load: read them as such.
@@ -40,6 +43,7 @@ duration=5
 changes=1000000
 large=500000
 more_connections=0
+trace_syncs=0
 runs=3
 build=1
 build_dir="$root/build-bench"
@@ -52,6 +56,7 @@ while [ $# -gt 0 ]; do
     --changes) need_int "$1" "${2:-}"; changes=$2; shift 2 ;;
     --large) need_int "$1" "${2:-}"; large=$2; shift 2 ;;
     --connections) need_int "$1" "${2:-}"; more_connections=$2; shift 2 ;;
+    --trace-syncs) trace_syncs=1; shift ;;
     --smoke) duration=1; changes=5000; large=5000; runs=1; shift ;;
     --build-dir) build_dir=$2; shift 2 ;;
     --no-build) build=0; shift ;;
@@ -79,6 +84,9 @@ cp "$build_dir/mockserver/descovo-mock" "$work/descovo-bench-mock"
 mock="$work/descovo-bench-mock"
 first="$build_dir/bench/descovo-bench-first-answer"
 command -v wrk >/dev/null 2>&1 || die "wrk is not installed (apt-get install wrk)"
+if [ "$trace_syncs" -eq 1 ]; then
+  command -v perf >/dev/null 2>&1 || die "--trace-syncs needs perf (apt-get install linux-perf), run as root"
+fi
 
 for i in $(seq 0 999); do printf 'sk_bench_key_%04d 100000000\n' "$i"; done >"$work/keys.txt"
 cat >"$work/create.lua" <<'LUA'
@@ -193,9 +201,29 @@ memory_rate=$(rate 32 "$work/create.lua")
 memory_cpu=$(cat "$work/cpu")
 stop_pid "$pid"
 start durable --state-file "$state_dir/bench-state.log"
+if [ "$trace_syncs" -eq 1 ]; then
+  # One create first: perf follows the threads there are, and the flusher
+  # starts with the first change that waits for it.
+  curl -s --max-time 10 -o /dev/null -H 'Content-Type: application/json' \
+    -d '{"apiKey":"sk_bench_key_0000","name":"first"}' "$url/v1/audiences/create"
+  perf trace -e fdatasync -p "$pid" -o "$work/syncs.trace" 2>"$work/perf.err" &
+  tracer=$!
+  pids+=("$tracer")
+  sleep 1 # attached before the run
+fi
 durable_rate=$(rate 32 "$work/create.lua")
 durable_cpu=$(cat "$work/cpu")
 durable_syncs=$(syncs_of)
+if [ "$trace_syncs" -eq 1 ]; then
+  kill -INT "$tracer" 2>/dev/null || true
+  wait "$tracer" 2>/dev/null || true
+  # Lines like "  0.583 ( 0.274 ms): persist-flush/21315 fdatasync(fd: 3) = 0".
+  sync_trace=$(grep -o '( *[0-9.]* ms): persist-flush' "$work/syncs.trace" | tr -dc '0-9.\n' | sort -n |
+    awk '{a[NR] = $1} END {
+      if (NR == 0) { print "state_file fdatasync_in_server: none traced (perf trace failed?)"; exit }
+      printf "state_file fdatasync_in_server_ms median=%.3f p90=%.3f (%d syncs of the flusher, perf trace)\n",
+             a[int((NR + 1) / 2)], a[int(NR * 0.9) + 1], NR }')
+fi
 stop_pid "$pid"
 # The same on a tmpfs, where a sync costs nothing: what the mechanism
 # itself (queue, held answers, flusher) costs beside the disk.
@@ -243,6 +271,7 @@ printf 'state_file creates_per_s tmpfs=%s ratio=%.2f (a state file whose syncs c
   "$tmpfs_rate" "$(awk -v a="$tmpfs_rate" -v b="$memory_rate" 'BEGIN { print a / b }')" "$tmpfs_syncs"
 printf 'state_file server_cpu_us_per_create memory=%s durable=%s tmpfs=%s (user + system; load average %s)\n' \
   "$memory_cpu" "$durable_cpu" "$tmpfs_cpu" "$(cut -d' ' -f1 /proc/loadavg)"
+if [ "$trace_syncs" -eq 1 ]; then printf '%s\n' "$sync_trace"; fi
 if [ "$more_connections" -gt 0 ]; then
   rm -f "$state_dir/bench-state.log"
   start wide --state-file "$state_dir/bench-state.log"
