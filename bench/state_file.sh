@@ -7,11 +7,15 @@
 #    temporary folder under $TMPDIR, on disk); prints creates/s of each,
 #    the ratio (target: >= 0.5) and how many changes each fdatasync covered
 #    (group commit), with the median fdatasync time of this disk, which
-#    bounds what any durable server can do per connection; then the same
+#    bounds what any durable server can do per connection (and for a 4 KiB
+#    batch appended, and written over zeros as the log does); then the same
 #    with the state file on /dev/shm (syncs cost nothing), which shows what
 #    the mechanism itself costs; and the server's CPU time (user + system,
 #    from /proc) per create of each run, the figure that holds under load.
 #    --connections N adds a run at N connections with the state file.
+#    --trace-syncs times each fdatasync of the durable run inside the
+#    server (perf trace, as root) and prints their median and p90: the
+#    figure that decides the durable rate, steadier than the rate itself.
 # 2. Restart, the time from exec to the first 200 of GET /_mock/health
 #    (descovo-bench-first-answer, median of 3), after histories written by
 #    the server itself on a file in /dev/shm where syncs are free:
@@ -26,8 +30,8 @@
 #       snapshot itself is large, and the restart restores all of it.
 #
 # Usage: bench/state_file.sh [--duration S] [--changes N] [--large N]
-#                            [--connections N] [--smoke] [--build-dir DIR]
-#                            [--no-build]
+#                            [--connections N] [--trace-syncs] [--smoke]
+#                            [--build-dir DIR] [--no-build]
 #   --smoke   1 s runs, 5,000 changes and audiences, one restart each:
 #             checks that it works (CI)
 # Figures on a shared machine are under load: read them as such.
@@ -39,6 +43,7 @@ duration=5
 changes=1000000
 large=500000
 more_connections=0
+trace_syncs=0
 runs=3
 build=1
 build_dir="$root/build-bench"
@@ -51,6 +56,7 @@ while [ $# -gt 0 ]; do
     --changes) need_int "$1" "${2:-}"; changes=$2; shift 2 ;;
     --large) need_int "$1" "${2:-}"; large=$2; shift 2 ;;
     --connections) need_int "$1" "${2:-}"; more_connections=$2; shift 2 ;;
+    --trace-syncs) trace_syncs=1; shift ;;
     --smoke) duration=1; changes=5000; large=5000; runs=1; shift ;;
     --build-dir) build_dir=$2; shift 2 ;;
     --no-build) build=0; shift ;;
@@ -78,6 +84,9 @@ cp "$build_dir/mockserver/descovo-mock" "$work/descovo-bench-mock"
 mock="$work/descovo-bench-mock"
 first="$build_dir/bench/descovo-bench-first-answer"
 command -v wrk >/dev/null 2>&1 || die "wrk is not installed (apt-get install wrk)"
+if [ "$trace_syncs" -eq 1 ]; then
+  command -v perf >/dev/null 2>&1 || die "--trace-syncs needs perf (apt-get install linux-perf), run as root"
+fi
 
 for i in $(seq 0 999); do printf 'sk_bench_key_%04d 100000000\n' "$i"; done >"$work/keys.txt"
 cat >"$work/create.lua" <<'LUA'
@@ -192,9 +201,32 @@ memory_rate=$(rate 32 "$work/create.lua")
 memory_cpu=$(cat "$work/cpu")
 stop_pid "$pid"
 start durable --state-file "$state_dir/bench-state.log"
+if [ "$trace_syncs" -eq 1 ]; then
+  # One create first: perf follows the threads there are, and the flusher
+  # starts with the first change that waits for it.
+  curl -s --max-time 10 -o /dev/null -H 'Content-Type: application/json' \
+    -d '{"apiKey":"sk_bench_key_0000","name":"first"}' "$url/v1/audiences/create"
+  perf trace -e fdatasync -p "$pid" -o "$work/syncs.trace" 2>"$work/perf.err" &
+  tracer=$!
+  pids+=("$tracer")
+  sleep 1 # attached before the run
+fi
 durable_rate=$(rate 32 "$work/create.lua")
 durable_cpu=$(cat "$work/cpu")
 durable_syncs=$(syncs_of)
+if [ "$trace_syncs" -eq 1 ]; then
+  kill -INT "$tracer" 2>/dev/null || true
+  wait "$tracer" 2>/dev/null || true
+  # Lines like "  0.583 ( 0.274 ms): persist-flush/21315 fdatasync(fd: 3) = 0";
+  # a binary older than the flusher's name: every thread's.
+  who=persist-flush
+  grep -q ': persist-flush/' "$work/syncs.trace" || who=
+  sync_trace=$(sed -n "s/^.*( *\([0-9.]*\) ms): ${who}[^ ]* fdatasync.*$/\1/p" "$work/syncs.trace" | sort -n |
+    awk -v who="${who:-every thread}" '{a[NR] = $1} END {
+      if (NR == 0) { print "state_file fdatasync_in_server: none traced (perf trace failed?)"; exit }
+      printf "state_file fdatasync_in_server_ms median=%.3f p90=%.3f (%d syncs of %s, perf trace: it slows the durable run)\n",
+             a[int((NR + 1) / 2)], a[int(NR * 0.9) + 1], NR, who }')
+fi
 stop_pid "$pid"
 # The same on a tmpfs, where a sync costs nothing: what the mechanism
 # itself (queue, held answers, flusher) costs beside the disk.
@@ -215,12 +247,34 @@ os.close(fd); os.unlink(sys.argv[1])
 times.sort(); print("%.2f" % (times[len(times) // 2] * 1000))
 PY
 )
-printf 'state_file creates_per_s memory=%s durable=%s ratio=%.2f (target >= 0.50) %s fdatasync_ms=%s\n' \
-  "$memory_rate" "$durable_rate" "$(awk -v a="$durable_rate" -v b="$memory_rate" 'BEGIN { print a / b }')" "$durable_syncs" "$sync_ms"
+# The same disk for a batch of 32 creates (4 KiB, a new block each time):
+# appended (the file grows: each sync commits its size through the file
+# system's journal) and written over zeros written ahead, as the log does
+# (sim/persist.h, "The tail").
+batch_ms=$(python3 - "$state_dir/sync-probe" <<'PY' 2>/dev/null || echo "?"
+import os, sys, time
+def median(fd, write):
+    times = []
+    for i in range(200):
+        write(fd, i)
+        t = time.perf_counter(); os.fdatasync(fd); times.append(time.perf_counter() - t)
+    os.close(fd); os.unlink(sys.argv[1])
+    times.sort(); return times[len(times) // 2] * 1000
+block = b"x" * 4095 + b"\n"
+appended = median(os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), lambda fd, i: os.write(fd, block))
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT, 0o600)
+os.write(fd, bytes(4096 * 200)); os.fdatasync(fd)
+over = median(fd, lambda fd, i: os.pwrite(fd, block, 4096 * i))
+print("append:%.2f,over_zeros:%.2f" % (appended, over))
+PY
+)
+printf 'state_file creates_per_s memory=%s durable=%s ratio=%.2f (target >= 0.50) %s fdatasync_ms=%s fdatasync_4k_ms=%s\n' \
+  "$memory_rate" "$durable_rate" "$(awk -v a="$durable_rate" -v b="$memory_rate" 'BEGIN { print a / b }')" "$durable_syncs" "$sync_ms" "$batch_ms"
 printf 'state_file creates_per_s tmpfs=%s ratio=%.2f (a state file whose syncs cost nothing) %s\n' \
   "$tmpfs_rate" "$(awk -v a="$tmpfs_rate" -v b="$memory_rate" 'BEGIN { print a / b }')" "$tmpfs_syncs"
 printf 'state_file server_cpu_us_per_create memory=%s durable=%s tmpfs=%s (user + system; load average %s)\n' \
   "$memory_cpu" "$durable_cpu" "$tmpfs_cpu" "$(cut -d' ' -f1 /proc/loadavg)"
+if [ "$trace_syncs" -eq 1 ]; then printf '%s\n' "$sync_trace"; fi
 if [ "$more_connections" -gt 0 ]; then
   rm -f "$state_dir/bench-state.log"
   start wide --state-file "$state_dir/bench-state.log"

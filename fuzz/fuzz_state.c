@@ -35,7 +35,12 @@ static void remove_file(void)
 static void write_state(const uint8_t *data, size_t size)
 {
     if (path[0] == '\0') {
+        /* On a tmpfs when there is one: the syncs, and the megabyte of zeros
+         * each compaction writes as the new file's tail (sim/persist.h),
+         * cost nothing there; on a disk they took 40 % of the time. */
         const char *dir = getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp";
+        if (access("/dev/shm", W_OK) == 0)
+            dir = "/dev/shm";
         snprintf(path, sizeof path, "%s/descovo-fuzz-state-%ld.log", dir, (long)getpid());
         atexit(remove_file);
     }

@@ -1,3 +1,5 @@
+/* pthread_setname_np: _GNU_SOURCE. */
+#define _GNU_SOURCE
 #include "sim/persist.h"
 
 #include <errno.h>
@@ -51,9 +53,11 @@ char *persist_header_line(const persist_identity *id)
     return text;
 }
 
-/* Writes a file holding only the header to path.tmp, syncs it and renames
- * it over path. Returns an fd open on the new file for appending, or -1. */
-static int write_fresh(const char *path, const persist_identity *id, off_t *size)
+/* Writes a file holding only the header and a zero tail to path.tmp,
+ * syncs it and renames it over path. Returns an fd open on the new file
+ * for writing, with its logical size in *size and its whole size in
+ * *alloc, or -1. */
+static int write_fresh(const char *path, const persist_identity *id, off_t *size, off_t *alloc)
 {
     char tmp[4096];
     int n = snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -62,10 +66,13 @@ static int write_fresh(const char *path, const persist_identity *id, off_t *size
     char *header = persist_header_line(id);
     if (header == NULL)
         return -1;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
-    int ok = fd >= 0 && fdwrite_all(fd, header, strlen(header)) == 0 && fdwrite_all(fd, "\n", 1) == 0 &&
-             fdatasync(fd) == 0 && rename(tmp, path) == 0 && persist_sync_dir(path) == 0;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     *size = (off_t)strlen(header) + 1;
+    *alloc = persist_tail_target(*size, *size);
+    int ok = fd >= 0 && fdwrite_all(fd, header, strlen(header)) == 0 && fdwrite_all(fd, "\n", 1) == 0;
+    if (ok)
+        *alloc = persist_tail_extend(fd, *size, *alloc);
+    ok = ok && fdatasync(fd) == 0 && rename(tmp, path) == 0 && persist_sync_dir(path) == 0;
     free(header);
     if (!ok) {
         int saved = errno;
@@ -161,9 +168,9 @@ persist *persist_open(const char *path, const persist_identity *identity, char *
         snprintf(detail, sizeof detail, "cannot delete the PATH.compact a compaction left: %s", strerror(errno));
         goto fail;
     }
-    p->fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
+    p->fd = open(path, O_RDWR | O_CLOEXEC);
     if (p->fd < 0 && errno == ENOENT) {
-        p->fd = write_fresh(path, identity, &p->size);
+        p->fd = write_fresh(path, identity, &p->size, &p->alloc);
         if (p->fd < 0) {
             snprintf(detail, sizeof detail, "cannot create it: %s", strerror(errno));
             goto fail;
@@ -180,7 +187,9 @@ persist *persist_open(const char *path, const persist_identity *identity, char *
         snprintf(detail, sizeof detail, "cannot read it (or it is larger than %lld bytes)", STATE_MAX_BYTES);
         goto fail;
     }
-    const char *first_end = memchr(p->text, '\n', p->text_len);
+    /* The log ends at the first NUL: the tail (persist.h, "The tail"). */
+    size_t logical = persist_tail_logical(p->text, p->text_len);
+    const char *first_end = memchr(p->text, '\n', logical);
     if (first_end == NULL) {
         snprintf(detail, sizeof detail, "it has no complete header line");
         goto fail;
@@ -189,12 +198,20 @@ persist *persist_open(const char *path, const persist_identity *identity, char *
         goto fail;
     /* A last line without its newline was being written when the server
      * died: never acknowledged, so dropped. */
-    size_t whole = p->text_len;
+    size_t whole = logical;
     while (whole > 0 && p->text[whole - 1] != '\n')
         whole--;
-    if (whole < p->text_len && ftruncate(p->fd, (off_t)whole) != 0) {
-        snprintf(detail, sizeof detail, "cannot cut its torn last line: %s", strerror(errno));
-        goto fail;
+    p->alloc = (off_t)p->text_len;
+    if (!persist_tail_clean(p->text, whole, p->text_len)) {
+        /* That torn line, or bytes after the first NUL (unacknowledged
+         * records that reached the disk out of order): cut, durably,
+         * before any new record is written, so that none of them can
+         * ever join the new ones; the first sync extends the file again. */
+        if (ftruncate(p->fd, (off_t)whole) != 0 || fdatasync(p->fd) != 0) {
+            snprintf(detail, sizeof detail, "cannot cut it after its last whole line: %s", strerror(errno));
+            goto fail;
+        }
+        p->alloc = (off_t)whole;
     }
     p->text_len = whole;
     p->size = (off_t)whole;
@@ -563,7 +580,9 @@ static void notify_ready(persist *p);
 
 /* Lock held, as the leader: writes and syncs everything pending, with the
  * lock released meanwhile (appends go on into a fresh buffer), then calls
- * back the answers it made durable. */
+ * back the answers it made durable. The batch goes over the zeros of the
+ * tail; when few are left after it, more are written and synced with it
+ * (once a PERSIST_TAIL_CHUNK), so that no other sync commits a new size. */
 static void flush_pending(persist *p)
 {
     p->flushing = 1;
@@ -573,10 +592,16 @@ static void flush_pending(persist *p)
     strbuf_reset(&p->pending);
     uint64_t target = p->appended;
     off_t start = p->size;
+    off_t stop = start + (off_t)batch.len;
+    off_t alloc = p->alloc > stop ? p->alloc : stop;
+    off_t extend = stop < p->tail_retry_at ? alloc : persist_tail_target(stop, alloc);
     persist_sync_hook hook = p->sync_hook;
     void *hook_ctx = p->sync_hook_ctx;
     pthread_mutex_unlock(&p->lock);
-    int rc = batch.len > 0 ? fdwrite_all(p->fd, batch.data, batch.len) : 0;
+    int rc = batch.len > 0 ? fdwrite_at(p->fd, batch.data, batch.len, start) : 0;
+    off_t want = extend;
+    if (rc == 0 && extend > alloc)
+        extend = persist_tail_extend(p->fd, alloc, extend);
     int error = rc != 0 ? errno : 0;
     if (rc == 0 && fdatasync(p->fd) != 0) {
         rc = -1;
@@ -592,9 +617,13 @@ static void flush_pending(persist *p)
     }
     pthread_mutex_lock(&p->lock);
     if (rc == 0) {
-        p->size = start + (off_t)batch.len;
+        p->size = stop;
+        p->alloc = extend;
+        if (extend < want)
+            p->tail_retry_at = stop + PERSIST_TAIL_CHUNK;
         p->durable = target;
     } else {
+        p->alloc = start;
         persist_mark_failed(p, error);
     }
     p->syncs++;
@@ -639,6 +668,8 @@ static void notify_ready(persist *p)
 static void *flusher(void *arg)
 {
     persist *p = arg;
+    /* Not the name of the server thread that started it (in top, perf). */
+    pthread_setname_np(pthread_self(), PERSIST_FLUSHER_NAME);
     pthread_mutex_lock(&p->lock);
     for (;;) {
         while (!p->stopping && (p->n_waiters == 0 || p->flushing))
@@ -789,8 +820,8 @@ void persist_truncate(void *ctx)
     p->compact_asked = 0;
     p->ask_after = 0;
     __atomic_store_n(&p->vouched_ms, 0, __ATOMIC_RELEASE);
-    off_t size = 0;
-    int fd = write_fresh(p->path, &p->identity, &size);
+    off_t size = 0, alloc = 0;
+    int fd = write_fresh(p->path, &p->identity, &size, &alloc);
     /* dup2 keeps the descriptor number. */
     if (fd < 0 || dup2(fd, p->fd) < 0) {
         persist_mark_failed(p, errno);
@@ -799,6 +830,8 @@ void persist_truncate(void *ctx)
     } else {
         close(fd);
         p->size = size;
+        p->alloc = alloc;
+        p->tail_retry_at = 0;
         p->end = size;
     }
     pthread_cond_broadcast(&p->synced);

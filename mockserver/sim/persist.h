@@ -64,14 +64,40 @@
  * dropped at open. Any other damage, or a header of another seed, size or
  * clock mode, refuses the start with a message.
  *
+ * The tail: the file is extended with zeros ahead of its records, and each
+ * batch is written with pwrite at the log's end, over them (never
+ * O_APPEND). A sync then writes into blocks the file has already, and
+ * commits no new file size through the file system's journal, except the
+ * one sync in every 768 KiB of records that also writes the next zeros
+ * (1 MiB, once fewer than 256 KiB are left; on the thread that syncs,
+ * outside every lock; fallocate would not do: writing into its unwritten
+ * extents is a journal commit again). Read back, the log ends at its first NUL byte:
+ * records are written in order, each sync covers every byte before the
+ * end it wrote, and no record holds a raw NUL (JSON escapes it); so a NUL
+ * at offset X means that no sync covering X ever ended, and nothing at or
+ * after X was acknowledged. A torn line before it is dropped as above, and
+ * whatever follows it too (records of a batch that reached the disk out of
+ * order in a crash). Whenever anything but zeros follows the last whole
+ * line, open cuts the file there, synced, before any new record is
+ * written, so that no old byte can ever join a new record; the next sync
+ * extends it again. Files of formats 1 to 3 without a tail read as before.
+ * Zeros that do not fit (a full disk, a file size limit) are not an
+ * error: the records are what must fit, and they go on growing the file.
+ * Sizes reported (compaction, GET /_mock/health) are the log's, records
+ * only. No checksum per record: before the first NUL the bytes are the
+ * ones written, in order, as in an appended file; a line damaged all the
+ * same (the medium) fails the checks of every line read back and refuses
+ * the start, naming it, where a checksum would drop it silently, though
+ * it may have been acknowledged.
+ *
  * Compaction (persist_compact): the state the log replays to, written as
  * a snapshot by the caller at a cut (persist_cut: the records up to it),
  * becomes a new file: header, snapshot, then the records appended after
- * the cut, copied from the old file; it is synced and renamed over PATH
- * while serving, and the log goes on in it. A crash at any moment leaves
- * either the old file or the new one, each complete; a PATH.compact left
- * behind is deleted at open. persist knows no store: snapshot lines are
- * text it writes and hands back (persist_restore_fn).
+ * the cut, copied from the old file, then its tail; it is synced and
+ * renamed over PATH while serving, and the log goes on in it. A crash at
+ * any moment leaves either the old file or the new one, each complete; a
+ * PATH.compact left behind is deleted at open. persist knows no store:
+ * snapshot lines are text it writes and hands back (persist_restore_fn).
  *
  * Threads: persist_append runs with the store lock held; persist_sync and
  * persist_vouch_time with no lock held, from any thread. Lock order: the
@@ -198,7 +224,7 @@ void persist_cut_here(persist *p, persist_cut *cut);
 typedef struct persist_compact_stats {
     uint64_t compactions;        /* files replaced since start */
     int64_t last_ms;             /* the last one's duration (real ms), -1: none yet */
-    uint64_t last_bytes;         /* the new file's size then */
+    uint64_t last_bytes;         /* the new file's log then (records: its tail not counted) */
     uint64_t since_snapshot;     /* lines after the snapshot now (what a restart replays) */
     size_t snapshot_lines;       /* objects in the snapshot */
 } persist_compact_stats;
@@ -235,8 +261,11 @@ typedef int (*persist_sync_hook)(void *ctx);
 void persist_set_sync_hook(persist *p, persist_sync_hook hook, void *ctx);
 
 /* Store lock held (store_reset's hook). Replaces the file with an empty log
- * (header only), atomically. */
+ * (header only, then its tail), atomically. */
 void persist_truncate(void *p);
+
+/* The name of the log's flusher thread (at most 15 characters). */
+#define PERSIST_FLUSHER_NAME "persist-flush"
 
 /* Accepts NULL. */
 void persist_close(persist *p);

@@ -115,7 +115,7 @@ static void write_head(const persist *p, const persist_cut *cut, size_t n_lines,
 }
 
 /* Log lock held. The new file takes over: it is complete and synced. */
-static int switch_to(persist *p, const steps *steps, int fd, const char *tmp, off_t new_size)
+static int switch_to(persist *p, const steps *steps, int fd, const char *tmp, off_t new_size, off_t alloc)
 {
     if (rename(tmp, p->path) != 0)
         return -1;
@@ -127,6 +127,8 @@ static int switch_to(persist *p, const steps *steps, int fd, const char *tmp, of
     }
     step(steps, 7);
     p->size = new_size;
+    p->alloc = alloc > new_size ? alloc : new_size;
+    p->tail_retry_at = 0;
     p->end = new_size + (off_t)p->pending.len;
     return 0;
 }
@@ -158,7 +160,9 @@ int persist_compact(persist *p, const persist_cut *cut, const char *snapshot, si
     char end_mark[48];
     int end_len = snprintf(end_mark, sizeof end_mark, "{\"snapshotEnd\":%zu}\n", n_lines);
     step(&steps, 1);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+    /* Written in order through the file position, but not O_APPEND: the
+     * log's flusher writes it with pwrite once it takes over. */
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
         goto out;
     doing = "writing";
@@ -190,7 +194,14 @@ int persist_compact(persist *p, const persist_cut *cut, const char *snapshot, si
         errno = ECANCELED;
         goto out;
     }
-    if (old < 0 || copy_range(old, fd, cut->offset, copied) != 0 || fdatasync(fd) != 0)
+    /* Its zero tail (persist.h), after what is copied so far and synced
+     * with it; the rest copied under the lock goes over its start. */
+    off_t at = (off_t)(head.len + len + (size_t)end_len) + (copied - cut->offset);
+    off_t alloc = at;
+    if (old < 0 || copy_range(old, fd, cut->offset, copied) != 0)
+        goto out;
+    alloc = persist_tail_extend(fd, at, persist_tail_target(at, at));
+    if (fdatasync(fd) != 0)
         goto out;
     step(&steps, 4);
     /* The rest under the log's lock (no leader writes meanwhile), then
@@ -212,7 +223,7 @@ int persist_compact(persist *p, const persist_cut *cut, const char *snapshot, si
     step(&steps, 5);
     doing = "renaming";
     off_t new_size = (off_t)(head.len + len + (size_t)end_len) + (p->size - cut->offset);
-    if (switch_to(p, &steps, fd, tmp, new_size) != 0)
+    if (switch_to(p, &steps, fd, tmp, new_size, alloc) != 0)
         goto out;
     p->since_snapshot = p->appended - cut->seq;
     p->snapshot_lines = n_lines;

@@ -1,6 +1,7 @@
 /* persist_internal: the state file's struct, shared by persist.c (the log:
- * open, replay, group commit) and persist_compact.c (a snapshot and a new
- * log after it). Nothing else includes it. */
+ * open, replay, group commit), persist_compact.c (a snapshot and a new
+ * log after it) and persist_tail.c (the zeros ahead of the records).
+ * Nothing else includes it. */
 #ifndef DESCOVO_PERSIST_INTERNAL_H
 #define DESCOVO_PERSIST_INTERNAL_H
 
@@ -23,6 +24,14 @@
  * allows; far from overflowing the sums the lifecycle makes with it. */
 #define STATE_MAX_MS 253402300799999LL
 
+/* The tail (persist.h): zeros written PERSIST_TAIL_CHUNK at a time, once
+ * fewer than PERSIST_TAIL_LOW bytes of them are left after a batch. The
+ * fdatasync of that batch commits the new size (once every 768 KiB of
+ * records: about 7,000 creates); the others write into blocks the file
+ * already has. */
+#define PERSIST_TAIL_CHUNK (1024 * 1024)
+#define PERSIST_TAIL_LOW (256 * 1024)
+
 typedef struct persist_waiter {
     uint64_t seq;
     persist_done_fn done;
@@ -31,7 +40,8 @@ typedef struct persist_waiter {
 
 struct persist {
     char *path;
-    int fd;                      /* O_APPEND; replaced with dup2 by truncate and compaction */
+    int fd;                      /* written with pwrite (never O_APPEND); replaced with dup2 by
+                                  * truncate and compaction */
     persist_identity identity;
     int failed_errno;            /* sticky: a write failed, the log misses a change */
     char *text;                  /* the log read at open, until replayed */
@@ -49,7 +59,10 @@ struct persist {
     uint64_t appended;           /* sequence number of the last record appended */
     uint64_t durable;            /* ... of the last one written and synced */
     int flushing;                /* a leader is writing and syncing */
-    off_t size;                  /* bytes of whole lines in the file */
+    off_t size;                  /* bytes of whole lines in the file: its logical size */
+    off_t alloc;                 /* the file's size: the lines, then the zero tail (leader or
+                                  * lock with no leader) */
+    off_t tail_retry_at;         /* after zeros that did not fit: none before this size */
     off_t end;                   /* where the next line queued will start in the file */
     uint64_t syncs;              /* fdatasync calls, for the benchmark */
     /* Clock marks: the log vouches that time reached `vouched_ms`; a mark
@@ -92,5 +105,21 @@ int persist_sync_dir(const char *path);
 /* The version line of a file with this identity, without its newline;
  * a new string, or NULL when out of memory. */
 char *persist_header_line(const persist_identity *id);
+
+/* The log's length in text read from a state file: up to its first NUL
+ * (the tail, or bytes no sync covered), or len. */
+size_t persist_tail_logical(const char *text, size_t len);
+/* Whether text[from, len) is all NUL: nothing after the log but zeros. */
+int persist_tail_clean(const char *text, size_t from, size_t len);
+/* After lines up to end in a file of alloc bytes: the size to extend it
+ * to with zeros (alloc itself: enough left). */
+off_t persist_tail_target(off_t end, off_t alloc);
+/* Writes zeros over [from, to) of fd. 0, or -1 with errno. */
+int persist_tail_fill(int fd, off_t from, off_t to);
+/* The same, if it can: returns to, or from when the zeros do not fit (a
+ * full disk, a file size limit). The records are what must fit: the log
+ * then goes on growing the file with each sync, as without a tail (the
+ * zeros written are harmless). */
+off_t persist_tail_extend(int fd, off_t from, off_t to);
 
 #endif

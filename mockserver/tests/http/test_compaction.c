@@ -561,6 +561,19 @@ static void test_changes_during_compaction(void **state)
     pthread_join(thread, NULL);
     assert_int_equal(w.failed, 0);
     assert_true(w.created > 0);
+    /* The new file is its log, then the zeros of its tail (sim/persist.h):
+     * "bytes", in the answer and in the health, is the log's size. */
+    json_t *out = ok_json(h, "POST", "/_mock/state/compact", NULL);
+    json_int_t bytes = json_integer_value(json_object_get(out, "bytes"));
+    json_decref(out);
+    json_t *health = ok_json(h, "GET", "/_mock/health", NULL);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(health, "stateFile"), "bytes")), bytes);
+    json_decref(health);
+    size_t size = 0;
+    char *text = read_text(file, &size);
+    assert_int_equal(strlen(text), (size_t)bytes);
+    assert_true(size >= (size_t)bytes + 256 * 1024);
+    free(text);
     assert_restart_keeps(h, file, 0);
     unlink(file);
 }

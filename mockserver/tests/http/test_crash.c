@@ -5,10 +5,12 @@
  * archives, the clock), and the credits must add up exactly to the charges
  * of what the restarted server holds. Three rounds on one file, so that a
  * replayed log is extended and replayed again. Then: a torn last line is
- * dropped, a damaged one and a file of another seed refuse the start.
+ * dropped (and a record after the zeros of the file's tail), a damaged one
+ * and a file of another seed refuse the start.
  *
  * CRASH_ROUNDS (default 3) in the environment runs more rounds. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -406,12 +408,27 @@ static void test_sigkill_under_load(void **state)
     unlink(file);
 }
 
-static void append_text(const char *file, const char *text)
+/* Where the log of a state file ends: at its first NUL (the zero tail
+ * ahead of the records, sim/persist.h), or its end. */
+static off_t log_end(const char *file)
 {
-    FILE *f = fopen(file, "ab");
+    FILE *f = fopen(file, "rb");
     assert_non_null(f);
-    fputs(text, f);
+    off_t at = 0;
+    int ch;
+    while ((ch = fgetc(f)) != EOF && ch != '\0')
+        at++;
     fclose(f);
+    return at;
+}
+
+/* Writes text at offset `at` of the file, over what is there. */
+static void write_at(const char *file, const char *text, off_t at)
+{
+    int fd = open(file, O_WRONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, text, strlen(text), at), (ssize_t)strlen(text));
+    close(fd);
 }
 
 static void test_damaged_and_foreign_files(void **state)
@@ -440,19 +457,28 @@ static void test_damaged_and_foreign_files(void **state)
     if (strstr(refusal, "--seed 42") == NULL || strstr(refusal, "--seed 43") == NULL)
         fail_msg("refusal does not name the seeds: %s", refusal);
 
-    /* A torn last line (no newline: never acknowledged) is dropped. */
-    append_text(file, "{\"t\":1735689600000,\"m\":\"POST\",\"p\":\"/v1/audi");
+    /* A torn last line (no newline: never acknowledged) before the zeros
+     * is dropped, and so is a whole record after them (it reached the
+     * disk out of order in a crash: no sync covering it ended). */
+    off_t end = log_end(file);
+    write_at(file, "{\"t\":1735689600000,\"m\":\"POST\",\"p\":\"/v1/audi", end);
+    write_at(file, "{\"t\":1735689600000,\"m\":\"POST\",\"p\":\"/v1/audiences/create\",\"b\":{\"apiKey\":\"" KEY
+             "\",\"name\":\"never acknowledged\"}}\n", end + 8192);
     assert_int_equal(start_server(file, "42", &s, line, sizeof line), 0);
     c.base = s.url;
     char path[128];
     snprintf(path, sizeof path, "/v1/audiences/%s?apiKey=%s", id, KEY);
     assert_int_equal(request(&c, "GET", path, NULL, NULL, NULL), 200);
+    assert_int_equal(request(&c, "GET", "/v1/audiences?apiKey=" KEY, NULL, &json, NULL), 200);
+    assert_int_equal(json_array_size(out(json, "audiences")), 1);
+    json_decref(json);
+    assert_int_equal(log_end(file), end); /* cut after the last whole line */
     kill(s.pid, SIGTERM);
     assert_int_equal(child_wait(s.pid), 0);
     close(s.out);
 
     /* A damaged whole line refuses the start, naming it. */
-    append_text(file, "{\"t\":oops}\n");
+    write_at(file, "{\"t\":oops}\n", log_end(file));
     assert_int_equal(start_server(file, "42", &s, refusal, sizeof refusal), -1);
     assert_int_equal(child_wait(s.pid), MOCK_EXIT_STATE);
     close(s.out);

@@ -1,8 +1,10 @@
 /* fdwrite_all: everything arrives, through writes the kernel cuts short;
- * a failing descriptor is an error with errno. */
+ * a failing descriptor is an error with errno. fdwrite_at: at its offset,
+ * the file position left alone. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -82,12 +84,39 @@ static void test_errors_keep_errno(void **state)
     close(fd);
 }
 
+static void test_write_at_offset(void **state)
+{
+    (void)state;
+    char path[256];
+    snprintf(path, sizeof path, "%s/descovo-fdwrite-%ld", getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp",
+             (long)getpid());
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    unlink(path);
+    assert_int_equal(fdwrite_all(fd, "abcdef", 6), 0);
+    assert_int_equal(fdwrite_at(fd, "XY", 2, 2), 0);
+    assert_int_equal(fdwrite_at(fd, "Z", 1, 8), 0); /* past the end: a hole of zeros before it */
+    assert_int_equal(lseek(fd, 0, SEEK_CUR), 6);
+    char got[9];
+    assert_int_equal(pread(fd, got, sizeof got, 0), 9);
+    assert_memory_equal(got, "abXYef\0\0Z", 9);
+    errno = 0;
+    assert_int_equal(fdwrite_at(-1, "x", 1, 0), -1);
+    assert_int_equal(errno, EBADF);
+    assert_int_equal(fdwrite_at(-1, "", 0, 0), 0);
+    errno = 0;
+    assert_int_equal(fdwrite_at(fd, "x", 1, -1), -1);
+    assert_int_equal(errno, EINVAL);
+    close(fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_all_bytes_arrive),
         cmocka_unit_test(test_nothing_to_write),
         cmocka_unit_test(test_errors_keep_errno),
+        cmocka_unit_test(test_write_at_offset),
     };
     return cmocka_run_group_tests_name("fdwrite", tests, NULL, NULL);
 }

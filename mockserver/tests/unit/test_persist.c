@@ -1,7 +1,9 @@
 /* persist: the state file's format 3 (names, version line, a snapshot
  * opening it), the checks on every field read back (refused with the line
  * number), group commit (one sync for many changes, each waiting for its
- * own), and compaction at the level of the log (opaque snapshot lines). */
+ * own), the zero tail ahead of the records (the log ends at its first
+ * NUL), and compaction at the level of the log (opaque snapshot lines). */
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -11,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -19,6 +22,10 @@
 #include "sync_gate.h"
 
 static const persist_identity identity = {42, 400, MOCK_CLOCK_MANUAL};
+/* The tail left after a sync: at least PERSIST_TAIL_LOW (persist_internal.h). */
+#define TAIL_LOW (256 * 1024)
+
+static const char header3[] = "{\"descovoState\":3,\"seed\":\"42\",\"companies\":400,\"clock\":\"manual\"}\n";
 static const char header2[] = "{\"descovoState\":2,\"seed\":\"42\",\"companies\":400,\"clock\":\"manual\"}\n";
 static const char header1[] = "{\"descovoState\":1,\"seed\":\"42\",\"companies\":400,\"clock\":\"manual\"}\n";
 
@@ -57,6 +64,46 @@ static char *read_file(void)
     text[n] = '\0';
     fclose(f);
     return text;
+}
+
+static off_t file_size(void)
+{
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    return st.st_size;
+}
+
+/* The whole file, NULs and all; *len its size. */
+static char *read_bytes(size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    size_t size = (size_t)file_size();
+    char *bytes = malloc(size + 1);
+    assert_non_null(bytes);
+    assert_int_equal(fread(bytes, 1, size, f), size);
+    fclose(f);
+    bytes[size] = '\0';
+    *len = size;
+    return bytes;
+}
+
+/* The file is its log, then only NULs, at least TAIL_LOW of them (the
+ * tail that a sync writes over without a new size). Returns the log's
+ * length. */
+static size_t assert_tail(void)
+{
+    size_t len = 0;
+    char *bytes = read_bytes(&len);
+    size_t logical = strlen(bytes);
+    for (size_t i = logical; i < len; i++) {
+        if (bytes[i] != '\0')
+            fail_msg("byte %zu of %zu after the log's end at %zu is not NUL", i, len, logical);
+    }
+    free(bytes);
+    if (len - logical < TAIL_LOW)
+        fail_msg("a tail of %zu bytes after a log of %zu", len - logical, logical);
+    return logical;
 }
 
 typedef struct seen {
@@ -353,6 +400,131 @@ static void test_sync_led_by_caller(void **state)
     }
 }
 
+/* The log ends at its first NUL (persist.h, "The tail"). Acknowledged
+ * records, a torn one (being written when the server died), zeros, then a
+ * record after them (one that reached the disk out of order in a crash,
+ * never acknowledged, since no sync covering the zeros before it ended):
+ * only the acknowledged ones replay. Open cuts the file after them, so
+ * that nothing of the rest joins the next records; the next sync writes
+ * its record right after them, with a tail again. */
+static void test_log_ends_at_first_nul(void **state)
+{
+    (void)state;
+    static const char kept[] = "{\"t\":1000,\"m\":\"POST\",\"p\":\"/a\"}\n{\"t\":1001,\"m\":\"POST\",\"p\":\"/b\"}\n";
+    static const char torn[] = "{\"t\":1002,\"m\":\"POST\",\"p\":\"/to";
+    static const char late[] = "{\"t\":1003,\"m\":\"POST\",\"p\":\"/late\"}\n";
+    static char zeros[5000];
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs(header3, f);
+    fputs(kept, f);
+    fputs(torn, f);
+    assert_int_equal(fwrite(zeros, 1, 4096, f), 4096);
+    fputs(late, f);
+    assert_int_equal(fwrite(zeros, 1, 100, f), 100);
+    fclose(f);
+
+    char err[512] = "";
+    persist *p = persist_open(path, &identity, err, sizeof err);
+    assert_non_null(p);
+    assert_int_equal(file_size(), (off_t)(strlen(header3) + strlen(kept))); /* cut at open */
+    seen s = {0};
+    assert_int_equal(persist_replay(p, NULL, record_it, &s, err, sizeof err), 2);
+    assert_int_equal(s.last_ms, 1001);
+    uint64_t seq = persist_append(p, "POST", "/c", NULL, NULL, 2000, NULL, NULL);
+    assert_int_equal(persist_sync(p, seq), 0);
+    persist_close(p);
+    size_t logical = assert_tail();
+    char want[512];
+    snprintf(want, sizeof want, "%s%s{\"t\":2000,\"m\":\"POST\",\"p\":\"/c\"}\n", header3, kept);
+    assert_int_equal(logical, strlen(want));
+    assert_string_equal(read_file(), want);
+    s = (seen){0};
+    assert_int_equal(replay(err, sizeof err, &s), 3);
+
+    /* Closed cleanly, the tail stays: nothing to cut at the next open. */
+    off_t size = file_size();
+    p = persist_open(path, &identity, err, sizeof err);
+    assert_non_null(p);
+    assert_int_equal(file_size(), size);
+    persist_close(p);
+}
+
+/* Records are written over the tail, and it is extended ahead of them:
+ * over a megabyte of records, each synced alone, the file's size (which a
+ * sync must then commit) changes only once or twice, and after each sync
+ * at least TAIL_LOW zeros are left. A new file has its tail already. */
+static void test_tail_ahead_of_records(void **state)
+{
+    (void)state;
+    char err[512] = "";
+    persist *p = persist_open(path, &identity, err, sizeof err);
+    assert_non_null(p);
+    assert_int_equal(assert_tail(), strlen(header3));
+    static char name[4001];
+    memset(name, 'x', sizeof name - 1);
+    json_t *body = json_pack("{s:s}", "name", name);
+    off_t size = file_size();
+    int resized = 0;
+    const int records = 300; /* 1.2 MB */
+    for (int i = 0; i < records; i++) {
+        uint64_t seq = persist_append(p, "POST", "/v1/audiences/create", body, NULL, 1000 + i, NULL, NULL);
+        assert_int_equal(persist_sync(p, seq), 0);
+        resized += file_size() != size;
+        size = file_size();
+    }
+    json_decref(body);
+    assert_int_equal(persist_syncs(p), records);
+    persist_close(p);
+    print_message("%d syncs, %d of them extended the file\n", records, resized);
+    assert_true(resized >= 1 && resized <= 2);
+    assert_true(assert_tail() > (size_t)records * 4000);
+    seen s = {0};
+    assert_int_equal(replay(err, sizeof err, &s), records);
+}
+
+/* Whether a thread of this process is named name (/proc/self/task/N/comm). */
+static int has_thread_named(const char *name)
+{
+    DIR *dir = opendir("/proc/self/task");
+    assert_non_null(dir);
+    int found = 0;
+    const struct dirent *entry = NULL;
+    while (!found && (entry = readdir(dir)) != NULL) {
+        char comm_path[300], comm[32] = "";
+        snprintf(comm_path, sizeof comm_path, "/proc/self/task/%s/comm", entry->d_name);
+        FILE *f = fopen(comm_path, "r");
+        if (f == NULL)
+            continue;
+        if (fgets(comm, sizeof comm, f) != NULL)
+            comm[strcspn(comm, "\n")] = '\0';
+        fclose(f);
+        found = strcmp(comm, name) == 0;
+    }
+    closedir(dir);
+    return found;
+}
+
+/* The flusher has its own name (in top, perf), not its creator's. */
+static void test_flusher_named(void **state)
+{
+    (void)state;
+    char err[512] = "";
+    persist *p = persist_open(path, &identity, err, sizeof err);
+    assert_non_null(p);
+    sync_gate g;
+    sync_gate_init(&g, 0);
+    answer a = {&g, -1};
+    uint64_t seq = persist_append(p, "POST", "/a", NULL, NULL, 1000, NULL, NULL);
+    assert_int_equal(persist_await(p, seq, answered, &a), 0);
+    assert_int_equal(sync_gate_wait(&g, &g.answered, 1, 5000), 1);
+    assert_int_equal(a.error, 0);
+    assert_true(has_thread_named(PERSIST_FLUSHER_NAME));
+    persist_close(p);
+    assert_false(has_thread_named(PERSIST_FLUSHER_NAME));
+    sync_gate_destroy(&g);
+}
+
 /* Snapshot lines handed back, in order. */
 typedef struct restored {
     int n;
@@ -407,6 +579,8 @@ static void test_compaction_round_trip(void **state)
     assert_int_equal(persist_compact(p, &cut, snapshot, sizeof snapshot - 1, 2, err, sizeof err), 0);
     persist_compact_stats stats;
     persist_compact_stats_of(p, &stats);
+    /* The new file has its tail; its size in the stats is the log's. */
+    assert_int_equal(stats.last_bytes, assert_tail());
     assert_int_equal(stats.compactions, 1);
     assert_int_equal(stats.snapshot_lines, 2);
     assert_int_equal(stats.since_snapshot, 1);
@@ -450,6 +624,7 @@ static void test_compaction_after_reset(void **state)
     persist_cut cut;
     persist_cut_here(p, &cut);
     persist_truncate(p);
+    assert_int_equal(assert_tail(), strlen(header3)); /* the new file has its tail */
     errno = 0;
     assert_int_equal(persist_compact(p, &cut, "{\"a\":1}\n", 8, 1, err, sizeof err), -1);
     assert_int_equal(errno, ECANCELED);
@@ -472,6 +647,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_clock_marks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sync_led_by_caller, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log_ends_at_first_nul, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tail_ahead_of_records, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flusher_named, setup, teardown),
         cmocka_unit_test_setup_teardown(test_compaction_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_compaction_after_reset, setup, teardown),
     };
