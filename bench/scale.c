@@ -200,7 +200,7 @@ static int bench_build(const dataset *ds, const build_case *bc, unsigned long re
         audience_filters *filters = NULL;
         build_result_free(&indexed);
         double t0 = cpu_ms();
-        int failed = filters_compile(company, prospect, bc->method, warnings, &filters, err, sizeof err) != 0 ||
+        int failed = filters_compile(company, prospect, bc->method, &warnings, &filters, err, sizeof err) != 0 ||
                      filters_run(filters, ds, bc->method, API_MAX_BUILD_CAP, API_MAX_BUILD_CAP, &indexed) != 0;
         times[r] = cpu_ms() - t0;
         if (failed) {

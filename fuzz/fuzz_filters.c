@@ -40,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_t *warnings = json_array();
     audience_filters *filters = NULL;
     char err[512];
-    if (filters_compile(company, prospect, method, warnings, &filters, err, sizeof err) == 0) {
+    if (filters_compile(company, prospect, method, &warnings, &filters, err, sizeof err) == 0) {
         uint32_t cap_c = 1 + (uint32_t)(size % 97);
         uint32_t cap_p = 1 + (uint32_t)(size % 389);
         build_result indexed = {0}, scan = {0};

@@ -54,8 +54,10 @@ typedef struct mock_request {
     int64_t now_ms;             /* its time on its tenant's clock (after auth) */
     int64_t server_ms;          /* its time on the server's clock: what the state
                                  * file logs (a replay maps it to the tenant's) */
-    json_t *warnings;           /* array; handlers append {field, message};
-                                 * NULL when the request has no body */
+    json_t **warnings;          /* where handlers append {field, message}: an
+                                 * array made on the first (*warnings NULL
+                                 * until then); NULL when the request has
+                                 * no body */
     const fault_decision *fault; /* a fault rule's side effect for this request
                                   * (fail-build, fail-enrichment, hold), or NULL */
     int can_defer;              /* the HTTP layer honours mock_reply.later and .durable_log */

@@ -86,9 +86,9 @@ void reply_text_end(mock_reply *reply, const mock_request *req, charge_info char
     strbuf *t = &reply->text;
     strbuf_put_literal(t, ",\"chargeInfo\":");
     write_charge(t, &charge);
-    if (req->warnings != NULL && json_array_size(req->warnings) > 0) {
+    if (req->warnings != NULL && json_array_size(*req->warnings) > 0) {
         strbuf_put_literal(t, ",\"warnings\":");
-        if (jsonw_write(req->warnings, t) != 0)
+        if (jsonw_write(*req->warnings, t) != 0)
             t->oom = 1;
     }
     strbuf_putc(t, '}');
@@ -161,8 +161,11 @@ void request_warn(const mock_request *req, const char *field, const char *fmt, .
     char field_text[256];
     snprintf(field_text, sizeof field_text, "%s", field);
     reply_make_utf8(field_text);
-    if (req->warnings != NULL)
-        json_array_append_new(req->warnings, json_pack("{s:s, s:s}", "field", field_text, "message", message));
+    if (req->warnings == NULL)
+        return;
+    if (*req->warnings == NULL)
+        *req->warnings = json_array(); /* the first: most requests have none */
+    json_array_append_new(*req->warnings, json_pack("{s:s, s:s}", "field", field_text, "message", message));
 }
 
 void request_warn_unknown_fields(const mock_request *req, const char *const *known)

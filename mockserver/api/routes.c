@@ -664,7 +664,7 @@ typedef struct request_source {
 
 /* Builds the request every handler sees, live or replayed, the same way. */
 static void request_init(mock_request *req, const mock_context *ctx, const route *r, const char *param,
-                         const request_source *src)
+                         const request_source *src, json_t **warnings)
 {
     static const fault_decision no_fault = {0};
     *req = (mock_request){
@@ -677,7 +677,7 @@ static void request_init(mock_request *req, const mock_context *ctx, const route
         .query = src->query,
         .query_ctx = src->query_ctx,
         /* Only bodies have fields to warn about. */
-        .warnings = src->body != NULL ? json_array() : NULL,
+        .warnings = src->body != NULL ? warnings : NULL,
         .now_ms = src->now_ms,
         .server_ms = src->now_ms,
         .fault = src->fault != NULL ? src->fault : &no_fault,
@@ -842,7 +842,8 @@ void routes_dispatch(const mock_context *ctx, const http_request *http, mock_rep
         .fault = &fault,
     };
     mock_request req;
-    request_init(&req, ctx, r, param, &src);
+    json_t *warnings = NULL;
+    request_init(&req, ctx, r, param, &src, &warnings);
     req.can_defer = http->can_defer;
     const char *key = req.api_key;
     /* A tenant's control requests are its own too (journal, log). */
@@ -887,7 +888,7 @@ out:
         reply->etag = 1;
         reply->unjournaled = http->header != NULL && http->header(http->query_ctx, "X-Mock-Dashboard") != NULL;
     }
-    json_decref(req.warnings);
+    json_decref(warnings);
     json_decref(body);
 }
 
@@ -921,9 +922,10 @@ void routes_replay(const mock_context *ctx, const char *method, const char *path
         .replaying = 1,
     };
     mock_request req;
-    request_init(&req, ctx, r, param, &src);
+    json_t *warnings = NULL;
+    request_init(&req, ctx, r, param, &src, &warnings);
     request_log lg = {.export_token = export_token};
     run_route(r, &req, reply, &lg);
     ensure_answer(reply, "replaying");
-    json_decref(req.warnings);
+    json_decref(warnings);
 }

@@ -326,20 +326,26 @@ static int export_next_record(export_reader *reader)
     return 1;
 }
 
-/* With the header out and `line` handed out: copies the next row from
- * the cache into dst when it is there and fits in room, and moves past
- * it. Returns its length, or 0 (the row is rendered into `line` then). */
-static size_t copy_cached_row(export_reader *reader, char *dst, size_t room)
+/* Rows looked up in the cache at once (one lock). */
+#define CACHED_RUN_ROWS 32
+
+/* With the header out and `line` handed out: copies the next rows from
+ * the cache into dst while they are there and fit in room, and moves past
+ * them. Returns their length, or 0 (the next row is rendered into `line`
+ * then). */
+static size_t copy_cached_rows(export_reader *reader, char *dst, size_t room)
 {
     const export_job *job = reader->job;
     if (job->cache == NULL || !reader->header_done || reader->next_row >= job->n_rows)
         return 0;
-    size_t r = reader->next_row;
-    export_cache_key key = record_key(job, job->rows[r], job->revealed != NULL ? job->revealed[r] : 0);
-    size_t n = export_cache_copy(job->cache, &key, dst, room);
-    if (n > 0)
-        reader->next_row++;
-    return n;
+    export_cache_key keys[CACHED_RUN_ROWS];
+    size_t n = 0;
+    for (size_t r = reader->next_row; r < job->n_rows && n < CACHED_RUN_ROWS; r++)
+        keys[n++] = record_key(job, job->rows[r], job->revealed != NULL ? job->revealed[r] : 0);
+    size_t records = 0;
+    size_t len = export_cache_copy_run(job->cache, keys, n, dst, room, &records);
+    reader->next_row += records;
+    return len;
 }
 
 /* Out of memory after some bytes were copied returns those bytes and the
@@ -353,8 +359,8 @@ ssize_t export_reader_read(export_reader *reader, char *buf, size_t max)
         max = SSIZE_MAX;
     while (copied < max) {
         if (reader->pos == reader->line.len) {
-            /* A cached row that fits goes straight to buf, not by `line`. */
-            size_t n = copy_cached_row(reader, buf + copied, max - copied);
+            /* Cached rows that fit go straight to buf, not by `line`. */
+            size_t n = copy_cached_rows(reader, buf + copied, max - copied);
             if (n > 0) {
                 copied += n;
                 continue;

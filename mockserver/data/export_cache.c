@@ -98,17 +98,22 @@ int export_cache_get(export_cache *cache, const export_cache_key *key, strbuf *o
     return hit;
 }
 
-size_t export_cache_copy(export_cache *cache, const export_cache_key *key, char *dst, size_t room)
+size_t export_cache_copy_run(export_cache *cache, const export_cache_key *keys, size_t n, char *dst, size_t room,
+                             size_t *records)
 {
     size_t len = 0;
+    size_t i = 0;
     pthread_mutex_lock(&cache->lock);
-    cache_slot *slot = slot_of(cache, key);
-    if (holds(cache, slot, key) && slot->len <= room) {
-        memcpy(dst, cache->blocks[slot->block] + slot->offset, slot->len);
-        len = slot->len;
-        cache->hits++;
+    for (; i < n; i++) {
+        cache_slot *slot = slot_of(cache, &keys[i]);
+        if (!holds(cache, slot, &keys[i]) || slot->len > room - len)
+            break;
+        memcpy(dst + len, cache->blocks[slot->block] + slot->offset, slot->len);
+        len += slot->len;
     }
+    cache->hits += i;
     pthread_mutex_unlock(&cache->lock);
+    *records = i;
     return len;
 }
 

@@ -62,7 +62,8 @@ static const char MSG_COUNTRY_EXPECTED[] =
     "expected ISO 3166-1 alpha-2 or alpha-3, or a region code such as X-DACH";
 
 typedef struct parse_ctx {
-    json_t *warnings;   /* our own array, handed to the caller on success */
+    json_t *warnings;   /* our own array, handed to the caller on success;
+                         * NULL until the first warning */
     size_t n_strings;   /* string values read so far */
     char *err;
     size_t errlen;
@@ -127,6 +128,12 @@ static int warn(parse_ctx *ctx, const char *field, const char *fmt, ...)
         va_end(ap);
     }
 
+    if (ctx->warnings == NULL) {
+        ctx->warnings = json_array();
+        if (ctx->warnings == NULL) {
+            return fail_oom(ctx);
+        }
+    }
     item = json_object();
     if (item == NULL) {
         return fail_oom(ctx);
@@ -1212,7 +1219,7 @@ static int parse_side(parse_ctx *ctx, const side_def *side, const json_t *params
 /* Public */
 
 int filters_compile(const json_t *company_params, const json_t *prospect_params,
-                    creation_method method, json_t *warnings, audience_filters **out,
+                    creation_method method, json_t **warnings, audience_filters **out,
                     char *err, size_t errlen)
 {
     parse_ctx ctx;
@@ -1229,8 +1236,7 @@ int filters_compile(const json_t *company_params, const json_t *prospect_params,
         goto out;
     }
     f = calloc(1, sizeof *f);
-    ctx.warnings = json_array();
-    if (f == NULL || ctx.warnings == NULL) {
+    if (f == NULL) {
         fail_oom(&ctx);
         goto out;
     }
@@ -1256,9 +1262,14 @@ int filters_compile(const json_t *company_params, const json_t *prospect_params,
     if (parse_side(&ctx, &prospect_side, prospect_params, f, &f->n_prospect_keys) != 0) {
         goto out;
     }
-    if (warnings != NULL && json_array_extend(warnings, ctx.warnings) != 0) {
-        fail_oom(&ctx);
-        goto out;
+    if (warnings != NULL && ctx.warnings != NULL) {
+        if (*warnings == NULL) {
+            *warnings = ctx.warnings;
+            ctx.warnings = NULL;
+        } else if (json_array_extend(*warnings, ctx.warnings) != 0) {
+            fail_oom(&ctx);
+            goto out;
+        }
     }
     *out = f;
     f = NULL;

@@ -40,8 +40,11 @@ typedef enum creation_method {
  *
  * Warnings (keys accepted but not applied, unknown keys, company params given
  * to a START_FROM_PROSPECTS audience, region codes whose members are not
- * simulated) are appended to `warnings`, a JSON array, as
- * {"field": "companySearchParams.revenueUSD", "message": "..."}.
+ * simulated) are appended to *warnings, a JSON array, as
+ * {"field": "companySearchParams.revenueUSD", "message": "..."}; when
+ * *warnings is NULL, the array is made (a new reference for the caller) on
+ * the first one, so that a compile without any allocates none. warnings
+ * NULL: they are dropped.
  *
  * Returns 0 and sets *out, or -1 with a message in err (errlen bytes) that
  * starts with the field path, e.g.
@@ -49,7 +52,7 @@ typedef enum creation_method {
  * got string". On -1 nothing is allocated and *out is untouched. Out of
  * memory is also -1, with the message "out of memory". */
 int filters_compile(const json_t *company_params, const json_t *prospect_params,
-                    creation_method method, json_t *warnings,
+                    creation_method method, json_t **warnings,
                     audience_filters **out, char *err, size_t errlen);
 
 void filters_free(audience_filters *filters);

@@ -988,6 +988,30 @@ static void test_cache_any_read_size(void **state)
     export_cache_free(cache);
 }
 
+/* A run of cached rows stops at the first row not cached: an export whose
+ * first rows are cached and the rest not copies those, renders the rest
+ * (and keeps them), and comes out the same, each record counted once. */
+static void test_cache_run_stops_at_miss(void **state)
+{
+    export_fixture *fx = *state;
+    uint8_t sel[EXPORT_MAX_COLUMNS];
+    size_t n = 20;
+    uint32_t *rows = NULL;
+    uint8_t revealed[20];
+    export_cache *cache = cache_and_rows(fx, n, &rows, revealed);
+    assert_int_equal(export_select_columns(EXPORT_PROSPECTS, NULL, sel, NULL, 0), 0);
+    assert_same_csv(fx->ds, cache, EXPORT_PROSPECTS, rows, revealed, n / 2, sel);
+    export_cache_stats before, after;
+    export_cache_stats_get(cache, &before);
+    assert_same_csv(fx->ds, cache, EXPORT_PROSPECTS, rows, revealed, n, sel);
+    export_cache_stats_get(cache, &after);
+    assert_int_equal(after.hits - before.hits + after.misses - before.misses, n + 1);
+    assert_true(after.misses - before.misses >= n / 2);
+    assert_true(after.records >= before.records + n / 2 - n / 10);
+    free(rows);
+    export_cache_free(cache);
+}
+
 /* A record is kept for its row, revealed mask and columns: another mask or
  * another selection of the same row is a record of its own. */
 static void test_cache_keys(void **state)
@@ -1112,6 +1136,7 @@ int main(void)
     const struct CMUnitTest cache_tests[] = {
         cmocka_unit_test(test_cache_same_bytes),
         cmocka_unit_test(test_cache_any_read_size),
+        cmocka_unit_test(test_cache_run_stops_at_miss),
         cmocka_unit_test(test_cache_keys),
         cmocka_unit_test(test_cache_bounded),
         cmocka_unit_test(test_cache_other_dataset),

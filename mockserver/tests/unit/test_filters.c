@@ -252,7 +252,7 @@ static audience_filters *compile_ok(const char *company, const char *prospect,
     json_t *p = parse_json(prospect);
     audience_filters *f = NULL;
     char err[512] = "";
-    int rc = filters_compile(c, p, method, warnings, &f, err, sizeof err);
+    int rc = filters_compile(c, p, method, warnings != NULL ? &warnings : NULL, &f, err, sizeof err);
 
     if (rc != 0) {
         fail_msg("compile of %s / %s failed: %s", company ? company : "NULL",
@@ -272,7 +272,7 @@ static void compile_err(const char *company, const char *prospect, creation_meth
     json_t *warnings = json_array();
     audience_filters *f = (audience_filters *)(uintptr_t)0x1;
     char err[1024] = "";
-    int rc = filters_compile(c, p, method, warnings, &f, err, sizeof err);
+    int rc = filters_compile(c, p, method, warnings != NULL ? &warnings : NULL, &f, err, sizeof err);
 
     if (rc != -1) {
         fail_msg("expected an error for %s / %s", company ? company : "NULL",
@@ -732,7 +732,7 @@ static void test_limits(void **state)
     }
     {
         json_t *warnings = json_array();
-        assert_int_equal(filters_compile(c, NULL, CREATION_NORMAL, warnings, &f, err, sizeof err),
+        assert_int_equal(filters_compile(c, NULL, CREATION_NORMAL, &warnings, &f, err, sizeof err),
                          0);
         assert_int_equal(json_array_size(warnings), 101);
         assert_string_equal(json_string_value(json_object_get(json_array_get(warnings, 100),
@@ -756,7 +756,7 @@ static void test_limits(void **state)
         key[800] = '\0';
         c = json_object();
         assert_int_equal(json_object_set_new(c, key, json_true()), 0);
-        assert_int_equal(filters_compile(c, NULL, CREATION_NORMAL, warnings, &f, err, sizeof err),
+        assert_int_equal(filters_compile(c, NULL, CREATION_NORMAL, &warnings, &f, err, sizeof err),
                          0);
         field = json_string_value(json_object_get(json_array_get(warnings, 0), "field"));
         assert_non_null(field);
@@ -812,6 +812,29 @@ static void assert_warnings(json_t *warnings, const char *expect_json)
         fail_msg("warnings\n  got:      %s\n  expected: %s", got, expect_json);
     }
     json_decref(expect);
+}
+
+/* *warnings NULL: a compile without any warning makes no array, and one
+ * with a warning makes it for the caller. */
+static void test_warnings_made_on_first(void **state)
+{
+    json_t *c = parse_json("{\"employeeCountV2\":{\"min\":10}}");
+    json_t *odd = parse_json("{\"foo\":1}");
+    json_t *warnings = NULL;
+    audience_filters *f = NULL;
+    char err[512] = "";
+
+    (void)state;
+    assert_int_equal(filters_compile(c, NULL, CREATION_NORMAL, &warnings, &f, err, sizeof err), 0);
+    assert_null(warnings);
+    filters_free(f);
+    f = NULL;
+    assert_int_equal(filters_compile(odd, NULL, CREATION_NORMAL, &warnings, &f, err, sizeof err), 0);
+    assert_warnings(warnings, "[{\"field\":\"companySearchParams.foo\",\"message\":\"unknown field; ignored\"}]");
+    filters_free(f);
+    json_decref(warnings);
+    json_decref(c);
+    json_decref(odd);
 }
 
 static void test_warnings(void **state)
@@ -1301,6 +1324,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_warnings),
+        cmocka_unit_test(test_warnings_made_on_first),
         cmocka_unit_test(test_is_empty),
     };
     const struct CMUnitTest generated[] = {
