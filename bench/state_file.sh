@@ -236,36 +236,29 @@ tmpfs_cpu=$(cat "$work/cpu")
 tmpfs_syncs=$(syncs_of)
 stop_pid "$pid"
 rm -f "$shm/tmpfs-state.log"
-sync_ms=$(python3 - "$state_dir/sync-probe" <<'PY' 2>/dev/null || echo "?"
+# This disk's fdatasync, medians: after a small append (what a lone
+# create costs at least), then for a batch of 32 creates (4 KiB, a new
+# block each time) appended (the file grows: each sync commits its size
+# through the file system's journal) and written over zeros written
+# ahead, as the log does (sim/persist.h, "The tail").
+read -r sync_ms batch_ms < <(python3 - "$state_dir/sync-probe" <<'PY' 2>/dev/null || echo "? ?"
 import os, sys, time
-fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-times = []
-for _ in range(50):
-    os.write(fd, b"x" * 200 + b"\n")
-    t = time.perf_counter(); os.fdatasync(fd); times.append(time.perf_counter() - t)
-os.close(fd); os.unlink(sys.argv[1])
-times.sort(); print("%.2f" % (times[len(times) // 2] * 1000))
-PY
-)
-# The same disk for a batch of 32 creates (4 KiB, a new block each time):
-# appended (the file grows: each sync commits its size through the file
-# system's journal) and written over zeros written ahead, as the log does
-# (sim/persist.h, "The tail").
-batch_ms=$(python3 - "$state_dir/sync-probe" <<'PY' 2>/dev/null || echo "?"
-import os, sys, time
-def median(fd, write):
+def median(fd, write, n):
     times = []
-    for i in range(200):
+    for i in range(n):
         write(fd, i)
         t = time.perf_counter(); os.fdatasync(fd); times.append(time.perf_counter() - t)
     os.close(fd); os.unlink(sys.argv[1])
     times.sort(); return times[len(times) // 2] * 1000
+def appending():
+    return os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+small = median(appending(), lambda fd, i: os.write(fd, b"x" * 200 + b"\n"), 50)
 block = b"x" * 4095 + b"\n"
-appended = median(os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), lambda fd, i: os.write(fd, block))
+appended = median(appending(), lambda fd, i: os.write(fd, block), 200)
 fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT, 0o600)
 os.write(fd, bytes(4096 * 200)); os.fdatasync(fd)
-over = median(fd, lambda fd, i: os.pwrite(fd, block, 4096 * i))
-print("append:%.2f,over_zeros:%.2f" % (appended, over))
+over = median(fd, lambda fd, i: os.pwrite(fd, block, 4096 * i), 200)
+print("%.2f append:%.2f,over_zeros:%.2f" % (small, appended, over))
 PY
 )
 printf 'state_file creates_per_s memory=%s durable=%s ratio=%.2f (target >= 0.50) %s fdatasync_ms=%s fdatasync_4k_ms=%s\n' \

@@ -114,12 +114,10 @@ int persist_tail_clean(const char *text, size_t from, size_t len);
 /* After lines up to end in a file of alloc bytes: the size to extend it
  * to with zeros (alloc itself: enough left). */
 off_t persist_tail_target(off_t end, off_t alloc);
-/* Writes zeros over [from, to) of fd. 0, or -1 with errno. */
-int persist_tail_fill(int fd, off_t from, off_t to);
-/* The same, if it can: returns to, or from when the zeros do not fit (a
- * full disk, a file size limit). The records are what must fit: the log
- * then goes on growing the file with each sync, as without a tail (the
- * zeros written are harmless). */
+/* Writes zeros over [from, to) of fd, if it can: returns to, or from
+ * when the zeros do not fit (a full disk, a file size limit). The records
+ * are what must fit: the log then goes on growing the file with each
+ * sync, as without a tail (the zeros written are harmless). */
 off_t persist_tail_extend(int fd, off_t from, off_t to);
 
 #endif

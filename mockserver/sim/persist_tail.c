@@ -34,16 +34,11 @@ off_t persist_tail_target(off_t end, off_t alloc)
 
 off_t persist_tail_extend(int fd, off_t from, off_t to)
 {
-    return persist_tail_fill(fd, from, to) == 0 ? to : from;
-}
-
-int persist_tail_fill(int fd, off_t from, off_t to)
-{
-    while (from < to) {
-        size_t n = (size_t)(to - from) < sizeof zeros ? (size_t)(to - from) : sizeof zeros;
-        if (fdwrite_at(fd, zeros, n, from) != 0)
-            return -1;
-        from += (off_t)n;
+    for (off_t at = from; at < to;) {
+        size_t n = (size_t)(to - at) < sizeof zeros ? (size_t)(to - at) : sizeof zeros;
+        if (fdwrite_at(fd, zeros, n, at) != 0)
+            return from;
+        at += (off_t)n;
     }
-    return 0;
+    return to;
 }
