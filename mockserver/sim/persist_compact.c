@@ -197,10 +197,9 @@ int persist_compact(persist *p, const persist_cut *cut, const char *snapshot, si
     /* Its zero tail (persist.h), after what is copied so far and synced
      * with it; the rest copied under the lock goes over its start. */
     off_t at = (off_t)(head.len + len + (size_t)end_len) + (copied - cut->offset);
-    off_t alloc = at;
     if (old < 0 || copy_range(old, fd, cut->offset, copied) != 0)
         goto out;
-    alloc = persist_tail_extend(fd, at, persist_tail_target(at, at));
+    off_t alloc = persist_tail_extend(fd, at, persist_tail_target(at, at));
     if (fdatasync(fd) != 0)
         goto out;
     step(&steps, 4);
