@@ -153,6 +153,12 @@ typedef struct load {
     size_t exports;              /* exports acknowledged */
     size_t lost_exports;         /* sent without an answer: maybe made */
     int stop;                    /* set with __atomic_store_n */
+    /* Set under `lock`, signalling `ready_cond`, once a change of this
+     * round is acknowledged (or the load ended): the kill's pause starts
+     * from there. */
+    pthread_mutex_t lock;
+    pthread_cond_t ready_cond;
+    int ready;
 } load;
 
 static uint64_t next_rand(uint64_t *state)
@@ -262,12 +268,40 @@ static int load_step(load *l)
     return status == 0 ? -1 : 0;
 }
 
+static void set_ready(load *l)
+{
+    pthread_mutex_lock(&l->lock);
+    l->ready = 1;
+    pthread_cond_broadcast(&l->ready_cond);
+    pthread_mutex_unlock(&l->lock);
+}
+
 static void *run_load(void *arg)
 {
     load *l = arg;
+    int told = 0;
     while (!__atomic_load_n(&l->stop, __ATOMIC_ACQUIRE) && load_step(l) == 0) {
+        if (!told && l->acked > 0) {
+            set_ready(l);
+            told = 1;
+        }
     }
+    set_ready(l);
     return NULL;
+}
+
+/* Waits until the load has had a change acknowledged (or ended), at most
+ * 60 s: a server that answers nothing for that long fails the round. */
+static void wait_ready(load *l)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 60;
+    pthread_mutex_lock(&l->lock);
+    int rc = 0;
+    while (!l->ready && rc == 0)
+        rc = pthread_cond_timedwait(&l->ready_cond, &l->lock, &until);
+    pthread_mutex_unlock(&l->lock);
 }
 
 /* --- checks after a restart ---------------------------------------------- */
@@ -374,7 +408,8 @@ static void test_sigkill_under_load(void **state)
     (void)state;
     char file[256];
     temp_path(file, sizeof file, "state.log");
-    load l = {.aud = calloc(MAX_KNOWN, sizeof(known)), .rng = 42, .c.curl = curl_easy_init()};
+    load l = {.aud = calloc(MAX_KNOWN, sizeof(known)), .rng = 42, .c.curl = curl_easy_init(),
+              .lock = PTHREAD_MUTEX_INITIALIZER, .ready_cond = PTHREAD_COND_INITIALIZER};
     size_t rounds = harness_env_size("CRASH_ROUNDS", 3);
     char line[512];
     for (size_t round = 0; round < rounds; round++) {
@@ -386,10 +421,15 @@ static void test_sigkill_under_load(void **state)
             verify(&l);
         __atomic_store_n(&l.stop, 0, __ATOMIC_RELEASE);
         l.acked = 0;
+        l.ready = 0;
+        /* Kill in the middle of the load, at a seeded moment after its
+         * first acknowledged change (a pause counted from the start may
+         * end before any, on a slow or loaded machine). Drawn before the
+         * load starts: the load's thread draws from l.rng. */
+        struct timespec pause = {0, (long)(200 + next_rand(&l.rng) % 400) * 1000 * 1000};
         pthread_t thread;
         assert_int_equal(pthread_create(&thread, NULL, run_load, &l), 0);
-        /* Kill in the middle of the load, at a seeded moment. */
-        struct timespec pause = {0, (long)(200 + next_rand(&l.rng) % 400) * 1000 * 1000};
+        wait_ready(&l);
         nanosleep(&pause, NULL);
         kill(s.pid, SIGKILL);
         __atomic_store_n(&l.stop, 1, __ATOMIC_RELEASE);
