@@ -751,6 +751,7 @@ int persist_vouch_time(persist *p, int64_t now_ms, int64_t ahead_ms)
     pthread_mutex_lock(&p->lock);
     uint64_t seq = 0;
     int64_t mark = p->mark_ms;
+    uint64_t generation = p->generation;
     if (now_ms <= p->vouched_ms) {
         seq = 0;
     } else if (now_ms <= p->mark_ms) {
@@ -773,7 +774,10 @@ int persist_vouch_time(persist *p, int64_t now_ms, int64_t ahead_ms)
     if (persist_sync(p, seq) != 0)
         return -1;
     pthread_mutex_lock(&p->lock);
-    if (mark > p->vouched_ms)
+    /* A reset meanwhile replaced the file with one that does not hold the
+     * mark (and counts what was pending as written): it vouches for
+     * nothing, and the next answer writes a mark into the new file. */
+    if (p->generation == generation && mark > p->vouched_ms)
         __atomic_store_n(&p->vouched_ms, mark, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&p->lock);
     return 0;

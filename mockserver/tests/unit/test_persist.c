@@ -2,7 +2,8 @@
  * opening it), the checks on every field read back (refused with the line
  * number), group commit (one sync for many changes, each waiting for its
  * own), the zero tail ahead of the records (the log ends at its first
- * NUL), and compaction at the level of the log (opaque snapshot lines). */
+ * NUL), clock marks across a reset, and compaction at the level of the
+ * log (opaque snapshot lines). */
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
@@ -31,6 +32,16 @@ static const char header2[] = "{\"descovoState\":2,\"seed\":\"42\",\"companies\"
 static const char header1[] = "{\"descovoState\":1,\"seed\":\"42\",\"companies\":400,\"clock\":\"manual\"}\n";
 
 static char path[256];
+
+/* VOUCH_ROUNDS in the environment (default 100): rounds of
+ * test_reset_during_vouch. */
+static long vouch_rounds(void)
+{
+    const char *text = getenv("VOUCH_ROUNDS");
+    char *end = NULL;
+    long n = text != NULL ? strtol(text, &end, 10) : 0;
+    return text != NULL && end != text && *end == '\0' && n > 0 ? n : 100;
+}
 
 static int setup(void **state)
 {
@@ -566,6 +577,66 @@ static void test_flusher_named(void **state)
     sync_gate_destroy(&g);
 }
 
+typedef struct voucher {
+    persist *p;
+    int rc;
+} voucher;
+
+/* A disk's sync, 2 ms (tmpfs syncs in no time): the reset then comes
+ * while the mark is being synced, not only before or after it. */
+static int slow_sync(void *ctx)
+{
+    (void)ctx;
+    struct timespec ms = {0, 2000000};
+    nanosleep(&ms, NULL);
+    return 0;
+}
+
+static void *vouch_5000(void *arg)
+{
+    voucher *v = arg;
+    v->rc = persist_vouch_time(v->p, 5000, 1000);
+    return NULL;
+}
+
+/* A reset (persist_truncate) while a clock mark is on its way to the
+ * disk: the new file does not hold the mark, so its time must not count
+ * as vouched for (it did: the answers up to the mark then wrote none, and
+ * a restart after a crash started earlier than the time they showed).
+ * persist_vouch_time returning 0 promises that a restart starts no
+ * earlier: checked after the two ran at once, for many rounds, since
+ * which of them takes the log's lock first is the scheduler's choice
+ * (with the defect, 13 of 15 runs of 100 rounds failed). */
+static void test_reset_during_vouch(void **state)
+{
+    (void)state;
+    char err[512] = "";
+    long rounds = vouch_rounds();
+    for (long i = 0; i < rounds; i++) {
+        persist *p = persist_open(path, &identity, err, sizeof err);
+        assert_non_null(p);
+        seen s = {0};
+        assert_int_equal(persist_replay(p, NULL, record_it, &s, err, sizeof err), 0);
+        persist_set_sync_hook(p, slow_sync, NULL);
+        voucher v = {p, -1};
+        pthread_t thread;
+        assert_int_equal(pthread_create(&thread, NULL, vouch_5000, &v), 0);
+        persist_truncate(p);
+        pthread_join(thread, NULL);
+        assert_int_equal(v.rc, 0);
+        assert_int_equal(persist_vouch_time(p, 5000, 1000), 0);
+        persist_close(p);
+        p = persist_open(path, &identity, err, sizeof err);
+        assert_non_null(p);
+        assert_int_equal(persist_replay(p, NULL, record_it, &s, err, sizeof err), 0);
+        int64_t until = persist_replayed_until(p);
+        persist_truncate(p);
+        persist_close(p);
+        if (until < 5000)
+            fail_msg("round %ld: 5000 was vouched for, and a restart starts at %lld", i, (long long)until);
+    }
+}
+
 /* Snapshot lines handed back, in order. */
 typedef struct restored {
     int n;
@@ -691,6 +762,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_log_ends_at_first_nul, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tail_ahead_of_records, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flusher_named, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reset_during_vouch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_compaction_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_compaction_after_reset, setup, teardown),
     };
