@@ -295,7 +295,7 @@ static void *run_load(void *arg)
 static void wait_ready(load *l)
 {
     struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
+    clock_gettime(CLOCK_MONOTONIC, &until);
     until.tv_sec += 60;
     pthread_mutex_lock(&l->lock);
     int rc = 0;
@@ -409,7 +409,12 @@ static void test_sigkill_under_load(void **state)
     char file[256];
     temp_path(file, sizeof file, "state.log");
     load l = {.aud = calloc(MAX_KNOWN, sizeof(known)), .rng = 42, .c.curl = curl_easy_init(),
-              .lock = PTHREAD_MUTEX_INITIALIZER, .ready_cond = PTHREAD_COND_INITIALIZER};
+              .lock = PTHREAD_MUTEX_INITIALIZER};
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* wait_ready's deadline */
+    pthread_cond_init(&l.ready_cond, &attr);
+    pthread_condattr_destroy(&attr);
     size_t rounds = harness_env_size("CRASH_ROUNDS", 3);
     char line[512];
     for (size_t round = 0; round < rounds; round++) {
@@ -450,6 +455,7 @@ static void test_sigkill_under_load(void **state)
     assert_int_equal(child_wait(s.pid), 0);
     close(s.out);
     curl_easy_cleanup(l.c.curl);
+    pthread_cond_destroy(&l.ready_cond);
     free(l.aud);
     unlink(file);
 }

@@ -6,7 +6,13 @@
 void sync_gate_init(sync_gate *g, int fail)
 {
     pthread_mutex_init(&g->lock, NULL);
-    pthread_cond_init(&g->cond, NULL);
+    /* Waits are measured on the monotonic clock: a step of the wall clock
+     * (NTP) cannot cut them short. */
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&g->cond, &attr);
+    pthread_condattr_destroy(&attr);
     g->entered = 0;
     g->released = 0;
     g->fail = fail;
@@ -51,7 +57,7 @@ void sync_gate_bump(sync_gate *g, int *count)
 int sync_gate_wait(sync_gate *g, const int *count, int want, long ms)
 {
     struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
+    clock_gettime(CLOCK_MONOTONIC, &until);
     until.tv_sec += ms / 1000;
     until.tv_nsec += (ms % 1000) * 1000000L;
     if (until.tv_nsec >= 1000000000L) {
