@@ -20,10 +20,10 @@
 # bodies of the mean size the mock's downloads had in the run just made;
 # the fleet runs with --floor (the same requests, placeholder ids, any 2xx
 # taken, nothing read or checked) for the same tenants and duration. A
-# last block prints both servers' CPU per workflow and per request, their
-# ratio bare / mock (as bench/run.sh does), both throughputs, and the
-# mock's CPU above the floor. The floor is a lower bound: no API work, no
-# JSON built, every answer a shared response.
+# last block prints both servers' throughput, their CPU per workflow (user
+# and system) and per request, the ratio bare / mock (as bench/run.sh
+# does), and the mock's CPU above the floor. The floor is a lower bound:
+# no API work, no JSON built, every answer a shared response.
 #
 # Usage: bench/fleet.sh [--build-dir DIR] [--no-build] [--mock-args "ARGS"] [--baseline] [FLEET ARGS...]
 #   --build-dir DIR   where to build (build-bench); --no-build uses it as is
@@ -135,7 +135,7 @@ awk -v threads="$threads" -v cb="$companies_bytes" -v pb="$prospects_bytes" '
   FNR == 1 { run++ }
   /^workflows / { w[run] = substr($3, 2) + 0 }
   /^requests / { r[run] = substr($3, 2) + 0 }
-  /^server CPU / { cw[run] = $5; cr[run] = $9 }
+  /^server CPU / { cw[run] = $5; cr[run] = $9; cu[run] = $14 + 0; cs[run] = $16 + 0 }
   function ratio(a, b) { return b > 0 ? sprintf("%.2f", a / b) : "-" }
   END {
     printf "\nbaseline: the same requests, descovo-bench-bare (threads: %s; downloads %d and %d B, as the mock'"'"'s)\n",
@@ -144,6 +144,8 @@ awk -v threads="$threads" -v cb="$companies_bytes" -v pb="$prospects_bytes" '
     printf "%-28s %10d %10d %10s\n", "workflows/s", w[1], w[2], ratio(w[2], w[1])
     printf "%-28s %10d %10d %10s\n", "requests/s", r[1], r[2], ratio(r[2], r[1])
     printf "%-28s %10d %10d %10s\n", "server CPU us per workflow", cw[1], cw[2], ratio(cw[2], cw[1])
+    printf "%-28s %10d %10d %10s\n", "  user", cu[1], cu[2], ratio(cu[2], cu[1])
+    printf "%-28s %10d %10d %10s\n", "  system", cs[1], cs[2], ratio(cs[2], cs[1])
     printf "%-28s %10.1f %10.1f %10s\n", "server CPU us per request", cr[1], cr[2], ratio(cr[2], cr[1])
     printf "the mock above the floor: %d us per workflow, %.1f us per request\n", cw[1] - cw[2], cr[1] - cr[2]
   }' "$work/fleet.mock" "$work/fleet.bare"
