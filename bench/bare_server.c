@@ -8,8 +8,14 @@
  * call of the access handler, so keep-alive stays on, and consumes request
  * bodies. It prints its URL line like the mock and stops on SIGINT/SIGTERM.
  *
+ * --path-body PATH=N (up to 4 times): requests for exactly PATH (the query
+ * string aside) get a body of N bytes instead, so that the floor of the
+ * fleet (descovo-bench-fleet --floor) downloads its two CSVs at the size
+ * the mock sends them (bench/fleet.sh --baseline). Every answer is a 200
+ * with Content-Type application/json, the same few header bytes.
+ *
  * Usage: descovo-bench-bare [--host ADDR] [--port N] [--threads N]
- *                           [--body-bytes N] */
+ *                           [--body-bytes N] [--path-body PATH=N]... */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
@@ -28,14 +34,34 @@
 #define CONNECTION_MEMORY_LIMIT (8 * 1024)
 /* The mock's status body on a NORMAL audience is about 350 bytes. */
 #define DEFAULT_BODY_BYTES 350
+/* {"output":{"pad":""}} is 21 bytes. */
+#define MIN_BODY_BYTES 21
 #define MAX_BODY_BYTES (64 * 1024)
+#define MAX_PATH_BODIES 4
+
+/* A path answered with a body of its own size. */
+typedef struct path_body {
+    const char *path;            /* borrowed from argv */
+    unsigned long bytes;
+    char *body;
+    struct MHD_Response *response;
+} path_body;
 
 typedef struct bare_options {
     const char *host;
     unsigned long port;
     unsigned long threads;       /* 0: one per core, like the mock */
     unsigned long body_bytes;
+    path_body paths[MAX_PATH_BODIES];
+    int n_paths;
 } bare_options;
+
+/* What the handler answers with: built once in main, shared by the pool. */
+typedef struct answers {
+    struct MHD_Response *fallback;
+    const path_body *paths;
+    int n_paths;
+} answers;
 
 /* Any non-NULL address marks "headers seen" in *con_cls. */
 static int headers_seen;
@@ -54,6 +80,17 @@ static int parse_ulong(const char *text, unsigned long min, unsigned long max, u
     return 0;
 }
 
+/* "PATH=N": the path, and N in [MIN_BODY_BYTES, MAX_BODY_BYTES]. Returns 0, or -1. */
+static int parse_path_body(char *text, path_body *out)
+{
+    char *eq = text != NULL ? strrchr(text, '=') : NULL;
+    if (eq == NULL || text[0] != '/')
+        return -1;
+    *eq = '\0';
+    out->path = text;
+    return parse_ulong(eq + 1, MIN_BODY_BYTES, MAX_BODY_BYTES, &out->bytes);
+}
+
 static int parse_args(int argc, char **argv, bare_options *opt)
 {
     for (int i = 1; i < argc; i += 2) {
@@ -67,12 +104,16 @@ static int parse_args(int argc, char **argv, bare_options *opt)
         else if (strcmp(name, "--threads") == 0)
             rc = parse_ulong(value, 0, 64, &opt->threads);
         else if (strcmp(name, "--body-bytes") == 0)
-            rc = parse_ulong(value, 16, MAX_BODY_BYTES, &opt->body_bytes);
+            rc = parse_ulong(value, MIN_BODY_BYTES, MAX_BODY_BYTES, &opt->body_bytes);
+        else if (strcmp(name, "--path-body") == 0 && opt->n_paths < MAX_PATH_BODIES)
+            rc = parse_path_body(argv[i + 1], &opt->paths[opt->n_paths++]);
         else
             rc = -1;
         if (rc != 0) {
             fprintf(stderr, "usage: descovo-bench-bare [--host ADDR] [--port N] [--threads N] "
-                            "[--body-bytes 16..%d]\n(bad or unknown argument: %s)\n", MAX_BODY_BYTES, name);
+                            "[--body-bytes %d..%d] [--path-body /PATH=%d..%d]... (at most %d)\n"
+                            "(bad or unknown argument: %s)\n", MIN_BODY_BYTES, MAX_BODY_BYTES, MIN_BODY_BYTES,
+                    MAX_BODY_BYTES, MAX_PATH_BODIES, name);
             return -1;
         }
     }
@@ -101,11 +142,10 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *connecti
                                       const char *version, const char *upload_data,
                                       size_t *upload_data_size, void **con_cls)
 {
-    (void)url;
     (void)method;
     (void)version;
     (void)upload_data;
-    struct MHD_Response *response = cls;
+    const answers *a = cls;
     if (*con_cls == NULL) {
         /* First call: queueing now would make MHD close the connection. */
         *con_cls = &headers_seen;
@@ -115,7 +155,28 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *connecti
         *upload_data_size = 0;
         return MHD_YES;
     }
+    struct MHD_Response *response = a->fallback;
+    for (int i = 0; i < a->n_paths; i++) {
+        if (strcmp(url, a->paths[i].path) == 0)
+            response = a->paths[i].response;
+    }
     return MHD_queue_response(connection, MHD_HTTP_OK, response);
+}
+
+/* A shared response with a JSON body of `bytes` (kept in *body until the
+ * end). NULL when out of memory. */
+static struct MHD_Response *make_response(size_t bytes, char **body)
+{
+    *body = make_body(bytes);
+    if (*body == NULL)
+        return NULL;
+    /* Built once and shared: the cheapest answer MHD can give. */
+    struct MHD_Response *r = MHD_create_response_from_buffer(bytes, *body, MHD_RESPMEM_PERSISTENT);
+    if (r != NULL && MHD_add_response_header(r, "Content-Type", "application/json") != MHD_YES) {
+        MHD_destroy_response(r);
+        r = NULL;
+    }
+    return r;
 }
 
 static void request_completed(void *cls, struct MHD_Connection *connection,
@@ -129,7 +190,7 @@ static void request_completed(void *cls, struct MHD_Connection *connection,
 
 int main(int argc, char **argv)
 {
-    bare_options opt = {"127.0.0.1", 0, 0, DEFAULT_BODY_BYTES};
+    bare_options opt = {.host = "127.0.0.1", .body_bytes = DEFAULT_BODY_BYTES};
     struct MHD_Response *response = NULL;
     struct MHD_Daemon *daemon = NULL;
     char *body = NULL;
@@ -157,19 +218,21 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    body = make_body(opt.body_bytes);
-    if (body == NULL) {
-        fprintf(stderr, "descovo-bench-bare: out of memory\n");
+    response = make_response(opt.body_bytes, &body);
+    for (int i = 0; i < opt.n_paths && response != NULL; i++) {
+        opt.paths[i].response = make_response(opt.paths[i].bytes, &opt.paths[i].body);
+        if (opt.paths[i].response == NULL) {
+            MHD_destroy_response(response);
+            response = NULL;
+        }
+    }
+    if (response == NULL) {
+        fprintf(stderr, "descovo-bench-bare: cannot create the responses\n");
         goto out;
     }
-    /* One shared response, built once: the cheapest answer MHD can give. */
-    response = MHD_create_response_from_buffer(opt.body_bytes, body, MHD_RESPMEM_PERSISTENT);
-    if (response == NULL || MHD_add_response_header(response, "Content-Type", "application/json") != MHD_YES) {
-        fprintf(stderr, "descovo-bench-bare: cannot create the response\n");
-        goto out;
-    }
+    answers shared = {response, opt.paths, opt.n_paths};
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
-    daemon = MHD_start_daemon(flags, 0, NULL, NULL, access_handler, response,
+    daemon = MHD_start_daemon(flags, 0, NULL, NULL, access_handler, &shared,
                               MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
                               MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)opt.threads,
                               MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONNECTION_LIMIT,
@@ -183,8 +246,11 @@ int main(int argc, char **argv)
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
     unsigned port = info != NULL ? info->port : (unsigned)opt.port;
-    printf("descovo-bench-bare listening on http://%s:%u (%lu threads, epoll, body %lu bytes)\n",
+    printf("descovo-bench-bare listening on http://%s:%u (%lu threads, epoll, body %lu bytes",
            opt.host, port, opt.threads, opt.body_bytes);
+    for (int i = 0; i < opt.n_paths; i++)
+        printf(", %s %lu bytes", opt.paths[i].path, opt.paths[i].bytes);
+    printf(")\n");
     fflush(stdout);
 
     int sig = 0;
@@ -196,5 +262,10 @@ out:
     if (response != NULL)
         MHD_destroy_response(response);
     free(body);
+    for (int i = 0; i < opt.n_paths; i++) {
+        if (opt.paths[i].response != NULL)
+            MHD_destroy_response(opt.paths[i].response);
+        free(opt.paths[i].body);
+    }
     return rc;
 }

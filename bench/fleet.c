@@ -26,6 +26,14 @@
  * wake-up per request, and libcurl's multi machinery costs more than the
  * server's answer.
  *
+ * What each tenant sends and reads is fleet_workflow.h's; this file is
+ * the transports, the workers and the report. With --floor the tenants
+ * send the same requests with placeholder ids and take any 2xx answer
+ * without reading it: the fleet against descovo-bench-bare, the floor
+ * that bench/fleet.sh --baseline compares the mock with. The endpoint
+ * table's "mean B" is the answers' mean body size (fleet.sh gives the
+ * bare server the downloads' sizes from it).
+ *
  * Exits 0 when there were no errors and every balance is exact, 1
  * otherwise, 2 on bad usage. Only the given base URL is contacted. */
 #define _POSIX_C_SOURCE 200809L
@@ -33,9 +41,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <jansson.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -48,20 +54,7 @@
 
 #include "fleet_coro.h"
 #include "fleet_http.h"
-#include "text/jsonr.h"
-
-typedef enum endpoint {
-    EP_CREATE, EP_FILTERS, EP_BUILD, EP_ADVANCE, EP_STATUS, EP_ESTIMATE, EP_ENRICH,
-    EP_ENRICH_STATUS, EP_EXPORT_COMPANIES, EP_EXPORT_PROSPECTS, EP_DOWNLOAD_COMPANIES,
-    EP_DOWNLOAD_PROSPECTS, EP_RESET, EP_SETUP, EP_CREDITS, EP_COUNT
-} endpoint;
-
-static const char *const endpoint_names[EP_COUNT] = {
-    "POST create", "PATCH search-params", "POST build", "POST clock/advance", "GET status",
-    "POST estimate", "POST enrich", "GET enrichment/status", "POST export/companies",
-    "POST export/prospects", "GET download companies", "GET download prospects",
-    "POST reset", "PUT account (setup)", "GET credits",
-};
+#include "fleet_workflow.h"
 
 /* Latency histogram, log-linear over microseconds: exact below 64 us, then
  * 32 buckets per power of two (about 3 % wide), up to 2^31 us. */
@@ -112,15 +105,10 @@ static double hist_quantile(const histogram *h, double q)
 }
 
 typedef struct fleet_options {
-    const char *url;
+    fw_options wf;            /* what each tenant sends (fleet_workflow.h) */
     int tenants;
     double duration_s;
-    int reset_every;          /* loops between resets of a tenant, 0: never */
-    int fresh_keys;           /* loops before a tenant takes a new key, 0: never */
-    int setup_put;            /* PUT /_mock/accounts/{key} first (else: keys on demand) */
-    int global_clock;         /* POST /_mock/clock/advance instead of the tenant's */
     long server_pid;          /* 0: no CPU or RSS figures */
-    const char *prefix;       /* keys are PREFIX<tenant>_<generation> */
     int sample_s;             /* RSS sampled this often (with server_pid), 0: start and end only */
     int workers;              /* threads driving the tenants as coroutines */
     int use_curl;             /* --client curl: the workers use libcurl multi handles */
@@ -133,28 +121,17 @@ typedef struct fleet_options {
 
 typedef struct worker worker;
 
-/* Errors kept verbatim for the report. */
-#define MAX_ERROR_TEXTS 8
-
+/* A tenant: what it sends and reads (wf), and how (its transport). */
 typedef struct tenant {
-    int index;
+    fw_tenant wf;
     const fleet_options *options;
     CURL *curl;
-    char key[96];
-    int generation;
     struct curl_slist *headers;
     char *answer;
     size_t answer_len, answer_cap;
-    histogram hist[EP_COUNT];
-    uint64_t workflows;
+    histogram hist[FW_COUNT];
+    uint64_t answer_bytes[FW_COUNT]; /* bodies of the answers, for their mean size */
     uint64_t requests;
-    uint64_t errors;
-    int64_t start_credits;    /* balance after the last reset or key change */
-    int64_t charged;          /* since then, from the answers */
-    int checked;              /* balance compared at the end */
-    int exact;
-    char error_text[MAX_ERROR_TEXTS][256];
-    int n_error_texts;
     /* Event-driven modes: the tenant's coroutine and the worker running it. */
     worker *worker;           /* NULL: blocking mode */
     fc_coro *coro;
@@ -205,31 +182,10 @@ static size_t on_data(char *data, size_t size, size_t n, void *ctx)
     return len;
 }
 
-static void note_error(tenant *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void note_error(tenant *t, const char *fmt, ...)
-{
-    t->errors++;
-    if (t->n_error_texts == MAX_ERROR_TEXTS)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(t->error_text[t->n_error_texts++], sizeof t->error_text[0], fmt, ap);
-    va_end(ap);
-}
-
-/* What a transport brings back: the status and the body, borrowed until
- * the tenant's next request. */
-typedef struct reply {
-    long status;
-    const char *body;
-    size_t len;
-} reply;
-
 /* One request through libcurl (the tenant's easy handle: in the worker's
  * multi handle, or performed here with --blocking). Returns 0, or -1 with
  * the error in err. *took_us is set either way. */
-static int send_curl(tenant *t, const char *method, const char *url, const char *body, reply *r, uint64_t *took_us,
+static int send_curl(tenant *t, const char *method, const char *url, const char *body, fw_reply *r, uint64_t *took_us,
                      char *err, size_t err_len)
 {
     CURL *c = t->curl;
@@ -285,7 +241,7 @@ static const char *path_of(const char *url)
 
 /* One request through the own client: sent from here, the answer waited
  * for in the worker's epoll loop. Returns 0, or -1 with the error in err. */
-static int send_http(tenant *t, const char *method, const char *url, const char *body, reply *r, uint64_t *took_us,
+static int send_http(tenant *t, const char *method, const char *url, const char *body, fw_reply *r, uint64_t *took_us,
                      char *err, size_t err_len)
 {
     double start = now_s();
@@ -308,307 +264,34 @@ static int send_http(tenant *t, const char *method, const char *url, const char 
     return 0;
 }
 
-/* One request to the server. Returns the parsed answer (new reference)
- * when it is a 200 with a JSON body, or NULL after counting an error. For
- * CSV downloads (json 0) returns json_true() on a 200 with a body. */
-static json_t *call(tenant *t, endpoint ep, const char *method, const char *url, const char *body, int json)
+/* The tenant's fw_send_fn: the request through its transport, timed and
+ * counted for the report. */
+static int send_one(void *ctx, fw_endpoint ep, const char *method, const char *url, const char *body, fw_reply *r,
+                    char *err, size_t err_len)
 {
-    reply r = {0};
+    tenant *t = ctx;
     uint64_t us = 0;
-    char err[256];
-    int rc = t->conn != NULL ? send_http(t, method, url, body, &r, &us, err, sizeof err)
-                             : send_curl(t, method, url, body, &r, &us, err, sizeof err);
+    int rc = t->conn != NULL ? send_http(t, method, url, body, r, &us, err, err_len)
+                             : send_curl(t, method, url, body, r, &us, err, err_len);
     t->requests++;
     t->hist[ep].counts[hist_bucket(us)]++;
     t->hist[ep].n++;
-    if (rc != 0) {
-        note_error(t, "%s %s: %s", method, url, err);
-        return NULL;
-    }
-    if (r.status != 200) {
-        note_error(t, "%s %s: %ld %.160s", method, url, r.status, r.body);
-        return NULL;
-    }
-    if (!json) {
-        if (r.len > 0)
-            return json_true();
-        note_error(t, "%s %s: empty body", method, url);
-        return NULL;
-    }
-    /* jsonr builds json_loadb's tree without its character-at-a-time
-     * reading (most of the generator's instructions); whatever it does
-     * not read, jansson does. */
-    json_t *answer = jsonr_object(r.body, r.len, JSONR_MAX_DEPTH);
-    if (answer == NULL)
-        answer = json_loadb(r.body, r.len, 0, NULL);
-    if (answer == NULL)
-        note_error(t, "%s %s: the answer is not JSON", method, url);
-    return answer;
-}
-
-static json_t *output_of(json_t *answer)
-{
-    return json_object_get(answer, "output");
-}
-
-static const char *out_str(json_t *answer, const char *field)
-{
-    return json_string_value(json_object_get(output_of(answer), field));
-}
-
-static int64_t out_int(json_t *answer, const char *field)
-{
-    return (int64_t)json_integer_value(json_object_get(output_of(answer), field));
-}
-
-static void next_key(tenant *t)
-{
-    snprintf(t->key, sizeof t->key, "%s%d_%d", t->options->prefix, t->index, t->generation++);
-}
-
-/* Moves the tenant's clock (or the server's) forward. Returns 0 or -1. */
-static int advance(tenant *t, int seconds)
-{
-    char url[512], body[64];
-    if (t->options->global_clock)
-        snprintf(url, sizeof url, "%s/_mock/clock/advance", t->options->url);
-    else
-        snprintf(url, sizeof url, "%s/_mock/accounts/%s/clock/advance", t->options->url, t->key);
-    snprintf(body, sizeof body, "{\"seconds\":%d}", seconds);
-    json_t *a = call(t, EP_ADVANCE, "POST", url, body, 1);
-    json_decref(a);
-    return a != NULL ? 0 : -1;
-}
-
-/* Reads the balance into start_credits and zeroes what was charged. */
-static int read_start_balance(tenant *t)
-{
-    char url[512];
-    snprintf(url, sizeof url, "%s/v1/credits?apiKey=%s", t->options->url, t->key);
-    json_t *a = call(t, EP_CREDITS, "GET", url, NULL, 1);
-    if (a == NULL)
-        return -1;
-    t->start_credits = out_int(a, "credits");
-    t->charged = 0;
-    json_decref(a);
-    return 0;
-}
-
-/* Compares the balance with what the answers charged since the start. */
-static void check_balance(tenant *t)
-{
-    char url[512];
-    snprintf(url, sizeof url, "%s/v1/credits?apiKey=%s", t->options->url, t->key);
-    json_t *a = call(t, EP_CREDITS, "GET", url, NULL, 1);
-    if (a == NULL)
-        return;
-    int64_t credits = out_int(a, "credits");
-    t->checked++;
-    if (credits == t->start_credits - t->charged) {
-        t->exact++;
-    } else {
-        note_error(t, "%s: balance %" PRId64 ", expected %" PRId64 " - %" PRId64 " = %" PRId64, t->key,
-                   credits, t->start_credits, t->charged, t->start_credits - t->charged);
-    }
-    json_decref(a);
-}
-
-static int setup_key(tenant *t)
-{
-    if (t->options->setup_put) {
-        char url[512];
-        snprintf(url, sizeof url, "%s/_mock/accounts/%s", t->options->url, t->key);
-        json_t *a = call(t, EP_SETUP, "PUT", url, "{\"credits\":1000000000,\"exportQuota\":1000000000}", 1);
-        if (a == NULL)
-            return -1;
-        json_decref(a);
-    }
-    return read_start_balance(t);
-}
-
-static int reset_tenant(tenant *t)
-{
-    char url[512];
-    snprintf(url, sizeof url, "%s/_mock/accounts/%s/reset", t->options->url, t->key);
-    json_t *a = call(t, EP_RESET, "POST", url, "{}", 1);
-    if (a == NULL)
-        return -1;
-    json_decref(a);
-    return read_start_balance(t);
-}
-
-/* Polls until the audience leaves BUILDING; returns its build cost, or -1. */
-static int64_t wait_built(tenant *t, const char *id)
-{
-    char url[512];
-    snprintf(url, sizeof url, "%s/v1/audiences/%s?apiKey=%s", t->options->url, id, t->key);
-    for (int i = 0; i < 20; i++) {
-        if (advance(t, 130) != 0)
-            return -1;
-        json_t *a = call(t, EP_STATUS, "GET", url, NULL, 1);
-        if (a == NULL)
-            return -1;
-        const char *status = out_str(a, "status");
-        if (status != NULL && strcmp(status, "NORMAL") == 0) {
-            int64_t cost = out_int(a, "companiesCount") + out_int(a, "prospectsCount");
-            json_decref(a);
-            return cost;
-        }
-        int failed = status == NULL || strcmp(status, "FAILED") == 0;
-        json_decref(a);
-        if (failed) {
-            note_error(t, "%s: build FAILED or no status", id);
-            return -1;
-        }
-    }
-    note_error(t, "%s: never NORMAL", id);
-    return -1;
-}
-
-static int wait_enriched(tenant *t, const char *id)
-{
-    char url[512];
-    snprintf(url, sizeof url, "%s/v1/audiences/%s/enrichment/status?apiKey=%s", t->options->url, id, t->key);
-    for (int i = 0; i < 20; i++) {
-        if (advance(t, 600) != 0)
-            return -1;
-        json_t *a = call(t, EP_ENRICH_STATUS, "GET", url, NULL, 1);
-        if (a == NULL)
-            return -1;
-        const char *stage = out_str(a, "currentStage");
-        int done = stage != NULL && strcmp(stage, "DONE") == 0;
-        int failed = stage == NULL || strcmp(stage, "FAILED") == 0;
-        json_decref(a);
-        if (done)
-            return 0;
-        if (failed) {
-            note_error(t, "%s: enrichment FAILED or no stage", id);
-            return -1;
-        }
-    }
-    note_error(t, "%s: enrichment never DONE", id);
-    return -1;
-}
-
-/* Requests an export and downloads it. */
-static int export_and_download(tenant *t, const char *id, int companies)
-{
-    char url[512], body[256];
-    snprintf(url, sizeof url, "%s/v1/audiences/%s/export/%s", t->options->url, id, companies ? "companies" : "prospects");
-    snprintf(body, sizeof body, "{\"apiKey\":\"%s\",\"format\":\"%s\"}", t->key,
-             companies ? "COMPANY_GENERIC_CSV" : "PROSPECT_GENERIC_CSV");
-    json_t *a = call(t, companies ? EP_EXPORT_COMPANIES : EP_EXPORT_PROSPECTS, "POST", url, body, 1);
-    if (a == NULL)
-        return -1;
-    const char *link = out_str(a, "downloadUrl");
-    if (link == NULL) {
-        note_error(t, "%s: export without downloadUrl", id);
-        json_decref(a);
-        return -1;
-    }
-    snprintf(url, sizeof url, "%s", link);
-    json_decref(a);
-    json_t *csv = call(t, companies ? EP_DOWNLOAD_COMPANIES : EP_DOWNLOAD_PROSPECTS, "GET", url, NULL, 0);
-    json_decref(csv);
-    return csv != NULL ? 0 : -1;
-}
-
-static const char enrich_fields[] =
-    "\"maxProspectsToEnrich\":20,"
-    "\"enrichmentType\":{\"getWorkEmails\":true,\"getPersonalEmails\":false,\"getPhoneNumbers\":true}";
-
-/* One whole workflow. Returns 0, or -1 after an error (counted). */
-static int workflow(tenant *t)
-{
-    const char *base = t->options->url;
-    char url[512], body[512], id[64];
-    snprintf(url, sizeof url, "%s/v1/audiences/create", base);
-    snprintf(body, sizeof body, "{\"apiKey\":\"%s\",\"name\":\"fleet %d\"}", t->key, t->index);
-    json_t *a = call(t, EP_CREATE, "POST", url, body, 1);
-    if (a == NULL)
-        return -1;
-    snprintf(id, sizeof id, "%s", out_str(a, "audienceId") != NULL ? out_str(a, "audienceId") : "");
-    json_decref(a);
-
-    snprintf(url, sizeof url, "%s/v1/audiences/%s/search-params", base, id);
-    snprintf(body, sizeof body,
-             "{\"apiKey\":\"%s\",\"companySearchParams\":{\"headquartersCountryCode\":[\"US\",\"GB\"],"
-             "\"employeeCountV2\":{\"min\":10,\"max\":5000}},"
-             "\"prospectSearchParams\":{\"yearsOfExperience\":{\"min\":1,\"max\":40}},"
-             "\"maxCompanies\":20,\"maxProspects\":40}", t->key);
-    a = call(t, EP_FILTERS, "PATCH", url, body, 1);
-    if (a == NULL)
-        return -1;
-    json_decref(a);
-
-    snprintf(url, sizeof url, "%s/v1/audiences/%s/build", base, id);
-    snprintf(body, sizeof body, "{\"apiKey\":\"%s\"}", t->key);
-    a = call(t, EP_BUILD, "POST", url, body, 1);
-    if (a == NULL)
-        return -1;
-    json_decref(a);
-    int64_t build_cost = wait_built(t, id);
-    if (build_cost < 0)
-        return -1;
-    t->charged += build_cost;
-
-    snprintf(body, sizeof body, "{\"apiKey\":\"%s\",%s}", t->key, enrich_fields);
-    snprintf(url, sizeof url, "%s/v1/audiences/%s/enrichment/estimate", base, id);
-    a = call(t, EP_ESTIMATE, "POST", url, body, 1);
-    if (a == NULL)
-        return -1;
-    int64_t estimate = out_int(a, "totalCredits");
-    json_decref(a);
-    snprintf(url, sizeof url, "%s/v1/audiences/%s/enrich", base, id);
-    a = call(t, EP_ENRICH, "POST", url, body, 1);
-    if (a == NULL)
-        return -1;
-    json_t *charged = json_object_get(json_object_get(a, "chargeInfo"), "creditsCharged");
-    int64_t cost = json_is_integer(charged) ? (int64_t)json_integer_value(charged) : -1;
-    json_decref(a);
-    if (cost != estimate) {
-        note_error(t, "%s: enrich charged %" PRId64 ", the estimate said %" PRId64, id, cost, estimate);
-        return -1;
-    }
-    t->charged += cost;
-    if (wait_enriched(t, id) != 0)
-        return -1;
-    if (export_and_download(t, id, 1) != 0 || export_and_download(t, id, 0) != 0)
-        return -1;
-    return 0;
+    if (rc == 0)
+        t->answer_bytes[ep] += r->len;
+    return rc;
 }
 
 static void *tenant_main(void *arg)
 {
     tenant *t = arg;
-    const fleet_options *o = t->options;
-    double end = now_s() + o->duration_s;
-    next_key(t);
-    if (setup_key(t) != 0)
+    double end = now_s() + t->options->duration_s;
+    if (fw_start(&t->wf) != 0)
         return NULL;
-    int loops = 0;
     while (!atomic_load(&stop_flag) && now_s() < end) {
-        if (workflow(t) != 0) {
-            /* Start the balance over: an interrupted workflow may have
-             * charged what its answers did not say. */
-            if (read_start_balance(t) != 0)
-                break;
-            continue;
-        }
-        t->workflows++;
-        loops++;
-        if (o->fresh_keys > 0 && loops % o->fresh_keys == 0) {
-            check_balance(t);
-            next_key(t);
-            if (setup_key(t) != 0)
-                break;
-        } else if (o->reset_every > 0 && loops % o->reset_every == 0) {
-            check_balance(t);
-            if (reset_tenant(t) != 0)
-                break;
-        }
+        if (fw_loop(&t->wf) != 0)
+            break;
     }
-    check_balance(t);
+    fw_finish(&t->wf);
     return NULL;
 }
 
@@ -711,7 +394,8 @@ static void *http_worker_main(void *arg)
 }
 
 typedef struct proc_sample {
-    double cpu_s;
+    double cpu_s;             /* user + system */
+    double user_s;
     long rss_kb;
 } proc_sample;
 
@@ -733,6 +417,7 @@ static int sample_proc(long pid, proc_sample *out)
     if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
         return -1;
     out->cpu_s = (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+    out->user_s = (double)utime / (double)sysconf(_SC_CLK_TCK);
     snprintf(path, sizeof path, "/proc/%ld/status", pid);
     f = fopen(path, "r");
     if (f == NULL)
@@ -825,6 +510,9 @@ static void usage(FILE *out)
           "                     libcurl multi handle per worker (the reference)\n"
           "  --blocking         a thread per tenant instead, each blocking in\n"
           "                     curl_easy_perform (the first version of this generator)\n"
+          "  --floor            the floor: the same requests (placeholder ids where the\n"
+          "                     real ones come from an answer), any 2xx answer taken and\n"
+          "                     none read, no balance checked; for descovo-bench-bare\n"
           "  --smoke            4 tenants, 1 s, reset every 2 (CI)\n", out);
 }
 
@@ -849,21 +537,21 @@ static int parse_args(int argc, char **argv, fleet_options *o)
         {"key-prefix", required_argument, NULL, 'k'}, {"smoke", no_argument, NULL, 'S'},
         {"sample", required_argument, NULL, 'm'}, {"workers", required_argument, NULL, 'w'},
         {"blocking", no_argument, NULL, 'b'}, {"client", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+        {"floor", no_argument, NULL, 'F'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
     };
     int c;
     long v = 0;
     while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
         switch (c) {
-        case 'u': o->url = optarg; break;
+        case 'u': o->wf.url = optarg; break;
         case 't': if (parse_long(optarg, 1, 4096, &v) != 0) goto bad; o->tenants = (int)v; break;
         case 'd': if (parse_long(optarg, 1, 3600, &v) != 0) goto bad; o->duration_s = (double)v; break;
-        case 'r': if (parse_long(optarg, 0, 1000000, &v) != 0) goto bad; o->reset_every = (int)v; break;
-        case 'f': if (parse_long(optarg, 0, 1000000, &v) != 0) goto bad; o->fresh_keys = (int)v; break;
-        case 'p': o->setup_put = 1; break;
-        case 'g': o->global_clock = 1; break;
+        case 'r': if (parse_long(optarg, 0, 1000000, &v) != 0) goto bad; o->wf.reset_every = (int)v; break;
+        case 'f': if (parse_long(optarg, 0, 1000000, &v) != 0) goto bad; o->wf.fresh_keys = (int)v; break;
+        case 'p': o->wf.setup_put = 1; break;
+        case 'g': o->wf.global_clock = 1; break;
         case 's': if (parse_long(optarg, 1, 1L << 30, &v) != 0) goto bad; o->server_pid = v; break;
-        case 'k': o->prefix = optarg; break;
+        case 'k': o->wf.prefix = optarg; break;
         case 'm': if (parse_long(optarg, 0, 3600, &v) != 0) goto bad; o->sample_s = (int)v; break;
         case 'w': if (parse_long(optarg, 1, 64, &v) != 0) goto bad; o->workers = (int)v; break;
         case 'b': o->blocking = 1; break;
@@ -876,21 +564,22 @@ static int parse_args(int argc, char **argv, fleet_options *o)
             o->own_client_asked = !o->use_curl;
             break;
         case 'S': o->smoke = 1; break;
+        case 'F': o->wf.floor = 1; break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); return -1;
         }
     }
-    if (o->url == NULL || optind != argc) {
+    if (o->wf.url == NULL || optind != argc) {
         usage(stderr);
         return -1;
     }
     /* Paths are appended to it: "http://h:p/" would make "//v1/..." */
     static char url[512];
-    size_t url_len = strlen(o->url);
-    if (url_len > 0 && url_len < sizeof url && o->url[url_len - 1] == '/') {
-        memcpy(url, o->url, url_len - 1);
+    size_t url_len = strlen(o->wf.url);
+    if (url_len > 0 && url_len < sizeof url && o->wf.url[url_len - 1] == '/') {
+        memcpy(url, o->wf.url, url_len - 1);
         url[url_len - 1] = '\0';
-        o->url = url;
+        o->wf.url = url;
     }
     if (o->blocking && o->own_client_asked) {
         fprintf(stderr, "descovo-bench-fleet: --blocking runs libcurl easy handles: not with --client http\n");
@@ -898,9 +587,9 @@ static int parse_args(int argc, char **argv, fleet_options *o)
     }
     if (o->blocking)
         o->use_curl = 1;
-    if (!o->use_curl && fh_parse_base_url(o->url, &o->addr, o->host, sizeof o->host) != 0) {
+    if (!o->use_curl && fh_parse_base_url(o->wf.url, &o->addr, o->host, sizeof o->host) != 0) {
         fprintf(stderr, "descovo-bench-fleet: --url: the own client takes http://127.0.0.1:PORT, got \"%s\" "
-                        "(--client curl takes any)\n", o->url);
+                        "(--client curl takes any)\n", o->wf.url);
         return -1;
     }
     return 0;
@@ -912,17 +601,17 @@ bad:
 int main(int argc, char **argv)
 {
     static char prefix[64];
-    fleet_options o = {.tenants = 64, .duration_s = 10, .reset_every = 20, .workers = 2};
+    fleet_options o = {.wf = {.reset_every = 20}, .tenants = 64, .duration_s = 10, .workers = 2};
     /* --smoke changes the defaults; options given still count. */
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--smoke") == 0)
-            o = (fleet_options){.tenants = 4, .duration_s = 1, .reset_every = 2, .workers = 1};
+            o = (fleet_options){.wf = {.reset_every = 2}, .tenants = 4, .duration_s = 1, .workers = 1};
     }
     if (parse_args(argc, argv, &o) != 0)
         return 2;
-    if (o.prefix == NULL) {
+    if (o.wf.prefix == NULL) {
         snprintf(prefix, sizeof prefix, "sk_test_fleet_%ld_", (long)getpid());
-        o.prefix = prefix;
+        o.wf.prefix = prefix;
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
     tenant *ts = calloc((size_t)o.tenants, sizeof *ts);
@@ -936,8 +625,11 @@ int main(int argc, char **argv)
         return 1;
     }
     for (int i = 0; i < o.tenants; i++) {
-        ts[i].index = i;
         ts[i].options = &o;
+        if (fw_tenant_init(&ts[i].wf, &o.wf, i, send_one, &ts[i]) != 0) {
+            fprintf(stderr, "descovo-bench-fleet: out of memory\n");
+            return 1;
+        }
         if (o.use_curl && curl_tenant(&ts[i]) != 0) {
             fprintf(stderr, "descovo-bench-fleet: cannot make a curl handle\n");
             return 1;
@@ -999,24 +691,27 @@ int main(int argc, char **argv)
     if (have_proc)
         have_proc = sample_proc(o.server_pid, &after) == 0;
 
-    histogram *total = calloc(EP_COUNT, sizeof *total);
+    histogram *total = calloc(FW_COUNT, sizeof *total);
+    uint64_t answer_bytes[FW_COUNT] = {0};
     uint64_t workflows = 0, requests = 0, errors = 0;
     int checked = 0, exact = 0;
     for (int i = 0; i < o.tenants; i++) {
         tenant *t = &ts[i];
-        workflows += t->workflows;
+        workflows += t->wf.workflows;
         requests += t->requests;
-        errors += t->errors;
-        checked += t->checked;
-        exact += t->exact;
-        for (int e = 0; e < EP_COUNT && total != NULL; e++) {
+        errors += t->wf.errors;
+        checked += t->wf.checked;
+        exact += t->wf.exact;
+        for (int e = 0; e < FW_COUNT && total != NULL; e++) {
             for (size_t b = 0; b < HIST_BUCKETS; b++)
                 total[e].counts[b] += t->hist[e].counts[b];
             total[e].n += t->hist[e].n;
+            answer_bytes[e] += t->answer_bytes[e];
         }
     }
-    printf("fleet: %d tenants, %.1f s, %s clock, keys %s, reset every %d, fresh keys every %d\n", o.tenants, wall,
-           o.global_clock ? "global" : "tenant", o.setup_put ? "by PUT" : "on demand", o.reset_every, o.fresh_keys);
+    printf("fleet: %d tenants, %.1f s, %s clock, keys %s, reset every %d, fresh keys every %d%s\n", o.tenants, wall,
+           o.wf.global_clock ? "global" : "tenant", o.wf.setup_put ? "by PUT" : "on demand", o.wf.reset_every,
+           o.wf.fresh_keys, o.wf.floor ? ", floor" : "");
     if (o.blocking)
         printf("generator   a thread per tenant (--blocking)\n");
     else
@@ -1025,31 +720,39 @@ int main(int argc, char **argv)
     printf("workflows   %" PRIu64 " (%.0f/s)\n", workflows, (double)workflows / wall);
     printf("requests    %" PRIu64 " (%.0f/s)\n", requests, (double)requests / wall);
     printf("errors      %" PRIu64 "\n", errors);
-    printf("credits     %d of %d balances exact\n", exact, checked);
+    if (o.wf.floor)
+        printf("credits     not checked (--floor: the workflow's requests, any 2xx answer taken, none read)\n");
+    else
+        printf("credits     %d of %d balances exact\n", exact, checked);
     printf("generator CPU %.2f s (user %.2f, sys %.2f), %.0f us per workflow, %.1f us per request\n",
            self_user + self_sys, self_user, self_sys,
            workflows ? (self_user + self_sys) * 1e6 / (double)workflows : 0.0,
            requests ? (self_user + self_sys) * 1e6 / (double)requests : 0.0);
     if (have_proc) {
         double cpu = after.cpu_s - before.cpu_s;
-        printf("server CPU  %.2f s, %.0f us per workflow, %.1f us per request\n", cpu,
-               workflows ? cpu * 1e6 / (double)workflows : 0.0, requests ? cpu * 1e6 / (double)requests : 0.0);
+        double user = after.user_s - before.user_s;
+        double per_workflow = workflows ? 1e6 / (double)workflows : 0.0;
+        /* The split says how much is the kernel's (loopback TCP, wake-ups). */
+        printf("server CPU  %.2f s, %.0f us per workflow, %.1f us per request; user %.0f, system %.0f us per workflow\n",
+               cpu, cpu * per_workflow, requests ? cpu * 1e6 / (double)requests : 0.0, user * per_workflow,
+               (cpu - user) * per_workflow);
         printf("server RSS  %.1f MB at the start, %.1f MB at the end\n", before.rss_kb / 1024.0, after.rss_kb / 1024.0);
         if (samples >= 2)
             printf("server RSS  %.1f to %.1f MB over %d samples (max/min %.2f)\n", min_rss, max_rss, samples,
                    min_rss > 0 ? max_rss / min_rss : 0.0);
     }
-    printf("%-26s %10s %9s %9s\n", "endpoint", "requests", "p50 us", "p99 us");
-    for (int e = 0; e < EP_COUNT && total != NULL; e++) {
+    printf("%-26s %10s %9s %9s %9s\n", "endpoint", "requests", "p50 us", "p99 us", "mean B");
+    for (int e = 0; e < FW_COUNT && total != NULL; e++) {
         if (total[e].n == 0)
             continue;
-        printf("%-26s %10" PRIu64 " %9.0f %9.0f\n", endpoint_names[e], total[e].n, hist_quantile(&total[e], 0.5),
-               hist_quantile(&total[e], 0.99));
+        printf("%-26s %10" PRIu64 " %9.0f %9.0f %9.0f\n", fw_endpoint_names[e], total[e].n,
+               hist_quantile(&total[e], 0.5), hist_quantile(&total[e], 0.99),
+               (double)answer_bytes[e] / (double)total[e].n);
     }
     int shown = 0;
-    for (int i = 0; i < o.tenants && shown < MAX_ERROR_TEXTS; i++) {
-        for (int k = 0; k < ts[i].n_error_texts && shown < MAX_ERROR_TEXTS; k++, shown++)
-            printf("error: tenant %d: %s\n", i, ts[i].error_text[k]);
+    for (int i = 0; i < o.tenants && shown < FW_MAX_ERROR_TEXTS; i++) {
+        for (int k = 0; k < ts[i].wf.n_error_texts && shown < FW_MAX_ERROR_TEXTS; k++, shown++)
+            printf("error: tenant %d: %s\n", i, ts[i].wf.error_text[k]);
     }
     for (int k = 0; k < o.workers && !o.blocking; k++) {
         curl_multi_cleanup(workers[k].multi);
@@ -1062,6 +765,7 @@ int main(int argc, char **argv)
         curl_slist_free_all(ts[i].headers);
         free(ts[i].answer);
         fc_free(ts[i].coro);
+        fw_tenant_free(&ts[i].wf);
     }
     free(workers);
     free(worker_tenants);

@@ -49,7 +49,8 @@ die() { log "$(basename "$0"): $*"; exit 1; }
 
 # start_server NAME CMD...: starts CMD in the background (output in
 # $work/NAME.out, stdout and stderr), waits up to 30 s for its URL line,
-# sets $server_url and $server_pid and adds the pid to $pids.
+# sets $server_url and $server_pid and adds the pid to $pids. (The output
+# file appears only once the background job has started: grep stays quiet.)
 start_server() {
   local name=$1 i
   shift
@@ -58,7 +59,7 @@ start_server() {
   pids+=("$server_pid")
   server_url=""
   for i in $(seq 1 600); do
-    server_url=$(grep -o -m 1 'http://127\.0\.0\.1:[0-9]*' "$work/$name.out" || true)
+    server_url=$(grep -o -m 1 'http://127\.0\.0\.1:[0-9]*' "$work/$name.out" 2>/dev/null || true)
     [ -n "$server_url" ] && return 0
     kill -0 "$server_pid" 2>/dev/null || break
     sleep 0.05
