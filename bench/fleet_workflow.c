@@ -207,57 +207,54 @@ static int reset_tenant(fw_tenant *t)
     return read_start_balance(t);
 }
 
-/* Polls until the audience leaves BUILDING; returns its build cost, or -1. */
+/* Advances the tenant's clock by step_s and GETs url until field is done,
+ * at most 20 times. Returns that answer (the caller's), or NULL when the
+ * field is missing, says FAILED or never says done (an error noted). */
+static json_t *poll_until(fw_tenant *t, fw_endpoint ep, const char *url, int step_s,
+                          const char *field, const char *done, const char *what)
+{
+    for (int i = 0; i < 20; i++) {
+        if (advance(t, step_s) != 0)
+            return NULL;
+        json_t *a = call(t, ep, "GET", url, NULL, 1);
+        if (a == NULL)
+            return NULL;
+        const char *value = out_str(a, field);
+        if (value != NULL && strcmp(value, done) == 0)
+            return a;
+        int failed = value == NULL || strcmp(value, "FAILED") == 0;
+        json_decref(a);
+        if (failed) {
+            note_error(t, "%s: %s FAILED or no %s", what, field, field);
+            return NULL;
+        }
+    }
+    note_error(t, "%s: %s never %s", what, field, done);
+    return NULL;
+}
+
+/* Polls until the audience is NORMAL; returns its build cost, or -1. */
 static int64_t wait_built(fw_tenant *t, const char *id)
 {
     char url[512];
     snprintf(url, sizeof url, "%s/v1/audiences/%s?apiKey=%s", t->options->url, id, t->key);
-    for (int i = 0; i < 20; i++) {
-        if (advance(t, 130) != 0)
-            return -1;
-        json_t *a = call(t, FW_STATUS, "GET", url, NULL, 1);
-        if (a == NULL)
-            return -1;
-        const char *status = out_str(a, "status");
-        if (status != NULL && strcmp(status, "NORMAL") == 0) {
-            int64_t cost = out_int(a, "companiesCount") + out_int(a, "prospectsCount");
-            json_decref(a);
-            return cost;
-        }
-        int failed = status == NULL || strcmp(status, "FAILED") == 0;
-        json_decref(a);
-        if (failed) {
-            note_error(t, "%s: build FAILED or no status", id);
-            return -1;
-        }
-    }
-    note_error(t, "%s: never NORMAL", id);
-    return -1;
+    json_t *a = poll_until(t, FW_STATUS, url, 130, "status", "NORMAL", id);
+    if (a == NULL)
+        return -1;
+    int64_t cost = out_int(a, "companiesCount") + out_int(a, "prospectsCount");
+    json_decref(a);
+    return cost;
 }
 
 static int wait_enriched(fw_tenant *t, const char *id)
 {
     char url[512];
     snprintf(url, sizeof url, "%s/v1/audiences/%s/enrichment/status?apiKey=%s", t->options->url, id, t->key);
-    for (int i = 0; i < 20; i++) {
-        if (advance(t, 600) != 0)
-            return -1;
-        json_t *a = call(t, FW_ENRICH_STATUS, "GET", url, NULL, 1);
-        if (a == NULL)
-            return -1;
-        const char *stage = out_str(a, "currentStage");
-        int done = stage != NULL && strcmp(stage, "DONE") == 0;
-        int failed = stage == NULL || strcmp(stage, "FAILED") == 0;
-        json_decref(a);
-        if (done)
-            return 0;
-        if (failed) {
-            note_error(t, "%s: enrichment FAILED or no stage", id);
-            return -1;
-        }
-    }
-    note_error(t, "%s: enrichment never DONE", id);
-    return -1;
+    json_t *a = poll_until(t, FW_ENRICH_STATUS, url, 600, "currentStage", "DONE", id);
+    if (a == NULL)
+        return -1;
+    json_decref(a);
+    return 0;
 }
 
 /* Requests an export and downloads it. */
