@@ -161,10 +161,13 @@ static void account_free(account *acct)
     free(acct);
 }
 
+static void free_dropped(audience *audiences, export_file *exports, account *accounts);
+
 void store_free(store *st)
 {
     if (st == NULL)
         return;
+    free_dropped(st->dropped_audiences, st->dropped_exports, st->dropped_accounts);
     store_drop_contents(st);
     store_outbox_clear(st);
     for (size_t b = 0; b < ACCOUNT_BUCKETS; b++) {
@@ -188,9 +191,66 @@ void store_lock(store *st)
     pthread_mutex_lock(&st->lock);
 }
 
+/* Lock held. Puts an unlinked audience, export or account aside for
+ * store_unlock to free. An export a download still reads is only marked:
+ * the last download frees it (store_export_release). */
+static void drop_audience(store *st, audience *aud)
+{
+    aud->next = st->dropped_audiences;
+    st->dropped_audiences = aud;
+}
+
+static void drop_export(store *st, export_file *file)
+{
+    if (file->refs > 0) {
+        file->expired = 1;
+        return;
+    }
+    file->next = st->dropped_exports;
+    st->dropped_exports = file;
+}
+
+static void drop_account(store *st, account *acct)
+{
+    acct->next = st->dropped_accounts;
+    st->dropped_accounts = acct;
+}
+
+/* Frees chains of dropped audiences, exports and accounts (no lock needed:
+ * nothing links to them any more). */
+static void free_dropped(audience *audiences, export_file *exports, account *accounts)
+{
+    while (audiences != NULL) {
+        audience *next = audiences->next;
+        store_audience_free(audiences);
+        audiences = next;
+    }
+    while (exports != NULL) {
+        export_file *next = exports->next;
+        store_export_file_free(exports);
+        exports = next;
+    }
+    while (accounts != NULL) {
+        account *next = accounts->next;
+        account_free(accounts);
+        accounts = next;
+    }
+}
+
 void store_unlock(store *st)
 {
+    audience *audiences = st->dropped_audiences;
+    export_file *exports = st->dropped_exports;
+    account *accounts = st->dropped_accounts;
+    st->dropped_audiences = NULL;
+    st->dropped_exports = NULL;
+    st->dropped_accounts = NULL;
     pthread_mutex_unlock(&st->lock);
+    if (audiences == NULL && exports == NULL && accounts == NULL)
+        return;
+    if (st->drop_hook != NULL)
+        st->drop_hook(st, st->drop_hook_ctx);
+    free_dropped(audiences, exports, accounts);
 }
 
 void store_work_begin(store *st)
@@ -490,7 +550,7 @@ static void expire_account(store *st, account *acct, int64_t server_ms)
     }
     if (acct->enabled)
         st->n_enabled--;
-    account_free(acct);
+    drop_account(st, acct);
 }
 
 /* Marks acct used now and expires at most two tenants idle for longer than
@@ -957,7 +1017,7 @@ static void expire_exports(store *st, account *acct, int64_t now_ms)
             return;
         }
         unlink_export(st, file);
-        store_export_file_free(file);
+        drop_export(st, file);
         acct->exports[slot] = NULL;
     }
 }
@@ -1105,7 +1165,7 @@ export_file *store_add_export(store *st, account *owner, export_job *job,
     export_file *oldest = owner->exports[owner->next_export];
     if (oldest != NULL) {
         unlink_export(st, oldest);
-        store_export_file_free(oldest);
+        drop_export(st, oldest);
     }
     owner->exports[owner->next_export] = file;
     if (owner->export_expiry_ms == 0)
@@ -1335,14 +1395,14 @@ static void drop_account_contents(store *st, account *acct)
 {
     for (size_t i = 0; i < acct->n_audiences; i++) {
         unlink_audience(st, acct->audiences[i]);
-        store_audience_free(acct->audiences[i]);
+        drop_audience(st, acct->audiences[i]);
     }
     acct->n_audiences = 0;
     acct->n_pending = 0;
     for (size_t i = 0; i < STORE_MAX_EXPORTS_PER_KEY; i++) {
         if (acct->exports[i] != NULL) {
             unlink_export(st, acct->exports[i]);
-            store_export_file_free(acct->exports[i]);
+            drop_export(st, acct->exports[i]);
             acct->exports[i] = NULL;
         }
     }

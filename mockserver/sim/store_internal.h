@@ -1,6 +1,7 @@
 /* store_internal: the store's private struct and the few helpers its
  * snapshot (store_snapshot.c) shares with store.c. Nothing else includes
- * it; everything here is "Lock held." */
+ * it but the store's own unit test (tests/unit/test_store_drop.c);
+ * everything here is "Lock held." */
 #ifndef DESCOVO_STORE_INTERNAL_H
 #define DESCOVO_STORE_INTERNAL_H
 
@@ -52,6 +53,15 @@ struct store {
     uint64_t *tombstones;         /* STORE_TOMBSTONES key ids, 0: free */
     int expiry_paused;            /* replaying the state file */
     size_t n_expired;             /* tenants dropped for idleness */
+    /* What a locked section dropped (unlinked, chained by `next`):
+     * store_unlock frees it once the lock is released, so that a tenant's
+     * reset or expiry never holds every other tenant up for its frees. */
+    audience *dropped_audiences;
+    export_file *dropped_exports;
+    account *dropped_accounts;
+    /* Tests: called by store_unlock before it frees what was dropped. */
+    void (*drop_hook)(struct store *st, void *ctx);
+    void *drop_hook_ctx;
 };
 
 /* A new account with this key and no credits (disabled), hashed and last
