@@ -242,12 +242,14 @@ void store_unlock(store *st)
     audience *audiences = st->dropped_audiences;
     export_file *exports = st->dropped_exports;
     account *accounts = st->dropped_accounts;
+    if (audiences == NULL && exports == NULL && accounts == NULL) {
+        pthread_mutex_unlock(&st->lock); /* the usual request: nothing dropped */
+        return;
+    }
     st->dropped_audiences = NULL;
     st->dropped_exports = NULL;
     st->dropped_accounts = NULL;
     pthread_mutex_unlock(&st->lock);
-    if (audiences == NULL && exports == NULL && accounts == NULL)
-        return;
     if (st->drop_hook != NULL)
         st->drop_hook(st, st->drop_hook_ctx);
     free_dropped(audiences, exports, accounts);

@@ -22,6 +22,13 @@ typedef struct outbox_message {
 
 struct store {
     pthread_mutex_t lock;
+    /* What a locked section dropped (unlinked, chained by `next`):
+     * store_unlock frees it once the lock is released, so that a tenant's
+     * reset or expiry never holds every other tenant up for its frees.
+     * Beside the lock: every unlock reads them. */
+    audience *dropped_audiences;
+    export_file *dropped_exports;
+    account *dropped_accounts;
     pthread_rwlock_t work;        /* read: a build runs outside the lock; write: reset */
     const dataset *ds;
     store_config config;
@@ -53,12 +60,6 @@ struct store {
     uint64_t *tombstones;         /* STORE_TOMBSTONES key ids, 0: free */
     int expiry_paused;            /* replaying the state file */
     size_t n_expired;             /* tenants dropped for idleness */
-    /* What a locked section dropped (unlinked, chained by `next`):
-     * store_unlock frees it once the lock is released, so that a tenant's
-     * reset or expiry never holds every other tenant up for its frees. */
-    audience *dropped_audiences;
-    export_file *dropped_exports;
-    account *dropped_accounts;
     /* Tests: called by store_unlock before it frees what was dropped. */
     void (*drop_hook)(struct store *st, void *ctx);
     void *drop_hook_ctx;
