@@ -167,6 +167,8 @@ static void shape_routes(void)
             abort(); /* a new, longer pattern: raise ROUTE_MAX_SEGMENTS */
         if (id != NULL && (strchr(id + 4, '{') != NULL || strchr(pattern, '{') != id))
             abort(); /* matching takes one {id} a pattern, nothing else in braces */
+        if (id != NULL && route_shapes[i].suffix_len > 0 && id[4 + route_shapes[i].suffix_len - 1] == '/')
+            abort(); /* may_match takes a path's last slash for the tolerated one */
         routes_by_segments[segments][n_routes_by_segments[segments]++] = (unsigned char)i;
     }
 }
@@ -205,6 +207,30 @@ static int match_pattern(size_t i, const char *path, const char **param, size_t 
     *param_len = n;
     s += n;
     return strncmp(s, shape->suffix, shape->suffix_len) == 0 && path_ends(s + shape->suffix_len);
+}
+
+/* Whether a path of len bytes may match route i, from its length and its
+ * end alone: a literal pattern is the whole path (a trailing slash
+ * tolerated), and an {id} pattern's path ends with its suffix (or the
+ * suffix and a slash) after a non-empty id. Most routes of a path's number
+ * of segments fail this, without a string comparison; match_pattern
+ * decides the rest. */
+static int may_match(size_t i, const char *path, size_t len)
+{
+    const route_shape *shape = &route_shapes[i];
+    if (shape->literal)
+        return len == shape->prefix_len || (len == shape->prefix_len + 1 && path[len - 1] == '/');
+    size_t n = shape->suffix_len;
+    if (len < shape->prefix_len + 1 + n)
+        return 0;
+    if (n == 0)
+        return 1;
+    /* The suffix's last byte first, inline: it tells most suffixes apart. */
+    size_t end = len;
+    if (path[end - 1] == '/' && shape->suffix[n - 1] != '/')
+        end--;
+    return end >= shape->prefix_len + 1 + n && path[end - 1] == shape->suffix[n - 1] &&
+           memcmp(path + end - n, shape->suffix, n) == 0;
 }
 
 /* 404 or 405 for a request no route takes, with Allow listing the methods
@@ -246,6 +272,7 @@ static const route *find_route(const http_request *http, const char **param, siz
 {
     pthread_once(&route_shapes_once, shape_routes);
     size_t segments = count_segments(http->path);
+    size_t len = strlen(http->path);
     const route *with_id = NULL;
     int literal_path = 0;
     size_t candidates = segments <= ROUTE_MAX_SEGMENTS ? n_routes_by_segments[segments] : 0;
@@ -255,16 +282,18 @@ static const route *find_route(const http_request *http, const char **param, siz
         const route_shape *shape = &route_shapes[i];
         if (!shape->literal && with_id != NULL)
             continue;
+        if (!may_match(i, http->path, len))
+            continue;
         if (!shape->literal && strcmp(r->method, http->method) != 0)
             continue;
         const char *seg = NULL;
-        size_t len = 0;
-        if (!match_pattern(i, http->path, &seg, &len))
+        size_t seg_len = 0;
+        if (!match_pattern(i, http->path, &seg, &seg_len))
             continue;
         if (!shape->literal) {
             with_id = r;
             *param = seg;
-            *param_len = len;
+            *param_len = seg_len;
         } else if (strcmp(r->method, http->method) == 0) {
             return r;
         } else {
@@ -275,6 +304,19 @@ static const route *find_route(const http_request *http, const char **param, siz
         return with_id;
     no_route(http, segments, reply);
     return NULL;
+}
+
+/* Whether all 8 bytes of w are within 0x21..0x7E: none below 0x21 (a
+ * borrow into its high bit), none above 0x7E (a carry into it, or the high
+ * bit set already). A false alarm can only follow a true one in a higher
+ * byte, so the answer for the word is exact. */
+static int word_printable(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ULL;
+    const uint64_t highs = 0x8080808080808080ULL;
+    uint64_t low = (w - ones * 0x21) & ~w;
+    uint64_t high = (w + ones * 0x01) | w;
+    return ((low | high) & highs) == 0;
 }
 
 /* Ids, keys and export ids are printable ASCII: anything else in a path
@@ -290,7 +332,16 @@ static int check_path_param(const route *r, const char *seg, size_t len,
                     name, API_MAX_PATH_PARAM, len);
         return -1;
     }
-    for (size_t i = 0; i < len; i++) {
+    size_t i = 0;
+    /* Printable ASCII 8 bytes at a time; the loop below names a bad byte. */
+    while (len - i >= 8) {
+        uint64_t w;
+        memcpy(&w, seg + i, sizeof w);
+        if (!word_printable(w))
+            break;
+        i += 8;
+    }
+    for (; i < len; i++) {
         unsigned char c = (unsigned char)seg[i];
         if (c <= 0x20 || c >= 0x7F) {
             reply_error(reply, 400, "%s in the path: expected printable ASCII characters, got byte 0x%02X at "

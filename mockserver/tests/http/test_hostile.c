@@ -209,6 +209,15 @@ static void test_path_ids(void **state)
     send_expect(f, "GET", "/v1/audiences/aud_%FF%FE?apiKey=" DEV_KEY, NULL, NULL, 0, 400, "got byte 0xFF at position 5");
     send_expect(f, "GET", "/v1/audiences/aud%20x/companies?apiKey=" DEV_KEY, NULL, NULL, 0, 400, "got byte 0x20 at position 4");
     send_expect(f, "GET", "/v1/audiences/aud%01x?apiKey=" DEV_KEY, NULL, NULL, 0, 400, "byte 0x01");
+    /* Ids are checked 8 bytes at a time: a bad byte inside a later word is
+     * still named at its place, and the ends of the range (! and ~) pass. */
+    send_expect(f, "GET", "/v1/audiences/aud_0123456789%7Fx?apiKey=" DEV_KEY, NULL, NULL, 0, 400,
+                "got byte 0x7F at position 15");
+    send_expect(f, "GET", "/v1/audiences/aud_01234567%1F?apiKey=" DEV_KEY, NULL, NULL, 0, 400,
+                "got byte 0x1F at position 13");
+    send_expect(f, "GET", "/v1/audiences/aud_0123456%80%80x?apiKey=" DEV_KEY, NULL, NULL, 0, 400,
+                "got byte 0x80 at position 12");
+    send_expect(f, "GET", "/v1/audiences/!!!!~~~~!~!~!~!~?apiKey=" DEV_KEY, NULL, NULL, 0, 404, "Audience not found");
     send_expect(f, "GET", "/v1/exports/exp_%0A", NULL, NULL, 0, 400, "exportId in the path");
     send_expect(f, "GET", "/_mock/accounts/k%C3%A9y", NULL, NULL, 0, 400, "apiKey in the path");
     /* %00 is not decoded: no silent cut to "aud". */
