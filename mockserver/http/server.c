@@ -72,6 +72,7 @@ typedef struct request_state {
     int too_large;
     unsigned status;              /* 0: no answer (dropped) */
     char *response_text;          /* start of the JSON answer, for the journal */
+    size_t response_text_len;     /* its length */
     size_t response_len;          /* its full length */
     struct MHD_Response *pending; /* answer held back by an injected latency */
     mock_reply *later;            /* an answer being made later (mock_reply.later) */
@@ -339,6 +340,7 @@ static struct MHD_Response *reuse_response(request_state *state, const mock_repl
     }
     if (journaled) {
         state->response_len = len;
+        state->response_text_len = len;
         state->response_text = strbuf_detach(text);
     }
     strbuf_release(text);
@@ -411,6 +413,7 @@ static struct MHD_Response *make_response(mock_http *http, request_state *state,
         if (state->response_text != NULL) {
             memcpy(state->response_text, text.data, keep);
             state->response_text[keep] = '\0';
+            state->response_text_len = keep;
         }
     }
     char etag[24] = "";
@@ -579,6 +582,7 @@ static void journal_answer(mock_http *http, request_state *state)
         .request_body = state->body.data,
         .request_len = state->body.len,
         .response_owned = state->response_text,
+        .response_owned_len = state->response_text_len,
         .response_len = state->response_len,
     };
     journal_add(http->journal, &record);

@@ -162,9 +162,9 @@ void journal_add(journal *j, const journal_record *r)
     char *request = copy_cut(r->request_body, r->request_len, j->body_cap, r->secret);
     char *response = NULL;
     if (r->response_owned != NULL) {
-        size_t len = strlen(r->response_owned), masked_len = 0;
+        size_t masked_len = 0;
         int oom = 0;
-        char *masked = keys_mask_text(r->response_owned, len, r->secret, &masked_len, &oom);
+        char *masked = keys_mask_text(r->response_owned, r->response_owned_len, r->secret, &masked_len, &oom);
         if (masked != NULL || oom) {
             free(r->response_owned);
             response = masked;

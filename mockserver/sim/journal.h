@@ -39,8 +39,9 @@ typedef struct journal_record {
     size_t response_len;         /* the full length, even if the text was cut */
     /* Set instead of response_body: a malloc'ed NUL-terminated copy, already
      * cut to the body cap, that journal_add takes (and frees) rather than
-     * copying again. */
+     * copying again; response_owned_len is its length (strlen). */
     char *response_owned;
+    size_t response_owned_len;
 } journal_record;
 
 /* Returns a new journal keeping `capacity` entries (>= 1) with bodies cut to
