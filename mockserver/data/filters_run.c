@@ -27,12 +27,23 @@ typedef struct id_vec {
     uint32_t *ids;
     size_t n;
     size_t cap;
+    size_t first;                 /* the capacity of the first allocation */
 } id_vec;
+
+/* An empty vector for at most max ids (0: no bound known): its first
+ * allocation holds them all, up to 1024. A build keeps its vectors, so a
+ * small one (a fleet builds 20 companies and 40 prospects) comes from
+ * malloc's cache of small blocks instead of a 4 KiB block each time. */
+static id_vec vec_for(uint32_t max)
+{
+    id_vec v = {NULL, 0, 0, max > 0 && max < 1024 ? max : 1024};
+    return v;
+}
 
 static int vec_push(id_vec *v, uint32_t id)
 {
     if (v->n == v->cap) {
-        size_t cap = v->cap == 0 ? 1024 : v->cap * 2;
+        size_t cap = v->cap == 0 ? v->first : v->cap * 2;
         uint32_t *ids = realloc(v->ids, cap * sizeof *ids);
         if (ids == NULL) {
             return -1;
@@ -468,8 +479,8 @@ int filters_run(const audience_filters *filters, const dataset *ds, creation_met
                 uint32_t max_companies, uint32_t max_prospects, build_result *out)
 {
     const audience_filters *f = or_no_filters(filters);
-    id_vec companies = {NULL, 0, 0};
-    id_vec prospects = {NULL, 0, 0};
+    id_vec companies = vec_for(max_companies);
+    id_vec prospects = vec_for(max_prospects);
     int rc = 0;
 
     memset(out, 0, sizeof *out);
@@ -542,8 +553,8 @@ int filters_run_scan(const audience_filters *filters, const dataset *ds, creatio
                      uint32_t max_companies, uint32_t max_prospects, build_result *out)
 {
     const audience_filters *f = or_no_filters(filters);
-    id_vec companies = {NULL, 0, 0};
-    id_vec prospects = {NULL, 0, 0};
+    id_vec companies = vec_for(max_companies);
+    id_vec prospects = vec_for(max_prospects);
     int rc = 0;
 
     memset(out, 0, sizeof *out);
