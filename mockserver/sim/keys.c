@@ -135,36 +135,35 @@ static const char *find(const char *hay, size_t len, const char *needle, size_t 
     return NULL;
 }
 
-/* How often a byte turns up in the texts the journal masks, roughly, by
- * class (measured on a fleet's journal, per thousand bytes): the digits
- * 3-9 and most capitals 2-9, '_' and '-' 5-14, '1' and '2' 14-16, '0' 38
- * (counts, times, years), lower-case letters and the rest more. Lower is
- * rarer. */
-static int commonness(unsigned char c)
-{
-    if ((unsigned)(c - '3') < 7u || (unsigned)(c - 'A') < 26u)
-        return 0;
-    if (c == '_' || c == '-')
-        return 1;
-    if (c == '1' || c == '2')
-        return 2;
-    if (c == '0')
-        return 3;
-    return 4;
-}
+/* How rare a byte is in the texts the journal masks, by class (measured
+ * on a fleet's journal, per thousand bytes): the digits 3-9 and most
+ * capitals 2-9 (4, the rarest), '_' and '-' 5-14 (3), '1' and '2' 14-16
+ * (2), '0' 38 (1: counts, times, years); lower-case letters and the rest
+ * more (0). */
+static const unsigned char rarity[256] = {
+    ['3'] = 4, ['4'] = 4, ['5'] = 4, ['6'] = 4, ['7'] = 4, ['8'] = 4, ['9'] = 4,
+    ['A'] = 4, ['B'] = 4, ['C'] = 4, ['D'] = 4, ['E'] = 4, ['F'] = 4, ['G'] = 4, ['H'] = 4, ['I'] = 4,
+    ['J'] = 4, ['K'] = 4, ['L'] = 4, ['M'] = 4, ['N'] = 4, ['O'] = 4, ['P'] = 4, ['Q'] = 4, ['R'] = 4,
+    ['S'] = 4, ['T'] = 4, ['U'] = 4, ['V'] = 4, ['W'] = 4, ['X'] = 4, ['Y'] = 4, ['Z'] = 4,
+    ['_'] = 3, ['-'] = 3, ['1'] = 2, ['2'] = 2, ['0'] = 1,
+};
 
-/* Which byte of a key find() looks for: the rarest (commonness) of its
- * last 8 bytes (a key's random part, after a prefix such as "sk_test_"),
- * the last of equals. Any choice finds the same matches; this one keeps
- * memchr's false hits few, whatever digits a key ends in (a fleet's keys
- * end in a process id and counters). */
+/* Which byte of a key find() looks for: the rarest of its last 8 bytes (a
+ * key's random part, after a prefix such as "sk_test_"), the last of
+ * equals. Any choice finds the same matches; this one keeps memchr's false
+ * hits few, whatever digits a key ends in (a fleet's keys end in a process
+ * id and counters). */
 static size_t rare_byte(const char *key, size_t n)
 {
     size_t from = n > 8 ? n - 8 : 0;
     size_t best = n - 1;
-    for (size_t i = n; i-- > from;) {
-        if (commonness((unsigned char)key[i]) < commonness((unsigned char)key[best]))
+    unsigned best_rarity = rarity[(unsigned char)key[best]];
+    for (size_t i = n - 1; i-- > from && best_rarity < 4;) {
+        unsigned r = rarity[(unsigned char)key[i]];
+        if (r > best_rarity) {
             best = i;
+            best_rarity = r;
+        }
     }
     return best;
 }
