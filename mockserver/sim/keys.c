@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "text/fnv.h"
+#include "text/strbuf.h"
 
 /* Parses a non-negative decimal number of at most 18 digits. */
 static int parse_amount(const char *word, int64_t *out)
@@ -223,21 +224,6 @@ static int next_secret(const char *text, size_t len, size_t from, const keys_sec
     return 1;
 }
 
-/* Makes room in *out (of *cap bytes, used of them taken) for need more
- * bytes. Returns 0, or -1 when out of memory (*out stays as it was). */
-static int room(char **out, size_t *cap, size_t used, size_t need)
-{
-    if (used + need <= *cap)
-        return 0;
-    size_t grown = (used + need) * 2;
-    char *p = realloc(*out, grown);
-    if (p == NULL)
-        return -1;
-    *out = p;
-    *cap = grown;
-    return 0;
-}
-
 char *keys_mask_text(const char *text, size_t len, const keys_secret *secret, size_t *out_len, int *oom)
 {
     static const keys_secret none = {NULL, 0, 0};
@@ -247,16 +233,11 @@ char *keys_mask_text(const char *text, size_t len, const keys_secret *secret, si
     *oom = 0;
     if (text == NULL || !next_secret(text, len, 0, key, &start, &n))
         return NULL;
+    strbuf out = STRBUF_INIT;
     /* One allocation: a mask is at most 2 bytes longer than its secret
-     * ("***" for one of 1 byte), and there are seldom more than a few. The
-     * pieces are copied straight in: room() is checked for each secret's
-     * text and mask, and for the rest of the text with the NUL. */
-    size_t cap = len + 17;
-    size_t used = 0;
+     * ("***" for one of 1 byte), and there are seldom more than a few. */
+    strbuf_reserve(&out, len + 16);
     size_t from = 0;
-    char *out = malloc(cap);
-    if (out == NULL)
-        goto oom;
     do {
         char secret[KEYS_MAX_KEY_LEN + 1];
         char masked[32] = "***";
@@ -265,24 +246,18 @@ char *keys_mask_text(const char *text, size_t len, const keys_secret *secret, si
             secret[n] = '\0';
             keys_mask(secret, masked);
         }
-        size_t mask_len = strlen(masked);
-        if (room(&out, &cap, used, start - from + mask_len + (len - start - n) + 1) != 0)
-            goto oom;
-        memcpy(out + used, text + from, start - from);
-        used += start - from;
-        memcpy(out + used, masked, mask_len);
-        used += mask_len;
+        strbuf_append(&out, text + from, start - from);
+        strbuf_puts(&out, masked);
         from = start + n;
     } while (next_secret(text, len, from, key, &start, &n));
-    memcpy(out + used, text + from, len - from);
-    used += len - from;
-    out[used] = '\0';
-    *out_len = used;
-    return out;
-oom:
-    free(out);
-    *oom = 1;
-    return NULL;
+    strbuf_append(&out, text + from, len - from);
+    if (out.oom) {
+        strbuf_release(&out);
+        *oom = 1;
+        return NULL;
+    }
+    *out_len = out.len;
+    return strbuf_detach(&out);
 }
 
 uint64_t keys_id(const char *key)
