@@ -27,16 +27,17 @@ stop() {
 }
 trap stop EXIT
 
-# Waits for the first line of a log to carry a URL, and prints that URL.
+# Waits for the first line of a log to carry a URL (at most 15 s, looking
+# every 20 ms: the mock starts in a few), and prints that URL.
 url_of() {
     i=0
-    while [ $i -lt 150 ]; do
+    while [ $i -lt 750 ]; do
         url=$(sed -n '1s|.*\(http://127\.0\.0\.1:[0-9]*\).*|\1|p' "$1")
         if [ -n "$url" ]; then
             echo "$url"
             return 0
         fi
-        sleep 0.1
+        sleep 0.02
         i=$((i + 1))
     done
     echo "no URL in $1:" >&2
