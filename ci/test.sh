@@ -3,8 +3,11 @@
 # with AddressSanitizer + UndefinedBehaviorSanitizer. Warnings are errors.
 # Usage: ci/test.sh            (from anywhere; installs missing packages)
 #        ci/test.sh --help     this text and the steps, without running them
-# The whole run takes about 17 minutes on 2 cores; each step below can be
-# run alone (DESCOVO_FUZZ_SECONDS sets the fuzzing time per target, 20 s).
+# The whole run takes about 14 minutes on 2 cores (16 on a busy machine;
+# the CI host's limit is 20); each step prints the time since the start and
+# the run ends with a table of the steps' durations (docs/CI.md). Each step
+# below can be run alone (DESCOVO_FUZZ_SECONDS sets the fuzzing time per
+# target, 20 s: two targets at a time).
 set -euo pipefail
 case "${1:-}" in
   '') ;;
