@@ -414,7 +414,7 @@ int api_poll_pause(conf_case *k, double manual_step_s, int polls, time_t started
     }
     if (t->poll_timeout_s > 0 && time(NULL) - started > t->poll_timeout_s)
         return -1;
-    long ms = t->is_mock ? 200 : t->poll_interval_s * 1000;
+    long ms = t->is_mock ? 200 : target_wait_ms(t, (double)t->poll_interval_s);
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
     return 0;

@@ -52,7 +52,8 @@ static void usage(FILE *out)
             "                  (default: $DESCOVO_CONFORMANCE_RESULTS or ./" DEFAULT_RESULTS_DIR ")\n\n"
             "Environment: DESCOVO_BASE_URL (unset: start descovo-mock), DESCOVO_API_KEY,\n"
             "DESCOVO_API_KEY_2, DESCOVO_ALLOW_SPEND=1, DESCOVO_MAX_CREDITS (default %d),\n"
-            "DESCOVO_ALLOW_FLOOD=1, DESCOVO_POLL_INTERVAL, DESCOVO_POLL_TIMEOUT, DESCOVO_MOCK_BIN.\n"
+            "DESCOVO_ALLOW_FLOOD=1, DESCOVO_POLL_INTERVAL, DESCOVO_POLL_TIMEOUT, DESCOVO_TIME_SCALE,\n"
+            "DESCOVO_MOCK_BIN.\n"
             "Exit status: 0 when nothing failed, 1 when a check failed, 2 on a usage or\n"
             "start-up error.\n",
             CONF_DEFAULT_MAX_CREDITS);

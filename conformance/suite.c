@@ -134,7 +134,8 @@ static void advance_clock(conf_ctx *ctx, long seconds)
 }
 
 /* Waits out a 429 before the next DELETE: the mock's manual clock is
- * moved, anything else is really waited for (at most a minute). */
+ * moved, anything else is really waited for (at most a minute of the
+ * target's clock: DESCOVO_TIME_SCALE). */
 static void wait_retry_after(conf_ctx *ctx, const wire_response *res)
 {
     char *end = NULL;
@@ -145,9 +146,14 @@ static void wait_retry_after(conf_ctx *ctx, const wire_response *res)
         advance_clock(ctx, seconds);
         return;
     }
-    printf("  (rate limited while archiving: waiting %ld s)\n", seconds);
+    long ms = target_wait_ms(ctx->target, (double)seconds);
+    if (ctx->target->time_scale != 1.0)
+        printf("  (rate limited while archiving: waiting %ld s of the target's clock, %.3f s)\n", seconds,
+               (double)ms / 1000.0);
+    else
+        printf("  (rate limited while archiving: waiting %ld s)\n", seconds);
     fflush(stdout);
-    struct timespec ts = {seconds, 0};
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
 }
 

@@ -43,6 +43,26 @@ static int env_long(const char *name, long long dflt, long long *out, char *err,
     return 0;
 }
 
+/* A number from 0.001 to 1000000 (descovo-mock's --time-scale range), or
+ * dflt when unset. */
+static int env_scale(const char *name, double dflt, double *out, char *err, size_t errlen)
+{
+    const char *v = getenv(name);
+    if (v == NULL || v[0] == '\0') {
+        *out = dflt;
+        return 0;
+    }
+    char *end = NULL;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (errno != 0 || end == v || *end != '\0' || !(x >= 0.001 && x <= 1000000.0)) {
+        snprintf(err, errlen, "%s=%s: expected a number from 0.001 to 1000000", name, v);
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
 static int env_flag(const char *name)
 {
     const char *v = getenv(name);
@@ -128,7 +148,8 @@ int target_open(conf_target *t, const char *mock_binary, char *err, size_t errle
     }
     if (env_long("DESCOVO_MAX_CREDITS", CONF_DEFAULT_MAX_CREDITS, &t->max_credits, err, errlen) != 0 ||
         env_long("DESCOVO_POLL_INTERVAL", 5, &interval, err, errlen) != 0 ||
-        env_long("DESCOVO_POLL_TIMEOUT", 600, &timeout, err, errlen) != 0)
+        env_long("DESCOVO_POLL_TIMEOUT", 600, &timeout, err, errlen) != 0 ||
+        env_scale("DESCOVO_TIME_SCALE", 1.0, &t->time_scale, err, errlen) != 0)
         return -1;
     t->poll_interval_s = interval > 0 ? (long)interval : 1;
     t->poll_timeout_s = (long)timeout;
@@ -148,6 +169,15 @@ int target_open(conf_target *t, const char *mock_binary, char *err, size_t errle
     while (len > 0 && t->base_url[len - 1] == '/')
         t->base_url[--len] = '\0';
     return 0;
+}
+
+long target_wait_ms(const conf_target *t, double seconds)
+{
+    double ms = seconds * 1000.0 / (t->time_scale > 0 ? t->time_scale : 1.0);
+    long whole = (long)ms;
+    if ((double)whole < ms)
+        whole++;
+    return whole < 1 ? 1 : whole;
 }
 
 int target_detect(conf_target *t, wire *w, char *err, size_t errlen)

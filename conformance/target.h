@@ -2,7 +2,8 @@
  *
  * From the environment (see README.md): DESCOVO_BASE_URL, DESCOVO_API_KEY,
  * DESCOVO_API_KEY_2, DESCOVO_ALLOW_SPEND, DESCOVO_MAX_CREDITS,
- * DESCOVO_ALLOW_FLOOD, DESCOVO_POLL_INTERVAL, DESCOVO_POLL_TIMEOUT. With no
+ * DESCOVO_ALLOW_FLOOD, DESCOVO_POLL_INTERVAL, DESCOVO_POLL_TIMEOUT,
+ * DESCOVO_TIME_SCALE. With no
  * base URL the suite starts descovo-mock itself (manual clock, free port)
  * and stops it at the end. */
 #ifndef CONF_TARGET_H
@@ -32,6 +33,8 @@ typedef struct conf_target {
     long long reserved;        /* credits reserved by spending steps so far */
     long poll_interval_s;      /* DESCOVO_POLL_INTERVAL, 5 */
     long poll_timeout_s;       /* DESCOVO_POLL_TIMEOUT, 600 */
+    double time_scale;         /* DESCOVO_TIME_SCALE, 1: how many of the target's
+                                * seconds pass in a real one */
     char prefix[64];           /* start of every audience name of this run */
     pid_t mock_pid;            /* > 0 when the suite started the mock */
     int mock_out;              /* read end of its stdout, -1 when none */
@@ -42,6 +45,11 @@ typedef struct conf_target {
  * first line. Returns 0, or -1 with the reason in err (nothing left
  * running). */
 int target_open(conf_target *t, const char *mock_binary, char *err, size_t errlen);
+
+/* How long, in real milliseconds, the suite waits for `seconds` of the
+ * target's clock to pass: seconds * 1000 / time_scale, rounded up, at least
+ * 1 ms. */
+long target_wait_ms(const conf_target *t, double seconds);
 
 /* Asks GET /_mock/health and sets is_mock and manual_clock. A mock forces
  * allow_spend on (its credits are not money). Returns 0, or -1 when the

@@ -27,16 +27,17 @@ stop() {
 }
 trap stop EXIT
 
-# Waits for the first line of a log to carry a URL, and prints that URL.
+# Waits for the first line of a log to carry a URL (at most 15 s, looking
+# every 20 ms: the mock starts in a few), and prints that URL.
 url_of() {
     i=0
-    while [ $i -lt 150 ]; do
+    while [ $i -lt 750 ]; do
         url=$(sed -n '1s|.*\(http://127\.0\.0\.1:[0-9]*\).*|\1|p' "$1")
         if [ -n "$url" ]; then
             echo "$url"
             return 0
         fi
-        sleep 0.1
+        sleep 0.02
         i=$((i + 1))
     done
     echo "no URL in $1:" >&2
@@ -63,9 +64,12 @@ if [ "$mode" != real-like ]; then
     target=$(url_of "$work/proxy.log") || exit 1
 fi
 
+# The real-like mock's clock runs 100 times real speed: a poll every 10 of
+# its seconds is one every 0.1 s (DESCOVO_TIME_SCALE; the other modes are on
+# the manual clock, where neither is used).
 DESCOVO_BASE_URL=$target DESCOVO_API_KEY=sk_test_descovo_dev DESCOVO_API_KEY_2=sk_test_descovo_other \
-    DESCOVO_ALLOW_SPEND=1 DESCOVO_MAX_CREDITS=100 DESCOVO_POLL_INTERVAL=1 DESCOVO_POLL_TIMEOUT=60 \
-    DESCOVO_ALLOW_FLOOD= "$suite_bin" --results "$work/results" >"$work/suite.log" 2>&1
+    DESCOVO_ALLOW_SPEND=1 DESCOVO_MAX_CREDITS=100 DESCOVO_POLL_INTERVAL=10 DESCOVO_TIME_SCALE=100 \
+    DESCOVO_POLL_TIMEOUT=60 DESCOVO_ALLOW_FLOOD= "$suite_bin" --results "$work/results" >"$work/suite.log" 2>&1
 rc=$?
 cat "$work/suite.log"
 
