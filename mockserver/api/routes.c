@@ -893,7 +893,9 @@ void routes_dispatch(const mock_context *ctx, const http_request *http, mock_rep
         if (body == NULL)
             return;
     }
-    fault_decision fault = {0};
+    /* Set below, before any use: faults_decide fills all of it (its 200
+     * bytes of message would otherwise be zeroed twice a request). */
+    fault_decision fault;
     request_source src = {
         .method = http->method,
         .path = http->path,
@@ -921,6 +923,8 @@ void routes_dispatch(const mock_context *ctx, const http_request *http, mock_rep
         memcpy(reply->secret, secret, strlen(secret) + 1);
     if (!control)
         faults_decide(ctx->faults, http->method, http->path, key, &fault);
+    else
+        fault = (fault_decision){0};
     request_log lg = {.log = (r->flags & ROUTE_PERSIST) ? ctx->persist : NULL,
                       .query_key = r->auth == AUTH_QUERY ? key : NULL};
     if (apply_fault_before(&fault, reply))
