@@ -258,7 +258,7 @@ static void write_time(strbuf *t, int64_t ms)
 {
     char text[32];
     mock_time_format(ms, text);
-    jsonw_plain(t, text, strlen(text));
+    jsonw_plain(t, text, MOCK_TIME_TEXT_LEN);
 }
 
 /* A build time, or null for 0 (not yet). */

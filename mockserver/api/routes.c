@@ -119,7 +119,8 @@ typedef struct route_shape {
 _Static_assert(N_ROUTES <= 255, "route indexes are stored as unsigned char");
 
 static route_shape route_shapes[N_ROUTES];
-/* The routes of each number of segments, in table order. */
+/* The routes of each number of segments: the literal ones first, then the
+ * {id} ones, each in table order (find_route stops at the first {id} match). */
 static unsigned char routes_by_segments[ROUTE_MAX_SEGMENTS + 1][N_ROUTES];
 static size_t n_routes_by_segments[ROUTE_MAX_SEGMENTS + 1];
 static pthread_once_t route_shapes_once = PTHREAD_ONCE_INIT;
@@ -169,7 +170,13 @@ static void shape_routes(void)
             abort(); /* matching takes one {id} a pattern, nothing else in braces */
         if (id != NULL && route_shapes[i].suffix_len > 0 && id[4 + route_shapes[i].suffix_len - 1] == '/')
             abort(); /* may_match takes a path's last slash for the tolerated one */
-        routes_by_segments[segments][n_routes_by_segments[segments]++] = (unsigned char)i;
+    }
+    for (int literal = 1; literal >= 0; literal--) {
+        for (size_t i = 0; i < N_ROUTES; i++) {
+            size_t segments = route_shapes[i].segments;
+            if (route_shapes[i].literal == literal)
+                routes_by_segments[segments][n_routes_by_segments[segments]++] = (unsigned char)i;
+        }
     }
 }
 
@@ -185,22 +192,23 @@ static int path_ends(const char *s)
     return s[0] == '\0' || (s[0] == '/' && s[1] == '\0');
 }
 
-/* Matches path against route i's pattern: its literal text before the
- * {id}, one non-empty segment, the text after it (strncmp stops at the
- * path's end). On a match, points *param at the {id} segment (if any) and
- * sets its length, whatever it is: the dispatcher checks it, so that a
- * long or odd id gets a precise 400 rather than "no such endpoint".
+/* Matches path (len bytes) against route i's pattern: its literal text
+ * before the {id}, one non-empty segment, the text after it (strncmp stops
+ * at the path's end). On a match, points *param at the {id} segment (if
+ * any) and sets its length, whatever it is: the dispatcher checks it, so
+ * that a long or odd id gets a precise 400 rather than "no such endpoint".
  * Returns 1 on a match. */
-static int match_pattern(size_t i, const char *path, const char **param, size_t *param_len)
+static int match_pattern(size_t i, const char *path, size_t len, const char **param, size_t *param_len)
 {
     const route_shape *shape = &route_shapes[i];
-    if (strncmp(path, route_table[i].pattern, shape->prefix_len) != 0)
+    if (len < shape->prefix_len || memcmp(path, route_table[i].pattern, shape->prefix_len) != 0)
         return 0;
     const char *s = path + shape->prefix_len;
     if (shape->literal)
         return path_ends(s);
-    const char *slash = strchr(s, '/');
-    size_t n = slash != NULL ? (size_t)(slash - s) : strlen(s);
+    size_t left = len - shape->prefix_len;
+    const char *slash = memchr(s, '/', left);
+    size_t n = slash != NULL ? (size_t)(slash - s) : left;
     if (n == 0)
         return 0;
     *param = s;
@@ -239,12 +247,13 @@ static void no_route(const http_request *http, size_t segments, mock_reply *repl
 {
     char allow[64] = "";
     const char *seg = NULL;
-    size_t len = 0;
+    size_t seg_len = 0;
+    size_t len = strlen(http->path);
     for (int pass = 0; pass < 2 && allow[0] == '\0'; pass++) {
         for (size_t i = 0; i < N_ROUTES; i++) {
             const route *r = &route_table[i];
             if (route_shapes[i].segments != segments || route_shapes[i].literal != (pass == 0) ||
-                !match_pattern(i, http->path, &seg, &len))
+                !match_pattern(i, http->path, len, &seg, &seg_len))
                 continue;
             if (strstr(allow, r->method) == NULL) {
                 size_t used = strlen(allow);
@@ -263,45 +272,43 @@ static void no_route(const http_request *http, size_t segments, mock_reply *repl
 
 /* Finds the route for method + path. Returns it, or NULL with reply set to
  * 404 (no such path) or 405 (path exists with other methods). One pass
- * over the routes of the path's number of segments: literal segments win
- * over {id} ("/v1/audiences/create" is the create endpoint, not the
- * audience "create"), whatever the method, so an {id} route is taken only
- * when no literal route has the path. */
+ * over the routes of the path's number of segments, literal ones first:
+ * literal segments win over {id} ("/v1/audiences/create" is the create
+ * endpoint, not the audience "create"), whatever the method, so an {id}
+ * route is taken only when no literal route has the path; then the first
+ * {id} route with the method and the path is the answer. */
 static const route *find_route(const http_request *http, const char **param, size_t *param_len,
                                mock_reply *reply)
 {
     pthread_once(&route_shapes_once, shape_routes);
     size_t segments = count_segments(http->path);
     size_t len = strlen(http->path);
-    const route *with_id = NULL;
     int literal_path = 0;
     size_t candidates = segments <= ROUTE_MAX_SEGMENTS ? n_routes_by_segments[segments] : 0;
     for (size_t c = 0; c < candidates; c++) {
         size_t i = routes_by_segments[segments][c];
         const route *r = &route_table[i];
         const route_shape *shape = &route_shapes[i];
-        if (!shape->literal && with_id != NULL)
-            continue;
+        if (!shape->literal && literal_path)
+            break; /* the path is a literal route's, with another method */
         if (!may_match(i, http->path, len))
             continue;
-        if (!shape->literal && strcmp(r->method, http->method) != 0)
+        int same_method = strcmp(r->method, http->method) == 0;
+        if (!shape->literal && !same_method)
             continue;
         const char *seg = NULL;
         size_t seg_len = 0;
-        if (!match_pattern(i, http->path, &seg, &seg_len))
+        if (!match_pattern(i, http->path, len, &seg, &seg_len))
             continue;
         if (!shape->literal) {
-            with_id = r;
             *param = seg;
             *param_len = seg_len;
-        } else if (strcmp(r->method, http->method) == 0) {
             return r;
-        } else {
-            literal_path = 1;
         }
+        if (same_method)
+            return r;
+        literal_path = 1;
     }
-    if (with_id != NULL && !literal_path)
-        return with_id;
     no_route(http, segments, reply);
     return NULL;
 }
@@ -408,7 +415,13 @@ static int check_query(const http_request *http, int *walked, const char **api_k
     *api_key = NULL;
     if (http->query_each == NULL)
         return 0;
-    query_check q = {.reply = reply};
+    /* Not q = {...}: that would zero names[], which the walk fills. */
+    query_check q;
+    q.n = 0;
+    q.reply = reply;
+    q.failed = 0;
+    q.key_seen = 0;
+    q.key = NULL;
     http->query_each(http->query_ctx, check_query_param, &q);
     *walked = 1;
     *api_key = q.key;
@@ -880,7 +893,9 @@ void routes_dispatch(const mock_context *ctx, const http_request *http, mock_rep
         if (body == NULL)
             return;
     }
-    fault_decision fault = {0};
+    /* Set below, before any use: faults_decide fills all of it (its 200
+     * bytes of message would otherwise be zeroed twice a request). */
+    fault_decision fault;
     request_source src = {
         .method = http->method,
         .path = http->path,
@@ -908,6 +923,8 @@ void routes_dispatch(const mock_context *ctx, const http_request *http, mock_rep
         memcpy(reply->secret, secret, strlen(secret) + 1);
     if (!control)
         faults_decide(ctx->faults, http->method, http->path, key, &fault);
+    else
+        fault = (fault_decision){0};
     request_log lg = {.log = (r->flags & ROUTE_PERSIST) ? ctx->persist : NULL,
                       .query_key = r->auth == AUTH_QUERY ? key : NULL};
     if (apply_fault_before(&fault, reply))

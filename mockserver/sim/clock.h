@@ -53,7 +53,9 @@ int mock_clock_advance(mock_clock *clock, int64_t ms);
 void mock_clock_not_before(mock_clock *clock, int64_t ms);
 
 /* Formats ms since the epoch as ISO 8601 UTC with milliseconds,
- * "2025-01-01T00:00:00.000Z", into out (at least 25 bytes). */
+ * "2025-01-01T00:00:00.000Z", into out (at least 25 bytes): always
+ * MOCK_TIME_TEXT_LEN bytes and a NUL (ms is clamped to 1970..9999). */
 void mock_time_format(int64_t ms, char out[32]);
+#define MOCK_TIME_TEXT_LEN 24
 
 #endif

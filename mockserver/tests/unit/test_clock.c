@@ -148,7 +148,7 @@ static void expect_format(int64_t ms, const char *expected)
     memset(out, 'X', sizeof out);
     mock_time_format(ms, out);
     assert_string_equal(out, expected);
-    assert_int_equal(strlen(out), 24);
+    assert_int_equal(strlen(out), MOCK_TIME_TEXT_LEN);
 }
 
 static void test_format(void **state)
