@@ -159,7 +159,8 @@ size_t reply_make_utf8(char *s);
 
 /* What chargeInfo says: built by charge_free/charge_later/charge_now, which
  * also note whether the balance calls for a lowCreditAlert. Messages are
- * static strings. */
+ * static strings of the mock's own, with nothing JSON must escape (no '"',
+ * '\\' or control character): they are copied into the answer as they are. */
 typedef struct charge_info {
     const char *method;         /* "free", "charging-later", "charged-now" */
     const char *message;        /* NULL for charged-now */
