@@ -712,9 +712,15 @@ int persist_await(persist *p, uint64_t seq, persist_done_fn done, void *arg)
         p->waiters = grown;
         p->cap_waiters = cap;
     }
+    /* The flusher waits on `work` only while nobody waits (or while
+     * another leader syncs, which signals it when done): only the first
+     * waiter needs to wake it, and after the unlock, so that it does not
+     * wake just to block on the lock held here. */
+    int wake = p->n_waiters == 0;
     p->waiters[p->n_waiters++] = (persist_waiter){seq, done, arg};
-    pthread_cond_signal(&p->work);
     pthread_mutex_unlock(&p->lock);
+    if (wake)
+        pthread_cond_signal(&p->work);
     return 0;
 }
 
