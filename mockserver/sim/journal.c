@@ -26,6 +26,17 @@ typedef struct journal_entry {
     size_t response_len;
 } journal_entry;
 
+/* Most keys whose reset is remembered at once. A mark lives for one ring of
+ * later requests (JOURNAL_DEFAULT_CAPACITY), and resets are a small part of
+ * any client's requests, so this many is seldom reached; when it is, the
+ * oldest mark is applied the slow way (a visit of every slot) to make room. */
+#define JOURNAL_KEY_MARKS 128
+
+typedef struct key_mark {
+    uint64_t key_id;
+    uint64_t through;            /* that key's entries with seq <= this are gone */
+} key_mark;
+
 /* Every request adds an entry, from every server thread: a slot is claimed
  * with an atomic counter (entry seq goes to slot seq % capacity) and only
  * that slot is locked, so adds do not queue behind one another. */
@@ -35,10 +46,16 @@ struct journal {
     size_t body_cap;
     atomic_uint_fast64_t last_seq;      /* seq of the newest entry */
     atomic_uint_fast64_t cleared_through; /* entries with seq <= this are gone */
-    /* owners[i]: the key_id of slot i's entry, 0 when empty. Written under
-     * the slot's lock, read without it by journal_clear_key, so that a
-     * tenant's reset locks only its own slots, not the whole ring. */
-    atomic_uint_fast64_t *owners;
+    /* A tenant's reset hides its entries (journal_clear_key) rather than
+     * visiting every slot for them: marks[i] says that key_id's entries up
+     * to seq `through` are gone. The entries themselves stay until a newer
+     * one takes their slot, as every entry does, so memory is what the ring
+     * already holds. A mark is dropped once a whole ring of newer seqs has
+     * been handed out: no query looks that far back (query_pass). Under
+     * marks_lock; a query works on a sorted copy. */
+    pthread_mutex_t marks_lock;
+    key_mark marks[JOURNAL_KEY_MARKS];
+    size_t n_marks;
 };
 
 journal *journal_new(size_t capacity, size_t body_cap)
@@ -49,17 +66,13 @@ journal *journal_new(size_t capacity, size_t body_cap)
     if (j == NULL)
         return NULL;
     j->entries = calloc(capacity, sizeof *j->entries);
-    j->owners = calloc(capacity, sizeof *j->owners);
-    if (j->entries == NULL || j->owners == NULL) {
-        free(j->entries);
-        free(j->owners);
+    if (j->entries == NULL) {
         free(j);
         return NULL;
     }
-    for (size_t i = 0; i < capacity; i++) {
+    for (size_t i = 0; i < capacity; i++)
         pthread_mutex_init(&j->entries[i].lock, NULL);
-        atomic_init(&j->owners[i], 0);
-    }
+    pthread_mutex_init(&j->marks_lock, NULL);
     j->capacity = capacity;
     j->body_cap = body_cap;
     atomic_init(&j->last_seq, 0);
@@ -76,7 +89,6 @@ static void entry_clear(journal *j, size_t i)
     e->request_body = NULL;
     e->response_body = NULL;
     e->seq = 0;
-    atomic_store_explicit(&j->owners[i], 0, memory_order_relaxed);
 }
 
 void journal_clear(journal *j)
@@ -90,20 +102,60 @@ void journal_clear(journal *j)
             entry_clear(j, i);
         pthread_mutex_unlock(&j->entries[i].lock);
     }
+    /* Every entry a mark hides is below the floor now. */
+    pthread_mutex_lock(&j->marks_lock);
+    j->n_marks = 0;
+    pthread_mutex_unlock(&j->marks_lock);
+}
+
+/* marks_lock held. Frees the entries a mark hides, visiting every slot:
+ * only when the marks are all in use. */
+static void apply_mark(journal *j, const key_mark *m)
+{
+    for (size_t i = 0; i < j->capacity; i++) {
+        journal_entry *e = &j->entries[i];
+        pthread_mutex_lock(&e->lock);
+        if (e->seq != 0 && e->seq <= m->through && e->key_id == m->key_id)
+            entry_clear(j, i);
+        pthread_mutex_unlock(&e->lock);
+    }
+}
+
+/* marks_lock held. Drops the marks no query can need any more: a whole
+ * ring of newer seqs has been handed out since (query_pass starts above). */
+static void drop_old_marks(journal *j, uint64_t last)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < j->n_marks; i++) {
+        if (j->marks[i].through + j->capacity > last)
+            j->marks[kept++] = j->marks[i];
+    }
+    j->n_marks = kept;
 }
 
 void journal_clear_key(journal *j, uint64_t key_id)
 {
-    for (size_t i = 0; i < j->capacity; i++) {
-        /* Another key's slot, or one this key is writing right now: as if
-         * that entry came just after the reset. */
-        if (atomic_load_explicit(&j->owners[i], memory_order_relaxed) != key_id)
-            continue;
-        pthread_mutex_lock(&j->entries[i].lock);
-        if (j->entries[i].seq != 0 && j->entries[i].key_id == key_id)
-            entry_clear(j, i);
-        pthread_mutex_unlock(&j->entries[i].lock);
+    /* Entries up to the newest are this key's past; one it is writing right
+     * now may be hidden too, as if it came just before the reset. */
+    uint64_t through = atomic_load(&j->last_seq);
+    pthread_mutex_lock(&j->marks_lock);
+    drop_old_marks(j, through);
+    size_t i = 0;
+    while (i < j->n_marks && j->marks[i].key_id != key_id)
+        i++;
+    if (i == JOURNAL_KEY_MARKS) {
+        size_t oldest = 0;
+        for (size_t k = 1; k < j->n_marks; k++) {
+            if (j->marks[k].through < j->marks[oldest].through)
+                oldest = k;
+        }
+        apply_mark(j, &j->marks[oldest]);
+        i = oldest;
+    } else if (i == j->n_marks) {
+        j->n_marks++;
     }
+    j->marks[i] = (key_mark){.key_id = key_id, .through = through};
+    pthread_mutex_unlock(&j->marks_lock);
 }
 
 void journal_free(journal *j)
@@ -114,8 +166,8 @@ void journal_free(journal *j)
         entry_clear(j, i);
         pthread_mutex_destroy(&j->entries[i].lock);
     }
+    pthread_mutex_destroy(&j->marks_lock);
     free(j->entries);
-    free(j->owners);
     free(j);
 }
 
@@ -193,7 +245,6 @@ void journal_add(journal *j, const journal_record *r)
     copy_text(e->path, sizeof e->path, r->path);
     copy_text(e->masked_key, sizeof e->masked_key, r->masked_key);
     e->key_id = r->key_id;
-    atomic_store_explicit(&j->owners[slot], r->key_id, memory_order_relaxed);
     e->status = r->status;
     e->duration_ms = r->duration_ms;
     e->request_body = request;
@@ -257,12 +308,30 @@ static json_t *entry_json(const journal_entry *e, size_t cap, int bodies)
 typedef struct query_ctx {
     const journal_filter *filter;
     const glob *path;
+    const key_mark *marks;       /* a copy sorted by key_id */
+    size_t n_marks;
     size_t matched;
     size_t kept;
     size_t skip;
     size_t body_cap;
     json_t *entries;             /* NULL while counting */
 } query_ctx;
+
+static int mark_order(const void *a, const void *b)
+{
+    uint64_t x = ((const key_mark *)a)->key_id, y = ((const key_mark *)b)->key_id;
+    return x < y ? -1 : x > y;
+}
+
+/* Whether a reset of the entry's key came after it. */
+static int hidden(const query_ctx *q, const journal_entry *e)
+{
+    if (e->key_id == 0 || q->n_marks == 0)
+        return 0;
+    key_mark want = {.key_id = e->key_id};
+    const key_mark *m = bsearch(&want, q->marks, q->n_marks, sizeof *q->marks, mark_order);
+    return m != NULL && e->seq <= m->through;
+}
 
 static char *dup_or_null(const char *s)
 {
@@ -287,7 +356,7 @@ static void query_pass(journal *j, query_ctx *q)
             copy.response_body = NULL;
         }
         pthread_mutex_unlock(&slot->lock);
-        if (!present)
+        if (!present || hidden(q, &copy))
             continue;
         q->kept++;
         if (!entry_matches(&copy, q->filter, q->path))
@@ -320,11 +389,21 @@ json_t *journal_query(journal *j, const journal_filter *filter)
         if (path == NULL)
             return NULL;
     }
+    /* Both passes hide what the same marks hide. Copied before either pass
+     * reads the newest seq: a mark dropped before the copy is one that no
+     * pass looks back to. */
+    key_mark marks[JOURNAL_KEY_MARKS];
+    pthread_mutex_lock(&j->marks_lock);
+    size_t n_marks = j->n_marks;
+    memcpy(marks, j->marks, n_marks * sizeof *marks);
+    pthread_mutex_unlock(&j->marks_lock);
+    qsort(marks, n_marks, sizeof *marks, mark_order);
     /* Count first, then collect the newest `limit` matches. Entries added
      * between the passes are newer and do not shift the older ones. */
-    query_ctx count = {.filter = filter, .path = path, .body_cap = j->body_cap};
+    query_ctx count = {.filter = filter, .path = path, .marks = marks, .n_marks = n_marks, .body_cap = j->body_cap};
     query_pass(j, &count);
-    query_ctx collect = {.filter = filter, .path = path, .body_cap = j->body_cap, .entries = json_array()};
+    query_ctx collect = {.filter = filter, .path = path, .marks = marks, .n_marks = n_marks,
+                         .body_cap = j->body_cap, .entries = json_array()};
     json_t *out = NULL;
     if (collect.entries == NULL)
         goto out;

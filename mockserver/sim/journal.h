@@ -51,7 +51,10 @@ void journal_free(journal *j);
 
 void journal_add(journal *j, const journal_record *record);
 void journal_clear(journal *j);
-/* Removes the entries of one key (keys_id), leaving every other one. */
+/* Removes the entries of one key (keys_id), leaving every other one. No
+ * visit of the ring (a tenant's reset, from a request): a mark hides them
+ * from queries, and their bodies are freed when newer entries take their
+ * slots, as any entry's are. */
 void journal_clear_key(journal *j, uint64_t key_id);
 
 /* Which entries a query wants; NULL, 0 (and status -1) match everything. */
