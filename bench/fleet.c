@@ -4,7 +4,9 @@
  * whole workflow for D seconds: create, set filters, build,
  * advance its clock, poll the status, estimate, enrich, advance, poll the
  * enrichment, export companies and prospects, download both CSVs; every N
- * loops it resets itself. It prints workflows and requests per second, p50
+ * loops it resets itself (tenant i first after N - i % N loops, unless
+ * --reset-lockstep: the resets of a fleet started at once are spread over
+ * the cycle, as a real fleet's are). It prints workflows and requests per second, p50
  * and p99 per endpoint, the server's CPU time per workflow and its RSS at
  * the start and the end (from /proc/PID, when --server-pid is given),
  * errors, and checks that every tenant's balance equals its start balance
@@ -495,7 +497,11 @@ static void usage(FILE *out)
     fputs("Usage: descovo-bench-fleet --url URL [OPTIONS]\n"
           "  --tenants T        parallel tenants (default 64)\n"
           "  --duration S       seconds each tenant loops (default 10)\n"
-          "  --reset-every N    a tenant resets itself every N workflows (default 20; 0 never)\n"
+          "  --reset-every N    a tenant resets itself every N workflows (default 20; 0 never);\n"
+          "                     tenant i first after N - i % N of them, so that the\n"
+          "                     fleet's resets are spread over the cycle\n"
+          "  --reset-lockstep   every tenant first resets after N workflows (then all\n"
+          "                     the fleet's resets come in bursts, sessions 1-10)\n"
           "  --fresh-keys N     a tenant takes a new key every N workflows (0: never)\n"
           "  --setup-put        create each key with PUT /_mock/accounts/{key} (default:\n"
           "                     keys on demand)\n"
@@ -537,7 +543,8 @@ static int parse_args(int argc, char **argv, fleet_options *o)
         {"key-prefix", required_argument, NULL, 'k'}, {"smoke", no_argument, NULL, 'S'},
         {"sample", required_argument, NULL, 'm'}, {"workers", required_argument, NULL, 'w'},
         {"blocking", no_argument, NULL, 'b'}, {"client", required_argument, NULL, 'c'},
-        {"floor", no_argument, NULL, 'F'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+        {"floor", no_argument, NULL, 'F'}, {"reset-lockstep", no_argument, NULL, 'L'},
+        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
     };
     int c;
     long v = 0;
@@ -549,6 +556,7 @@ static int parse_args(int argc, char **argv, fleet_options *o)
         case 'r': if (parse_long(optarg, 0, 1000000, &v) != 0) goto bad; o->wf.reset_every = (int)v; break;
         case 'f': if (parse_long(optarg, 0, 1000000, &v) != 0) goto bad; o->wf.fresh_keys = (int)v; break;
         case 'p': o->wf.setup_put = 1; break;
+        case 'L': o->wf.reset_lockstep = 1; break;
         case 'g': o->wf.global_clock = 1; break;
         case 's': if (parse_long(optarg, 1, 1L << 30, &v) != 0) goto bad; o->server_pid = v; break;
         case 'k': o->wf.prefix = optarg; break;
@@ -709,9 +717,9 @@ int main(int argc, char **argv)
             answer_bytes[e] += t->answer_bytes[e];
         }
     }
-    printf("fleet: %d tenants, %.1f s, %s clock, keys %s, reset every %d, fresh keys every %d%s\n", o.tenants, wall,
-           o.wf.global_clock ? "global" : "tenant", o.wf.setup_put ? "by PUT" : "on demand", o.wf.reset_every,
-           o.wf.fresh_keys, o.wf.floor ? ", floor" : "");
+    printf("fleet: %d tenants, %.1f s, %s clock, keys %s, reset every %d (%s), fresh keys every %d%s\n", o.tenants,
+           wall, o.wf.global_clock ? "global" : "tenant", o.wf.setup_put ? "by PUT" : "on demand", o.wf.reset_every,
+           o.wf.reset_lockstep ? "lockstep" : "staggered", o.wf.fresh_keys, o.wf.floor ? ", floor" : "");
     if (o.blocking)
         printf("generator   a thread per tenant (--blocking)\n");
     else

@@ -351,6 +351,17 @@ int fw_start(fw_tenant *t)
     return setup_key(t);
 }
 
+/* Whether a reset is due after the workflow just done. Real CI jobs do not
+ * reset at the same moment, and a fleet whose tenants all start together
+ * and run the same workflow would: tenant i is i workflows into its cycle
+ * from the start, which spreads the resets over the cycle. */
+static int reset_due(const fw_tenant *t)
+{
+    uint64_t every = (uint64_t)t->options->reset_every;
+    uint64_t phase = t->options->reset_lockstep ? 0 : (uint64_t)t->index % every;
+    return (t->workflows + phase) % every == 0;
+}
+
 int fw_loop(fw_tenant *t)
 {
     const fw_options *o = t->options;
@@ -362,7 +373,7 @@ int fw_loop(fw_tenant *t)
         next_key(t);
         return setup_key(t);
     }
-    if (o->reset_every > 0 && t->workflows % (uint64_t)o->reset_every == 0) {
+    if (o->reset_every > 0 && reset_due(t)) {
         check_balance(t);
         return reset_tenant(t);
     }

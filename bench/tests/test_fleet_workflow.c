@@ -39,6 +39,7 @@ typedef struct script {
     char log[16384];           /* "METHOD URL BODY\n" per request */
     size_t log_len;
     int requests;
+    int resets;
 } script;
 
 static void log_request(script *s, const char *method, const char *url, const char *body)
@@ -92,6 +93,7 @@ static int scripted_send(void *ctx, fw_endpoint ep, const char *method, const ch
     (void)err_len;
     script *s = ctx;
     log_request(s, method, url, body);
+    s->resets += ep == FW_RESET;
     if (s->kind == LIKE_MOCK) {
         r->status = 200;
         r->body = mock_answer(s, ep);
@@ -220,6 +222,49 @@ static void test_floor_takes_any_2xx_and_nothing_else(void **state)
     fw_tenant_free(NULL);
 }
 
+/* After which of its first `loops` workflows tenant `index` resets:
+ * after[w] is 1 when it reset after workflow w + 1. */
+static void resets_of(fw_options o, int index, int loops, int *after)
+{
+    script mock = {.kind = LIKE_MOCK, .balance = START_CREDITS};
+    fw_tenant t;
+    assert_int_equal(fw_tenant_init(&t, &o, index, scripted_send, &mock), 0);
+    assert_int_equal(fw_start(&t), 0);
+    for (int w = 0; w < loops; w++) {
+        int before = mock.resets;
+        mock.log_len = 0; /* only the counts are read here */
+        assert_int_equal(fw_loop(&t), 0);
+        after[w] = mock.resets - before;
+    }
+    fw_finish(&t);
+    assert_int_equal(t.errors, 0);
+    assert_int_equal(t.exact, t.checked);
+    fw_tenant_free(&t);
+}
+
+static void test_the_fleets_resets_are_spread_over_the_cycle(void **state)
+{
+    (void)state;
+    enum { EVERY = 4, LOOPS = 12 };
+    fw_options o = {.url = BASE, .prefix = "sk_test_w_", .reset_every = EVERY};
+    int after[LOOPS];
+    /* Tenant i first resets after EVERY - i % EVERY workflows, then every
+     * EVERY: tenants 0-3 reset after 4, 3, 2 and 1, tenant 5 as tenant 1. */
+    for (int index = 0; index < 6; index++) {
+        resets_of(o, index, LOOPS, after);
+        int first = EVERY - index % EVERY;
+        for (int w = 1; w <= LOOPS; w++)
+            assert_int_equal(after[w - 1], w >= first && (w - first) % EVERY == 0);
+    }
+    /* In lockstep, every tenant after 4, 8 and 12. */
+    o.reset_lockstep = 1;
+    for (int index = 0; index < 6; index++) {
+        resets_of(o, index, LOOPS, after);
+        for (int w = 1; w <= LOOPS; w++)
+            assert_int_equal(after[w - 1], w % EVERY == 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -227,6 +272,7 @@ int main(void)
         cmocka_unit_test(test_floor_with_keys_by_put_and_the_global_clock),
         cmocka_unit_test(test_the_real_mode_cannot_run_on_the_bare_server),
         cmocka_unit_test(test_floor_takes_any_2xx_and_nothing_else),
+        cmocka_unit_test(test_the_fleets_resets_are_spread_over_the_cycle),
     };
     return cmocka_run_group_tests_name("fleet_workflow", tests, NULL, NULL);
 }
