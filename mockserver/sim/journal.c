@@ -26,11 +26,12 @@ typedef struct journal_entry {
     size_t response_len;
 } journal_entry;
 
-/* Most keys whose reset is remembered at once. A mark lives for one ring of
- * later requests (JOURNAL_DEFAULT_CAPACITY), and resets are a small part of
- * any client's requests, so this many is seldom reached; when it is, the
- * oldest mark is applied the slow way (a visit of every slot) to make room. */
-#define JOURNAL_KEY_MARKS 128
+/* Most resets remembered at once (16 KiB). A mark lives for one ring of
+ * later requests (JOURNAL_DEFAULT_CAPACITY): this many is reached only when
+ * resets are a quarter of all requests (each test of a suite resetting its
+ * key before a few requests is about a sixth); then the oldest mark is
+ * applied the slow way, a visit of every slot, to make room. */
+#define JOURNAL_KEY_MARKS 1024
 
 typedef struct key_mark {
     uint64_t key_id;
@@ -47,14 +48,17 @@ struct journal {
     atomic_uint_fast64_t last_seq;      /* seq of the newest entry */
     atomic_uint_fast64_t cleared_through; /* entries with seq <= this are gone */
     /* A tenant's reset hides its entries (journal_clear_key) rather than
-     * visiting every slot for them: marks[i] says that key_id's entries up
-     * to seq `through` are gone. The entries themselves stay until a newer
-     * one takes their slot, as every entry does, so memory is what the ring
-     * already holds. A mark is dropped once a whole ring of newer seqs has
-     * been handed out: no query looks that far back (query_pass). Under
-     * marks_lock; a query works on a sorted copy. */
+     * visiting every slot for them: a mark says that key_id's entries up to
+     * seq `through` are gone. The entries themselves stay until a newer one
+     * takes their slot, as every entry does, so memory is what the ring
+     * already holds. The marks are a ring too, oldest first (`through`
+     * grows: it is read under marks_lock); a key reset twice has two. A
+     * mark is dropped once a whole ring of newer seqs has been handed out:
+     * no query looks that far back (query_pass). Under marks_lock; a query
+     * works on a sorted copy. */
     pthread_mutex_t marks_lock;
     key_mark marks[JOURNAL_KEY_MARKS];
+    size_t first_mark;           /* index of the oldest */
     size_t n_marks;
 };
 
@@ -104,6 +108,7 @@ void journal_clear(journal *j)
     }
     /* Every entry a mark hides is below the floor now. */
     pthread_mutex_lock(&j->marks_lock);
+    j->first_mark = 0;
     j->n_marks = 0;
     pthread_mutex_unlock(&j->marks_lock);
 }
@@ -121,40 +126,29 @@ static void apply_mark(journal *j, const key_mark *m)
     }
 }
 
-/* marks_lock held. Drops the marks no query can need any more: a whole
- * ring of newer seqs has been handed out since (query_pass starts above). */
-static void drop_old_marks(journal *j, uint64_t last)
+/* marks_lock held, at least one mark. */
+static void drop_oldest_mark(journal *j)
 {
-    size_t kept = 0;
-    for (size_t i = 0; i < j->n_marks; i++) {
-        if (j->marks[i].through + j->capacity > last)
-            j->marks[kept++] = j->marks[i];
-    }
-    j->n_marks = kept;
+    j->first_mark = (j->first_mark + 1) % JOURNAL_KEY_MARKS;
+    j->n_marks--;
 }
 
 void journal_clear_key(journal *j, uint64_t key_id)
 {
+    pthread_mutex_lock(&j->marks_lock);
     /* Entries up to the newest are this key's past; one it is writing right
      * now may be hidden too, as if it came just before the reset. */
     uint64_t through = atomic_load(&j->last_seq);
-    pthread_mutex_lock(&j->marks_lock);
-    drop_old_marks(j, through);
-    size_t i = 0;
-    while (i < j->n_marks && j->marks[i].key_id != key_id)
-        i++;
-    if (i == JOURNAL_KEY_MARKS) {
-        size_t oldest = 0;
-        for (size_t k = 1; k < j->n_marks; k++) {
-            if (j->marks[k].through < j->marks[oldest].through)
-                oldest = k;
-        }
-        apply_mark(j, &j->marks[oldest]);
-        i = oldest;
-    } else if (i == j->n_marks) {
-        j->n_marks++;
+    /* The marks no query can need any more: a whole ring of newer seqs has
+     * been handed out since (query_pass starts above them). */
+    while (j->n_marks > 0 && j->marks[j->first_mark].through + j->capacity <= through)
+        drop_oldest_mark(j);
+    if (j->n_marks == JOURNAL_KEY_MARKS) {
+        apply_mark(j, &j->marks[j->first_mark]);
+        drop_oldest_mark(j);
     }
-    j->marks[i] = (key_mark){.key_id = key_id, .through = through};
+    j->marks[(j->first_mark + j->n_marks) % JOURNAL_KEY_MARKS] = (key_mark){.key_id = key_id, .through = through};
+    j->n_marks++;
     pthread_mutex_unlock(&j->marks_lock);
 }
 
@@ -308,7 +302,7 @@ static json_t *entry_json(const journal_entry *e, size_t cap, int bodies)
 typedef struct query_ctx {
     const journal_filter *filter;
     const glob *path;
-    const key_mark *marks;       /* a copy sorted by key_id */
+    const key_mark *marks;       /* a copy sorted by key_id, one per key */
     size_t n_marks;
     size_t matched;
     size_t kept;
@@ -321,6 +315,37 @@ static int mark_order(const void *a, const void *b)
 {
     uint64_t x = ((const key_mark *)a)->key_id, y = ((const key_mark *)b)->key_id;
     return x < y ? -1 : x > y;
+}
+
+/* A copy of the marks sorted by key, each key's latest only (it hides all
+ * that its earlier ones do), in *out (malloc'ed; NULL when there are none).
+ * Returns how many, or -1 when out of memory. */
+static long copy_marks(journal *j, key_mark **out)
+{
+    *out = NULL;
+    pthread_mutex_lock(&j->marks_lock);
+    size_t n = j->n_marks;
+    key_mark *copy = n > 0 ? malloc(n * sizeof *copy) : NULL;
+    for (size_t i = 0; copy != NULL && i < n; i++)
+        copy[i] = j->marks[(j->first_mark + i) % JOURNAL_KEY_MARKS];
+    pthread_mutex_unlock(&j->marks_lock);
+    if (n == 0)
+        return 0;
+    if (copy == NULL)
+        return -1;
+    /* qsort keeps no order among one key's marks: take the largest seq. */
+    qsort(copy, n, sizeof *copy, mark_order);
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (kept > 0 && copy[kept - 1].key_id == copy[i].key_id) {
+            if (copy[i].through > copy[kept - 1].through)
+                copy[kept - 1].through = copy[i].through;
+            continue;
+        }
+        copy[kept++] = copy[i];
+    }
+    *out = copy;
+    return (long)kept;
 }
 
 /* Whether a reset of the entry's key came after it. */
@@ -392,12 +417,13 @@ json_t *journal_query(journal *j, const journal_filter *filter)
     /* Both passes hide what the same marks hide. Copied before either pass
      * reads the newest seq: a mark dropped before the copy is one that no
      * pass looks back to. */
-    key_mark marks[JOURNAL_KEY_MARKS];
-    pthread_mutex_lock(&j->marks_lock);
-    size_t n_marks = j->n_marks;
-    memcpy(marks, j->marks, n_marks * sizeof *marks);
-    pthread_mutex_unlock(&j->marks_lock);
-    qsort(marks, n_marks, sizeof *marks, mark_order);
+    key_mark *marks = NULL;
+    long copied = copy_marks(j, &marks);
+    if (copied < 0) {
+        glob_free(path);
+        return NULL;
+    }
+    size_t n_marks = (size_t)copied;
     /* Count first, then collect the newest `limit` matches. Entries added
      * between the passes are newer and do not shift the older ones. */
     query_ctx count = {.filter = filter, .path = path, .marks = marks, .n_marks = n_marks, .body_cap = j->body_cap};
@@ -412,6 +438,7 @@ json_t *journal_query(journal *j, const journal_filter *filter)
     out = json_pack("{s:I, s:I, s:o}", "count", (json_int_t)collect.matched, "total", (json_int_t)collect.kept,
                     "entries", collect.entries);
 out:
+    free(marks);
     glob_free(path);
     return out;
 }
