@@ -13,7 +13,7 @@ const char *const fw_endpoint_names[FW_COUNT] = {
     "POST create", "PATCH search-params", "POST build", "POST clock/advance", "GET status",
     "POST estimate", "POST enrich", "GET enrichment/status", "POST export/companies",
     "POST export/prospects", "GET download companies", "GET download prospects",
-    "POST reset", "PUT account (setup)", "GET credits", "GET credits (start, end)",
+    "POST reset", "PUT account (setup)", "GET credits",
 };
 
 /* What each floor answer stands for: the fields the real run reads from
@@ -28,7 +28,6 @@ static const char *const floor_answer_text[FW_COUNT] = {
     [FW_EXPORT_COMPANIES] = "{\"output\":{\"downloadUrl\":\"%s" FW_FLOOR_COMPANIES_CSV "\"}}",
     [FW_EXPORT_PROSPECTS] = "{\"output\":{\"downloadUrl\":\"%s" FW_FLOOR_PROSPECTS_CSV "\"}}",
     [FW_CREDITS] = "{\"output\":{\"credits\":0}}",
-    [FW_CREDITS_EDGE] = "{\"output\":{\"credits\":0}}",
 };
 
 int fw_tenant_init(fw_tenant *t, const fw_options *o, int index, fw_send_fn send, void *send_ctx)
@@ -148,13 +147,12 @@ static int advance(fw_tenant *t, int seconds)
     return a != NULL ? 0 : -1;
 }
 
-/* Reads the balance into start_credits and zeroes what was charged; ep
- * is FW_CREDITS, or FW_CREDITS_EDGE for the tenant's first. */
-static int read_start_balance(fw_tenant *t, fw_endpoint ep)
+/* Reads the balance into start_credits and zeroes what was charged. */
+static int read_start_balance(fw_tenant *t)
 {
     char url[512];
     snprintf(url, sizeof url, "%s/v1/credits?apiKey=%s", t->options->url, t->key);
-    json_t *a = call(t, ep, "GET", url, NULL, 1);
+    json_t *a = call(t, FW_CREDITS, "GET", url, NULL, 1);
     if (a == NULL)
         return -1;
     t->start_credits = out_int(a, "credits");
@@ -164,13 +162,12 @@ static int read_start_balance(fw_tenant *t, fw_endpoint ep)
 }
 
 /* Compares the balance with what the answers charged since the start
- * (the floor sends the GET and compares nothing); ep as above, for the
- * tenant's last. */
-static void check_balance(fw_tenant *t, fw_endpoint ep)
+ * (the floor sends the GET and compares nothing). */
+static void check_balance(fw_tenant *t)
 {
     char url[512];
     snprintf(url, sizeof url, "%s/v1/credits?apiKey=%s", t->options->url, t->key);
-    json_t *a = call(t, ep, "GET", url, NULL, 1);
+    json_t *a = call(t, FW_CREDITS, "GET", url, NULL, 1);
     if (a == NULL || t->options->floor) {
         json_decref(a);
         return;
@@ -186,7 +183,7 @@ static void check_balance(fw_tenant *t, fw_endpoint ep)
     json_decref(a);
 }
 
-static int setup_key(fw_tenant *t, fw_endpoint credits)
+static int setup_key(fw_tenant *t)
 {
     if (t->options->setup_put) {
         char url[512];
@@ -196,7 +193,7 @@ static int setup_key(fw_tenant *t, fw_endpoint credits)
             return -1;
         json_decref(a);
     }
-    return read_start_balance(t, credits);
+    return read_start_balance(t);
 }
 
 static int reset_tenant(fw_tenant *t)
@@ -207,7 +204,7 @@ static int reset_tenant(fw_tenant *t)
     if (a == NULL)
         return -1;
     json_decref(a);
-    return read_start_balance(t, FW_CREDITS);
+    return read_start_balance(t);
 }
 
 /* Advances the tenant's clock by step_s and GETs url until field is done,
@@ -351,7 +348,7 @@ static int workflow(fw_tenant *t)
 int fw_start(fw_tenant *t)
 {
     next_key(t);
-    return setup_key(t, FW_CREDITS_EDGE);
+    return setup_key(t);
 }
 
 /* Whether a reset is due after the workflow just done. Real CI jobs do not
@@ -369,15 +366,15 @@ int fw_loop(fw_tenant *t)
 {
     const fw_options *o = t->options;
     if (workflow(t) != 0)
-        return read_start_balance(t, FW_CREDITS);
+        return read_start_balance(t);
     t->workflows++;
     if (o->fresh_keys > 0 && t->workflows % (uint64_t)o->fresh_keys == 0) {
-        check_balance(t, FW_CREDITS);
+        check_balance(t);
         next_key(t);
-        return setup_key(t, FW_CREDITS);
+        return setup_key(t);
     }
     if (o->reset_every > 0 && reset_due(t)) {
-        check_balance(t, FW_CREDITS);
+        check_balance(t);
         return reset_tenant(t);
     }
     return 0;
@@ -385,5 +382,5 @@ int fw_loop(fw_tenant *t)
 
 void fw_finish(fw_tenant *t)
 {
-    check_balance(t, FW_CREDITS_EDGE);
+    check_balance(t);
 }

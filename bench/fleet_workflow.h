@@ -33,10 +33,7 @@
 typedef enum fw_endpoint {
     FW_CREATE, FW_FILTERS, FW_BUILD, FW_ADVANCE, FW_STATUS, FW_ESTIMATE, FW_ENRICH,
     FW_ENRICH_STATUS, FW_EXPORT_COMPANIES, FW_EXPORT_PROSPECTS, FW_DOWNLOAD_COMPANIES,
-    FW_DOWNLOAD_PROSPECTS, FW_RESET, FW_SETUP, FW_CREDITS,
-    FW_CREDITS_EDGE,          /* a tenant's first and last GET credits: the whole
-                               * fleet's at once, so apart from the others */
-    FW_COUNT
+    FW_DOWNLOAD_PROSPECTS, FW_RESET, FW_SETUP, FW_CREDITS, FW_COUNT
 } fw_endpoint;
 
 /* "POST create", ... for the report. */

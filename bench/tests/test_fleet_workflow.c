@@ -79,7 +79,6 @@ static const char *mock_answer(script *s, fw_endpoint ep)
         s->balance = START_CREDITS;
         return "{\"output\":{}}";
     case FW_CREDITS:
-    case FW_CREDITS_EDGE:
         snprintf(s->answer, sizeof s->answer, "{\"output\":{\"credits\":%lld}}", (long long)s->balance);
         return s->answer;
     default:
