@@ -101,6 +101,13 @@ typedef struct request_state {
 /* An answer at most this large, with no header of its own, may be kept as
  * the connection's last answer (memory: one per connection). */
 #define REUSE_MAX 1024
+/* A CSV read whole (make_response) is read into a buffer of this size
+ * first, the usual export at once (a fleet's prospects: 16-32 KiB). The
+ * connection keeps that buffer for its next download: a fresh one is a
+ * large allocation, which makes glibc consolidate its fast bins at the
+ * malloc and again at the free (some 2,500 instructions a download).
+ * Memory: one per connection that downloaded a CSV, at most this size. */
+#define CSV_HEAD_FIRST (64 * 1024)
 
 /* What the server keeps for each connection, from open to close
  * (connection_event): its tracking in conns.c, the state of its request
@@ -116,6 +123,11 @@ typedef struct connection_slot {
     struct MHD_Response *last;    /* our reference; NULL: none */
     const char *last_data;        /* its body (the response keeps it alive) */
     size_t last_len;
+    /* CSV_HEAD_FIRST bytes for the next CSV read whole, or NULL. The last
+     * download's response may still point into it: that response is sent
+     * before the connection's next request is read, so the buffer is free
+     * again by then. */
+    char *csv_head;
 } connection_slot;
 
 /* A CSV being streamed. */
@@ -124,7 +136,7 @@ typedef struct csv_stream {
     export_file *file;
     store *store;
     char *head;                   /* read before streaming began, sent first */
-    size_t head_len, head_pos;
+    size_t head_cap, head_len, head_pos;
 } csv_stream;
 
 /* A CSV up to this size (the usual export: a few KiB) is read whole and
@@ -216,19 +228,20 @@ static void csv_free(void *cls)
     free(stream);
 }
 
-/* Reads the CSV into stream->head, up to CSV_WHOLE_MAX bytes. Returns 1
- * when that was all of it, 0 when more is left to stream, -1 when out of
- * memory. */
+/* Reads the CSV into stream->head (head_cap bytes, or NULL and 0), grown
+ * as needed up to CSV_WHOLE_MAX bytes. Returns 1 when that was all of it,
+ * 0 when more is left to stream, -1 when out of memory. */
 static int csv_read_head(csv_stream *stream)
 {
-    /* Room for the usual export at once (a fleet's prospects: 16-32 KiB),
-     * so that it is not copied again as the buffer grows. */
-    size_t cap = 64 * 1024;
+    size_t cap = CSV_HEAD_FIRST;
     for (;;) {
-        char *grown = realloc(stream->head, cap);
-        if (grown == NULL)
-            return -1;
-        stream->head = grown;
+        if (stream->head_cap < cap) {
+            char *grown = realloc(stream->head, cap);
+            if (grown == NULL)
+                return -1;
+            stream->head = grown;
+            stream->head_cap = cap;
+        }
         while (stream->head_len < cap) {
             ssize_t n = export_reader_read(stream->reader, stream->head + stream->head_len, cap - stream->head_len);
             if (n < 0)
@@ -360,7 +373,11 @@ static struct MHD_Response *make_response(mock_http *http, request_state *state,
         csv_stream *stream = malloc(sizeof *stream);
         if (stream == NULL)
             goto fail_csv;
-        *stream = (csv_stream){reply->csv, reply->csv_file, http->config.store, NULL, 0, 0};
+        /* The connection's buffer is the stream's until it comes back. */
+        connection_slot *slot = state->slot;
+        *stream = (csv_stream){reply->csv, reply->csv_file, http->config.store,
+                               slot->csv_head, slot->csv_head != NULL ? CSV_HEAD_FIRST : 0, 0, 0};
+        slot->csv_head = NULL;
         int whole = csv_read_head(stream);
         if (whole < 0) {
             free(stream->head);
@@ -369,8 +386,14 @@ static struct MHD_Response *make_response(mock_http *http, request_state *state,
         }
         reply->csv = NULL;
         reply->csv_file = NULL;
-        if (whole) {
-            /* All of it is in head: the export can go now. */
+        if (whole && stream->head_cap == CSV_HEAD_FIRST) {
+            /* All of it is in head: the export can go now, and the buffer
+             * back to the connection, which frees it. */
+            response = MHD_create_response_from_buffer(stream->head_len, stream->head, MHD_RESPMEM_PERSISTENT);
+            slot->csv_head = stream->head;
+            stream->head = NULL;
+            csv_free(stream);
+        } else if (whole) {
             response = MHD_create_response_from_buffer(stream->head_len, stream->head, MHD_RESPMEM_MUST_FREE);
             if (response != NULL)
                 stream->head = NULL;
@@ -828,6 +851,7 @@ static void connection_event(void *cls, struct MHD_Connection *connection, void 
     strbuf_release(&slot->request.body);
     if (slot->last != NULL)
         MHD_destroy_response(slot->last);
+    free(slot->csv_head);
     conns_close(http->conns, slot->track);
     free(slot);
 }

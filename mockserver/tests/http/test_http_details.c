@@ -1,7 +1,8 @@
 /* HTTP/1.1 details a client may rely on, sent byte for byte on a socket:
  * absolute-form request targets, transfer codings other than chunked, an
  * encoded '/' inside a path segment, the answers of one keep-alive
- * connection that polls, and a request journaled once it is answered. */
+ * connection that polls, downloads pipelined on one, and a request
+ * journaled once it is answered. */
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -299,6 +300,117 @@ static void test_journaled_once_answered(void **state)
     harness_stop(h);
 }
 
+/* Requests an export of audience id and returns its download path (on this
+ * server, without the base URL) in path. */
+static void export_path(harness *h, const char *id, const char *kind, const char *format, char *path, size_t size)
+{
+    char request[128];
+    snprintf(request, sizeof request, "/v1/audiences/%s/export/%s", id, kind);
+    http_response res;
+    long status = harness_send(h, "POST", &res, request, "{\"apiKey\":\"%s\",\"format\":\"%s\"}", DEV_KEY, format);
+    if (status != 200)
+        fail_msg("export %s: %ld %s", kind, status, res.raw);
+    const char *url = json_string_value(json_object_get(json_object_get(res.json, "output"), "downloadUrl"));
+    assert_non_null(url);
+    size_t base_len = strlen(h->base_url);
+    assert_int_equal(strncmp(url, h->base_url, base_len), 0);
+    snprintf(path, size, "%s", url + base_len);
+    http_response_free(&res);
+}
+
+/* Where the answer that starts at answer[from] ends (its Content-Length
+ * after its head), or 0 when its head is not all in answer[0..n). */
+static size_t answer_end(const char *answer, size_t n, size_t from)
+{
+    const char *head_end = NULL;
+    for (size_t i = from; i + 4 <= n && head_end == NULL; i++)
+        if (memcmp(answer + i, "\r\n\r\n", 4) == 0)
+            head_end = answer + i;
+    if (head_end == NULL)
+        return 0;
+    const char *length = strstr(answer + from, "Content-Length: ");
+    assert_true(length != NULL && length < head_end);
+    return (size_t)(head_end + 4 - answer) + strtoul(length + 16, NULL, 10);
+}
+
+/* Downloads pipelined on one keep-alive connection, read slowly through a
+ * small receive buffer so that the server has to wait in the middle of
+ * each: every answer has the bytes of that download alone. A CSV is read
+ * into a buffer its connection keeps for the next one (server.c,
+ * connection_slot); the next request must not reuse it before the answer
+ * in it is sent. The last download is larger than that buffer. */
+static void test_pipelined_downloads(void **state)
+{
+    harness *h = *state;
+    enum { N = 4 };
+    char id[64], big_id[64];
+    snprintf(id, sizeof id, "%s", harness_create(h, DEV_KEY, "pipelined", "NORMAL"));
+    harness_set_filters(h, DEV_KEY, id, "\"companySearchParams\":{\"employeeCountV2\":{\"min\":1}},\"maxCompanies\":40");
+    harness_build_until_normal(h, DEV_KEY, id);
+    snprintf(big_id, sizeof big_id, "%s", harness_create(h, DEV_KEY, "pipelined big", "NORMAL"));
+    harness_set_filters(h, DEV_KEY, big_id,
+                        "\"companySearchParams\":{\"employeeCountV2\":{\"min\":1}},\"maxCompanies\":400");
+    harness_build_until_normal(h, DEV_KEY, big_id);
+    char paths[N][160];
+    export_path(h, id, "companies", "COMPANY_GENERIC_CSV", paths[0], sizeof paths[0]);
+    export_path(h, id, "prospects", "PROSPECT_GENERIC_CSV", paths[1], sizeof paths[1]);
+    snprintf(paths[2], sizeof paths[2], "%s", paths[0]);
+    export_path(h, big_id, "companies", "COMPANY_GENERIC_CSV", paths[3], sizeof paths[3]);
+    char *alone[N];
+    size_t alone_len[N];
+    for (size_t i = 0; i < N; i++) {
+        http_response res;
+        assert_int_equal(harness_get(h, &res, "%s", paths[i]), 200);
+        alone_len[i] = res.raw_len;
+        alone[i] = malloc(res.raw_len + 1);
+        assert_non_null(alone[i]);
+        memcpy(alone[i], res.raw, res.raw_len + 1);
+        http_response_free(&res);
+    }
+    assert_true(alone_len[0] != alone_len[1]);
+    assert_true(alone_len[3] > 64 * 1024);
+
+    int fd = harness_connect(h->base_url);
+    int small = 4096;
+    assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small), 0);
+    char request[N * 200] = "";
+    size_t request_len = 0;
+    for (size_t i = 0; i < N; i++)
+        request_len += (size_t)snprintf(request + request_len, sizeof request - request_len,
+                                        "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", paths[i]);
+    assert_int_equal(write(fd, request, request_len), (ssize_t)request_len);
+    size_t cap = 1024, n = 0;
+    for (size_t i = 0; i < N; i++)
+        cap += alone_len[i] + 1024;
+    char *answer = malloc(cap);
+    assert_non_null(answer);
+    size_t ends[N], from = 0;
+    for (size_t i = 0; i < N; i++) {
+        ends[i] = 0;
+        while (ends[i] == 0 || n < ends[i]) {
+            struct pollfd p = {fd, POLLIN, 0};
+            assert_true(poll(&p, 1, 5000) > 0);
+            size_t room = cap - 1 - n < 1024 ? cap - 1 - n : 1024; /* a slow reader */
+            assert_true(room > 0);
+            ssize_t got = read(fd, answer + n, room);
+            assert_true(got > 0);
+            n += (size_t)got;
+            if (ends[i] == 0)
+                ends[i] = answer_end(answer, n, from);
+        }
+        const char *body = strstr(answer + from, "\r\n\r\n") + 4;
+        assert_int_equal(strncmp(answer + from, "HTTP/1.1 200", 12), 0);
+        assert_int_equal(answer + ends[i] - body, (ptrdiff_t)alone_len[i]);
+        assert_memory_equal(body, alone[i], alone_len[i]);
+        from = ends[i];
+    }
+    assert_int_equal(n, ends[N - 1]);
+    close(fd);
+    free(answer);
+    for (size_t i = 0; i < N; i++)
+        free(alone[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +419,7 @@ int main(void)
         cmocka_unit_test_setup(test_encoded_slash, harness_reset_state),
         cmocka_unit_test_setup(test_keepalive_polls_see_changes, harness_reset_state),
         cmocka_unit_test_setup(test_query_key_names, harness_reset_state),
+        cmocka_unit_test_setup(test_pipelined_downloads, harness_reset_state),
         cmocka_unit_test(test_journaled_once_answered),
     };
     return cmocka_run_group_tests_name("http_details", tests, harness_group_setup, harness_group_teardown);
