@@ -28,6 +28,15 @@
  * does not read (conns.c handles idle and slow requests). */
 #define CONNECTION_TIMEOUT_S 30
 #define CSV_BLOCK_SIZE (64 * 1024)
+/* A CSV read whole (make_response) is read into a buffer of this size
+ * first, the usual export at once (a fleet's prospects: 16-32 KiB). Its
+ * response gives the buffer back to the server when it is destroyed, for
+ * the next download: a fresh one is a large allocation, which makes glibc
+ * consolidate its fast bins at the malloc and again at the free (some
+ * 2,500 instructions a download), and the buffer given back last is still
+ * in the cache. The server keeps at most CSV_SPARES of them. */
+#define CSV_HEAD_FIRST (64 * 1024)
+#define CSV_SPARES 4
 /* libmicrohttpd's per-connection pool (request line, headers and the
  * answer's headers; bodies go to our own buffer). It zeroes the pool for
  * every request, so smaller is faster. */
@@ -58,6 +67,11 @@ struct mock_http {
     pthread_cond_t delay_cond;
     delayed *delays;
     int stopping;
+    /* Buffers of CSVs sent whole, back from their responses, for the next
+     * downloads (make_response). */
+    pthread_mutex_t spare_lock;
+    char *spares[CSV_SPARES];
+    size_t n_spares;
 };
 
 /* Per-request state, from the first call of the access handler to the
@@ -101,13 +115,6 @@ typedef struct request_state {
 /* An answer at most this large, with no header of its own, may be kept as
  * the connection's last answer (memory: one per connection). */
 #define REUSE_MAX 1024
-/* A CSV read whole (make_response) is read into a buffer of this size
- * first, the usual export at once (a fleet's prospects: 16-32 KiB). The
- * connection keeps that buffer for its next download: a fresh one is a
- * large allocation, which makes glibc consolidate its fast bins at the
- * malloc and again at the free (some 2,500 instructions a download).
- * Memory: one per connection that downloaded a CSV, at most this size. */
-#define CSV_HEAD_FIRST (64 * 1024)
 
 /* What the server keeps for each connection, from open to close
  * (connection_event): its tracking in conns.c, the state of its request
@@ -123,18 +130,13 @@ typedef struct connection_slot {
     struct MHD_Response *last;    /* our reference; NULL: none */
     const char *last_data;        /* its body (the response keeps it alive) */
     size_t last_len;
-    /* CSV_HEAD_FIRST bytes for the next CSV read whole, or NULL. The last
-     * download's response may still point into it: that response is sent
-     * before the connection's next request is read, so the buffer is free
-     * again by then. */
-    char *csv_head;
 } connection_slot;
 
-/* A CSV being streamed. */
+/* A CSV being streamed, or sent whole from head. */
 typedef struct csv_stream {
-    export_reader *reader;
+    export_reader *reader;        /* NULL once sent whole */
     export_file *file;
-    store *store;
+    mock_http *http;
     char *head;                   /* read before streaming began, sent first */
     size_t head_cap, head_len, head_pos;
 } csv_stream;
@@ -217,14 +219,49 @@ static ssize_t csv_read(void *cls, uint64_t pos, char *buf, size_t max)
     return n;
 }
 
+/* Lets go of the export: its reader and the reference to its file. */
+static void csv_release_export(csv_stream *stream)
+{
+    export_reader_free(stream->reader);
+    stream->reader = NULL;
+    store *st = stream->http->config.store;
+    store_lock(st);
+    store_export_release(stream->file);
+    store_unlock(st);
+    stream->file = NULL;
+}
+
 static void csv_free(void *cls)
 {
     csv_stream *stream = cls;
-    export_reader_free(stream->reader);
-    store_lock(stream->store);
-    store_export_release(stream->file);
-    store_unlock(stream->store);
+    csv_release_export(stream);
     free(stream->head);
+    free(stream);
+}
+
+/* A CSV_HEAD_FIRST buffer given back by an earlier download, or NULL. */
+static char *spare_take(mock_http *http)
+{
+    pthread_mutex_lock(&http->spare_lock);
+    char *buffer = http->n_spares > 0 ? http->spares[--http->n_spares] : NULL;
+    pthread_mutex_unlock(&http->spare_lock);
+    return buffer;
+}
+
+/* The free callback of a CSV sent whole from a CSV_HEAD_FIRST buffer:
+ * the buffer goes back to the server (freed when it has CSV_SPARES). */
+static void csv_sent(void *cls)
+{
+    csv_stream *stream = cls;
+    mock_http *http = stream->http;
+    char *buffer = stream->head;
+    pthread_mutex_lock(&http->spare_lock);
+    if (http->n_spares < CSV_SPARES) {
+        http->spares[http->n_spares++] = buffer;
+        buffer = NULL;
+    }
+    pthread_mutex_unlock(&http->spare_lock);
+    free(buffer);
     free(stream);
 }
 
@@ -373,11 +410,8 @@ static struct MHD_Response *make_response(mock_http *http, request_state *state,
         csv_stream *stream = malloc(sizeof *stream);
         if (stream == NULL)
             goto fail_csv;
-        /* The connection's buffer is the stream's until it comes back. */
-        connection_slot *slot = state->slot;
-        *stream = (csv_stream){reply->csv, reply->csv_file, http->config.store,
-                               slot->csv_head, slot->csv_head != NULL ? CSV_HEAD_FIRST : 0, 0, 0};
-        slot->csv_head = NULL;
+        char *spare = spare_take(http);
+        *stream = (csv_stream){reply->csv, reply->csv_file, http, spare, spare != NULL ? CSV_HEAD_FIRST : 0, 0, 0};
         int whole = csv_read_head(stream);
         if (whole < 0) {
             free(stream->head);
@@ -387,12 +421,13 @@ static struct MHD_Response *make_response(mock_http *http, request_state *state,
         reply->csv = NULL;
         reply->csv_file = NULL;
         if (whole && stream->head_cap == CSV_HEAD_FIRST) {
-            /* All of it is in head: the export can go now, and the buffer
-             * back to the connection, which frees it. */
-            response = MHD_create_response_from_buffer(stream->head_len, stream->head, MHD_RESPMEM_PERSISTENT);
-            slot->csv_head = stream->head;
-            stream->head = NULL;
-            csv_free(stream);
+            /* All of it is in head: the export can go now, the buffer when
+             * the response is done with it. */
+            csv_release_export(stream);
+            response = MHD_create_response_from_buffer_with_free_callback_cls(stream->head_len, stream->head,
+                                                                              csv_sent, stream);
+            if (response == NULL)
+                csv_sent(stream);
         } else if (whole) {
             response = MHD_create_response_from_buffer(stream->head_len, stream->head, MHD_RESPMEM_MUST_FREE);
             if (response != NULL)
@@ -851,7 +886,6 @@ static void connection_event(void *cls, struct MHD_Connection *connection, void 
     strbuf_release(&slot->request.body);
     if (slot->last != NULL)
         MHD_destroy_response(slot->last);
-    free(slot->csv_head);
     conns_close(http->conns, slot->track);
     free(slot);
 }
@@ -1042,6 +1076,7 @@ mock_http *mock_http_start(const mock_http_config *config, char *err, size_t err
     }
     pthread_mutex_init(&http->delay_lock, NULL);
     pthread_cond_init(&http->delay_cond, NULL);
+    pthread_mutex_init(&http->spare_lock, NULL);
     if (pthread_create(&http->timer, NULL, delay_timer, http) != 0) {
         snprintf(err, errlen, "cannot start the latency timer thread");
         goto fail;
@@ -1092,6 +1127,7 @@ fail:
     logq_stop(http->log);
     pthread_cond_destroy(&http->delay_cond);
     pthread_mutex_destroy(&http->delay_lock);
+    pthread_mutex_destroy(&http->spare_lock);
     free(http);
     return NULL;
 }
@@ -1112,10 +1148,13 @@ void mock_http_stop(mock_http *http)
         nanosleep(&ms, NULL);
     }
     stop_delays(http);
-    MHD_stop_daemon(http->daemon);
+    MHD_stop_daemon(http->daemon); /* destroys the responses: every spare is back */
     conns_stop(http->conns);
     logq_stop(http->log);
     pthread_cond_destroy(&http->delay_cond);
     pthread_mutex_destroy(&http->delay_lock);
+    for (size_t i = 0; i < http->n_spares; i++)
+        free(http->spares[i]);
+    pthread_mutex_destroy(&http->spare_lock);
     free(http);
 }

@@ -1,8 +1,8 @@
 /* HTTP/1.1 details a client may rely on, sent byte for byte on a socket:
  * absolute-form request targets, transfer codings other than chunked, an
  * encoded '/' inside a path segment, the answers of one keep-alive
- * connection that polls, downloads pipelined on one, and a request
- * journaled once it is answered. */
+ * connection that polls, downloads pipelined on two at once, and a
+ * request journaled once it is answered. */
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -333,27 +333,67 @@ static size_t answer_end(const char *answer, size_t n, size_t from)
     return (size_t)(head_end + 4 - answer) + strtoul(length + 16, NULL, 10);
 }
 
-/* Downloads pipelined on one keep-alive connection, read slowly through a
- * small receive buffer so that the server has to wait in the middle of
- * each: every answer has the bytes of that download alone. A CSV is read
- * into a buffer its connection keeps for the next one (server.c,
- * connection_slot); the next request must not reuse it before the answer
- * in it is sent. The last download is larger than that buffer. */
+/* One keep-alive connection that pipelines downloads and reads their
+ * answers as they come. */
+typedef struct pipeline {
+    int fd;
+    char *answer;
+    size_t cap, n, from;          /* from: where the next answer starts */
+    size_t next;                  /* answers read whole */
+} pipeline;
+
+/* When the next answer is all in, checks that it is a 200 whose body is
+ * want[0..want_len) and moves past it; otherwise reads what has come. */
+static void read_some(pipeline *r, const char *want, size_t want_len)
+{
+    size_t end = answer_end(r->answer, r->n, r->from);
+    if (end == 0 || r->n < end) {
+        struct pollfd p = {r->fd, POLLIN, 0};
+        assert_true(poll(&p, 1, 5000) > 0);
+        size_t room = r->cap - 1 - r->n;
+        assert_true(room > 0);
+        ssize_t got = read(r->fd, r->answer + r->n, room);
+        assert_true(got > 0);
+        r->n += (size_t)got;
+        r->answer[r->n] = '\0';
+        return;
+    }
+    const char *body = strstr(r->answer + r->from, "\r\n\r\n") + 4;
+    assert_int_equal(strncmp(r->answer + r->from, "HTTP/1.1 200", 12), 0);
+    assert_int_equal(r->answer + end - body, (ptrdiff_t)want_len);
+    assert_memory_equal(body, want, want_len);
+    r->from = end;
+    r->next++;
+}
+
+/* Downloads pipelined on two keep-alive connections at once, each held
+ * by injected latency after it is read (its answer waits, built, while
+ * the other connection's download is read): every answer has the bytes
+ * of that download alone. A CSV is read into a buffer that its response
+ * gives back to the server for the next download (server.c,
+ * CSV_HEAD_FIRST) only once the response is done: two answers waiting
+ * have two buffers. The last download is larger than a buffer. */
 static void test_pipelined_downloads(void **state)
 {
     harness *h = *state;
-    enum { N = 4 };
-    char id[64], big_id[64];
+    enum { N = 4, CONNS = 2 };
+    /* Two different CSVs of 40-64 KiB (not one the other's first rows)
+     * and one larger. */
+    char id[64], other_id[64], big_id[64];
     snprintf(id, sizeof id, "%s", harness_create(h, DEV_KEY, "pipelined", "NORMAL"));
-    harness_set_filters(h, DEV_KEY, id, "\"companySearchParams\":{\"employeeCountV2\":{\"min\":1}},\"maxCompanies\":40");
+    harness_set_filters(h, DEV_KEY, id, "\"companySearchParams\":{\"employeeCountV2\":{\"min\":1}},\"maxCompanies\":100");
     harness_build_until_normal(h, DEV_KEY, id);
+    snprintf(other_id, sizeof other_id, "%s", harness_create(h, DEV_KEY, "pipelined too", "NORMAL"));
+    harness_set_filters(h, DEV_KEY, other_id,
+                        "\"companySearchParams\":{\"employeeCountV2\":{\"min\":50}},\"maxCompanies\":130");
+    harness_build_until_normal(h, DEV_KEY, other_id);
     snprintf(big_id, sizeof big_id, "%s", harness_create(h, DEV_KEY, "pipelined big", "NORMAL"));
     harness_set_filters(h, DEV_KEY, big_id,
-                        "\"companySearchParams\":{\"employeeCountV2\":{\"min\":1}},\"maxCompanies\":400");
+                        "\"companySearchParams\":{\"employeeCountV2\":{\"min\":1}},\"maxCompanies\":300");
     harness_build_until_normal(h, DEV_KEY, big_id);
     char paths[N][160];
     export_path(h, id, "companies", "COMPANY_GENERIC_CSV", paths[0], sizeof paths[0]);
-    export_path(h, id, "prospects", "PROSPECT_GENERIC_CSV", paths[1], sizeof paths[1]);
+    export_path(h, other_id, "companies", "COMPANY_GENERIC_CSV", paths[1], sizeof paths[1]);
     snprintf(paths[2], sizeof paths[2], "%s", paths[0]);
     export_path(h, big_id, "companies", "COMPANY_GENERIC_CSV", paths[3], sizeof paths[3]);
     char *alone[N];
@@ -367,48 +407,53 @@ static void test_pipelined_downloads(void **state)
         memcpy(alone[i], res.raw, res.raw_len + 1);
         http_response_free(&res);
     }
-    assert_true(alone_len[0] != alone_len[1]);
+    for (size_t i = 0; i < 2; i++)
+        assert_true(alone_len[i] > 40 * 1024 && alone_len[i] < 64 * 1024);
     assert_true(alone_len[3] > 64 * 1024);
+    http_response res;
+    assert_int_equal(harness_send(h, "POST", &res, "/_mock/faults", "%s",
+                                  "{\"match\":{\"path\":\"/v1/exports/*\"},\"action\":{\"type\":\"latency\",\"ms\":150}}"),
+                     200);
+    http_response_free(&res);
 
-    int fd = harness_connect(h->base_url);
-    int small = 4096;
-    assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small), 0);
-    char request[N * 200] = "";
-    size_t request_len = 0;
-    for (size_t i = 0; i < N; i++)
-        request_len += (size_t)snprintf(request + request_len, sizeof request - request_len,
-                                        "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", paths[i]);
-    assert_int_equal(write(fd, request, request_len), (ssize_t)request_len);
-    size_t cap = 1024, n = 0;
-    for (size_t i = 0; i < N; i++)
-        cap += alone_len[i] + 1024;
-    char *answer = malloc(cap);
-    assert_non_null(answer);
-    size_t ends[N], from = 0;
-    for (size_t i = 0; i < N; i++) {
-        ends[i] = 0;
-        while (ends[i] == 0 || n < ends[i]) {
-            struct pollfd p = {fd, POLLIN, 0};
-            assert_true(poll(&p, 1, 5000) > 0);
-            size_t room = cap - 1 - n < 1024 ? cap - 1 - n : 1024; /* a slow reader */
-            assert_true(room > 0);
-            ssize_t got = read(fd, answer + n, room);
-            assert_true(got > 0);
-            n += (size_t)got;
-            if (ends[i] == 0)
-                ends[i] = answer_end(answer, n, from);
+    /* Connection c asks for the downloads in its own order, starting at c. */
+    pipeline readers[CONNS];
+    for (size_t c = 0; c < CONNS; c++) {
+        pipeline *r = &readers[c];
+        *r = (pipeline){harness_connect(h->base_url), NULL, 1024, 0, 0, 0};
+        char request[N * 200] = "";
+        size_t request_len = 0;
+        for (size_t i = 0; i < N; i++) {
+            r->cap += alone_len[i] + 1024;
+            request_len += (size_t)snprintf(request + request_len, sizeof request - request_len,
+                                            "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", paths[(c + i) % N]);
         }
-        const char *body = strstr(answer + from, "\r\n\r\n") + 4;
-        assert_int_equal(strncmp(answer + from, "HTTP/1.1 200", 12), 0);
-        assert_int_equal(answer + ends[i] - body, (ptrdiff_t)alone_len[i]);
-        assert_memory_equal(body, alone[i], alone_len[i]);
-        from = ends[i];
+        r->answer = malloc(r->cap);
+        assert_non_null(r->answer);
+        r->answer[0] = '\0';
+        assert_int_equal(write(r->fd, request, request_len), (ssize_t)request_len);
     }
-    assert_int_equal(n, ends[N - 1]);
-    close(fd);
-    free(answer);
+    for (size_t left = CONNS; left > 0;) {
+        left = 0;
+        for (size_t c = 0; c < CONNS; c++) {
+            pipeline *r = &readers[c];
+            if (r->next == N)
+                continue;
+            size_t want = (c + r->next) % N;
+            read_some(r, alone[want], alone_len[want]);
+            left += r->next < N;
+        }
+    }
+    for (size_t c = 0; c < CONNS; c++) {
+        assert_int_equal(readers[c].n, readers[c].from); /* nothing after the last answer */
+        close(readers[c].fd);
+        free(readers[c].answer);
+    }
     for (size_t i = 0; i < N; i++)
         free(alone[i]);
+    harness_request(h, "DELETE", "/_mock/faults", NULL, &res);
+    assert_int_equal(res.status, 200);
+    http_response_free(&res);
 }
 
 int main(void)
