@@ -1116,6 +1116,8 @@ static void unlink_export(store *st, export_file *file)
     }
 }
 
+_Static_assert(sizeof ((export_file *)0)->token > TOKEN_LEN, "a download id fits its export");
+
 void store_index_export(store *st, export_file *file)
 {
     size_t b = export_bucket(st, file->token);
