@@ -329,21 +329,29 @@ static int export_next_record(export_reader *reader)
 /* Rows looked up in the cache at once (one lock). */
 #define CACHED_RUN_ROWS 32
 
-/* With the header out and `line` handed out: copies the next rows from
- * the cache into dst while they are there and fit in room, and moves past
- * them. Returns their length, or 0 (the next row is rendered into `line`
- * then). */
+/* With `line` handed out: copies the next records (the header first, while
+ * it is not out) from the cache into dst while they are there and fit in
+ * room, and moves past them. Returns their length, or 0 (the next record
+ * is rendered into `line` then). A cached header goes straight to dst too:
+ * through `line` it cost the download its one allocation of more than a
+ * KiB, which makes glibc consolidate its fast bins. */
 static size_t copy_cached_rows(export_reader *reader, char *dst, size_t room)
 {
     const export_job *job = reader->job;
-    if (job->cache == NULL || !reader->header_done || reader->next_row >= job->n_rows)
+    if (job->cache == NULL || (reader->header_done && reader->next_row >= job->n_rows))
         return 0;
     export_cache_key keys[CACHED_RUN_ROWS];
     size_t n = 0;
+    if (!reader->header_done)
+        keys[n++] = record_key(job, EXPORT_CACHE_HEADER, 0);
     for (size_t r = reader->next_row; r < job->n_rows && n < CACHED_RUN_ROWS; r++)
         keys[n++] = record_key(job, job->rows[r], job->revealed != NULL ? job->revealed[r] : 0);
     size_t records = 0;
     size_t len = export_cache_copy_run(job->cache, keys, n, dst, room, &records);
+    if (records > 0 && !reader->header_done) {
+        reader->header_done = 1;
+        records--;
+    }
     reader->next_row += records;
     return len;
 }

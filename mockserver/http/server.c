@@ -28,6 +28,15 @@
  * does not read (conns.c handles idle and slow requests). */
 #define CONNECTION_TIMEOUT_S 30
 #define CSV_BLOCK_SIZE (64 * 1024)
+/* A CSV read whole (make_response) is read into a buffer of this size
+ * first, the usual export at once (a fleet's prospects: 16-32 KiB). Its
+ * response gives the buffer back to the server when it is destroyed, for
+ * the next download: a fresh one is a large allocation, which makes glibc
+ * consolidate its fast bins at the malloc and again at the free (some
+ * 2,500 instructions a download), and the buffer given back last is still
+ * in the cache. The server keeps at most CSV_SPARES of them. */
+#define CSV_HEAD_FIRST (64 * 1024)
+#define CSV_SPARES 4
 /* libmicrohttpd's per-connection pool (request line, headers and the
  * answer's headers; bodies go to our own buffer). It zeroes the pool for
  * every request, so smaller is faster. */
@@ -58,6 +67,11 @@ struct mock_http {
     pthread_cond_t delay_cond;
     delayed *delays;
     int stopping;
+    /* Buffers of CSVs sent whole, back from their responses, for the next
+     * downloads (make_response). */
+    pthread_mutex_t spare_lock;
+    char *spares[CSV_SPARES];
+    size_t n_spares;
 };
 
 /* Per-request state, from the first call of the access handler to the
@@ -118,13 +132,13 @@ typedef struct connection_slot {
     size_t last_len;
 } connection_slot;
 
-/* A CSV being streamed. */
+/* A CSV being streamed, or sent whole from head. */
 typedef struct csv_stream {
-    export_reader *reader;
+    export_reader *reader;        /* NULL once sent whole */
     export_file *file;
-    store *store;
+    mock_http *http;
     char *head;                   /* read before streaming began, sent first */
-    size_t head_len, head_pos;
+    size_t head_cap, head_len, head_pos;
 } csv_stream;
 
 /* A CSV up to this size (the usual export: a few KiB) is read whole and
@@ -205,30 +219,66 @@ static ssize_t csv_read(void *cls, uint64_t pos, char *buf, size_t max)
     return n;
 }
 
+/* Lets go of the export: its reader and the reference to its file. */
+static void csv_release_export(csv_stream *stream)
+{
+    export_reader_free(stream->reader);
+    stream->reader = NULL;
+    store *st = stream->http->config.store;
+    store_lock(st);
+    store_export_release(stream->file);
+    store_unlock(st);
+    stream->file = NULL;
+}
+
 static void csv_free(void *cls)
 {
     csv_stream *stream = cls;
-    export_reader_free(stream->reader);
-    store_lock(stream->store);
-    store_export_release(stream->file);
-    store_unlock(stream->store);
+    csv_release_export(stream);
     free(stream->head);
     free(stream);
 }
 
-/* Reads the CSV into stream->head, up to CSV_WHOLE_MAX bytes. Returns 1
- * when that was all of it, 0 when more is left to stream, -1 when out of
- * memory. */
+/* A CSV_HEAD_FIRST buffer given back by an earlier download, or NULL. */
+static char *spare_take(mock_http *http)
+{
+    pthread_mutex_lock(&http->spare_lock);
+    char *buffer = http->n_spares > 0 ? http->spares[--http->n_spares] : NULL;
+    pthread_mutex_unlock(&http->spare_lock);
+    return buffer;
+}
+
+/* The free callback of a CSV sent whole from a CSV_HEAD_FIRST buffer:
+ * the buffer goes back to the server (freed when it has CSV_SPARES). */
+static void csv_sent(void *cls)
+{
+    csv_stream *stream = cls;
+    mock_http *http = stream->http;
+    char *buffer = stream->head;
+    pthread_mutex_lock(&http->spare_lock);
+    if (http->n_spares < CSV_SPARES) {
+        http->spares[http->n_spares++] = buffer;
+        buffer = NULL;
+    }
+    pthread_mutex_unlock(&http->spare_lock);
+    free(buffer);
+    free(stream);
+}
+
+/* Reads the CSV into stream->head (head_cap bytes, or NULL and 0), grown
+ * as needed up to CSV_WHOLE_MAX bytes. Returns 1 when that was all of it,
+ * 0 when more is left to stream, -1 when out of memory. */
 static int csv_read_head(csv_stream *stream)
 {
-    /* Room for the usual export at once (a fleet's prospects: 16-32 KiB),
-     * so that it is not copied again as the buffer grows. */
-    size_t cap = 64 * 1024;
+    size_t cap = CSV_HEAD_FIRST;
     for (;;) {
-        char *grown = realloc(stream->head, cap);
-        if (grown == NULL)
-            return -1;
-        stream->head = grown;
+        if (stream->head_cap < cap) {
+            char *grown = realloc(stream->head, cap);
+            if (grown == NULL)
+                return -1;
+            stream->head = grown;
+            stream->head_cap = cap;
+        }
         while (stream->head_len < cap) {
             ssize_t n = export_reader_read(stream->reader, stream->head + stream->head_len, cap - stream->head_len);
             if (n < 0)
@@ -360,7 +410,8 @@ static struct MHD_Response *make_response(mock_http *http, request_state *state,
         csv_stream *stream = malloc(sizeof *stream);
         if (stream == NULL)
             goto fail_csv;
-        *stream = (csv_stream){reply->csv, reply->csv_file, http->config.store, NULL, 0, 0};
+        char *spare = spare_take(http);
+        *stream = (csv_stream){reply->csv, reply->csv_file, http, spare, spare != NULL ? CSV_HEAD_FIRST : 0, 0, 0};
         int whole = csv_read_head(stream);
         if (whole < 0) {
             free(stream->head);
@@ -369,8 +420,15 @@ static struct MHD_Response *make_response(mock_http *http, request_state *state,
         }
         reply->csv = NULL;
         reply->csv_file = NULL;
-        if (whole) {
-            /* All of it is in head: the export can go now. */
+        if (whole && stream->head_cap == CSV_HEAD_FIRST) {
+            /* All of it is in head: the export can go now, the buffer when
+             * the response is done with it. */
+            csv_release_export(stream);
+            response = MHD_create_response_from_buffer_with_free_callback_cls(stream->head_len, stream->head,
+                                                                              csv_sent, stream);
+            if (response == NULL)
+                csv_sent(stream);
+        } else if (whole) {
             response = MHD_create_response_from_buffer(stream->head_len, stream->head, MHD_RESPMEM_MUST_FREE);
             if (response != NULL)
                 stream->head = NULL;
@@ -1018,6 +1076,7 @@ mock_http *mock_http_start(const mock_http_config *config, char *err, size_t err
     }
     pthread_mutex_init(&http->delay_lock, NULL);
     pthread_cond_init(&http->delay_cond, NULL);
+    pthread_mutex_init(&http->spare_lock, NULL);
     if (pthread_create(&http->timer, NULL, delay_timer, http) != 0) {
         snprintf(err, errlen, "cannot start the latency timer thread");
         goto fail;
@@ -1068,6 +1127,7 @@ fail:
     logq_stop(http->log);
     pthread_cond_destroy(&http->delay_cond);
     pthread_mutex_destroy(&http->delay_lock);
+    pthread_mutex_destroy(&http->spare_lock);
     free(http);
     return NULL;
 }
@@ -1088,10 +1148,13 @@ void mock_http_stop(mock_http *http)
         nanosleep(&ms, NULL);
     }
     stop_delays(http);
-    MHD_stop_daemon(http->daemon);
+    MHD_stop_daemon(http->daemon); /* destroys the responses: every spare is back */
     conns_stop(http->conns);
     logq_stop(http->log);
     pthread_cond_destroy(&http->delay_cond);
     pthread_mutex_destroy(&http->delay_lock);
+    for (size_t i = 0; i < http->n_spares; i++)
+        free(http->spares[i]);
+    pthread_mutex_destroy(&http->spare_lock);
     free(http);
 }

@@ -5,13 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include "data/mix.h"
 #include "sim/clock.h"
 #include "sim/keys.h"
 #include "sim/store_internal.h"
+#include "sim/token.h"
 #include "text/fnv.h"
 #include "text/join.h"
 #include "text/utf8.h"
@@ -1116,22 +1116,7 @@ static void unlink_export(store *st, export_file *file)
     }
 }
 
-/* Download ids must not be guessable: 128 bits from the kernel's CSPRNG.
- * They are the one thing that differs between two runs with the same seed. */
-static int random_token(char out[40])
-{
-    unsigned char bytes[16];
-    if (getrandom(bytes, sizeof bytes, 0) != (ssize_t)sizeof bytes)
-        return -1;
-    static const char hex[] = "0123456789abcdef";
-    memcpy(out, "exp_", 4);
-    for (size_t i = 0; i < sizeof bytes; i++) {
-        out[4 + 2 * i] = hex[bytes[i] >> 4];
-        out[5 + 2 * i] = hex[bytes[i] & 15];
-    }
-    out[4 + 2 * sizeof bytes] = '\0';
-    return 0;
-}
+_Static_assert(sizeof ((export_file *)0)->token > TOKEN_LEN, "a download id fits its export");
 
 void store_index_export(store *st, export_file *file)
 {
@@ -1151,7 +1136,7 @@ export_file *store_add_export(store *st, account *owner, export_job *job,
     if (st->forced_token[0] != '\0') {
         memcpy(file->token, st->forced_token, sizeof file->token);
         st->forced_token[0] = '\0';
-    } else if (random_token(file->token) != 0) {
+    } else if (token_new(file->token) != 0) {
         goto fail;
     }
     if (user_email != NULL) {

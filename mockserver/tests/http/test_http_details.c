@@ -1,7 +1,8 @@
 /* HTTP/1.1 details a client may rely on, sent byte for byte on a socket:
  * absolute-form request targets, transfer codings other than chunked, an
  * encoded '/' inside a path segment, the answers of one keep-alive
- * connection that polls, and a request journaled once it is answered. */
+ * connection that polls, downloads pipelined on two at once, and a
+ * request journaled once it is answered. */
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -299,6 +300,162 @@ static void test_journaled_once_answered(void **state)
     harness_stop(h);
 }
 
+/* Requests an export of audience id and returns its download path (on this
+ * server, without the base URL) in path. */
+static void export_path(harness *h, const char *id, const char *kind, const char *format, char *path, size_t size)
+{
+    char request[128];
+    snprintf(request, sizeof request, "/v1/audiences/%s/export/%s", id, kind);
+    http_response res;
+    long status = harness_send(h, "POST", &res, request, "{\"apiKey\":\"%s\",\"format\":\"%s\"}", DEV_KEY, format);
+    if (status != 200)
+        fail_msg("export %s: %ld %s", kind, status, res.raw);
+    const char *url = json_string_value(json_object_get(json_object_get(res.json, "output"), "downloadUrl"));
+    assert_non_null(url);
+    size_t base_len = strlen(h->base_url);
+    assert_int_equal(strncmp(url, h->base_url, base_len), 0);
+    snprintf(path, size, "%s", url + base_len);
+    http_response_free(&res);
+}
+
+/* Where the answer that starts at answer[from] ends (its Content-Length
+ * after its head), or 0 when its head is not all in answer[0..n). */
+static size_t answer_end(const char *answer, size_t n, size_t from)
+{
+    const char *head_end = NULL;
+    for (size_t i = from; i + 4 <= n && head_end == NULL; i++)
+        if (memcmp(answer + i, "\r\n\r\n", 4) == 0)
+            head_end = answer + i;
+    if (head_end == NULL)
+        return 0;
+    const char *length = strstr(answer + from, "Content-Length: ");
+    assert_true(length != NULL && length < head_end);
+    return (size_t)(head_end + 4 - answer) + strtoul(length + 16, NULL, 10);
+}
+
+/* One keep-alive connection that pipelines downloads and reads their
+ * answers as they come. */
+typedef struct pipeline {
+    int fd;
+    char *answer;
+    size_t cap, n, from;          /* from: where the next answer starts */
+    size_t next;                  /* answers read whole */
+} pipeline;
+
+/* When the next answer is all in, checks that it is a 200 whose body is
+ * want[0..want_len) and moves past it; otherwise reads what has come. */
+static void read_some(pipeline *r, const char *want, size_t want_len)
+{
+    size_t end = answer_end(r->answer, r->n, r->from);
+    if (end == 0 || r->n < end) {
+        struct pollfd p = {r->fd, POLLIN, 0};
+        assert_true(poll(&p, 1, 5000) > 0);
+        size_t room = r->cap - 1 - r->n;
+        assert_true(room > 0);
+        ssize_t got = read(r->fd, r->answer + r->n, room);
+        assert_true(got > 0);
+        r->n += (size_t)got;
+        r->answer[r->n] = '\0';
+        return;
+    }
+    const char *body = strstr(r->answer + r->from, "\r\n\r\n") + 4;
+    assert_int_equal(strncmp(r->answer + r->from, "HTTP/1.1 200", 12), 0);
+    assert_int_equal(r->answer + end - body, (ptrdiff_t)want_len);
+    assert_memory_equal(body, want, want_len);
+    r->from = end;
+    r->next++;
+}
+
+/* Downloads pipelined on two keep-alive connections at once, each held
+ * by injected latency after it is read (its answer waits, built, while
+ * the other connection's download is read): every answer has the bytes
+ * of that download alone. A CSV is read into a buffer that its response
+ * gives back to the server for the next download (server.c,
+ * CSV_HEAD_FIRST) only once the response is done: two answers waiting
+ * have two buffers. The last download is larger than a buffer. */
+static void test_pipelined_downloads(void **state)
+{
+    harness *h = *state;
+    enum { N = 4, CONNS = 2 };
+    /* Two different CSVs of 40-64 KiB (not one the other's first rows)
+     * and one larger. */
+    char id[64], other_id[64], big_id[64];
+    snprintf(id, sizeof id, "%s", harness_create(h, DEV_KEY, "pipelined", "NORMAL"));
+    harness_set_filters(h, DEV_KEY, id, "\"companySearchParams\":{\"employeeCountV2\":{\"min\":1}},\"maxCompanies\":100");
+    harness_build_until_normal(h, DEV_KEY, id);
+    snprintf(other_id, sizeof other_id, "%s", harness_create(h, DEV_KEY, "pipelined too", "NORMAL"));
+    harness_set_filters(h, DEV_KEY, other_id,
+                        "\"companySearchParams\":{\"employeeCountV2\":{\"min\":50}},\"maxCompanies\":130");
+    harness_build_until_normal(h, DEV_KEY, other_id);
+    snprintf(big_id, sizeof big_id, "%s", harness_create(h, DEV_KEY, "pipelined big", "NORMAL"));
+    harness_set_filters(h, DEV_KEY, big_id,
+                        "\"companySearchParams\":{\"employeeCountV2\":{\"min\":1}},\"maxCompanies\":300");
+    harness_build_until_normal(h, DEV_KEY, big_id);
+    char paths[N][160];
+    export_path(h, id, "companies", "COMPANY_GENERIC_CSV", paths[0], sizeof paths[0]);
+    export_path(h, other_id, "companies", "COMPANY_GENERIC_CSV", paths[1], sizeof paths[1]);
+    snprintf(paths[2], sizeof paths[2], "%s", paths[0]);
+    export_path(h, big_id, "companies", "COMPANY_GENERIC_CSV", paths[3], sizeof paths[3]);
+    char *alone[N];
+    size_t alone_len[N];
+    for (size_t i = 0; i < N; i++) {
+        http_response res;
+        assert_int_equal(harness_get(h, &res, "%s", paths[i]), 200);
+        alone_len[i] = res.raw_len;
+        alone[i] = malloc(res.raw_len + 1);
+        assert_non_null(alone[i]);
+        memcpy(alone[i], res.raw, res.raw_len + 1);
+        http_response_free(&res);
+    }
+    for (size_t i = 0; i < 2; i++)
+        assert_true(alone_len[i] > 40 * 1024 && alone_len[i] < 64 * 1024);
+    assert_true(alone_len[3] > 64 * 1024);
+    http_response res;
+    assert_int_equal(harness_send(h, "POST", &res, "/_mock/faults", "%s",
+                                  "{\"match\":{\"path\":\"/v1/exports/*\"},\"action\":{\"type\":\"latency\",\"ms\":150}}"),
+                     200);
+    http_response_free(&res);
+
+    /* Connection c asks for the downloads in its own order, starting at c. */
+    pipeline readers[CONNS];
+    for (size_t c = 0; c < CONNS; c++) {
+        pipeline *r = &readers[c];
+        *r = (pipeline){harness_connect(h->base_url), NULL, 1024, 0, 0, 0};
+        char request[N * 200] = "";
+        size_t request_len = 0;
+        for (size_t i = 0; i < N; i++) {
+            r->cap += alone_len[i] + 1024;
+            request_len += (size_t)snprintf(request + request_len, sizeof request - request_len,
+                                            "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", paths[(c + i) % N]);
+        }
+        r->answer = malloc(r->cap);
+        assert_non_null(r->answer);
+        r->answer[0] = '\0';
+        assert_int_equal(write(r->fd, request, request_len), (ssize_t)request_len);
+    }
+    for (size_t left = CONNS; left > 0;) {
+        left = 0;
+        for (size_t c = 0; c < CONNS; c++) {
+            pipeline *r = &readers[c];
+            if (r->next == N)
+                continue;
+            size_t want = (c + r->next) % N;
+            read_some(r, alone[want], alone_len[want]);
+            left += r->next < N;
+        }
+    }
+    for (size_t c = 0; c < CONNS; c++) {
+        assert_int_equal(readers[c].n, readers[c].from); /* nothing after the last answer */
+        close(readers[c].fd);
+        free(readers[c].answer);
+    }
+    for (size_t i = 0; i < N; i++)
+        free(alone[i]);
+    harness_request(h, "DELETE", "/_mock/faults", NULL, &res);
+    assert_int_equal(res.status, 200);
+    http_response_free(&res);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +464,7 @@ int main(void)
         cmocka_unit_test_setup(test_encoded_slash, harness_reset_state),
         cmocka_unit_test_setup(test_keepalive_polls_see_changes, harness_reset_state),
         cmocka_unit_test_setup(test_query_key_names, harness_reset_state),
+        cmocka_unit_test_setup(test_pipelined_downloads, harness_reset_state),
         cmocka_unit_test(test_journaled_once_answered),
     };
     return cmocka_run_group_tests_name("http_details", tests, harness_group_setup, harness_group_teardown);
