@@ -158,7 +158,7 @@ persist *persist_open(const char *path, const persist_identity *identity, char *
     p->format = STATE_FORMAT;
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->synced, NULL);
-    pthread_cond_init(&p->work, NULL);
+    sem_init(&p->wake, 0, 0);
     p->stats.last_ms = -1;
     /* A compaction that died before its rename: the file it left is not
      * the state file (PATH still is, whole). */
@@ -578,6 +578,23 @@ uint64_t persist_append(persist *p, const char *method, const char *path, const 
 
 static void notify_ready(persist *p);
 
+/* Lock held. Whether the flusher sleeps (or is about to) and must be
+ * posted to see new work; it then counts as awake, so that one post
+ * answers each sleep. */
+static int flusher_to_wake(persist *p)
+{
+    int idle = p->flusher_idle;
+    p->flusher_idle = 0;
+    return idle;
+}
+
+/* Lock held. Wakes the flusher if it sleeps. */
+static void wake_flusher(persist *p)
+{
+    if (flusher_to_wake(p))
+        sem_post(&p->wake);
+}
+
 /* Lock held, as the leader: writes and syncs everything pending, with the
  * lock released meanwhile (appends go on into a fresh buffer), then calls
  * back the answers it made durable. The batch goes over the zeros of the
@@ -631,9 +648,9 @@ static void flush_pending(persist *p)
     p->flushing = 0;
     pthread_cond_broadcast(&p->synced);
     /* Answers this sync did not cover need the next one: the flusher
-     * waits on `work` while another thread leads. */
+     * sleeps while another thread leads. */
     if (p->n_waiters > 0)
-        pthread_cond_signal(&p->work);
+        wake_flusher(p);
     notify_ready(p);
 }
 
@@ -660,7 +677,7 @@ static void notify_ready(persist *p)
         ready[i].done(ready[i].arg, failed);
     pthread_mutex_lock(&p->lock);
     if (p->n_waiters > 0)
-        pthread_cond_signal(&p->work);
+        wake_flusher(p);
 }
 
 /* The flusher: whenever answers wait, writes and syncs what is pending
@@ -672,8 +689,14 @@ static void *flusher(void *arg)
     pthread_setname_np(pthread_self(), PERSIST_FLUSHER_NAME);
     pthread_mutex_lock(&p->lock);
     for (;;) {
-        while (!p->stopping && (p->n_waiters == 0 || p->flushing))
-            pthread_cond_wait(&p->work, &p->lock);
+        if (!p->stopping && (p->n_waiters == 0 || p->flushing)) {
+            p->flusher_idle = 1;
+            pthread_mutex_unlock(&p->lock);
+            while (sem_wait(&p->wake) != 0 && errno == EINTR)
+                ;
+            pthread_mutex_lock(&p->lock);
+            continue;
+        }
         if (p->n_waiters == 0 && p->stopping)
             break;
         if (p->flushing) {
@@ -712,15 +735,15 @@ int persist_await(persist *p, uint64_t seq, persist_done_fn done, void *arg)
         p->waiters = grown;
         p->cap_waiters = cap;
     }
-    /* The flusher waits on `work` only while nobody waits (or while
-     * another leader syncs, which signals it when done): only the first
-     * waiter needs to wake it, and after the unlock, so that it does not
+    /* The flusher sleeps only while nobody waits (or while another
+     * leader syncs, which wakes it when done): only the first waiter
+     * finds it idle, and posts it after the unlock, so that it does not
      * wake just to block on the lock held here. */
-    int wake = p->n_waiters == 0;
+    int wake = flusher_to_wake(p);
     p->waiters[p->n_waiters++] = (persist_waiter){seq, done, arg};
     pthread_mutex_unlock(&p->lock);
     if (wake)
-        pthread_cond_signal(&p->work);
+        sem_post(&p->wake);
     return 0;
 }
 
@@ -845,7 +868,7 @@ void persist_truncate(void *ctx)
         p->end = size;
     }
     pthread_cond_broadcast(&p->synced);
-    pthread_cond_signal(&p->work); /* waiters of wiped records: call them back */
+    wake_flusher(p); /* waiters of wiped records: call them back */
     pthread_mutex_unlock(&p->lock);
 }
 
@@ -856,12 +879,12 @@ void persist_close(persist *p)
     if (p->flusher_started) {
         pthread_mutex_lock(&p->lock);
         p->stopping = 1;
-        pthread_cond_signal(&p->work);
+        wake_flusher(p);
         pthread_mutex_unlock(&p->lock);
         pthread_join(p->flusher, NULL);
     }
     free(p->waiters);
-    pthread_cond_destroy(&p->work);
+    sem_destroy(&p->wake);
     if (p->fd >= 0)
         close(p->fd);
     strbuf_release(&p->pending);

@@ -6,6 +6,7 @@
 #define DESCOVO_PERSIST_INTERNAL_H
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <sys/types.h>
 
 #include "sim/persist.h"
@@ -79,7 +80,12 @@ struct persist {
     pthread_t flusher;
     int flusher_started;
     int stopping;
-    pthread_cond_t work;         /* wakes the flusher */
+    /* The flusher sleeps on a semaphore, not on a condition variable of
+     * `lock`: glibc hands a mutex back from pthread_cond_wait marked as
+     * contended, so the flusher's next unlock was a futex call every time
+     * it woke (a quarter of a durable create's futex calls). */
+    int flusher_idle;            /* it sleeps, or is about to, on `wake`: post it (lock) */
+    sem_t wake;
 
     /* Compaction (lock). */
     uint64_t generation;         /* bumped by truncate: a snapshot taken before is void */
