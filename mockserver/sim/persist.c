@@ -482,11 +482,15 @@ static uint64_t queue_line(persist *p, const char *text, size_t len)
     return ++p->appended;
 }
 
-/* Whether s is UTF-8 throughout (a JSON string must be, to be read back). */
-static int all_utf8(const char *s)
+/* Whether s[0, len) is UTF-8 throughout (a JSON string must be, to be
+ * read back). Its ASCII prefix, the whole of a method or a path of ids,
+ * is checked a byte at a time without decoding. */
+static int all_utf8(const char *s, size_t len)
 {
-    size_t len = strlen(s);
-    for (size_t i = 0; i < len;) {
+    size_t i = 0;
+    while (i < len && (unsigned char)s[i] < 0x80)
+        i++;
+    while (i < len) {
         size_t n = utf8_sequence_length((const unsigned char *)s + i, len - i);
         if (n == 0)
             return 0;
@@ -495,23 +499,44 @@ static int all_utf8(const char *s)
     return 1;
 }
 
+/* Lock held. Appends now_ms in decimal: the digits of the last time
+ * written are kept, since changes made in the same millisecond (or under
+ * a manual clock) share it. */
+static void write_time(persist *p, strbuf *out, int64_t now_ms)
+{
+    if (p->t_text_len > 0 && p->t_text_ms == now_ms) {
+        strbuf_append_known(out, p->t_text, p->t_text_len);
+        return;
+    }
+    size_t at = out->len;
+    jsonw_integer(out, now_ms);
+    size_t n = out->len - at;
+    if (!out->oom && n < sizeof p->t_text) {
+        memcpy(p->t_text, out->data + at, n);
+        p->t_text_len = n;
+        p->t_text_ms = now_ms;
+    }
+}
+
 /* Appends a record's line (without its newline) to out, as json_dumps
  * wrote it before, byte for byte (test_persist: test_record_bytes), in a
  * fraction of its time: the fields in this order, the body written by
  * jsonw_write_exact. Returns 0, or -1 when a text is not UTF-8 or the
  * body nests too deep (out then holds part of a line). */
-static int write_record(strbuf *out, const char *method, const char *path, const json_t *body,
+static int write_record(persist *p, strbuf *out, const char *method, const char *path, const json_t *body,
                         const char *query_key, int64_t now_ms, const fault_decision *fault, const char *export_id)
 {
-    if (!all_utf8(method) || !all_utf8(path) || (query_key != NULL && !all_utf8(query_key)) ||
-        (export_id != NULL && !all_utf8(export_id)))
+    size_t method_len = strlen(method), path_len = strlen(path);
+    if (!all_utf8(method, method_len) || !all_utf8(path, path_len) ||
+        (query_key != NULL && !all_utf8(query_key, strlen(query_key))) ||
+        (export_id != NULL && !all_utf8(export_id, strlen(export_id))))
         return -1;
     strbuf_put_literal(out, "{\"t\":");
-    jsonw_integer(out, now_ms);
+    write_time(p, out, now_ms);
     strbuf_put_literal(out, ",\"m\":");
-    jsonw_string(out, method, strlen(method));
+    jsonw_string(out, method, method_len);
     strbuf_put_literal(out, ",\"p\":");
-    jsonw_string(out, path, strlen(path));
+    jsonw_string(out, path, path_len);
     if (body != NULL) {
         strbuf_put_literal(out, ",\"b\":");
         if (jsonw_write_exact(body, out) != 0)
@@ -557,7 +582,7 @@ uint64_t persist_append(persist *p, const char *method, const char *path, const 
      * whole is taken back out. */
     size_t before = p->pending.len;
     uint64_t seq = 0;
-    if (write_record(&p->pending, method, path, body, query_key, now_ms, fault, export_id) == 0 &&
+    if (write_record(p, &p->pending, method, path, body, query_key, now_ms, fault, export_id) == 0 &&
         !p->pending.oom)
         seq = queue_line(p, NULL, p->pending.len - before);
     int error = p->pending.oom ? ENOMEM : EINVAL;

@@ -195,9 +195,13 @@ static void test_record_bytes(void **state)
     uint64_t a = persist_append(p, "POST", "/v1/audiences/aud_1/build", body, "sk_test_q", 1735689600000, &hold,
                                 "exp_0123");
     uint64_t b = persist_append(p, "DELETE", "/_mock/faults/3", NULL, NULL, 1735689600001, &latency, "");
+    /* The same millisecond again (its digits are reused), then another;
+     * a path with UTF-8 after its ASCII part. */
+    uint64_t c = persist_append(p, "POST", "/v1/caf\xc3\xa9", NULL, NULL, 1735689600001, NULL, NULL);
+    uint64_t d = persist_append(p, "POST", "/v1/x", NULL, NULL, 1735689600010, NULL, NULL);
     json_decref(body);
-    assert_true(a > 0 && b > a);
-    assert_int_equal(persist_sync(p, b), 0);
+    assert_true(a > 0 && b > a && c > b && d > c);
+    assert_int_equal(persist_sync(p, d), 0);
     persist_close(p);
     const char *text = strchr(read_file(), '\n');
     assert_non_null(text);
@@ -207,7 +211,9 @@ static void test_record_bytes(void **state)
                         "\"big\":12345678901234,\"tiny\":9.9999999999999995e-8,\"two\":2.0,\"list\":[1,true,null,"
                         "{\"x\":false}],\"empty\":{},\"none\":[]},\"k\":\"sk_test_q\",\"f\":{\"type\":\"hold\","
                         "\"rule\":7,\"hold\":\"BUILDING\"},\"x\":\"exp_0123\"}\n"
-                        "{\"t\":1735689600001,\"m\":\"DELETE\",\"p\":\"/_mock/faults/3\"}\n");
+                        "{\"t\":1735689600001,\"m\":\"DELETE\",\"p\":\"/_mock/faults/3\"}\n"
+                        "{\"t\":1735689600001,\"m\":\"POST\",\"p\":\"/v1/caf\xc3\xa9\"}\n"
+                        "{\"t\":1735689600010,\"m\":\"POST\",\"p\":\"/v1/x\"}\n");
     /* A text that a JSON string cannot hold is refused, not written. */
     p = persist_open(path, &identity, err, sizeof err);
     assert_non_null(p);
