@@ -518,12 +518,61 @@ static void write_time(persist *p, strbuf *out, int64_t now_ms)
     }
 }
 
+/* Appends the JSON text[0, len) without the whitespace between its
+ * tokens: one line (a raw newline can only be whitespace there). Strings
+ * are copied whole: each ends at the first quote after it that follows an
+ * even number of backslashes. */
+static void write_minified(strbuf *out, const char *text, size_t len)
+{
+    char *at = strbuf_extend(out, len);
+    if (at == NULL)
+        return;
+    size_t n = 0;
+    size_t i = 0;
+    while (i < len) {
+        char c = text[i];
+        if (c != '"') {
+            if (c != ' ' && c != '\n' && c != '\r' && c != '\t')
+                at[n++] = c;
+            i++;
+            continue;
+        }
+        size_t end = len;
+        for (size_t from = i + 1; from < len;) {
+            const char *quote = memchr(text + from, '"', len - from);
+            if (quote == NULL)
+                break;
+            size_t q = (size_t)(quote - text), k = q;
+            while (k > i + 1 && text[k - 1] == '\\')
+                k--;
+            from = q + 1;
+            if ((q - k) % 2 == 0) {
+                end = q + 1;
+                break;
+            }
+        }
+        memcpy(at + n, text + i, end - i);
+        n += end - i;
+        i = end;
+    }
+    out->len -= len - n;
+    out->data[out->len] = '\0';
+}
+
+/* A record's body: a tree, or the text it was read from. */
+typedef struct record_body {
+    const json_t *tree;
+    const char *text;
+    size_t len;
+} record_body;
+
 /* Appends a record's line (without its newline) to out, as json_dumps
  * wrote it before, byte for byte (test_persist: test_record_bytes), in a
- * fraction of its time: the fields in this order, the body written by
- * jsonw_write_exact. Returns 0, or -1 when a text is not UTF-8 or the
- * body nests too deep (out then holds part of a line). */
-static int write_record(persist *p, strbuf *out, const char *method, const char *path, const json_t *body,
+ * fraction of its time: the fields in this order, a body tree written by
+ * jsonw_write_exact, a body text without its whitespace. Returns 0, or -1
+ * when a text is not UTF-8 or the body nests too deep (out then holds
+ * part of a line). */
+static int write_record(persist *p, strbuf *out, const char *method, const char *path, const record_body *body,
                         const char *query_key, int64_t now_ms, const fault_decision *fault, const char *export_id)
 {
     size_t method_len = strlen(method), path_len = strlen(path);
@@ -537,9 +586,12 @@ static int write_record(persist *p, strbuf *out, const char *method, const char 
     jsonw_string(out, method, method_len);
     strbuf_put_literal(out, ",\"p\":");
     jsonw_string(out, path, path_len);
-    if (body != NULL) {
+    if (body->text != NULL) {
         strbuf_put_literal(out, ",\"b\":");
-        if (jsonw_write_exact(body, out) != 0)
+        write_minified(out, body->text, body->len);
+    } else if (body->tree != NULL) {
+        strbuf_put_literal(out, ",\"b\":");
+        if (jsonw_write_exact(body->tree, out) != 0)
             return -1;
     }
     if (query_key != NULL) {
@@ -573,9 +625,9 @@ static int write_record(persist *p, strbuf *out, const char *method, const char 
     return 0;
 }
 
-uint64_t persist_append(persist *p, const char *method, const char *path, const json_t *body,
-                        const char *query_key, int64_t now_ms, const fault_decision *fault,
-                        const char *export_id)
+static uint64_t append_record(persist *p, const char *method, const char *path, const record_body *body,
+                              const char *query_key, int64_t now_ms, const fault_decision *fault,
+                              const char *export_id)
 {
     pthread_mutex_lock(&p->lock);
     /* Written straight into the queue; a line that cannot be written
@@ -599,6 +651,22 @@ uint64_t persist_append(persist *p, const char *method, const char *path, const 
     if (seq == 0)
         persist_mark_failed(p, error);
     return seq;
+}
+
+uint64_t persist_append(persist *p, const char *method, const char *path, const json_t *body,
+                        const char *query_key, int64_t now_ms, const fault_decision *fault,
+                        const char *export_id)
+{
+    record_body b = {.tree = body};
+    return append_record(p, method, path, &b, query_key, now_ms, fault, export_id);
+}
+
+uint64_t persist_append_text(persist *p, const char *method, const char *path, const char *body_text,
+                             size_t body_len, const char *query_key, int64_t now_ms,
+                             const fault_decision *fault, const char *export_id)
+{
+    record_body b = {.text = body_text, .len = body_len};
+    return append_record(p, method, path, &b, query_key, now_ms, fault, export_id);
 }
 
 static void notify_ready(persist *p);
