@@ -13,6 +13,10 @@
 #    the mechanism itself costs; and the server's CPU time (user + system,
 #    from /proc) per create of each run, the figure that holds under load.
 #    --connections N adds a run at N connections with the state file.
+#    --threads N gives descovo-mock N server threads in every run (memory,
+#    durable, tmpfs, wide; default: its own, one per core): on a 2-core
+#    machine where wrk takes a core, --threads 1 shows the ratio at one
+#    server thread per core the load generator leaves free.
 #    --trace-syncs times each fdatasync of the durable run inside the
 #    server (perf trace, as root) and prints their median and p90: the
 #    figure that decides the durable rate, steadier than the rate itself.
@@ -30,7 +34,7 @@
 #       snapshot itself is large, and the restart restores all of it.
 #
 # Usage: bench/state_file.sh [--duration S] [--changes N] [--large N]
-#                            [--connections N] [--trace-syncs] [--smoke]
+#                            [--connections N] [--threads N] [--trace-syncs] [--smoke]
 #                            [--build-dir DIR] [--no-build]
 #   --smoke   1 s runs, 5,000 changes and audiences, one restart each:
 #             checks that it works (CI)
@@ -43,6 +47,7 @@ duration=5
 changes=1000000
 large=500000
 more_connections=0
+threads=0
 trace_syncs=0
 runs=3
 build=1
@@ -56,6 +61,7 @@ while [ $# -gt 0 ]; do
     --changes) need_int "$1" "${2:-}"; changes=$2; shift 2 ;;
     --large) need_int "$1" "${2:-}"; large=$2; shift 2 ;;
     --connections) need_int "$1" "${2:-}"; more_connections=$2; shift 2 ;;
+    --threads) need_int "$1" "${2:-}"; threads=$2; shift 2 ;;
     --trace-syncs) trace_syncs=1; shift ;;
     --smoke) duration=1; changes=5000; large=5000; runs=1; shift ;;
     --build-dir) build_dir=$2; shift 2 ;;
@@ -153,6 +159,13 @@ response = function(status, headers, body)
 end
 LUA
 common=(--clock manual --no-rate-limit --quiet --journal-size 0 --keys-file "$work/keys.txt")
+# The throughput runs only: the restarts below keep the server's default.
+thread_args=()
+thread_note="server threads: descovo-mock's default (one per core)"
+if [ "$threads" -gt 0 ]; then
+  thread_args=(--threads "$threads")
+  thread_note="server threads: $threads (--threads $threads)"
+fi
 
 # start NAME ARGS...: starts the mock, sets $url and $pid.
 start() {
@@ -195,12 +208,12 @@ syncs_of() {
   printf '%s changes in %s syncs' "$(health_of changes)" "$(health_of syncs)"
 }
 
-log "== throughput: POST /v1/audiences/create, 32 connections, ${duration} s each (under load)"
-start memory
+log "== throughput: POST /v1/audiences/create, 32 connections, ${duration} s each (under load; $thread_note)"
+start memory "${thread_args[@]}"
 memory_rate=$(rate 32 "$work/create.lua")
 memory_cpu=$(cat "$work/cpu")
 stop_pid "$pid"
-start durable --state-file "$state_dir/bench-state.log"
+start durable "${thread_args[@]}" --state-file "$state_dir/bench-state.log"
 if [ "$trace_syncs" -eq 1 ]; then
   # One create first: perf follows the threads there are, and the flusher
   # starts with the first change that waits for it.
@@ -230,7 +243,7 @@ fi
 stop_pid "$pid"
 # The same on a tmpfs, where a sync costs nothing: what the mechanism
 # itself (queue, held answers, flusher) costs beside the disk.
-start tmpfs --state-file "$shm/tmpfs-state.log"
+start tmpfs "${thread_args[@]}" --state-file "$shm/tmpfs-state.log"
 tmpfs_rate=$(rate 32 "$work/create.lua")
 tmpfs_cpu=$(cat "$work/cpu")
 tmpfs_syncs=$(syncs_of)
@@ -267,10 +280,11 @@ printf 'state_file creates_per_s tmpfs=%s ratio=%.2f (a state file whose syncs c
   "$tmpfs_rate" "$(awk -v a="$tmpfs_rate" -v b="$memory_rate" 'BEGIN { print a / b }')" "$tmpfs_syncs"
 printf 'state_file server_cpu_us_per_create memory=%s durable=%s tmpfs=%s (user + system; load average %s)\n' \
   "$memory_cpu" "$durable_cpu" "$tmpfs_cpu" "$(cut -d' ' -f1 /proc/loadavg)"
+printf 'state_file %s\n' "$thread_note"
 if [ "$trace_syncs" -eq 1 ]; then printf '%s\n' "$sync_trace"; fi
 if [ "$more_connections" -gt 0 ]; then
   rm -f "$state_dir/bench-state.log"
-  start wide --state-file "$state_dir/bench-state.log"
+  start wide "${thread_args[@]}" --state-file "$state_dir/bench-state.log"
   wide_rate=$(rate "$more_connections" "$work/create.lua")
   wide_syncs=$(syncs_of)
   stop_pid "$pid"

@@ -773,6 +773,8 @@ static const route *resolve(const http_request *http, char param[API_MAX_PATH_PA
  * and a download id to reuse (replay); then what became of it. */
 typedef struct request_log {
     persist *log;                 /* NULL: nothing to log */
+    const char *body_text;        /* the text the body was read from (live), or NULL */
+    size_t body_len;
     const char *query_key;        /* of a route that takes the key from the query */
     const char *export_token;     /* NULL: a random one */
     int appended;                 /* the change is in the log (or failed to be) */
@@ -785,8 +787,14 @@ static void log_change(request_log *lg, const mock_request *req, const char *exp
     if (lg == NULL || lg->log == NULL || lg->appended)
         return;
     lg->appended = 1;
-    lg->seq = persist_append(lg->log, req->method, req->path, req->body, lg->query_key, req->server_ms, req->fault,
-                             export_id);
+    /* A live body is logged from its text (no second serialisation of
+     * the tree under the store lock); a tree from elsewhere as itself. */
+    if (req->body != NULL && lg->body_text != NULL)
+        lg->seq = persist_append_text(lg->log, req->method, req->path, lg->body_text, lg->body_len, lg->query_key,
+                                      req->server_ms, req->fault, export_id);
+    else
+        lg->seq = persist_append(lg->log, req->method, req->path, req->body, lg->query_key, req->server_ms,
+                                 req->fault, export_id);
 }
 
 static void took_effect(const mock_request *req)
@@ -926,6 +934,8 @@ void routes_dispatch(const mock_context *ctx, const http_request *http, mock_rep
     else
         fault = (fault_decision){0};
     request_log lg = {.log = (r->flags & ROUTE_PERSIST) ? ctx->persist : NULL,
+                      .body_text = body != NULL ? http->body : NULL,
+                      .body_len = body != NULL ? http->body_len : 0,
                       .query_key = r->auth == AUTH_QUERY ? key : NULL};
     if (apply_fault_before(&fault, reply))
         goto out;

@@ -158,7 +158,7 @@ persist *persist_open(const char *path, const persist_identity *identity, char *
     p->format = STATE_FORMAT;
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->synced, NULL);
-    pthread_cond_init(&p->work, NULL);
+    sem_init(&p->wake, 0, 0);
     p->stats.last_ms = -1;
     /* A compaction that died before its rename: the file it left is not
      * the state file (PATH still is, whole). */
@@ -482,11 +482,15 @@ static uint64_t queue_line(persist *p, const char *text, size_t len)
     return ++p->appended;
 }
 
-/* Whether s is UTF-8 throughout (a JSON string must be, to be read back). */
-static int all_utf8(const char *s)
+/* Whether s[0, len) is UTF-8 throughout (a JSON string must be, to be
+ * read back). Its ASCII prefix, the whole of a method or a path of ids,
+ * is checked a byte at a time without decoding. */
+static int all_utf8(const char *s, size_t len)
 {
-    size_t len = strlen(s);
-    for (size_t i = 0; i < len;) {
+    size_t i = 0;
+    while (i < len && (unsigned char)s[i] < 0x80)
+        i++;
+    while (i < len) {
         size_t n = utf8_sequence_length((const unsigned char *)s + i, len - i);
         if (n == 0)
             return 0;
@@ -495,26 +499,99 @@ static int all_utf8(const char *s)
     return 1;
 }
 
+/* Lock held. Appends now_ms in decimal: the digits of the last time
+ * written are kept, since changes made in the same millisecond (or under
+ * a manual clock) share it. */
+static void write_time(persist *p, strbuf *out, int64_t now_ms)
+{
+    if (p->t_text_len > 0 && p->t_text_ms == now_ms) {
+        strbuf_append_known(out, p->t_text, p->t_text_len);
+        return;
+    }
+    size_t at = out->len;
+    jsonw_integer(out, now_ms);
+    size_t n = out->len - at;
+    if (!out->oom && n < sizeof p->t_text) {
+        memcpy(p->t_text, out->data + at, n);
+        p->t_text_len = n;
+        p->t_text_ms = now_ms;
+    }
+}
+
+/* Appends the JSON text[0, len) without the whitespace between its
+ * tokens: one line (a raw newline can only be whitespace there). Strings
+ * are copied whole: each ends at the first quote after it that follows an
+ * even number of backslashes. */
+static void write_minified(strbuf *out, const char *text, size_t len)
+{
+    char *at = strbuf_extend(out, len);
+    if (at == NULL)
+        return;
+    size_t n = 0;
+    size_t i = 0;
+    while (i < len) {
+        char c = text[i];
+        if (c != '"') {
+            if (c != ' ' && c != '\n' && c != '\r' && c != '\t')
+                at[n++] = c;
+            i++;
+            continue;
+        }
+        size_t end = len;
+        for (size_t from = i + 1; from < len;) {
+            const char *quote = memchr(text + from, '"', len - from);
+            if (quote == NULL)
+                break;
+            size_t q = (size_t)(quote - text), k = q;
+            while (k > i + 1 && text[k - 1] == '\\')
+                k--;
+            from = q + 1;
+            if ((q - k) % 2 == 0) {
+                end = q + 1;
+                break;
+            }
+        }
+        memcpy(at + n, text + i, end - i);
+        n += end - i;
+        i = end;
+    }
+    out->len -= len - n;
+    out->data[out->len] = '\0';
+}
+
+/* A record's body: a tree, or the text it was read from. */
+typedef struct record_body {
+    const json_t *tree;
+    const char *text;
+    size_t len;
+} record_body;
+
 /* Appends a record's line (without its newline) to out, as json_dumps
  * wrote it before, byte for byte (test_persist: test_record_bytes), in a
- * fraction of its time: the fields in this order, the body written by
- * jsonw_write_exact. Returns 0, or -1 when a text is not UTF-8 or the
- * body nests too deep (out then holds part of a line). */
-static int write_record(strbuf *out, const char *method, const char *path, const json_t *body,
+ * fraction of its time: the fields in this order, a body tree written by
+ * jsonw_write_exact, a body text without its whitespace. Returns 0, or -1
+ * when a text is not UTF-8 or the body nests too deep (out then holds
+ * part of a line). */
+static int write_record(persist *p, strbuf *out, const char *method, const char *path, const record_body *body,
                         const char *query_key, int64_t now_ms, const fault_decision *fault, const char *export_id)
 {
-    if (!all_utf8(method) || !all_utf8(path) || (query_key != NULL && !all_utf8(query_key)) ||
-        (export_id != NULL && !all_utf8(export_id)))
+    size_t method_len = strlen(method), path_len = strlen(path);
+    if (!all_utf8(method, method_len) || !all_utf8(path, path_len) ||
+        (query_key != NULL && !all_utf8(query_key, strlen(query_key))) ||
+        (export_id != NULL && !all_utf8(export_id, strlen(export_id))))
         return -1;
     strbuf_put_literal(out, "{\"t\":");
-    jsonw_integer(out, now_ms);
+    write_time(p, out, now_ms);
     strbuf_put_literal(out, ",\"m\":");
-    jsonw_string(out, method, strlen(method));
+    jsonw_string(out, method, method_len);
     strbuf_put_literal(out, ",\"p\":");
-    jsonw_string(out, path, strlen(path));
-    if (body != NULL) {
+    jsonw_string(out, path, path_len);
+    if (body->text != NULL) {
         strbuf_put_literal(out, ",\"b\":");
-        if (jsonw_write_exact(body, out) != 0)
+        write_minified(out, body->text, body->len);
+    } else if (body->tree != NULL) {
+        strbuf_put_literal(out, ",\"b\":");
+        if (jsonw_write_exact(body->tree, out) != 0)
             return -1;
     }
     if (query_key != NULL) {
@@ -548,16 +625,16 @@ static int write_record(strbuf *out, const char *method, const char *path, const
     return 0;
 }
 
-uint64_t persist_append(persist *p, const char *method, const char *path, const json_t *body,
-                        const char *query_key, int64_t now_ms, const fault_decision *fault,
-                        const char *export_id)
+static uint64_t append_record(persist *p, const char *method, const char *path, const record_body *body,
+                              const char *query_key, int64_t now_ms, const fault_decision *fault,
+                              const char *export_id)
 {
     pthread_mutex_lock(&p->lock);
     /* Written straight into the queue; a line that cannot be written
      * whole is taken back out. */
     size_t before = p->pending.len;
     uint64_t seq = 0;
-    if (write_record(&p->pending, method, path, body, query_key, now_ms, fault, export_id) == 0 &&
+    if (write_record(p, &p->pending, method, path, body, query_key, now_ms, fault, export_id) == 0 &&
         !p->pending.oom)
         seq = queue_line(p, NULL, p->pending.len - before);
     int error = p->pending.oom ? ENOMEM : EINVAL;
@@ -576,7 +653,40 @@ uint64_t persist_append(persist *p, const char *method, const char *path, const 
     return seq;
 }
 
+uint64_t persist_append(persist *p, const char *method, const char *path, const json_t *body,
+                        const char *query_key, int64_t now_ms, const fault_decision *fault,
+                        const char *export_id)
+{
+    record_body b = {.tree = body};
+    return append_record(p, method, path, &b, query_key, now_ms, fault, export_id);
+}
+
+uint64_t persist_append_text(persist *p, const char *method, const char *path, const char *body_text,
+                             size_t body_len, const char *query_key, int64_t now_ms,
+                             const fault_decision *fault, const char *export_id)
+{
+    record_body b = {.text = body_text, .len = body_len};
+    return append_record(p, method, path, &b, query_key, now_ms, fault, export_id);
+}
+
 static void notify_ready(persist *p);
+
+/* Lock held. Whether the flusher sleeps (or is about to) and must be
+ * posted to see new work; it then counts as awake, so that one post
+ * answers each sleep. */
+static int flusher_to_wake(persist *p)
+{
+    int idle = p->flusher_idle;
+    p->flusher_idle = 0;
+    return idle;
+}
+
+/* Lock held. Wakes the flusher if it sleeps. */
+static void wake_flusher(persist *p)
+{
+    if (flusher_to_wake(p))
+        sem_post(&p->wake);
+}
 
 /* Lock held, as the leader: writes and syncs everything pending, with the
  * lock released meanwhile (appends go on into a fresh buffer), then calls
@@ -631,9 +741,9 @@ static void flush_pending(persist *p)
     p->flushing = 0;
     pthread_cond_broadcast(&p->synced);
     /* Answers this sync did not cover need the next one: the flusher
-     * waits on `work` while another thread leads. */
+     * sleeps while another thread leads. */
     if (p->n_waiters > 0)
-        pthread_cond_signal(&p->work);
+        wake_flusher(p);
     notify_ready(p);
 }
 
@@ -660,7 +770,7 @@ static void notify_ready(persist *p)
         ready[i].done(ready[i].arg, failed);
     pthread_mutex_lock(&p->lock);
     if (p->n_waiters > 0)
-        pthread_cond_signal(&p->work);
+        wake_flusher(p);
 }
 
 /* The flusher: whenever answers wait, writes and syncs what is pending
@@ -672,8 +782,14 @@ static void *flusher(void *arg)
     pthread_setname_np(pthread_self(), PERSIST_FLUSHER_NAME);
     pthread_mutex_lock(&p->lock);
     for (;;) {
-        while (!p->stopping && (p->n_waiters == 0 || p->flushing))
-            pthread_cond_wait(&p->work, &p->lock);
+        if (!p->stopping && (p->n_waiters == 0 || p->flushing)) {
+            p->flusher_idle = 1;
+            pthread_mutex_unlock(&p->lock);
+            while (sem_wait(&p->wake) != 0 && errno == EINTR)
+                ;
+            pthread_mutex_lock(&p->lock);
+            continue;
+        }
         if (p->n_waiters == 0 && p->stopping)
             break;
         if (p->flushing) {
@@ -712,15 +828,15 @@ int persist_await(persist *p, uint64_t seq, persist_done_fn done, void *arg)
         p->waiters = grown;
         p->cap_waiters = cap;
     }
-    /* The flusher waits on `work` only while nobody waits (or while
-     * another leader syncs, which signals it when done): only the first
-     * waiter needs to wake it, and after the unlock, so that it does not
+    /* The flusher sleeps only while nobody waits (or while another
+     * leader syncs, which wakes it when done): only the first waiter
+     * finds it idle, and posts it after the unlock, so that it does not
      * wake just to block on the lock held here. */
-    int wake = p->n_waiters == 0;
+    int wake = flusher_to_wake(p);
     p->waiters[p->n_waiters++] = (persist_waiter){seq, done, arg};
     pthread_mutex_unlock(&p->lock);
     if (wake)
-        pthread_cond_signal(&p->work);
+        sem_post(&p->wake);
     return 0;
 }
 
@@ -845,7 +961,7 @@ void persist_truncate(void *ctx)
         p->end = size;
     }
     pthread_cond_broadcast(&p->synced);
-    pthread_cond_signal(&p->work); /* waiters of wiped records: call them back */
+    wake_flusher(p); /* waiters of wiped records: call them back */
     pthread_mutex_unlock(&p->lock);
 }
 
@@ -856,12 +972,12 @@ void persist_close(persist *p)
     if (p->flusher_started) {
         pthread_mutex_lock(&p->lock);
         p->stopping = 1;
-        pthread_cond_signal(&p->work);
+        wake_flusher(p);
         pthread_mutex_unlock(&p->lock);
         pthread_join(p->flusher, NULL);
     }
     free(p->waiters);
-    pthread_cond_destroy(&p->work);
+    sem_destroy(&p->wake);
     if (p->fd >= 0)
         close(p->fd);
     strbuf_release(&p->pending);

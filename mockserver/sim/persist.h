@@ -175,6 +175,16 @@ uint64_t persist_append(persist *p, const char *method, const char *path, const 
                         const char *query_key, int64_t now_ms, const fault_decision *fault,
                         const char *export_id);
 
+/* The same with the body as the text it was read from: body_text (borrowed,
+ * body_len bytes) is a JSON object that the server's reader accepted whole
+ * (so valid UTF-8, no raw control character in a string, nothing after
+ * the object). It is written without the whitespace between its tokens
+ * instead of being written again from its tree: the same bytes, read back
+ * by the same reader at a replay, give the same object. NULL: no body. */
+uint64_t persist_append_text(persist *p, const char *method, const char *path, const char *body_text,
+                             size_t body_len, const char *query_key, int64_t now_ms,
+                             const fault_decision *fault, const char *export_id);
+
 /* Store lock NOT held. Returns once record seq (and all before it) is
  * written and synced: 0, or -1 when a write, a sync or an earlier append
  * failed (errno set). */

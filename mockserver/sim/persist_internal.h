@@ -6,6 +6,7 @@
 #define DESCOVO_PERSIST_INTERNAL_H
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <sys/types.h>
 
 #include "sim/persist.h"
@@ -71,6 +72,9 @@ struct persist {
     int64_t mark_ms;
     uint64_t mark_seq;
     int64_t last_t;              /* the latest "t" queued (changes never go back) */
+    char t_text[24];             /* the decimal digits of t_text_ms, the last "t" written */
+    size_t t_text_len;           /* 0: none yet */
+    int64_t t_text_ms;
     int64_t queued_ms;           /* the latest time any queued line vouches for */
     /* Answers waiting for their record (persist_await), and the thread
      * that writes, syncs and calls them back. */
@@ -79,7 +83,12 @@ struct persist {
     pthread_t flusher;
     int flusher_started;
     int stopping;
-    pthread_cond_t work;         /* wakes the flusher */
+    /* The flusher sleeps on a semaphore, not on a condition variable of
+     * `lock`: glibc hands a mutex back from pthread_cond_wait marked as
+     * contended, so the flusher's next unlock was a futex call every time
+     * it woke (a quarter of a durable create's futex calls). */
+    int flusher_idle;            /* it sleeps, or is about to, on `wake`: post it (lock) */
+    sem_t wake;
 
     /* Compaction (lock). */
     uint64_t generation;         /* bumped by truncate: a snapshot taken before is void */

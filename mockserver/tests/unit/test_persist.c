@@ -195,9 +195,13 @@ static void test_record_bytes(void **state)
     uint64_t a = persist_append(p, "POST", "/v1/audiences/aud_1/build", body, "sk_test_q", 1735689600000, &hold,
                                 "exp_0123");
     uint64_t b = persist_append(p, "DELETE", "/_mock/faults/3", NULL, NULL, 1735689600001, &latency, "");
+    /* The same millisecond again (its digits are reused), then another;
+     * a path with UTF-8 after its ASCII part. */
+    uint64_t c = persist_append(p, "POST", "/v1/caf\xc3\xa9", NULL, NULL, 1735689600001, NULL, NULL);
+    uint64_t d = persist_append(p, "POST", "/v1/x", NULL, NULL, 1735689600010, NULL, NULL);
     json_decref(body);
-    assert_true(a > 0 && b > a);
-    assert_int_equal(persist_sync(p, b), 0);
+    assert_true(a > 0 && b > a && c > b && d > c);
+    assert_int_equal(persist_sync(p, d), 0);
     persist_close(p);
     const char *text = strchr(read_file(), '\n');
     assert_non_null(text);
@@ -207,7 +211,9 @@ static void test_record_bytes(void **state)
                         "\"big\":12345678901234,\"tiny\":9.9999999999999995e-8,\"two\":2.0,\"list\":[1,true,null,"
                         "{\"x\":false}],\"empty\":{},\"none\":[]},\"k\":\"sk_test_q\",\"f\":{\"type\":\"hold\","
                         "\"rule\":7,\"hold\":\"BUILDING\"},\"x\":\"exp_0123\"}\n"
-                        "{\"t\":1735689600001,\"m\":\"DELETE\",\"p\":\"/_mock/faults/3\"}\n");
+                        "{\"t\":1735689600001,\"m\":\"DELETE\",\"p\":\"/_mock/faults/3\"}\n"
+                        "{\"t\":1735689600001,\"m\":\"POST\",\"p\":\"/v1/caf\xc3\xa9\"}\n"
+                        "{\"t\":1735689600010,\"m\":\"POST\",\"p\":\"/v1/x\"}\n");
     /* A text that a JSON string cannot hold is refused, not written. */
     p = persist_open(path, &identity, err, sizeof err);
     assert_non_null(p);
@@ -215,6 +221,45 @@ static void test_record_bytes(void **state)
     assert_int_equal(persist_failed(p), EINVAL);
     persist_close(p);
     assert_null(strstr(read_file(), "1735689600002"));
+}
+
+/* The body of a replay, compared with the object it was logged from. */
+static int body_equal(void *ctx, const persist_record *r, char *detail, size_t len)
+{
+    (void)detail;
+    (void)len;
+    return json_equal(r->body, ctx) ? 0 : -1;
+}
+
+/* A body logged from its text goes on one line without the whitespace
+ * between its tokens, whatever its strings hold, and replays to the
+ * object it was read from. */
+static void test_record_body_text(void **state)
+{
+    (void)state;
+    char err[512] = "";
+    json_error_t error;
+    const char text[] = " {\"apiKey\" :\t\"sk_test_x\",\r\n \"name\": \"a \\\" b\\\\\",\n"
+                        "  \"list\" : [ 1 , 2.50 , {\"k\" : \"caf\xc3\xa9 \\u00e9\\n\"} ] ,\"e\":{ } } \n";
+    json_t *body = json_loads(text, 0, &error);
+    assert_non_null(body);
+    persist *p = persist_open(path, &identity, err, sizeof err);
+    assert_non_null(p);
+    uint64_t seq = persist_append_text(p, "POST", "/v1/audiences/create", text, strlen(text), NULL, 1000, NULL,
+                                       NULL);
+    assert_true(seq > 0);
+    assert_int_equal(persist_sync(p, seq), 0);
+    persist_close(p);
+    const char *line = strchr(read_file(), '\n');
+    assert_non_null(line);
+    assert_string_equal(line + 1, "{\"t\":1000,\"m\":\"POST\",\"p\":\"/v1/audiences/create\",\"b\":{\"apiKey\":"
+                                  "\"sk_test_x\",\"name\":\"a \\\" b\\\\\",\"list\":[1,2.50,{\"k\":"
+                                  "\"caf\xc3\xa9 \\u00e9\\n\"}],\"e\":{}}}\n");
+    p = persist_open(path, &identity, err, sizeof err);
+    assert_non_null(p);
+    assert_int_equal(persist_replay(p, NULL, body_equal, body, err, sizeof err), 1);
+    persist_close(p);
+    json_decref(body);
 }
 
 /* Each bad field refuses the start, naming the line. */
@@ -754,6 +799,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_names_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_record_bytes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_record_body_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_with_line_number, setup, teardown),
         cmocka_unit_test_setup_teardown(test_format_1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clock_marks, setup, teardown),
