@@ -499,25 +499,6 @@ static int all_utf8(const char *s, size_t len)
     return 1;
 }
 
-/* Lock held. Appends now_ms in decimal: the digits of the last time
- * written are kept, since changes made in the same millisecond (or under
- * a manual clock) share it. */
-static void write_time(persist *p, strbuf *out, int64_t now_ms)
-{
-    if (p->t_text_len > 0 && p->t_text_ms == now_ms) {
-        strbuf_append_known(out, p->t_text, p->t_text_len);
-        return;
-    }
-    size_t at = out->len;
-    jsonw_integer(out, now_ms);
-    size_t n = out->len - at;
-    if (!out->oom && n < sizeof p->t_text) {
-        memcpy(p->t_text, out->data + at, n);
-        p->t_text_len = n;
-        p->t_text_ms = now_ms;
-    }
-}
-
 /* Appends the JSON text[0, len) without the whitespace between its
  * tokens: one line (a raw newline can only be whitespace there). Strings
  * are copied whole: each ends at the first quote after it that follows an
@@ -572,7 +553,7 @@ typedef struct record_body {
  * jsonw_write_exact, a body text without its whitespace. Returns 0, or -1
  * when a text is not UTF-8 or the body nests too deep (out then holds
  * part of a line). */
-static int write_record(persist *p, strbuf *out, const char *method, const char *path, const record_body *body,
+static int write_record(strbuf *out, const char *method, const char *path, const record_body *body,
                         const char *query_key, int64_t now_ms, const fault_decision *fault, const char *export_id)
 {
     size_t method_len = strlen(method), path_len = strlen(path);
@@ -581,7 +562,7 @@ static int write_record(persist *p, strbuf *out, const char *method, const char 
         (export_id != NULL && !all_utf8(export_id, strlen(export_id))))
         return -1;
     strbuf_put_literal(out, "{\"t\":");
-    write_time(p, out, now_ms);
+    jsonw_integer(out, now_ms);
     strbuf_put_literal(out, ",\"m\":");
     jsonw_string(out, method, method_len);
     strbuf_put_literal(out, ",\"p\":");
@@ -634,7 +615,7 @@ static uint64_t append_record(persist *p, const char *method, const char *path, 
      * whole is taken back out. */
     size_t before = p->pending.len;
     uint64_t seq = 0;
-    if (write_record(p, &p->pending, method, path, body, query_key, now_ms, fault, export_id) == 0 &&
+    if (write_record(&p->pending, method, path, body, query_key, now_ms, fault, export_id) == 0 &&
         !p->pending.oom)
         seq = queue_line(p, NULL, p->pending.len - before);
     int error = p->pending.oom ? ENOMEM : EINVAL;

@@ -72,9 +72,6 @@ struct persist {
     int64_t mark_ms;
     uint64_t mark_seq;
     int64_t last_t;              /* the latest "t" queued (changes never go back) */
-    char t_text[24];             /* the decimal digits of t_text_ms, the last "t" written */
-    size_t t_text_len;           /* 0: none yet */
-    int64_t t_text_ms;
     int64_t queued_ms;           /* the latest time any queued line vouches for */
     /* Answers waiting for their record (persist_await), and the thread
      * that writes, syncs and calls them back. */
