@@ -351,15 +351,16 @@ int fw_start(fw_tenant *t)
     return setup_key(t);
 }
 
-/* Whether a reset is due after the workflow just done. Real CI jobs do not
- * reset at the same moment, and a fleet whose tenants all start together
- * and run the same workflow would: tenant i is i workflows into its cycle
- * from the start, which spreads the resets over the cycle. */
-static int reset_due(const fw_tenant *t)
+/* Whether something done every `every` workflows (a reset, a new key) is
+ * due after the workflow just done. Real CI jobs do not reset or start
+ * with a new key at the same moment, and a fleet whose tenants all start
+ * together and run the same workflow would: tenant i is i workflows into
+ * its cycle from the start, which spreads them over the cycle. */
+static int cycle_due(const fw_tenant *t, int every)
 {
-    uint64_t every = (uint64_t)t->options->reset_every;
-    uint64_t phase = t->options->reset_lockstep ? 0 : (uint64_t)t->index % every;
-    return (t->workflows + phase) % every == 0;
+    uint64_t n = (uint64_t)every;
+    uint64_t phase = t->options->reset_lockstep ? 0 : (uint64_t)t->index % n;
+    return (t->workflows + phase) % n == 0;
 }
 
 int fw_loop(fw_tenant *t)
@@ -368,12 +369,12 @@ int fw_loop(fw_tenant *t)
     if (workflow(t) != 0)
         return read_start_balance(t);
     t->workflows++;
-    if (o->fresh_keys > 0 && t->workflows % (uint64_t)o->fresh_keys == 0) {
+    if (o->fresh_keys > 0 && cycle_due(t, o->fresh_keys)) {
         check_balance(t);
         next_key(t);
         return setup_key(t);
     }
-    if (o->reset_every > 0 && reset_due(t)) {
+    if (o->reset_every > 0 && cycle_due(t, o->reset_every)) {
         check_balance(t);
         return reset_tenant(t);
     }

@@ -51,9 +51,9 @@ typedef struct fw_options {
     const char *url;          /* the server's base URL, no trailing '/' */
     const char *prefix;       /* keys are PREFIX<tenant>_<generation> */
     int reset_every;          /* loops between resets of a tenant, 0: never */
-    int reset_lockstep;       /* every tenant resets after the same loops (else
-                               * tenant i starts i % reset_every loops into
-                               * its cycle; fw_loop) */
+    int reset_lockstep;       /* every tenant resets, and takes a new key,
+                               * after the same loops (else tenant i starts
+                               * i % N loops into each cycle; fw_loop) */
     int fresh_keys;           /* loops before a tenant takes a new key, 0: never */
     int setup_put;            /* PUT /_mock/accounts/{key} first (else: keys on demand) */
     int global_clock;         /* POST /_mock/clock/advance instead of the tenant's */
@@ -109,7 +109,8 @@ void fw_tenant_free(fw_tenant *t);
  * after it (checking the balance first). A tenant resets every
  * reset_every workflows: tenant i first after reset_every - i %
  * reset_every of them (after reset_every with reset_lockstep), so that a
- * fleet started at once does not reset at once. After a failed workflow it reads
+ * fleet started at once does not reset at once; it takes a new key every
+ * fresh_keys workflows on the same rule (the new key, when both are due). After a failed workflow it reads
  * the balance anew (an interrupted workflow may have charged what its
  * answers did not say). Returns 0, or -1 when the tenant cannot go on.
  * fw_finish checks the balance a last time. */

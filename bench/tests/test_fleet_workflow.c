@@ -223,8 +223,9 @@ static void test_floor_takes_any_2xx_and_nothing_else(void **state)
 }
 
 /* After which of its first `loops` workflows tenant `index` resets:
- * after[w] is 1 when it reset after workflow w + 1. */
-static void resets_of(fw_options o, int index, int loops, int *after)
+ * after[w] is 1 when it reset after workflow w + 1; keys[w] (when not
+ * NULL), 1 when it took a new key then. */
+static void cycles_of(fw_options o, int index, int loops, int *after, int *keys)
 {
     script mock = {.kind = LIKE_MOCK, .balance = START_CREDITS};
     fw_tenant t;
@@ -232,9 +233,12 @@ static void resets_of(fw_options o, int index, int loops, int *after)
     assert_int_equal(fw_start(&t), 0);
     for (int w = 0; w < loops; w++) {
         int before = mock.resets;
+        int generation = t.generation;
         mock.log_len = 0; /* only the counts are read here */
         assert_int_equal(fw_loop(&t), 0);
         after[w] = mock.resets - before;
+        if (keys != NULL)
+            keys[w] = t.generation - generation;
     }
     fw_finish(&t);
     assert_int_equal(t.errors, 0);
@@ -251,7 +255,7 @@ static void test_the_fleets_resets_are_spread_over_the_cycle(void **state)
     /* Tenant i first resets after EVERY - i % EVERY workflows, then every
      * EVERY: tenants 0-3 reset after 4, 3, 2 and 1, tenant 5 as tenant 1. */
     for (int index = 0; index < 6; index++) {
-        resets_of(o, index, LOOPS, after);
+        cycles_of(o, index, LOOPS, after, NULL);
         int first = EVERY - index % EVERY;
         for (int w = 1; w <= LOOPS; w++)
             assert_int_equal(after[w - 1], w >= first && (w - first) % EVERY == 0);
@@ -259,9 +263,34 @@ static void test_the_fleets_resets_are_spread_over_the_cycle(void **state)
     /* In lockstep, every tenant after 4, 8 and 12. */
     o.reset_lockstep = 1;
     for (int index = 0; index < 6; index++) {
-        resets_of(o, index, LOOPS, after);
+        cycles_of(o, index, LOOPS, after, NULL);
         for (int w = 1; w <= LOOPS; w++)
             assert_int_equal(after[w - 1], w % EVERY == 0);
+    }
+}
+
+static void test_the_fleets_new_keys_are_spread_over_the_cycle(void **state)
+{
+    (void)state;
+    enum { EVERY = 3, LOOPS = 9 };
+    fw_options o = {.url = BASE, .prefix = "sk_test_w_", .fresh_keys = EVERY};
+    int after[LOOPS], keys[LOOPS];
+    /* As resets: tenant i first takes a new key after EVERY - i % EVERY
+     * workflows, then every EVERY; it never resets here. */
+    for (int index = 0; index < 5; index++) {
+        cycles_of(o, index, LOOPS, after, keys);
+        int first = EVERY - index % EVERY;
+        for (int w = 1; w <= LOOPS; w++) {
+            assert_int_equal(keys[w - 1], w >= first && (w - first) % EVERY == 0);
+            assert_int_equal(after[w - 1], 0);
+        }
+    }
+    /* In lockstep, every tenant after 3, 6 and 9. */
+    o.reset_lockstep = 1;
+    for (int index = 0; index < 5; index++) {
+        cycles_of(o, index, LOOPS, after, keys);
+        for (int w = 1; w <= LOOPS; w++)
+            assert_int_equal(keys[w - 1], w % EVERY == 0);
     }
 }
 
@@ -273,6 +302,7 @@ int main(void)
         cmocka_unit_test(test_the_real_mode_cannot_run_on_the_bare_server),
         cmocka_unit_test(test_floor_takes_any_2xx_and_nothing_else),
         cmocka_unit_test(test_the_fleets_resets_are_spread_over_the_cycle),
+        cmocka_unit_test(test_the_fleets_new_keys_are_spread_over_the_cycle),
     };
     return cmocka_run_group_tests_name("fleet_workflow", tests, NULL, NULL);
 }
