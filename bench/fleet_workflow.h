@@ -110,9 +110,9 @@ void fw_tenant_free(fw_tenant *t);
  * reset_every workflows: tenant i first after reset_every - i %
  * reset_every of them (after reset_every with reset_lockstep), so that a
  * fleet started at once does not reset at once; it takes a new key every
- * fresh_keys workflows on the same rule (the new key, when both are due). After a failed workflow it reads
- * the balance anew (an interrupted workflow may have charged what its
- * answers did not say). Returns 0, or -1 when the tenant cannot go on.
+ * fresh_keys workflows on the same rule (the new key, when both are due).
+ * After a failed workflow it reads the balance anew (an interrupted
+ * workflow may have charged what its answers did not say). Returns 0, or -1 when the tenant cannot go on.
  * fw_finish checks the balance a last time. */
 int fw_start(fw_tenant *t);
 int fw_loop(fw_tenant *t);

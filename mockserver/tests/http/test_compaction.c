@@ -516,6 +516,12 @@ static void test_damaged_snapshot_line(void **state)
     unlink(file);
 }
 
+/* The state file's counter `name` in GET /_mock/health. */
+static json_int_t state_file_count(const json_t *health, const char *name)
+{
+    return json_integer_value(json_object_get(json_object_get(health, "stateFile"), name));
+}
+
 /* --- concurrency and automatic compaction ---------------------------------- */
 
 typedef struct writer {
@@ -576,7 +582,7 @@ static void test_changes_during_compaction(void **state)
     json_int_t bytes = json_integer_value(json_object_get(out, "bytes"));
     json_decref(out);
     json_t *health = ok_json(h, "GET", "/_mock/health", NULL);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(health, "stateFile"), "bytes")), bytes);
+    assert_int_equal(state_file_count(health, "bytes"), bytes);
     json_decref(health);
     size_t size = 0;
     char *text = read_text(file, &size);
@@ -585,12 +591,6 @@ static void test_changes_during_compaction(void **state)
     free(text);
     assert_restart_keeps(h, file, 0);
     unlink(file);
-}
-
-/* The state file's counter `name` in GET /_mock/health. */
-static json_int_t state_file_count(const json_t *health, const char *name)
-{
-    return json_integer_value(json_object_get(json_object_get(health, "stateFile"), name));
 }
 
 /* Waits (bounded) until the state file has been compacted more than
@@ -624,9 +624,10 @@ static void wait_for_compactions(harness *h, json_int_t done)
 static void test_automatic(void **state)
 {
     (void)state;
+    enum { COMPACT_AFTER = 50 };
     char file[256];
     temp_path(file, sizeof file, "auto.log");
-    harness *h = start_on(file, 50);
+    harness *h = start_on(file, COMPACT_AFTER);
     json_int_t most = 0;
     for (int i = 0; i < 400; i++) {
         ok(h, "PUT", "/_mock/accounts/" DEV_KEY, i % 2 ? "{\"credits\":1000}" : "{\"credits\":2000}");
@@ -636,9 +637,10 @@ static void test_automatic(void **state)
             json_int_t done = state_file_count(health, "compactions");
             json_decref(health);
             most = since > most ? since : most;
-            /* Due, and not done yet (a finished one leaves fewer than 50:
-             * at most the 19 changes made since the last look). */
-            if (since >= 50)
+            /* Due, and not done yet (a finished one leaves fewer than
+             * COMPACT_AFTER: at most the 19 changes made since the last
+             * look; the snapshot's own few lines do not raise the due). */
+            if (since >= COMPACT_AFTER)
                 wait_for_compactions(h, done);
         }
     }
@@ -646,14 +648,13 @@ static void test_automatic(void **state)
     json_t *health = ok_json(h, "GET", "/_mock/health", NULL);
     json_t *sf = json_object_get(health, "stateFile");
     assert_true(json_integer_value(json_object_get(sf, "compactions")) >= 3);
-    assert_int_equal(json_integer_value(json_object_get(sf, "compactAfter")), 50);
+    assert_int_equal(json_integer_value(json_object_get(sf, "compactAfter")), COMPACT_AFTER);
     assert_true(json_integer_value(json_object_get(sf, "snapshotObjects")) > 0);
-    /* 50 and the 19 made before the writer looked; 100 leaves room for
-     * the few lines of the snapshot itself. */
-    if (most >= 100)
+    /* COMPACT_AFTER and the 19 made before the writer looked. */
+    if (most >= 2 * COMPACT_AFTER)
         fail_msg("%lld lines after the snapshot, out of 400 changes", (long long)most);
     json_decref(health);
-    assert_restart_keeps(h, file, 50);
+    assert_restart_keeps(h, file, COMPACT_AFTER);
     unlink(file);
 }
 
