@@ -27,7 +27,17 @@ if ! command -v wrk >/dev/null 2>&1; then
   exit 77
 fi
 echo "== bench/state_file.sh --smoke"
-timeout 90 bash "$here/state_file.sh" --smoke --no-build --build-dir "$build_dir"
+state_out=$(mktemp)
+trap 'rm -f "$state_out"' EXIT
+timeout 90 bash "$here/state_file.sh" --smoke --no-build --build-dir "$build_dir" | tee "$state_out"
+# The verdict is the median of the pairs' ratios (2 pairs: their mean).
+awk '/^state_file pair [0-9]+:/ { split($NF, r, "="); sum += r[2]; n++ }
+     /^state_file creates_per_s memory=/ { for (i = 1; i <= NF; i++) if ($i ~ /^ratio=/) { split($i, v, "="); got = v[2] } }
+     END {
+       if (n != 2 || got == "") { print "bench.smoke: expected 2 pair lines and a ratio, got " n " and \"" got "\""; exit 1 }
+       d = got - sum / n; if (d < 0) d = -d
+       if (d > 0.011) { printf "bench.smoke: ratio %s is not the median of the pairs (%.3f)\n", got, sum / n; exit 1 }
+     }' "$state_out"
 echo "== bench/run.sh --smoke"
 timeout 90 bash "$here/run.sh" --smoke --no-build --build-dir "$build_dir"
 if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null 2>&1; then

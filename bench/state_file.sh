@@ -12,6 +12,11 @@
 #    with the state file on /dev/shm (syncs cost nothing), which shows what
 #    the mechanism itself costs; and the server's CPU time (user + system,
 #    from /proc) per create of each run, the figure that holds under load.
+#    --pairs N (default 3) runs memory and durable N times each, taking
+#    turns (memory first in odd pairs, durable first in even ones, so that
+#    a host growing busier or quieter does not favour either), and prints
+#    each pair's ratio and their median: the verdict. On a shared host one
+#    pair's ratio moves by half between runs of the same binary.
 #    --connections N adds a run at N connections with the state file.
 #    --threads N gives descovo-mock N server threads in every run (memory,
 #    durable, tmpfs, wide; default: its own, one per core): on a 2-core
@@ -34,9 +39,9 @@
 #       snapshot itself is large, and the restart restores all of it.
 #
 # Usage: bench/state_file.sh [--duration S] [--changes N] [--large N]
-#                            [--connections N] [--threads N] [--trace-syncs] [--smoke]
+#                            [--pairs N] [--connections N] [--threads N] [--trace-syncs] [--smoke]
 #                            [--build-dir DIR] [--no-build]
-#   --smoke   1 s runs, 5,000 changes and audiences, one restart each:
+#   --smoke   1 s runs, 2 pairs, 5,000 changes and audiences, one restart each:
 #             checks that it works (CI)
 # Figures on a shared machine are under load: read them as such.
 set -euo pipefail
@@ -50,6 +55,7 @@ more_connections=0
 threads=0
 trace_syncs=0
 runs=3
+pairs=3
 build=1
 build_dir="$root/build-bench"
 
@@ -62,14 +68,16 @@ while [ $# -gt 0 ]; do
     --large) need_int "$1" "${2:-}"; large=$2; shift 2 ;;
     --connections) need_int "$1" "${2:-}"; more_connections=$2; shift 2 ;;
     --threads) need_int "$1" "${2:-}"; threads=$2; shift 2 ;;
+    --pairs) need_int "$1" "${2:-}"; pairs=$2; shift 2 ;;
     --trace-syncs) trace_syncs=1; shift ;;
-    --smoke) duration=1; changes=5000; large=5000; runs=1; shift ;;
+    --smoke) duration=1; changes=5000; large=5000; runs=1; pairs=2; shift ;;
     --build-dir) build_dir=$2; shift 2 ;;
     --no-build) build=0; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "state_file.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
+[ "$pairs" -ge 1 ] || die "--pairs: at least 1"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/descovo-state-bench.XXXXXX")
 shm=$(mktemp -d /dev/shm/descovo-state-bench.XXXXXX 2>/dev/null || mktemp -d "$work/shm.XXXXXX")
@@ -208,28 +216,61 @@ syncs_of() {
   printf '%s changes in %s syncs' "$(health_of changes)" "$(health_of syncs)"
 }
 
-log "== throughput: POST /v1/audiences/create, 32 connections, ${duration} s each (under load; $thread_note)"
-start memory "${thread_args[@]}"
-memory_rate=$(rate 32 "$work/create.lua")
-memory_cpu=$(cat "$work/cpu")
-stop_pid "$pid"
-start durable "${thread_args[@]}" --state-file "$state_dir/bench-state.log"
+# median: the median of the numbers on standard input, one a line (the
+# mean of the middle two for an even count).
+median() {
+  sort -g | awk '{a[NR] = $1} END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+# memory_run, durable_run: one throughput run each; append "rate cpu" to
+# $work/memory.runs or $work/durable.runs. The first durable run is the
+# one --trace-syncs times; the last leaves its sync count in
+# $durable_syncs.
+memory_run() {
+  start memory "${thread_args[@]}"
+  echo "$(rate 32 "$work/create.lua") $(cat "$work/cpu")" >>"$work/memory.runs"
+  stop_pid "$pid"
+}
+durable_run() {
+  rm -f "$state_dir/bench-state.log"
+  start durable "${thread_args[@]}" --state-file "$state_dir/bench-state.log"
+  local tracing=0
+  if [ "$trace_syncs" -eq 1 ] && [ ! -s "$work/durable.runs" ]; then
+    tracing=1
+    # One create first: perf follows the threads there are, and the
+    # flusher starts with the first change that waits for it.
+    curl -s --max-time 10 -o /dev/null -H 'Content-Type: application/json' \
+      -d '{"apiKey":"sk_bench_key_0000","name":"first"}' "$url/v1/audiences/create"
+    perf trace -e fdatasync -p "$pid" -o "$work/syncs.trace" 2>"$work/perf.err" &
+    tracer=$!
+    pids+=("$tracer")
+    sleep 1 # attached before the run
+  fi
+  echo "$(rate 32 "$work/create.lua") $(cat "$work/cpu")" >>"$work/durable.runs"
+  durable_syncs=$(syncs_of)
+  if [ "$tracing" -eq 1 ]; then
+    kill -INT "$tracer" 2>/dev/null || true
+    wait "$tracer" 2>/dev/null || true
+  fi
+  stop_pid "$pid"
+}
+
+log "== throughput: POST /v1/audiences/create, 32 connections, ${duration} s each, $pairs pair(s) (under load; $thread_note)"
+: >"$work/memory.runs"
+: >"$work/durable.runs"
+for i in $(seq 1 "$pairs"); do
+  if [ $((i % 2)) -eq 1 ]; then memory_run; durable_run; else durable_run; memory_run; fi
+  read -r m _ < <(sed -n "${i}p" "$work/memory.runs")
+  read -r d _ < <(sed -n "${i}p" "$work/durable.runs")
+  awk -v i="$i" -v m="$m" -v d="$d" 'BEGIN { printf "state_file pair %d: memory=%s durable=%s ratio=%.2f\n", i, m, d, d / m }'
+done
+pair_ratios=$(paste -d' ' "$work/memory.runs" "$work/durable.runs" | awk '{printf "%.2f\n", $3 / $1}')
+ratio=$(printf '%s\n' "$pair_ratios" | median)
+memory_rate=$(cut -d' ' -f1 "$work/memory.runs" | median | xargs printf '%.0f')
+durable_rate=$(cut -d' ' -f1 "$work/durable.runs" | median | xargs printf '%.0f')
+memory_cpu=$(cut -d' ' -f2 "$work/memory.runs" | median)
+durable_cpu=$(cut -d' ' -f2 "$work/durable.runs" | median)
 if [ "$trace_syncs" -eq 1 ]; then
-  # One create first: perf follows the threads there are, and the flusher
-  # starts with the first change that waits for it.
-  curl -s --max-time 10 -o /dev/null -H 'Content-Type: application/json' \
-    -d '{"apiKey":"sk_bench_key_0000","name":"first"}' "$url/v1/audiences/create"
-  perf trace -e fdatasync -p "$pid" -o "$work/syncs.trace" 2>"$work/perf.err" &
-  tracer=$!
-  pids+=("$tracer")
-  sleep 1 # attached before the run
-fi
-durable_rate=$(rate 32 "$work/create.lua")
-durable_cpu=$(cat "$work/cpu")
-durable_syncs=$(syncs_of)
-if [ "$trace_syncs" -eq 1 ]; then
-  kill -INT "$tracer" 2>/dev/null || true
-  wait "$tracer" 2>/dev/null || true
   # Lines like "  0.583 ( 0.274 ms): persist-flush/21315 fdatasync(fd: 3) = 0";
   # a binary older than the flusher's name: every thread's.
   who=persist-flush
@@ -240,7 +281,6 @@ if [ "$trace_syncs" -eq 1 ]; then
       printf "state_file fdatasync_in_server_ms median=%.3f p90=%.3f (%d syncs of %s, perf trace: it slows the durable run)\n",
              a[int((NR + 1) / 2)], a[int(NR * 0.9) + 1], NR, who }')
 fi
-stop_pid "$pid"
 # The same on a tmpfs, where a sync costs nothing: what the mechanism
 # itself (queue, held answers, flusher) costs beside the disk.
 start tmpfs "${thread_args[@]}" --state-file "$shm/tmpfs-state.log"
@@ -274,11 +314,11 @@ over = median(fd, lambda fd, i: os.pwrite(fd, block, 4096 * i), 200)
 print("%.2f append:%.2f,over_zeros:%.2f" % (small, appended, over))
 PY
 )
-printf 'state_file creates_per_s memory=%s durable=%s ratio=%.2f (target >= 0.50) %s fdatasync_ms=%s fdatasync_4k_ms=%s\n' \
-  "$memory_rate" "$durable_rate" "$(awk -v a="$durable_rate" -v b="$memory_rate" 'BEGIN { print a / b }')" "$durable_syncs" "$sync_ms" "$batch_ms"
+printf 'state_file creates_per_s memory=%s durable=%s ratio=%.2f (target >= 0.50; the median of %s pair(s): %s) %s fdatasync_ms=%s fdatasync_4k_ms=%s\n' \
+  "$memory_rate" "$durable_rate" "$ratio" "$pairs" "$(printf '%s\n' "$pair_ratios" | paste -sd' ')" "$durable_syncs" "$sync_ms" "$batch_ms"
 printf 'state_file creates_per_s tmpfs=%s ratio=%.2f (a state file whose syncs cost nothing) %s\n' \
   "$tmpfs_rate" "$(awk -v a="$tmpfs_rate" -v b="$memory_rate" 'BEGIN { print a / b }')" "$tmpfs_syncs"
-printf 'state_file server_cpu_us_per_create memory=%s durable=%s tmpfs=%s (user + system; load average %s)\n' \
+printf 'state_file server_cpu_us_per_create memory=%s durable=%s tmpfs=%s (user + system, medians; load average %s)\n' \
   "$memory_cpu" "$durable_cpu" "$tmpfs_cpu" "$(cut -d' ' -f1 /proc/loadavg)"
 printf 'state_file %s\n' "$thread_note"
 if [ "$trace_syncs" -eq 1 ]; then printf '%s\n' "$sync_trace"; fi
