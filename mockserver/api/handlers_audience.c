@@ -214,15 +214,18 @@ void handle_build(const mock_request *req, mock_reply *reply)
     request_took_effect(req);
 
     /* Run the filters without the lock: the audience is BUILDING, so its
-     * filters cannot change, and the dispatcher's store_work_begin keeps a
-     * reset from freeing them meanwhile. */
+     * filters cannot change. A reset of its tenant may drop the audience
+     * meanwhile (it does not wait for the build: other tenants' requests
+     * would wait with it), so the build holds filters of its own and finds
+     * the audience again by id (store_finish_build, store_fail_build). */
     char id[sizeof aud->id];
     memcpy(id, aud->id, sizeof id);
-    const audience_filters *filters = aud->filters;
+    audience_filters *filters = filters_retain(aud->filters);
     creation_method method = aud->method;
     uint32_t max_companies = aud->max_companies ? aud->max_companies : STORE_BUILD_CAP;
     uint32_t max_prospects = aud->max_prospects ? aud->max_prospects : STORE_BUILD_CAP;
     account *acct = req->account;
+    store_filters_begin(req->store, acct);
     store_unlock(req->store);
     if (!req->replaying)
         store_filters_running(req->store, id);
@@ -232,7 +235,9 @@ void handle_build(const mock_request *req, mock_reply *reply)
     /* Out of memory for the index only makes estimates scan. */
     if (rc == 0)
         (void)pricing_index_build(store_dataset(req->store), result.prospects, result.n_prospects, &pricing);
+    filters_free(filters);
     store_lock(req->store);
+    store_filters_end(req->store, acct);
     if (rc != 0) {
         store_fail_build(req->store, acct, id, req->now_ms);
         reply_error(reply, 500, "Internal error: out of memory while building; the audience is FAILED.");

@@ -119,9 +119,12 @@ static void release_rule(void *ctx, uint64_t id)
     store_release_holds(r->st, id, r->now_ms);
 }
 
+/* Under the store lock, as any request: not alone, so that one tenant's
+ * reset holds up no other tenant's requests. A build of this tenant that
+ * runs its filters meanwhile keeps nothing when it comes back. */
 void handle_mock_tenant_reset(const mock_request *req, mock_reply *reply)
 {
-    account *acct = tenant_of_unlocked(req, reply);
+    account *acct = tenant_of(req, reply);
     if (acct == NULL)
         return;
     /* Its audiences go with the reset: no hold to release. In a replay too:

@@ -20,7 +20,7 @@ typedef enum route_auth {
 
 enum {
     ROUTE_JSON_BODY = 1 << 0,     /* the body must be a JSON object */
-    ROUTE_UNLOCKED = 1 << 1,      /* the handler takes the locks itself (reset) */
+    ROUTE_UNLOCKED = 1 << 1,      /* the handler takes the locks itself (resets, scenarios) */
     ROUTE_PERSIST = 1 << 2,       /* a 200 changed state: logged to --state-file */
     ROUTE_NO_TOKEN = 1 << 3       /* control route served without the admin token:
                                    * the dashboard page, which holds no data and
@@ -73,7 +73,7 @@ static const route route_table[] = {
     {"PUT", "/_mock/accounts/{id}", handle_mock_account_put, AUTH_NONE, JSON_PERSIST, -1, 0},
     {"GET", "/_mock/accounts/{id}/clock", handle_mock_tenant_clock, AUTH_NONE, 0, -1, 0},
     {"POST", "/_mock/accounts/{id}/clock/advance", handle_mock_tenant_clock_advance, AUTH_NONE, JSON_PERSIST, -1, 0},
-    {"POST", "/_mock/accounts/{id}/reset", handle_mock_tenant_reset, AUTH_NONE, ROUTE_PERSIST | ROUTE_UNLOCKED, -1, 0},
+    {"POST", "/_mock/accounts/{id}/reset", handle_mock_tenant_reset, AUTH_NONE, ROUTE_PERSIST, -1, 0},
     {"POST", "/_mock/accounts/{id}/scenario", handle_mock_tenant_scenario, AUTH_NONE, JSON_PERSIST | ROUTE_UNLOCKED, -1, 0},
     {"GET", "/_mock/accounts/{id}/faults", handle_mock_tenant_faults_list, AUTH_NONE, 0, -1, 0},
     {"DELETE", "/_mock/accounts/{id}/faults", handle_mock_tenant_faults_clear, AUTH_NONE, ROUTE_PERSIST, -1, 0},
@@ -814,13 +814,15 @@ static void run_route(const route *r, mock_request *req, mock_reply *reply, requ
     req->log = lg;
     req->took_effect = took_effect;
     if (r->flags & ROUTE_UNLOCKED) {
-        /* Live, a logged change of these runs alone whether or not there
-         * is a log: the handler may count on it (store_reset_account). */
+        /* Live, a logged change of these (scenario loads) runs alone
+         * whether or not there is a log: the handler may count on it. Its
+         * time is read once alone, so that it is no earlier than any
+         * change logged before it (replay refuses a time that goes back). */
         int alone = (r->flags & ROUTE_PERSIST) && !req->replaying;
         if (alone) {
             store_work_alone_begin(req->store);
-            if (!req->replaying)
-                req->now_ms = mock_clock_now_ms(req->ctx->clock);
+            req->now_ms = mock_clock_now_ms(req->ctx->clock);
+            req->server_ms = req->now_ms;
         }
         r->handler(req, reply);
         if (alone && reply->status == 200) {

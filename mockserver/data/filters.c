@@ -1240,6 +1240,7 @@ int filters_compile(const json_t *company_params, const json_t *prospect_params,
         fail_oom(&ctx);
         goto out;
     }
+    f->refs = 1;
     f->company.emp_max = UINT32_MAX;
     f->prospect.years_max = UINT32_MAX;
 
@@ -1280,9 +1281,17 @@ out:
     return rc;
 }
 
+audience_filters *filters_retain(audience_filters *filters)
+{
+    if (filters != NULL)
+        __atomic_add_fetch(&filters->refs, 1, __ATOMIC_RELAXED);
+    return filters;
+}
+
 void filters_free(audience_filters *filters)
 {
-    free(filters);
+    if (filters != NULL && __atomic_sub_fetch(&filters->refs, 1, __ATOMIC_ACQ_REL) == 0)
+        free(filters);
 }
 
 int filters_is_empty(const audience_filters *filters)

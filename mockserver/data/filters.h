@@ -15,9 +15,13 @@
  * unknown in a warning. Values of the wrong type or outside their enumeration
  * are an error that names the field path and what was expected.
  *
- * Ownership: filters_compile() returns a new audience_filters that the caller
- * frees with filters_free(). It does not keep references to the JSON. A
- * compiled filter is immutable: any number of threads may run it at once. */
+ * Ownership: filters_compile() returns a new audience_filters holding one
+ * reference, which the caller lets go of with filters_free();
+ * filters_retain() takes another (a build running the filters while the
+ * audience that owns them may be dropped). The last filters_free() frees
+ * them; both may be called from any thread. It does not keep references to
+ * the JSON. A compiled filter is immutable: any number of threads may run
+ * it at once. */
 #ifndef DESCOVO_FILTERS_H
 #define DESCOVO_FILTERS_H
 
@@ -55,6 +59,10 @@ int filters_compile(const json_t *company_params, const json_t *prospect_params,
                     creation_method method, json_t **warnings,
                     audience_filters **out, char *err, size_t errlen);
 
+/* Another reference to filters (NULL: returns NULL). */
+audience_filters *filters_retain(audience_filters *filters);
+
+/* Lets go of a reference (NULL: nothing); frees the filters with the last. */
 void filters_free(audience_filters *filters);
 
 /* 1 when no applied or accepted filter key was given on either side (an

@@ -92,6 +92,7 @@ struct audience_filters {
      * params were ignored (START_FROM_PROSPECTS). */
     size_t n_company_keys;
     size_t n_prospect_keys;
+    unsigned refs;  /* filters_retain, filters_free: atomic */
 };
 
 static inline int filter_country_has(const filter_country_set *set, unsigned idx)

@@ -267,6 +267,8 @@ void store_work_end(store *st)
 
 void store_work_alone_begin(store *st)
 {
+    if (st->alone_hook != NULL)
+        st->alone_hook(st->alone_hook_ctx);
     pthread_rwlock_wrlock(&st->work);
 }
 
@@ -514,14 +516,10 @@ static int is_demand_key(const char *key)
 }
 
 /* Whether the account runs a build's filters outside the lock right now:
- * its audience must not be freed under it. */
+ * the build comes back to it. */
 static int has_work_outside(const account *acct)
 {
-    for (size_t i = 0; i < acct->n_audiences; i++) {
-        if (acct->audiences[i]->result_pending)
-            return 1;
-    }
-    return 0;
+    return acct->filters_outside > 0;
 }
 
 static void unlink_account(store *st, account *acct)
@@ -1288,6 +1286,24 @@ void store_set_build_hook(store *st, store_build_hook hook, void *ctx)
     st->build_hook_ctx = ctx;
 }
 
+void store_set_alone_hook(store *st, store_alone_hook hook, void *ctx)
+{
+    st->alone_hook = hook;
+    st->alone_hook_ctx = ctx;
+}
+
+void store_filters_begin(store *st, account *acct)
+{
+    (void)st;
+    acct->filters_outside++;
+}
+
+void store_filters_end(store *st, account *acct)
+{
+    (void)st;
+    acct->filters_outside--;
+}
+
 void store_filters_running(store *st, const char *audience_id)
 {
     if (st->build_hook != NULL)
@@ -1417,8 +1433,6 @@ static void drop_account_contents(store *st, account *acct)
 
 void store_reset_account(store *st, account *acct)
 {
-    store_lock(st);
     drop_account_contents(st, acct);
     restore_account(acct);
-    store_unlock(st);
 }

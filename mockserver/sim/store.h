@@ -104,6 +104,7 @@ typedef struct account {
     int64_t seen_sim_ms;
     int64_t seen_real_ms;
     struct account *lru_newer, *lru_older;
+    unsigned filters_outside;      /* builds running filters unlocked (store_filters_begin) */
     struct account *next;          /* hash chain */
 } account;
 
@@ -428,6 +429,20 @@ void store_set_link_hook(store *st, store_link_hook hook, void *ctx);
  * test_persist_order). Set while no build runs. NULL (the default): none. */
 typedef void (*store_build_hook)(void *ctx, const char *audience_id);
 void store_set_build_hook(store *st, store_build_hook hook, void *ctx);
+
+/* Tests: called by store_work_alone_begin before it waits for the work
+ * running, the lock NOT held, so that a test can make a change while a
+ * request waits to run alone (tests/http test_persist_order). Set while
+ * nothing runs alone. NULL (the default): none. */
+typedef void (*store_alone_hook)(void *ctx);
+void store_set_alone_hook(store *st, store_alone_hook hook, void *ctx);
+
+/* Lock held. A build of acct runs its filters outside the lock from now
+ * until store_filters_end (lock held again): the account does not expire
+ * meanwhile (the build comes back to it), though a reset may drop the
+ * audience. */
+void store_filters_begin(store *st, account *acct);
+void store_filters_end(store *st, account *acct);
 /* Lock NOT held: calls the build hook, if one is set. */
 void store_filters_running(store *st, const char *audience_id);
 
@@ -458,12 +473,10 @@ void store_set_own_settings(account *acct, double rate_limit_scale, int build_st
  * move. */
 void store_advance_tenant_clock(store *st, account *acct, int64_t server_ms, int64_t ms);
 
-/* Lock NOT held, and no work running: the caller holds
- * store_work_alone_begin (or runs alone: a replay). (It took that itself
- * once, and so took it twice under a logged request, which ran alone
- * already: glibc refuses the second with EDEADLK, the unlock after it
- * released the caller's, and the next store_work_alone_begin hung.)
- * Like store_reset, for one account. Drops its audiences,
+/* Lock held. Like store_reset, for one account, and without waiting for
+ * any work: a build of the account running its filters outside the lock
+ * holds filters of its own (filters_retain) and finds its audience gone
+ * when it comes back (store_finish_build). Drops its audiences,
  * enrichments, exports and outbox messages; restores the credits and quota
  * it had when it became known; clears its rate windows, its own clock and
  * its own settings.

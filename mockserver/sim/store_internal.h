@@ -54,6 +54,8 @@ struct store {
     void *link_hook_ctx;
     store_build_hook build_hook;
     void *build_hook_ctx;
+    store_alone_hook alone_hook;
+    void *alone_hook_ctx;
     store_expire_hook expire_hook;
     void *expire_hook_ctx;
     account *lru_newest, *lru_oldest; /* every account, by last use */

@@ -3,13 +3,15 @@
  *    (outside the store lock), then a restart: the state after it equals
  *    the state before (the old log put such a change before the build,
  *    and a credits change then made every restart fail with a 402);
+ *  - with a real clock, a scenario load that waits to run alone while
+ *    changes are logged: logged at the time it runs, the restart starts;
  *  - with a real clock at --time-scale 1000, a build seen NORMAL before a
  *    SIGKILL is NORMAL after the restart, with the same credits (GETs are
  *    not logged; clock marks vouch for the time they showed).
  * The first runs the server in-process, where the store's build hook holds
  * each build in its filters while the change is made (no timing: the change
- * falls inside the build on every run); the second runs the binary as a
- * child process, to SIGKILL it. Both bounded in count and time. */
+ * falls inside the build on every run); the last runs the binary as a
+ * child process, to SIGKILL it. All bounded in count and time. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -150,6 +152,31 @@ static void *run_call(void *arg)
     return NULL;
 }
 
+/* Starts the build of audience id on its own thread and returns once it
+ * is held in its filters (the gate armed for it). */
+static void start_held_build(const char *base, const char *id, call_args *build, pthread_t *thread)
+{
+    *build = (call_args){.base = base, .method = "POST", .body = "{\"apiKey\":\"" KEY "\"}"};
+    snprintf(build->path, sizeof build->path, "/v1/audiences/%s/build", id);
+    pthread_mutex_lock(&the_gate.mutex);
+    the_gate.armed = 1;
+    the_gate.inside = 0;
+    the_gate.released = 0;
+    pthread_mutex_unlock(&the_gate.mutex);
+    assert_int_equal(pthread_create(thread, NULL, run_call, build), 0);
+    if (wait_for(&the_gate, &the_gate.inside) != 0)
+        fail_msg("the build of %s never reached its filters", id);
+}
+
+/* Lets the held build go on. */
+static void release_build(void)
+{
+    pthread_mutex_lock(&the_gate.mutex);
+    the_gate.released = 1;
+    pthread_cond_broadcast(&the_gate.cond);
+    pthread_mutex_unlock(&the_gate.mutex);
+}
+
 /* Everything a client can see of the state, as one JSON text. */
 static char *state_of(const char *base)
 {
@@ -192,7 +219,9 @@ static void with_state_file(mock_options *options)
 
 /* Each change is made while a build is stopped in its filters (the build
  * hook), so it falls inside the build every time, whatever the machine's
- * speed; a change that runs alone (a scenario load) waits for the build. */
+ * speed; a change that runs alone (a scenario load) waits for the build,
+ * and the tenant's reset does not (the build holds its own filters: the
+ * sanitizer build sees a use after free if it did not). */
 static void test_changes_during_a_build(void **state)
 {
     (void)state;
@@ -230,30 +259,22 @@ static void test_changes_during_a_build(void **state)
         {"DELETE", "/_mock/outbox", NULL, 0},
         {"DELETE", "/_mock/faults", NULL, 0},
         {"POST", "/_mock/scenarios", "{\"name\":\"low-credits\"}", 1},
+        /* Not alone: other tenants' requests go on; the build comes back
+         * to an audience that is gone and keeps nothing. */
+        {"POST", "/_mock/accounts/" KEY "/reset", NULL, 0},
     };
     for (size_t i = 0; i < sizeof changes / sizeof changes[0]; i++) {
         expect(base, "PUT", "/_mock/accounts/" KEY, "{\"credits\":50000}", 200);
         char id[64];
         new_audience(base, id, 1);
-        call_args build = {.base = base, .method = "POST", .body = "{\"apiKey\":\"" KEY "\"}"};
-        snprintf(build.path, sizeof build.path, "/v1/audiences/%s/build", id);
         call_args change = {.base = base, .method = changes[i].method, .body = changes[i].body};
         snprintf(change.path, sizeof change.path, "%s", changes[i].path);
-        pthread_mutex_lock(&the_gate.mutex);
-        the_gate.armed = 1;
-        the_gate.inside = 0;
-        the_gate.released = 0;
-        pthread_mutex_unlock(&the_gate.mutex);
+        call_args build;
         pthread_t build_thread, change_thread;
-        assert_int_equal(pthread_create(&build_thread, NULL, run_call, &build), 0);
-        if (wait_for(&the_gate, &the_gate.inside) != 0)
-            fail_msg("the build of %s never reached its filters", id);
+        start_held_build(base, id, &build, &build_thread);
         assert_int_equal(pthread_create(&change_thread, NULL, run_call, &change), 0);
         int answered = changes[i].alone ? 0 : wait_for(&the_gate, &change.done);
-        pthread_mutex_lock(&the_gate.mutex);
-        the_gate.released = 1;
-        pthread_cond_broadcast(&the_gate.cond);
-        pthread_mutex_unlock(&the_gate.mutex);
+        release_build();
         pthread_join(change_thread, NULL);
         pthread_join(build_thread, NULL);
         if (answered != 0)
@@ -272,6 +293,73 @@ static void test_changes_during_a_build(void **state)
     assert_string_equal(after, before);
     free(before);
     free(after);
+    harness_stop(h);
+    unlink(state_file);
+}
+
+static void with_real_clock(mock_options *options)
+{
+    with_state_file(options);
+    options->clock_mode = MOCK_CLOCK_REAL;
+    options->time_scale = 1000; /* a millisecond of the server's clock every microsecond */
+    options->threads = 3;       /* one holds the build, one the scenario load waiting for it */
+}
+
+/* Set by the store when a request is about to wait to run alone. */
+static int load_waits;
+
+static void note_alone(void *ctx)
+{
+    gate *g = ctx;
+    pthread_mutex_lock(&g->mutex);
+    load_waits = 1;
+    pthread_cond_broadcast(&g->cond);
+    pthread_mutex_unlock(&g->mutex);
+}
+
+/* A change that runs alone (a scenario load) waits for running work; a
+ * change logged meanwhile is later than the time the load came in at, so
+ * the load is logged at the time it runs, or the log goes back in time
+ * and every restart is refused ("earlier than the line before"). The PUT
+ * is made once the load waits (the store's alone hook) for a build held in
+ * its filters (the build hook), on a new connection, which the third
+ * server thread takes. */
+static void test_alone_change_logged_at_its_time(void **state)
+{
+    (void)state;
+    temp_path(state_file, sizeof state_file, "alone.log");
+    harness *h = harness_start(with_real_clock);
+    store_set_build_hook(mock_app_store(h->app), hold_build, &the_gate);
+    const char *base = h->base_url;
+    char id[64];
+    new_audience(base, id, 1);
+    call_args load = {.base = base, .method = "POST", .path = "/_mock/scenarios", .body = "{\"name\":\"low-credits\"}"};
+    call_args build;
+    pthread_t build_thread, load_thread;
+    load_waits = 0;
+    start_held_build(base, id, &build, &build_thread);
+    store_set_alone_hook(mock_app_store(h->app), note_alone, &the_gate);
+    assert_int_equal(pthread_create(&load_thread, NULL, run_call, &load), 0);
+    int waited = wait_for(&the_gate, &load_waits);
+    long put = waited == 0 ? call(base, "PUT", "/_mock/accounts/" KEY, "{\"credits\":60000}", NULL) : 0;
+    pthread_mutex_lock(&the_gate.mutex);
+    int early = load.done;
+    pthread_mutex_unlock(&the_gate.mutex);
+    release_build();
+    pthread_join(load_thread, NULL);
+    pthread_join(build_thread, NULL);
+    store_set_alone_hook(mock_app_store(h->app), NULL, NULL);
+    if (waited != 0)
+        fail_msg("the scenario load never came to wait for the build");
+    if (early)
+        fail_msg("the scenario load was answered while a build ran its filters");
+    assert_int_equal(put, 200);
+    assert_int_equal(load.status, 200);
+    assert_int_equal(build.status, 200);
+    harness_stop(h);
+
+    h = harness_start(with_real_clock); /* asserts that it starts */
+    expect(h->base_url, "GET", "/v1/credits?apiKey=" KEY, NULL, 200);
     harness_stop(h);
     unlink(state_file);
 }
@@ -330,6 +418,7 @@ int main(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_changes_during_a_build),
+        cmocka_unit_test(test_alone_change_logged_at_its_time),
         cmocka_unit_test(test_no_rollback_with_time_scale),
     };
     int rc = cmocka_run_group_tests_name("persist_order", tests, NULL, NULL);

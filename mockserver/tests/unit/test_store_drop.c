@@ -84,7 +84,10 @@ static void test_reset_frees_after_the_lock(void **state)
     store_unlock(st);
     assert_int_equal(seen.calls, 0); /* nothing dropped yet: no hook */
 
+    store_lock(st);
     store_reset_account(st, a);
+    assert_int_equal(seen.calls, 0); /* freed when the lock goes */
+    store_unlock(st);
     assert_int_equal(seen.calls, 1);
     assert_int_equal(seen.lock_free, 1);
 
