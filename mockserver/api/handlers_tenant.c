@@ -45,15 +45,6 @@ static account *tenant_of(const mock_request *req, mock_reply *reply)
     return NULL; /* out of memory: the dispatcher answers 500 */
 }
 
-/* Lock NOT held (ROUTE_UNLOCKED handlers). */
-static account *tenant_of_unlocked(const mock_request *req, mock_reply *reply)
-{
-    store_lock(req->store);
-    account *acct = tenant_of(req, reply);
-    store_unlock(req->store);
-    return acct;
-}
-
 /* Writes the tenant's clock as text: the fleet advances it twice per
  * workflow, and a jansson tree for six fields cost more than the rest of
  * the request. */
@@ -136,10 +127,12 @@ void handle_mock_tenant_reset(const mock_request *req, mock_reply *reply)
     reply_ok(reply, req, json_pack("{s:s, s:b}", "apiKey", acct->key, "reset", 1), charge_free(NULL, control_free));
 }
 
-/* Body: a scenario object, or {"name": "low-credits"} for a built-in one. */
+/* Body: a scenario object, or {"name": "low-credits"} for a built-in one.
+ * Under the store lock, as the reset: not alone, unlike a server-wide
+ * scenario load. */
 void handle_mock_tenant_scenario(const mock_request *req, mock_reply *reply)
 {
-    account *acct = tenant_of_unlocked(req, reply);
+    account *acct = tenant_of(req, reply);
     if (acct == NULL)
         return;
     const char *unknown = NULL;
@@ -149,7 +142,7 @@ void handle_mock_tenant_scenario(const mock_request *req, mock_reply *reply)
         return;
     }
     char err[256];
-    json_t *summary = scenario_apply_tenant(req->ctx, acct->key, scenario,
+    json_t *summary = scenario_apply_tenant(req->ctx, acct->key, scenario, req->now_ms,
                                            req->replaying ? SCENARIO_STORE_ONLY : SCENARIO_WHOLE, err, sizeof err);
     json_decref(scenario);
     if (summary == NULL) {

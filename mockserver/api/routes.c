@@ -74,7 +74,7 @@ static const route route_table[] = {
     {"GET", "/_mock/accounts/{id}/clock", handle_mock_tenant_clock, AUTH_NONE, 0, -1, 0},
     {"POST", "/_mock/accounts/{id}/clock/advance", handle_mock_tenant_clock_advance, AUTH_NONE, JSON_PERSIST, -1, 0},
     {"POST", "/_mock/accounts/{id}/reset", handle_mock_tenant_reset, AUTH_NONE, ROUTE_PERSIST, -1, 0},
-    {"POST", "/_mock/accounts/{id}/scenario", handle_mock_tenant_scenario, AUTH_NONE, JSON_PERSIST | ROUTE_UNLOCKED, -1, 0},
+    {"POST", "/_mock/accounts/{id}/scenario", handle_mock_tenant_scenario, AUTH_NONE, JSON_PERSIST, -1, 0},
     {"GET", "/_mock/accounts/{id}/faults", handle_mock_tenant_faults_list, AUTH_NONE, 0, -1, 0},
     {"DELETE", "/_mock/accounts/{id}/faults", handle_mock_tenant_faults_clear, AUTH_NONE, ROUTE_PERSIST, -1, 0},
     {"GET", "/_mock/faults", handle_mock_faults_list, AUTH_NONE, 0, -1, 0},

@@ -305,7 +305,7 @@ static json_t *tenant_rules(const json_t *rules, const char *key, char *err, siz
     return out;
 }
 
-json_t *scenario_apply_tenant(const mock_context *ctx, const char *key, const json_t *scenario,
+json_t *scenario_apply_tenant(const mock_context *ctx, const char *key, const json_t *scenario, int64_t server_ms,
                               scenario_scope scope, char *err, size_t errlen)
 {
     scenario_settings settings;
@@ -336,7 +336,6 @@ json_t *scenario_apply_tenant(const mock_context *ctx, const char *key, const js
     if (fault_ids == NULL)
         return NULL;
     store *st = ctx->store;
-    store_lock(st);
     account *acct = store_find_account(st, key);
     json_t *keys = json_array();
     if (acct != NULL) {
@@ -346,13 +345,12 @@ json_t *scenario_apply_tenant(const mock_context *ctx, const char *key, const js
         json_t *spec;
         json_object_foreach((json_t *)accounts, given_key, spec) {
             json_t *one = json_pack("{s:O}", key, spec);
-            json_t *done = apply_accounts(ctx, one, store_tenant_now(st, acct, mock_clock_now_ms(ctx->clock)));
+            json_t *done = apply_accounts(ctx, one, store_tenant_now(st, acct, server_ms));
             json_decref(one);
             json_decref(done);
         }
         json_array_append_new(keys, json_string(key));
     }
-    store_unlock(st);
     return json_pack("{s:s?, s:o, s:o}", "name", json_string_value(json_object_get(scenario, "name")),
                      "faults", fault_ids, "accounts", keys);
 }

@@ -45,8 +45,10 @@ json_t *scenario_apply(const mock_context *ctx, const json_t *scenario, scenario
  * quota; every fault rule gets match.apiKey = key. Server-wide settings
  * (timeScale, chaosRate, chaosSeed), more than one account, or a rule for
  * another key are refused (NULL, message in err), and nothing changes.
- * Returns the summary as scenario_apply does. Takes the store lock itself. */
-json_t *scenario_apply_tenant(const mock_context *ctx, const char *key, const json_t *scenario,
+ * Returns the summary as scenario_apply does. The store lock held (the
+ * fault rules' lock is taken after it); server_ms: the server's time of
+ * the request, which the tenant's clock maps. */
+json_t *scenario_apply_tenant(const mock_context *ctx, const char *key, const json_t *scenario, int64_t server_ms,
                               scenario_scope scope, char *err, size_t errlen);
 
 /* The scenario a request body names: {"name": N} alone is the built-in N

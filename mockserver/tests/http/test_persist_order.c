@@ -220,8 +220,8 @@ static void with_state_file(mock_options *options)
 /* Each change is made while a build is stopped in its filters (the build
  * hook), so it falls inside the build every time, whatever the machine's
  * speed; a change that runs alone (a scenario load) waits for the build,
- * and the tenant's reset does not (the build holds its own filters: the
- * sanitizer build sees a use after free if it did not). */
+ * and the tenant's scenario and reset do not (the build holds its own
+ * filters: the sanitizer build sees a use after free if it did not). */
 static void test_changes_during_a_build(void **state)
 {
     (void)state;
@@ -259,8 +259,9 @@ static void test_changes_during_a_build(void **state)
         {"DELETE", "/_mock/outbox", NULL, 0},
         {"DELETE", "/_mock/faults", NULL, 0},
         {"POST", "/_mock/scenarios", "{\"name\":\"low-credits\"}", 1},
-        /* Not alone: other tenants' requests go on; the build comes back
-         * to an audience that is gone and keeps nothing. */
+        /* A tenant's own: not alone, other tenants' requests go on. */
+        {"POST", "/_mock/accounts/" KEY "/scenario", "{\"name\":\"low-credits\"}", 0},
+        /* The build comes back to an audience that is gone and keeps nothing. */
         {"POST", "/_mock/accounts/" KEY "/reset", NULL, 0},
     };
     for (size_t i = 0; i < sizeof changes / sizeof changes[0]; i++) {
