@@ -20,7 +20,7 @@ typedef enum route_auth {
 
 enum {
     ROUTE_JSON_BODY = 1 << 0,     /* the body must be a JSON object */
-    ROUTE_UNLOCKED = 1 << 1,      /* the handler takes the locks itself (resets, scenarios) */
+    ROUTE_UNLOCKED = 1 << 1,      /* the handler takes the locks itself (server reset, compaction, scenario load) */
     ROUTE_PERSIST = 1 << 2,       /* a 200 changed state: logged to --state-file */
     ROUTE_NO_TOKEN = 1 << 3       /* control route served without the admin token:
                                    * the dashboard page, which holds no data and
