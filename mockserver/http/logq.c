@@ -25,6 +25,7 @@ struct logq {
     uint64_t dropped;            /* lines dropped, ever */
     uint64_t reported;           /* of which already reported in the output */
     int stopping;
+    int64_t drain_until;         /* set with stopping: when the writer gives up */
 };
 
 static int64_t now_ms(void)
@@ -75,13 +76,23 @@ static int wait_writable(int fd, int timeout_ms)
     return (p.revents & (POLLERR | POLLNVAL)) ? -1 : 1;
 }
 
-/* Writes all of buf unless the output is gone or the drain deadline (0:
- * none) passes. Returns 0, or -1 to give up. */
-static int write_out(logq *q, const char *buf, size_t len, int64_t deadline)
+/* Whether logq_stop was called and its drain time is over. Read at every
+ * wait, so that a write begun before the stop gives up too. */
+static int drain_over(logq *q)
+{
+    pthread_mutex_lock(&q->lock);
+    int over = q->stopping && now_ms() > q->drain_until;
+    pthread_mutex_unlock(&q->lock);
+    return over;
+}
+
+/* Writes all of buf unless the output is gone or the drain time is over.
+ * Returns 0, or -1 to give up. */
+static int write_out(logq *q, const char *buf, size_t len)
 {
     while (len > 0) {
         int ok = wait_writable(q->fd, LOGQ_POLL_MS);
-        if (ok < 0 || (deadline != 0 && now_ms() > deadline))
+        if (ok < 0 || drain_over(q))
             return -1;
         if (ok == 0)
             continue;
@@ -100,16 +111,14 @@ static void *writer(void *arg)
 {
     logq *q = arg;
     char chunk[LOGQ_CHUNK];
-    int64_t deadline = 0;
     int gone = 0;
     pthread_mutex_lock(&q->lock);
     for (;;) {
         while (q->used == 0 && q->dropped == q->reported && !q->stopping)
             pthread_cond_wait(&q->ready, &q->lock);
-        if (q->stopping && deadline == 0)
-            deadline = now_ms() + LOGQ_DRAIN_MS;
-        if (q->stopping && (q->used == 0 || gone || now_ms() > deadline))
+        if (q->stopping && (q->used == 0 || gone || now_ms() > q->drain_until))
             break;
+        int stopping = q->stopping;
         size_t n = 0;
         if (q->used > 0) {
             n = q->used < sizeof chunk ? q->used : sizeof chunk;
@@ -128,7 +137,7 @@ static void *writer(void *arg)
         pthread_mutex_unlock(&q->lock);
         /* The output gone for good (a closed pipe): keep emptying the
          * ring, so that nothing waits on it. */
-        if (!gone && write_out(q, chunk, n, deadline) != 0 && deadline == 0)
+        if (!gone && write_out(q, chunk, n) != 0 && !stopping)
             gone = wait_writable(q->fd, 0) < 0;
         pthread_mutex_lock(&q->lock);
     }
@@ -165,6 +174,7 @@ void logq_stop(logq *q)
         return;
     pthread_mutex_lock(&q->lock);
     q->stopping = 1;
+    q->drain_until = now_ms() + LOGQ_DRAIN_MS;
     pthread_mutex_unlock(&q->lock);
     pthread_cond_signal(&q->ready);
     pthread_join(q->thread, NULL);

@@ -73,22 +73,20 @@ static int output_contains(int fd, const char *want, int timeout_ms)
     return 0;
 }
 
-/* A harness that reads only the URL line: once the pipe and the log's
- * ring are full, log lines are dropped, and every request is still
- * answered at once (the old server stopped answering after about 1,400).
- * When the output is read again, the count of dropped lines shows up. */
-static void test_unread_stdout(void **state)
+/* Starts the binary, read by nobody past its URL line, and makes 3,000
+ * requests, which fill the pipe and the log's ring: each must be answered
+ * at once all the same (the old server stopped answering after about
+ * 1,400). */
+static void start_and_fill_the_log(child *c)
 {
-    (void)state;
     const char *const args[] = {"--port", "0", "--companies", "50", "--clock", "manual", "--no-rate-limit", NULL};
-    child c;
     char line[512];
-    assert_int_equal(child_start(args, NULL, &c, line, sizeof line), 0);
+    assert_int_equal(child_start(args, NULL, c, line, sizeof line), 0);
     char url[512];
     char id[121];
     memset(id, 'a', 120);
     id[120] = '\0';
-    snprintf(url, sizeof url, "%s/v1/audiences/aud_%s?apiKey=sk_test_descovo_dev", c.url, id);
+    snprintf(url, sizeof url, "%s/v1/audiences/aud_%s?apiKey=sk_test_descovo_dev", c->url, id);
     CURL *curl = curl_easy_init();
     int answered = 0;
     for (int i = 0; i < 3000; i++) {
@@ -97,10 +95,39 @@ static void test_unread_stdout(void **state)
         else
             break;
     }
-    assert_int_equal(answered, 3000);
-    assert_true(output_contains(c.out, "log lines dropped", 10000));
     curl_easy_cleanup(curl);
+    assert_int_equal(answered, 3000);
+}
+
+/* A harness that reads only the URL line: log lines are dropped, not
+ * waited for. When the output is read again, the count of dropped lines
+ * shows up. */
+static void test_unread_stdout(void **state)
+{
+    (void)state;
+    child c;
+    start_and_fill_the_log(&c);
+    assert_true(output_contains(c.out, "log lines dropped", 10000));
     child_kill(&c);
+}
+
+/* The same harness then stops the server: the log's writer gives up on the
+ * pipe nobody reads after LOGQ_DRAIN_MS, and the server exits (the old
+ * writer, inside a write begun before the stop, waited for ever). */
+static void test_stop_with_unread_stdout(void **state)
+{
+    (void)state;
+    child c;
+    start_and_fill_the_log(&c);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(kill(c.pid, SIGTERM), 0);
+    int status = child_wait(c.pid); /* at most 30 s, then killed */
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    close(c.out);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    if (status != 0 || ms > 10000)
+        fail_msg("SIGTERM with its output unread: exit status %d after %ld ms (expected 0 within 10 s)", status, ms);
 }
 
 /* --- connections ---------------------------------------------------------- */
@@ -332,6 +359,7 @@ int main(void)
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unread_stdout),
+        cmocka_unit_test(test_stop_with_unread_stdout),
         cmocka_unit_test(test_idle_and_slowloris),
         cmocka_unit_test(test_connection_limit),
     };
