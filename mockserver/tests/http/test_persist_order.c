@@ -217,6 +217,16 @@ static void with_state_file(mock_options *options)
     options->rate_limit_scale = 0;
 }
 
+/* A server on a new state file named name (in state_file), whose builds
+ * stop in the build hook whenever the gate is armed. */
+static harness *start_with_build_gate(const char *name, harness_configure_fn configure)
+{
+    temp_path(state_file, sizeof state_file, name);
+    harness *h = harness_start(configure);
+    store_set_build_hook(mock_app_store(h->app), hold_build, &the_gate);
+    return h;
+}
+
 /* Each change is made while a build is stopped in its filters (the build
  * hook), so it falls inside the build every time, whatever the machine's
  * speed; a change that runs alone (a scenario load) waits for the build,
@@ -225,9 +235,7 @@ static void with_state_file(mock_options *options)
 static void test_changes_during_a_build(void **state)
 {
     (void)state;
-    temp_path(state_file, sizeof state_file, "build.log");
-    harness *h = harness_start(with_state_file);
-    store_set_build_hook(mock_app_store(h->app), hold_build, &the_gate);
+    harness *h = start_with_build_gate("build.log", with_state_file);
     const char *base = h->base_url;
     /* Prepared: a NORMAL audience (enrich, export), a DRAFT one (PATCH),
      * one to archive. */
@@ -328,9 +336,7 @@ static void note_alone(void *ctx)
 static void test_alone_change_logged_at_its_time(void **state)
 {
     (void)state;
-    temp_path(state_file, sizeof state_file, "alone.log");
-    harness *h = harness_start(with_real_clock);
-    store_set_build_hook(mock_app_store(h->app), hold_build, &the_gate);
+    harness *h = start_with_build_gate("alone.log", with_real_clock);
     const char *base = h->base_url;
     char id[64];
     new_audience(base, id, 1);
